@@ -1,0 +1,291 @@
+//! `glomers-bench flood`: load-tests echo node binaries over real pipes.
+//!
+//! Throughput mode pipes `--count` echo requests as fast as the pipe takes them and times the
+//! run from the first byte written to the last reply read; replies are only counted during the
+//! run (so the checker does not steal CPU from the node) and checked afterwards: every request
+//! must get exactly one correct `echo_ok`. CPU time and peak RSS come from `/proc/<pid>`.
+//! Latency mode (`--rate`) sends each request at its scheduled time and measures each reply
+//! from that scheduled time, so a stall shows up in every request queued behind it.
+
+use clap::Args;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+/// Options of `glomers-bench flood`.
+#[derive(Args, Debug)]
+pub struct FloodArgs {
+    /// Node binary to flood; repeat to compare several (runs alternate between them).
+    #[arg(long = "bin", required = true)]
+    bins: Vec<PathBuf>,
+    /// Echo requests per run.
+    #[arg(long, default_value_t = 1_000_000)]
+    count: u64,
+    /// Runs per binary; the report gives each run and the median.
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Offered rate in requests/s: measure latency at this rate instead of throughput.
+    #[arg(long)]
+    rate: Option<f64>,
+}
+
+/// What one run measured.
+struct Run {
+    msgs_per_s: f64,
+    cpu_us_per_msg: f64,
+    peak_rss_kib: u64,
+    latencies: Vec<Duration>,
+}
+
+/// Runs the flood and prints the report; non-zero exit on any wrong or missing reply.
+pub fn main(args: FloodArgs) -> ExitCode {
+    if args.count == 0 || args.runs == 0 {
+        eprintln!("glomers-bench: --count and --runs must be at least 1");
+        return ExitCode::from(254);
+    }
+    if args.rate.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
+        eprintln!("glomers-bench: --rate must be a positive number of requests per second");
+        return ExitCode::from(254);
+    }
+    let mut results: Vec<Vec<Run>> = args.bins.iter().map(|_| Vec::new()).collect();
+    for round in 0..args.runs {
+        for (bin, runs) in args.bins.iter().zip(&mut results) {
+            match run_once(bin, args.count, args.rate) {
+                Ok(run) => {
+                    eprintln!("run {}/{} {}: {}", round + 1, args.runs, bin.display(), describe(&run, args.rate));
+                    runs.push(run);
+                }
+                Err(e) => {
+                    eprintln!("glomers-bench: flood of {} failed: {e}", bin.display());
+                    return ExitCode::from(1);
+                }
+            }
+        }
+    }
+    let mode = match args.rate {
+        Some(r) => format!("latency at {r} requests/s offered, {} requests", args.count),
+        None => format!("throughput, {} requests piped as fast as the pipe takes them", args.count),
+    };
+    println!("flood: {mode}; median of {} run(s)", args.runs);
+    for (bin, runs) in args.bins.iter().zip(&results) {
+        println!("  {:<40} {}", bin.display(), describe(&median(runs), args.rate));
+    }
+    ExitCode::SUCCESS
+}
+
+fn describe(run: &Run, rate: Option<f64>) -> String {
+    let common = format!(
+        "{:.3} M msgs/s, {:.2} µs CPU/msg, peak RSS {:.1} MiB",
+        run.msgs_per_s / 1e6,
+        run.cpu_us_per_msg,
+        run.peak_rss_kib as f64 / 1024.0
+    );
+    match rate {
+        None => common,
+        Some(_) => {
+            let q = |p: f64| quantile(&run.latencies, p).as_secs_f64() * 1e6;
+            format!("p50 {:.0} µs, p99 {:.0} µs, max {:.0} µs ({common})", q(0.5), q(0.99), q(1.0))
+        }
+    }
+}
+
+/// The run whose figure is the median, figure by figure.
+fn median(runs: &[Run]) -> Run {
+    let mid = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(0.0)
+    };
+    let mut by_p50: Vec<&Run> = runs.iter().collect();
+    by_p50.sort_by_key(|r| quantile(&r.latencies, 0.5));
+    Run {
+        msgs_per_s: mid(runs.iter().map(|r| r.msgs_per_s).collect()),
+        cpu_us_per_msg: mid(runs.iter().map(|r| r.cpu_us_per_msg).collect()),
+        peak_rss_kib: mid(runs.iter().map(|r| r.peak_rss_kib as f64).collect()) as u64,
+        latencies: by_p50.get(by_p50.len() / 2).map(|r| r.latencies.clone()).unwrap_or_default(),
+    }
+}
+
+/// Nearest-rank quantile of unsorted samples.
+fn quantile(samples: &[Duration], q: f64) -> Duration {
+    let mut s = samples.to_vec();
+    s.sort_unstable();
+    let i = ((s.len() as f64 * q) as usize).min(s.len().saturating_sub(1));
+    s.get(i).copied().unwrap_or_default()
+}
+
+fn request(i: u64) -> String {
+    format!("{{\"id\":{i},\"src\":\"c1\",\"dest\":\"n0\",\"body\":{{\"type\":\"echo\",\"msg_id\":{},\"echo\":\"Please echo {i}\"}}}}\n", i + 1)
+}
+
+/// Kills the node if a run is abandoned half-way.
+struct Node(Child);
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(bin: &Path) -> Result<(Node, ChildStdin, BufReader<ChildStdout>), String> {
+    let mut child = Command::new(bin)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let (Some(mut stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+        return Err("no pipes to the node".into());
+    };
+    let node = Node(child);
+    let mut stdout = BufReader::with_capacity(1 << 20, stdout);
+    stdin
+        .write_all(b"{\"id\":0,\"src\":\"c0\",\"dest\":\"n0\",\"body\":{\"type\":\"init\",\"msg_id\":1,\"node_id\":\"n0\",\"node_ids\":[\"n0\"]}}\n")
+        .map_err(|e| format!("writing init: {e}"))?;
+    let mut line = String::new();
+    stdout.read_line(&mut line).map_err(|e| format!("reading init_ok: {e}"))?;
+    if !line.contains("\"init_ok\"") {
+        return Err(format!("expected init_ok, got {:?}", line.trim_end()));
+    }
+    Ok((node, stdin, stdout))
+}
+
+fn run_once(bin: &Path, count: u64, rate: Option<f64>) -> Result<Run, String> {
+    let (mut node, stdin, mut stdout) = spawn(bin)?;
+    let pid = node.0.id();
+    let cpu_before = cpu_ticks(pid);
+    let start = Instant::now();
+    let writer = match rate {
+        None => {
+            let input: Vec<u8> = (0..count).flat_map(|i| request(i).into_bytes()).collect();
+            let start = Instant::now();
+            std::thread::spawn(move || write_all_then_hold(stdin, &input, start))
+        }
+        Some(rate) => std::thread::spawn(move || write_paced(stdin, count, rate)),
+    };
+    // Read replies; stamp each chunk's arrival (latency mode) and count lines.
+    let mut replies = Vec::with_capacity((count as usize).saturating_mul(96));
+    let mut stamps: Vec<(usize, Instant)> = Vec::new();
+    let mut lines = 0u64;
+    let mut chunk = vec![0u8; 1 << 20];
+    while lines < count {
+        let n = stdout.read(&mut chunk).map_err(|e| format!("reading replies: {e}"))?;
+        if n == 0 {
+            return Err(format!("node closed stdout after {lines} of {count} replies"));
+        }
+        let now = Instant::now();
+        replies.extend_from_slice(&chunk[..n]);
+        lines += chunk[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        if rate.is_some() {
+            stamps.push((replies.len(), now));
+        }
+    }
+    let elapsed = start.elapsed();
+    let peak_rss_kib = peak_rss_kib(pid);
+    let cpu = cpu_ticks(pid).saturating_sub(cpu_before);
+    let (stdin, sent_at) = writer.join().map_err(|_| "writer thread panicked".to_string())??;
+    drop(stdin);
+    let status = node.0.wait().map_err(|e| format!("waiting for the node: {e}"))?;
+    if !status.success() {
+        return Err(format!("node exited with {status} after end of input"));
+    }
+    let latencies = check_replies(&replies, count, &stamps, &sent_at)?;
+    let ticks_per_s = 100.0; // USER_HZ on Linux
+    Ok(Run {
+        msgs_per_s: count as f64 / elapsed.as_secs_f64(),
+        cpu_us_per_msg: cpu as f64 / ticks_per_s * 1e6 / count as f64,
+        peak_rss_kib,
+        latencies,
+    })
+}
+
+type WriterResult = Result<(ChildStdin, Vec<Instant>), String>;
+
+fn write_all_then_hold(mut stdin: ChildStdin, input: &[u8], _start: Instant) -> WriterResult {
+    for piece in input.chunks(64 * 1024) {
+        stdin.write_all(piece).map_err(|e| format!("writing requests: {e}"))?;
+    }
+    stdin.flush().map_err(|e| format!("writing requests: {e}"))?;
+    Ok((stdin, Vec::new()))
+}
+
+fn write_paced(mut stdin: ChildStdin, count: u64, rate: f64) -> WriterResult {
+    let gap = Duration::from_secs_f64(1.0 / rate);
+    let start = Instant::now() + Duration::from_millis(10);
+    let mut scheduled = Vec::with_capacity(count as usize);
+    for i in 0..count {
+        let at = start + gap.mul_f64(i as f64);
+        let wait = at.saturating_duration_since(Instant::now());
+        if wait > Duration::from_micros(200) {
+            std::thread::sleep(wait - Duration::from_micros(100));
+        }
+        while Instant::now() < at {
+            std::hint::spin_loop();
+        }
+        stdin.write_all(request(i).as_bytes()).map_err(|e| format!("writing requests: {e}"))?;
+        scheduled.push(at);
+    }
+    Ok((stdin, scheduled))
+}
+
+/// Checks that request `i` got exactly one `echo_ok` echoing `Please echo i`, and nothing else
+/// came; returns each reply's latency from its scheduled send time (latency mode).
+fn check_replies(out: &[u8], count: u64, stamps: &[(usize, Instant)], sent_at: &[Instant]) -> Result<Vec<Duration>, String> {
+    let mut seen = vec![false; count as usize];
+    let mut latencies = Vec::with_capacity(sent_at.len());
+    let mut offset = 0usize;
+    let mut stamp = stamps.iter().peekable();
+    for line in out.split(|&b| b == b'\n') {
+        let line_end = offset + line.len();
+        offset = line_end + 1;
+        if line.is_empty() {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_slice(line)
+            .map_err(|e| format!("reply is not JSON ({e}): {}", String::from_utf8_lossy(line)))?;
+        let body = &v["body"];
+        let irt = body["in_reply_to"].as_u64().ok_or_else(|| format!("reply without in_reply_to: {v}"))?;
+        let i = irt.checked_sub(1).filter(|&i| i < count).ok_or_else(|| format!("reply to unknown msg {irt}"))?;
+        let want = format!("Please echo {i}");
+        let keys_ok = body.as_object().is_some_and(|o| o.keys().all(|k| matches!(k.as_str(), "type" | "echo" | "in_reply_to" | "msg_id")));
+        if body["type"] != "echo_ok" || body["echo"] != want.as_str() || !keys_ok || v["dest"] != "c1" || v["src"] != "n0" {
+            return Err(format!("wrong reply to msg {irt}: {v}"));
+        }
+        let slot = seen.get_mut(i as usize).ok_or("index out of range")?;
+        if std::mem::replace(slot, true) {
+            return Err(format!("msg {irt} answered twice"));
+        }
+        if let Some(sent) = sent_at.get(i as usize) {
+            while stamp.peek().is_some_and(|(end, _)| *end < line_end + 1) {
+                stamp.next();
+            }
+            if let Some((_, at)) = stamp.peek() {
+                latencies.push(at.saturating_duration_since(*sent));
+            }
+        }
+    }
+    match seen.iter().position(|s| !s) {
+        Some(i) => Err(format!("no reply to msg {}", i + 1)),
+        None => Ok(latencies),
+    }
+}
+
+/// utime + stime of `pid`, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    field(11) + field(12)
+}
+
+/// Peak resident set size (VmHWM) of `pid`, in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}

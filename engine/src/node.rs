@@ -1,0 +1,241 @@
+//! What a workload implements (`Node`) and how its handlers speak (`Out`).
+//!
+//! A handler never does I/O: it pushes effects (replies, sends, RPCs with a continuation) into an
+//! `Out` that its caller owns. The threaded engine drains `Out` into the writer; the testkit and
+//! simulators inspect it. Time comes in through `Out::now`, so handlers stay deterministic.
+
+use crate::codec::Reply;
+use crate::error::{ErrorCode, RpcError};
+use crate::message::{Init, Message, MsgId, NodeId};
+use crate::rpc::Caller;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::time::Duration;
+
+/// A Maelstrom node as a state machine. The engine owns every thread, pipe and clock.
+///
+/// Handlers take `&self` because the worker pool shares one node; keep state in `dashmap` or
+/// `parking_lot` fields and hold a lock only for the mutation itself.
+///
+/// ```
+/// use glomers_engine::{Init, Message, Node, Out, RpcError};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Serialize, Deserialize)]
+/// #[serde(tag = "type", rename_all = "snake_case")]
+/// enum Body { Ping, Pong }
+///
+/// struct Pinger;
+/// impl Node for Pinger {
+///     type Body = Body;
+///     fn init(_: &Init) -> Result<Self, RpcError> { Ok(Pinger) }
+///     fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
+///         match msg.body {
+///             Body::Ping => out.reply(msg.src, msg.msg_id, Body::Pong),
+///             Body::Pong => {}
+///         }
+///         Ok(())
+///     }
+/// }
+/// ```
+pub trait Node: Sized + Send + Sync + 'static {
+    /// Message bodies of this workload, tagged on the wire by `type` (`#[serde(tag = "type")]`).
+    type Body: Serialize + DeserializeOwned + Send + 'static;
+
+    /// Builds the node from `init` (§2.3). An error is sent back instead of `init_ok`.
+    fn init(init: &Init) -> Result<Self, RpcError>;
+
+    /// Handles one message. An `Err` is sent to the sender as an `error` body when the message
+    /// carries a `msg_id`, so a handler may use `?` on anything that makes the request invalid.
+    fn on_message(&self, msg: Message<Self::Body>, out: &mut Out<Self>) -> Result<(), RpcError>;
+
+    /// How often `on_tick` runs; `None` (the default) means never.
+    fn tick_every(&self) -> Option<Duration> {
+        None
+    }
+
+    /// Periodic work: gossip, batching, retries. Runs on the timer thread.
+    fn on_tick(&self, _out: &mut Out<Self>) {}
+}
+
+/// What runs when an RPC's reply (or its timeout) arrives. It must not block: it runs on the
+/// reader thread (replies) or the timer thread (timeouts).
+pub type Continuation<N> = Box<dyn for<'i> FnOnce(&N, Result<Reply<'i>, RpcError>, &mut Out<N>) + Send>;
+
+/// What goes on the wire in a message's body.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Payload<B> {
+    /// A body of the workload's own type.
+    Body(B),
+    /// An `error` body (§2.4).
+    Error(RpcError),
+    /// `init_ok`.
+    InitOk,
+    /// A body of another protocol (a service's, say), already serialized as a JSON object.
+    Json(String),
+}
+
+/// One message this node sends.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outgoing<B> {
+    /// Where it goes.
+    pub dest: NodeId,
+    /// Set for RPC requests, so that the reply can be matched.
+    pub msg_id: Option<MsgId>,
+    /// Set for replies.
+    pub in_reply_to: Option<MsgId>,
+    /// The body.
+    pub payload: Payload<B>,
+}
+
+/// An effect a handler produced.
+pub(crate) enum Effect<N: Node> {
+    /// Send a message; no reply expected.
+    Send(Outgoing<N::Body>),
+    /// Send a request and run `then` with its reply, or with error 0 after `timeout`.
+    Rpc {
+        msg: Outgoing<N::Body>,
+        timeout: Duration,
+        then: Continuation<N>,
+    },
+}
+
+/// Where a handler puts its effects, and where it learns the time.
+pub struct Out<N: Node> {
+    now: Duration,
+    effects: Vec<Effect<N>>,
+    caller: Option<Caller<N>>,
+}
+
+impl<N: Node> Out<N> {
+    /// An empty `Out` at time `now` (time since the node started); tests and simulators make
+    /// these, the engine makes its own.
+    pub fn new(now: Duration) -> Self {
+        Out { now, effects: Vec::new(), caller: None }
+    }
+
+    pub(crate) fn with_caller(now: Duration, caller: Caller<N>) -> Self {
+        Out { now, effects: Vec::new(), caller: Some(caller) }
+    }
+
+    /// Time since the node started.
+    pub fn now(&self) -> Duration {
+        self.now
+    }
+
+    /// Replies to a request from `to` numbered `msg_id`. A request without a `msg_id` expects
+    /// no reply, so nothing is sent.
+    pub fn reply(&mut self, to: NodeId, msg_id: Option<MsgId>, body: N::Body) {
+        self.reply_payload(to, msg_id, Payload::Body(body));
+    }
+
+    /// Replies with an `error` body.
+    pub fn reply_error(&mut self, to: NodeId, msg_id: Option<MsgId>, error: RpcError) {
+        self.reply_payload(to, msg_id, Payload::Error(error));
+    }
+
+    fn reply_payload(&mut self, to: NodeId, msg_id: Option<MsgId>, payload: Payload<N::Body>) {
+        if let Some(id) = msg_id {
+            self.effects.push(Effect::Send(Outgoing {
+                dest: to,
+                msg_id: None,
+                in_reply_to: Some(id),
+                payload,
+            }));
+        }
+    }
+
+    /// Sends a message that expects no reply.
+    pub fn send(&mut self, to: NodeId, body: N::Body) {
+        self.effects.push(Effect::Send(Outgoing {
+            dest: to,
+            msg_id: None,
+            in_reply_to: None,
+            payload: Payload::Body(body),
+        }));
+    }
+
+    /// Sends a request of this workload's type and runs `then` with the decoded reply, or with
+    /// error 0 (timeout) if none came within `timeout`. An `error` reply arrives as `Err`.
+    pub fn rpc<F>(&mut self, to: NodeId, body: N::Body, timeout: Duration, then: F)
+    where
+        F: FnOnce(&N, Result<N::Body, RpcError>, &mut Out<N>) + Send + 'static,
+    {
+        self.push_rpc(to, Payload::Body(body), timeout, then);
+    }
+
+    /// Sends a request of another protocol (a service's) and runs `then` with the reply decoded
+    /// as `Resp`.
+    pub fn rpc_as<Req, Resp, F>(&mut self, to: NodeId, req: &Req, timeout: Duration, then: F)
+    where
+        Req: Serialize,
+        Resp: DeserializeOwned,
+        F: FnOnce(&N, Result<Resp, RpcError>, &mut Out<N>) + Send + 'static,
+    {
+        match serde_json::to_string(req) {
+            Ok(json) => self.push_rpc(to, Payload::Json(json), timeout, then),
+            // A request type that cannot serialize is a bug in the node, not bad input; fail
+            // the call so the node's own error path runs.
+            Err(e) => {
+                let node_bug = RpcError::new(ErrorCode::Crash, format!("cannot encode request: {e}"));
+                self.effects.push(Effect::Rpc {
+                    msg: Outgoing { dest: to, msg_id: None, in_reply_to: None, payload: Payload::Error(node_bug.clone()) },
+                    timeout: Duration::ZERO,
+                    then: Box::new(move |node, _, out| then(node, Err(node_bug), out)),
+                });
+            }
+        }
+    }
+
+    fn push_rpc<Resp, F>(&mut self, to: NodeId, payload: Payload<N::Body>, timeout: Duration, then: F)
+    where
+        Resp: DeserializeOwned,
+        F: FnOnce(&N, Result<Resp, RpcError>, &mut Out<N>) + Send + 'static,
+    {
+        let then: Continuation<N> =
+            Box::new(move |node, reply, out| then(node, reply.and_then(Reply::decode::<Resp>), out));
+        self.effects.push(Effect::Rpc {
+            msg: Outgoing { dest: to, msg_id: None, in_reply_to: None, payload },
+            timeout,
+            then,
+        });
+    }
+
+    /// The engine's blocking caller, for quick experiments; `None` outside the threaded engine.
+    /// Nodes in `nodes/` never block and use `rpc` instead.
+    pub fn caller(&self) -> Option<&Caller<N>> {
+        self.caller.as_ref()
+    }
+
+    /// Whether the handler produced nothing.
+    pub fn is_empty(&self) -> bool {
+        self.effects.is_empty()
+    }
+
+    /// Takes the effects out: messages to send, with RPC requests numbered by `next_id` and
+    /// their continuations handed to `register` (with their deadlines) before the message is
+    /// returned, so a reply can never overtake its registration.
+    pub(crate) fn drain(
+        &mut self,
+        mut next_id: impl FnMut() -> MsgId,
+        mut register: impl FnMut(MsgId, NodeId, Duration, Continuation<N>),
+        sent: &mut Vec<Outgoing<N::Body>>,
+    ) {
+        for effect in self.effects.drain(..) {
+            match effect {
+                Effect::Send(msg) => sent.push(msg),
+                Effect::Rpc { mut msg, timeout, then } => {
+                    let id = next_id();
+                    if let Payload::Error(_) = msg.payload {
+                        // A request that could not be encoded: fail it at once, send nothing.
+                        register(id, msg.dest, Duration::ZERO, then);
+                        continue;
+                    }
+                    msg.msg_id = Some(id);
+                    register(id, msg.dest.clone(), self.now + timeout, then);
+                    sent.push(msg);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Wires the threads together and runs a node until stdin ends.
+//!
+//! `Shared` is what every thread reaches: the node once `init` built it, the calls in flight,
+//! the clock, and the channels to the writer and the timer.
+
+use crate::admission::Admission;
+use crate::message::NodeId;
+use crate::node::{Node, Out, Outgoing};
+use crate::rpc::{Calls, Caller, Waiter};
+use crate::timer::TimerMsg;
+use crate::writer::WriterMsg;
+use crate::{reader, timer, workers, writer};
+use crossbeam_channel::{unbounded, Sender};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+/// How the engine runs; `Config::from_env` reads the overrides.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Worker threads (`GLOMERS_WORKERS`; default: the number of cores).
+    pub workers: usize,
+    /// Messages that may wait for a worker before the reader stops reading.
+    pub queue_limit: usize,
+    /// Longest accepted input line in bytes (`GLOMERS_MAX_LINE`); longer lines are skipped.
+    pub max_line: usize,
+}
+
+impl Config {
+    /// Defaults, overridden by `GLOMERS_WORKERS` and `GLOMERS_MAX_LINE` when set and valid.
+    pub fn from_env() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let var = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<usize>().ok()).filter(|&v| v > 0);
+        Config {
+            workers: var("GLOMERS_WORKERS").unwrap_or(cores),
+            queue_limit: 1 << 16,
+            max_line: var("GLOMERS_MAX_LINE").unwrap_or(4 << 20),
+        }
+    }
+}
+
+/// What all threads share.
+pub(crate) struct Shared<N: Node> {
+    /// This node's id, once `init` named it.
+    pub(crate) id: OnceLock<NodeId>,
+    /// The node, once `init` built it.
+    pub(crate) node: OnceLock<Arc<N>>,
+    pub(crate) calls: Calls<N>,
+    pub(crate) admission: Admission,
+    writer: Sender<WriterMsg<N::Body>>,
+    timer: Sender<TimerMsg>,
+    start: Instant,
+}
+
+impl<N: Node> Shared<N> {
+    /// Time since the engine started: the clock handlers see.
+    pub(crate) fn now(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    /// An empty `Out` at the current time.
+    pub(crate) fn out(self: &Arc<Self>) -> Out<N> {
+        Out::with_caller(self.now(), Caller::new(self.clone()))
+    }
+
+    /// Hands messages to the writer.
+    pub(crate) fn send(&self, batch: Vec<Outgoing<N::Body>>) {
+        if !batch.is_empty() {
+            // The writer outlives every sender (it stops last), so this cannot fail in a run.
+            let _ = self.writer.send(WriterMsg::Batch(batch));
+        }
+    }
+
+    /// Hands messages to the writer, sent as from `me` (before `init` names this node).
+    pub(crate) fn send_as(&self, me: NodeId, batch: Vec<Outgoing<N::Body>>) {
+        let _ = self.writer.send(WriterMsg::BatchAs(me, batch));
+    }
+
+    /// Sends what a handler produced: registers its calls (with their deadlines on the timer)
+    /// before the requests reach the writer, so no reply can arrive unregistered.
+    pub(crate) fn dispatch(&self, out: &mut Out<N>) {
+        let mut batch = Vec::new();
+        self.dispatch_into(out, &mut batch);
+        self.send(batch);
+    }
+
+    /// Like `dispatch`, collecting the messages into `batch` for the caller to send.
+    pub(crate) fn dispatch_into(&self, out: &mut Out<N>, batch: &mut Vec<Outgoing<N::Body>>) {
+        out.drain(
+            || self.calls.next_id(),
+            |id, peer, deadline, then| {
+                self.calls.insert(id, peer, Waiter::Then(parking_lot::Mutex::new(then)));
+                let _ = self.timer.send(TimerMsg::Deadline(deadline, id));
+            },
+            batch,
+        );
+    }
+}
+
+/// Runs node type `N` on stdin/stdout with the configuration from the environment, until stdin
+/// ends. Returns once every message read has been answered and stdout flushed.
+pub fn run<N: Node>() {
+    run_with::<N>(Config::from_env(), std::io::stdin().lock(), std::io::stdout());
+}
+
+/// Runs node type `N` reading `input` and writing `output`: the whole engine, with pipes
+/// swapped for any reader and writer (tests and benchmarks use this).
+pub fn run_with<N: Node>(config: Config, input: impl std::io::Read, output: impl std::io::Write + Send) {
+    let (writer_tx, writer_rx) = unbounded();
+    let (timer_tx, timer_rx) = unbounded();
+    let (work_tx, work_rx) = unbounded();
+    let shared: Arc<Shared<N>> = Arc::new(Shared {
+        id: OnceLock::new(),
+        node: OnceLock::new(),
+        calls: Calls::new(),
+        admission: Admission::new(config.queue_limit),
+        writer: writer_tx,
+        timer: timer_tx,
+        start: Instant::now(),
+    });
+    std::thread::scope(|scope| {
+        let writer = {
+            let shared = shared.clone();
+            scope.spawn(move || writer::run(&shared, writer_rx, output))
+        };
+        let timer = {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("timer".into())
+                .spawn_scoped(scope, move || timer::run(&shared, timer_rx))
+                .expect("spawning the timer thread")
+        };
+        let workers: Vec<_> = (0..config.workers.max(1))
+            .map(|i| {
+                let shared = shared.clone();
+                let rx = work_rx.clone();
+                std::thread::Builder::new()
+                    .name(format!("worker-{i}"))
+                    .spawn_scoped(scope, move || workers::run(&shared, rx))
+                    .expect("spawning a worker thread")
+            })
+            .collect();
+        drop(work_rx);
+        // The reader runs here; when it returns, stdin has ended and every message read has
+        // been queued. Dropping its sender lets the workers drain the queue and stop.
+        reader::run(&shared, input, work_tx, config.max_line);
+        for w in workers {
+            let _ = w.join();
+        }
+        let _ = shared.timer.send(TimerMsg::Stop);
+        let _ = timer.join();
+        let _ = shared.writer.send(WriterMsg::Stop);
+        let _ = writer.join();
+    });
+    crate::log_info!("stdin closed; {} call(s) left unanswered; exiting", shared.calls.len());
+}

@@ -1,0 +1,174 @@
+//! Drives a node in a unit test without threads, pipes or a wall clock (feature `testkit`).
+//!
+//! `TestNode` feeds messages to one node, answers its RPCs, and moves its clock forward,
+//! firing ticks and RPC timeouts in time order; everything the node sends comes back as
+//! `Outgoing` values to inspect.
+//!
+//! ```
+//! # use glomers_engine::{Init, Message, Node, Out, RpcError};
+//! # use serde::{Deserialize, Serialize};
+//! # #[derive(Serialize, Deserialize, Debug, PartialEq)]
+//! # #[serde(tag = "type", rename_all = "snake_case")]
+//! # enum Body { Ping, Pong }
+//! # struct Pinger;
+//! # impl Node for Pinger {
+//! #     type Body = Body;
+//! #     fn init(_: &Init) -> Result<Self, RpcError> { Ok(Pinger) }
+//! #     fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
+//! #         out.reply(msg.src, msg.msg_id, Body::Pong); Ok(())
+//! #     }
+//! # }
+//! use glomers_engine::testkit::TestNode;
+//! use glomers_engine::Payload;
+//!
+//! let mut t = TestNode::<Pinger>::new("n1", &["n1"]);
+//! let sent = t.request("c1", Body::Ping);
+//! assert_eq!(sent[0].payload, Payload::Body(Body::Pong));
+//! ```
+
+use crate::codec::{encode, Reply};
+use crate::error::RpcError;
+use crate::message::{Init, Message, MsgId, NodeId};
+use crate::node::{Continuation, Node, Out, Outgoing};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// One node under test, with a fake clock.
+pub struct TestNode<N: Node> {
+    id: NodeId,
+    node: N,
+    now: Duration,
+    next_id: u64,
+    next_request: u64,
+    pending: BTreeMap<u64, (Duration, Continuation<N>)>,
+    next_tick: Option<Duration>,
+}
+
+impl<N: Node> TestNode<N> {
+    /// Builds the node with `init` at time zero.
+    ///
+    /// # Panics
+    /// If the node's `init` fails.
+    pub fn new(id: &str, ids: &[&str]) -> Self {
+        let node = N::init(&Init::new(id, ids)).unwrap_or_else(|e| panic!("init of {id} failed: {e}"));
+        let next_tick = node.tick_every();
+        TestNode { id: NodeId::new(id), node, now: Duration::ZERO, next_id: 1, next_request: 1, pending: BTreeMap::new(), next_tick }
+    }
+
+    /// The node, to inspect its state.
+    pub fn node(&self) -> &N {
+        &self.node
+    }
+
+    /// This node's id.
+    pub fn id(&self) -> &NodeId {
+        &self.id
+    }
+
+    /// The fake clock.
+    pub fn now(&self) -> Duration {
+        self.now
+    }
+
+    /// Sends a request from `src` (numbered automatically) and returns what the node sent.
+    pub fn request(&mut self, src: &str, body: N::Body) -> Vec<Outgoing<N::Body>> {
+        let msg_id = Some(MsgId(self.next_request));
+        self.next_request += 1;
+        self.deliver(Message { src: NodeId::new(src), dest: self.id.clone(), msg_id, in_reply_to: None, body })
+    }
+
+    /// Delivers any message and returns what the node sent. A handler error is answered as
+    /// the engine would: an `error` reply when the message has a `msg_id`.
+    pub fn deliver(&mut self, msg: Message<N::Body>) -> Vec<Outgoing<N::Body>> {
+        let mut out = Out::new(self.now);
+        let (src, msg_id, is_reply) = (msg.src.clone(), msg.msg_id, msg.in_reply_to.is_some());
+        if let Err(e) = self.node.on_message(msg, &mut out) {
+            if !is_reply {
+                out.reply_error(src, msg_id, e);
+            }
+        }
+        self.drain(&mut out)
+    }
+
+    /// Answers this node's call `msg_id` with a JSON body from `from`; returns what the
+    /// continuation sent. Does nothing if the call is not pending.
+    ///
+    /// # Panics
+    /// If `body` is not JSON.
+    pub fn reply_json(&mut self, msg_id: u64, from: &str, body: &str) -> Vec<Outgoing<N::Body>> {
+        let _ = from;
+        let Some((_, then)) = self.pending.remove(&msg_id) else { return Vec::new() };
+        let mut buf = Vec::new();
+        let reply = Reply::from_body_json(body, &mut buf).unwrap_or_else(|e| panic!("reply is not JSON: {e}"));
+        let mut out = Out::new(self.now);
+        then(&self.node, Ok(reply), &mut out);
+        self.drain(&mut out)
+    }
+
+    /// Calls of this node still waiting for a reply.
+    pub fn pending_calls(&self) -> Vec<u64> {
+        self.pending.keys().copied().collect()
+    }
+
+    /// Moves the clock forward by `by`, firing ticks and call timeouts in time order.
+    pub fn advance(&mut self, by: Duration) -> Vec<Outgoing<N::Body>> {
+        let until = self.now + by;
+        let mut sent = Vec::new();
+        loop {
+            let deadline = self.pending.iter().map(|(id, (at, _))| (*at, *id)).min();
+            let tick = self.next_tick;
+            let next = [deadline.map(|d| d.0), tick].into_iter().flatten().min();
+            match next {
+                Some(at) if at <= until => {
+                    self.now = self.now.max(at);
+                    if let Some((at_d, id)) = deadline.filter(|d| d.0 == at) {
+                        let _ = at_d;
+                        if let Some((_, then)) = self.pending.remove(&id) {
+                            let mut out = Out::new(self.now);
+                            then(&self.node, Err(RpcError::timeout(format!("no reply to msg {id}"))), &mut out);
+                            sent.extend(self.drain(&mut out));
+                        }
+                    } else {
+                        let mut out = Out::new(self.now);
+                        self.node.on_tick(&mut out);
+                        sent.extend(self.drain(&mut out));
+                        self.next_tick = self.node.tick_every().map(|every| at + every);
+                    }
+                }
+                _ => break,
+            }
+        }
+        self.now = until;
+        sent
+    }
+
+    /// The body of `msg` as the wire would carry it (with `msg_id` / `in_reply_to`).
+    pub fn body_json(&self, msg: &Outgoing<N::Body>) -> String {
+        let mut buf = Vec::new();
+        if let Err(e) = encode(&self.id, msg, &mut buf) {
+            return format!("<unencodable: {e}>");
+        }
+        let line = String::from_utf8_lossy(&buf).into_owned();
+        let start = line.find(",\"body\":").map_or(0, |i| i + 8);
+        line[start..line.len().saturating_sub(2)].to_string()
+    }
+
+    fn drain(&mut self, out: &mut Out<N>) -> Vec<Outgoing<N::Body>> {
+        let mut sent = Vec::new();
+        let mut registered = Vec::new();
+        let next_id = &mut self.next_id;
+        out.drain(
+            || {
+                let id = MsgId(*next_id);
+                *next_id += 1;
+                id
+            },
+            |id, _peer, deadline, then| registered.push((id.0, deadline, then)),
+            &mut sent,
+        );
+        for (id, deadline, then) in registered {
+            self.pending.insert(id, (deadline, then));
+        }
+        sent
+    }
+}

@@ -1,0 +1,11 @@
+//! The Gossip Glomers nodes, one module per Maelstrom workload. Each is a plain state machine
+//! behind `glomers_engine::Node`; the binaries in `src/bin/` only hand it to the engine.
+//!
+//! - `echo`: challenge 1.
+//! - `unique_ids`: challenge 2.
+
+#![warn(missing_docs)]
+#![deny(clippy::print_stdout)]
+
+pub mod echo;
+pub mod unique_ids;
