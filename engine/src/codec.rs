@@ -228,7 +228,9 @@ pub fn encode<B: Serialize>(src: &NodeId, msg: &Outgoing<B>, buf: &mut Vec<u8>) 
         }
     };
     let is_object = buf.len() > body_start + 1 && buf[body_start] == b'{' && buf.last() == Some(&b'}');
-    if let Err(e) = written.and_then(|()| if is_object { Ok(()) } else { Err("body is not a JSON object".into()) }) {
+    if let Err(e) =
+        written.and_then(|()| if is_object { Ok(()) } else { Err("body is not a JSON object".into()) })
+    {
         buf.truncate(start);
         return Err(e);
     }
@@ -281,11 +283,17 @@ mod tests {
 
     #[test]
     fn reads_a_request() {
-        with_tape(r#"{"id":3,"src":"c1","dest":"n1","body":{"type":"echo","msg_id":7,"echo":"hi"}}"#, |tape| {
-            let h = Header::read(tape.as_value()).unwrap();
-            assert_eq!((h.src.as_str(), h.dest.as_str(), h.msg_id, h.in_reply_to, h.kind), ("c1", "n1", Some(MsgId(7)), None, "echo"));
-            assert_eq!(decode_body::<Body>(tape, h.kind).0.unwrap(), Body::Echo { echo: "hi".into() });
-        });
+        with_tape(
+            r#"{"id":3,"src":"c1","dest":"n1","body":{"type":"echo","msg_id":7,"echo":"hi"}}"#,
+            |tape| {
+                let h = Header::read(tape.as_value()).unwrap();
+                assert_eq!(
+                    (h.src.as_str(), h.dest.as_str(), h.msg_id, h.in_reply_to, h.kind),
+                    ("c1", "n1", Some(MsgId(7)), None, "echo")
+                );
+                assert_eq!(decode_body::<Body>(tape, h.kind).0.unwrap(), Body::Echo { echo: "hi".into() });
+            },
+        );
     }
 
     #[test]
@@ -293,7 +301,10 @@ mod tests {
         let cases = [
             (r#"{"src":"c1","dest":"n1","body":{"type":"frobnicate","msg_id":1}}"#, ErrorCode::NotSupported),
             (r#"{"src":"c1","dest":"n1","body":{"type":"echo","msg_id":1}}"#, ErrorCode::MalformedRequest),
-            (r#"{"src":"c1","dest":"n1","body":{"type":"echo","msg_id":1,"echo":5}}"#, ErrorCode::MalformedRequest),
+            (
+                r#"{"src":"c1","dest":"n1","body":{"type":"echo","msg_id":1,"echo":5}}"#,
+                ErrorCode::MalformedRequest,
+            ),
         ];
         for (line, code) in cases {
             let got = with_tape(line, |tape| decode_body::<Body>(tape, "x").0.unwrap_err().code);
@@ -326,12 +337,18 @@ mod tests {
     #[test]
     fn replies_decode_or_carry_their_error() {
         let mut buf = Vec::new();
-        let ok = Reply::from_body_json(r#"{"type":"echo_ok","echo":"a\"b","in_reply_to":1}"#, &mut buf).unwrap();
+        let ok =
+            Reply::from_body_json(r#"{"type":"echo_ok","echo":"a\"b","in_reply_to":1}"#, &mut buf).unwrap();
         assert_eq!(ok.error(), None);
         assert_eq!(ok.decode::<Body>().unwrap(), Body::EchoOk { echo: "a\"b".into() });
         let mut buf = Vec::new();
-        let err = Reply::from_body_json(r#"{"type":"error","code":20,"text":"key does not exist"}"#, &mut buf).unwrap();
-        assert_eq!(err.decode::<Body>().unwrap_err(), RpcError::new(ErrorCode::KeyDoesNotExist, "key does not exist"));
+        let err =
+            Reply::from_body_json(r#"{"type":"error","code":20,"text":"key does not exist"}"#, &mut buf)
+                .unwrap();
+        assert_eq!(
+            err.decode::<Body>().unwrap_err(),
+            RpcError::new(ErrorCode::KeyDoesNotExist, "key does not exist")
+        );
         let mut buf = Vec::new();
         let odd = Reply::from_body_json(r#"{"type":"surprise"}"#, &mut buf).unwrap();
         assert_eq!(odd.decode::<Body>().unwrap_err().code, ErrorCode::Crash);
@@ -350,23 +367,48 @@ mod tests {
     fn encodes_replies_with_envelope_fields_spliced_into_the_body() {
         let cases: [(Outgoing<Body>, &str); 5] = [
             (
-                Outgoing { dest: "c1".into(), msg_id: None, in_reply_to: Some(MsgId(7)), payload: Payload::Body(Body::EchoOk { echo: "hi \"x\"".into() }) },
+                Outgoing {
+                    dest: "c1".into(),
+                    msg_id: None,
+                    in_reply_to: Some(MsgId(7)),
+                    payload: Payload::Body(Body::EchoOk { echo: "hi \"x\"".into() }),
+                },
                 r#"{"src":"n1","dest":"c1","body":{"type":"echo_ok","echo":"hi \"x\"","in_reply_to":7}}"#,
             ),
             (
-                Outgoing { dest: "c1".into(), msg_id: None, in_reply_to: Some(MsgId(2)), payload: Payload::Body(Body::TopologyOk) },
+                Outgoing {
+                    dest: "c1".into(),
+                    msg_id: None,
+                    in_reply_to: Some(MsgId(2)),
+                    payload: Payload::Body(Body::TopologyOk),
+                },
                 r#"{"src":"n1","dest":"c1","body":{"type":"topology_ok","in_reply_to":2}}"#,
             ),
             (
-                Outgoing { dest: "c1".into(), msg_id: None, in_reply_to: Some(MsgId(1)), payload: Payload::InitOk },
+                Outgoing {
+                    dest: "c1".into(),
+                    msg_id: None,
+                    in_reply_to: Some(MsgId(1)),
+                    payload: Payload::InitOk,
+                },
                 r#"{"src":"n1","dest":"c1","body":{"type":"init_ok","in_reply_to":1}}"#,
             ),
             (
-                Outgoing { dest: "c2".into(), msg_id: None, in_reply_to: Some(MsgId(3)), payload: Payload::Error(RpcError::not_supported("no \n way")) },
+                Outgoing {
+                    dest: "c2".into(),
+                    msg_id: None,
+                    in_reply_to: Some(MsgId(3)),
+                    payload: Payload::Error(RpcError::not_supported("no \n way")),
+                },
                 r#"{"src":"n1","dest":"c2","body":{"type":"error","code":10,"text":"no \n way","in_reply_to":3}}"#,
             ),
             (
-                Outgoing { dest: "seq-kv".into(), msg_id: Some(MsgId(9)), in_reply_to: None, payload: Payload::Json(r#"{"type":"read","key":"k"}"#.into()) },
+                Outgoing {
+                    dest: "seq-kv".into(),
+                    msg_id: Some(MsgId(9)),
+                    in_reply_to: None,
+                    payload: Payload::Json(r#"{"type":"read","key":"k"}"#.into()),
+                },
                 r#"{"src":"n1","dest":"seq-kv","body":{"type":"read","key":"k","msg_id":9}}"#,
             ),
         ];
@@ -379,7 +421,8 @@ mod tests {
 
     #[test]
     fn a_body_that_is_not_an_object_is_refused_and_nothing_written() {
-        let msg: Outgoing<u32> = Outgoing { dest: "c1".into(), msg_id: None, in_reply_to: None, payload: Payload::Body(5) };
+        let msg: Outgoing<u32> =
+            Outgoing { dest: "c1".into(), msg_id: None, in_reply_to: None, payload: Payload::Body(5) };
         let mut buf = b"kept".to_vec();
         assert!(encode(&NodeId::new("n1"), &msg, &mut buf).is_err());
         assert_eq!(buf, b"kept");

@@ -121,8 +121,15 @@ impl Kv {
 
     /// Sets `key` to `to` if it holds `from` (error 22 otherwise, 20 if missing unless
     /// `create_if_not_exists`).
-    pub fn cas<N, K, V, F>(&self, out: &mut Out<N>, key: K, from: V, to: V, create_if_not_exists: bool, then: F)
-    where
+    pub fn cas<N, K, V, F>(
+        &self,
+        out: &mut Out<N>,
+        key: K,
+        from: V,
+        to: V,
+        create_if_not_exists: bool,
+        then: F,
+    ) where
         N: Node,
         K: Serialize,
         V: Serialize,
@@ -162,9 +169,13 @@ mod tests {
         }
         fn on_message(&self, _: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
             let kv = Kv::seq();
-            kv.read(out, "k", |p: &Probe, r: Result<i64, RpcError>, _| p.seen.lock().push(r.map(Some).map_err(|e| e.code)));
+            kv.read(out, "k", |p: &Probe, r: Result<i64, RpcError>, _| {
+                p.seen.lock().push(r.map(Some).map_err(|e| e.code))
+            });
             kv.write(out, "k", 5, |p: &Probe, r, _| p.seen.lock().push(r.map(|()| None).map_err(|e| e.code)));
-            kv.cas(out, "k", 1, 2, true, |p: &Probe, r, _| p.seen.lock().push(r.map(|()| None).map_err(|e| e.code)));
+            kv.cas(out, "k", 1, 2, true, |p: &Probe, r, _| {
+                p.seen.lock().push(r.map(|()| None).map_err(|e| e.code))
+            });
             Ok(())
         }
     }
@@ -174,11 +185,14 @@ mod tests {
         let mut t = TestNode::<Probe>::new("n1", &["n1"]);
         let sent = t.request("c1", Body::Go);
         let bodies: Vec<String> = sent.iter().map(|m| t.body_json(m)).collect();
-        assert_eq!(bodies, [
-            r#"{"type":"read","key":"k","msg_id":1}"#,
-            r#"{"type":"write","key":"k","value":5,"msg_id":2}"#,
-            r#"{"type":"cas","key":"k","from":1,"to":2,"create_if_not_exists":true,"msg_id":3}"#,
-        ]);
+        assert_eq!(
+            bodies,
+            [
+                r#"{"type":"read","key":"k","msg_id":1}"#,
+                r#"{"type":"write","key":"k","value":5,"msg_id":2}"#,
+                r#"{"type":"cas","key":"k","from":1,"to":2,"create_if_not_exists":true,"msg_id":3}"#,
+            ]
+        );
         t.reply_json(1, "seq-kv", r#"{"type":"read_ok","value":7}"#);
         t.reply_json(2, "seq-kv", r#"{"type":"write_ok"}"#);
         t.reply_json(3, "seq-kv", r#"{"type":"error","code":22,"text":"current value 5 is not 1"}"#);
@@ -191,6 +205,9 @@ mod tests {
         t.request("c1", Body::Go);
         t.reply_json(1, "seq-kv", r#"{"type":"error","code":20,"text":"key does not exist"}"#);
         t.advance(Kv::TIMEOUT * 2);
-        assert_eq!(*t.node().seen.lock(), [Err(ErrorCode::KeyDoesNotExist), Err(ErrorCode::Timeout), Err(ErrorCode::Timeout)]);
+        assert_eq!(
+            *t.node().seen.lock(),
+            [Err(ErrorCode::KeyDoesNotExist), Err(ErrorCode::Timeout), Err(ErrorCode::Timeout)]
+        );
     }
 }

@@ -160,10 +160,7 @@ pub struct Init {
 impl Init {
     /// An `Init` for tests and simulators.
     pub fn new(node_id: &str, node_ids: &[&str]) -> Self {
-        Init {
-            node_id: NodeId::new(node_id),
-            node_ids: node_ids.iter().map(|n| NodeId::new(n)).collect(),
-        }
+        Init { node_id: NodeId::new(node_id), node_ids: node_ids.iter().map(|n| NodeId::new(n)).collect() }
     }
 }
 

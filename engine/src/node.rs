@@ -93,11 +93,7 @@ pub(crate) enum Effect<N: Node> {
     /// Send a message; no reply expected.
     Send(Outgoing<N::Body>),
     /// Send a request and run `then` with its reply, or with error 0 after `timeout`.
-    Rpc {
-        msg: Outgoing<N::Body>,
-        timeout: Duration,
-        then: Continuation<N>,
-    },
+    Rpc { msg: Outgoing<N::Body>, timeout: Duration, then: Continuation<N> },
 }
 
 /// Where a handler puts its effects, and where it learns the time.
@@ -179,7 +175,12 @@ impl<N: Node> Out<N> {
             Err(e) => {
                 let node_bug = RpcError::new(ErrorCode::Crash, format!("cannot encode request: {e}"));
                 self.effects.push(Effect::Rpc {
-                    msg: Outgoing { dest: to, msg_id: None, in_reply_to: None, payload: Payload::Error(node_bug.clone()) },
+                    msg: Outgoing {
+                        dest: to,
+                        msg_id: None,
+                        in_reply_to: None,
+                        payload: Payload::Error(node_bug.clone()),
+                    },
                     timeout: Duration::ZERO,
                     then: Box::new(move |node, _, out| then(node, Err(node_bug), out)),
                 });

@@ -163,8 +163,14 @@ impl<N: Node> Reader<'_, N> {
             log_error!("`{}` from {} before init", header.kind, header.src);
             if header.in_reply_to.is_none() && header.msg_id.is_some() {
                 // No id of our own yet: answer as the id the sender addressed.
-                let error = RpcError::new(ErrorCode::TemporarilyUnavailable, "not initialised yet: send init first");
-                let reply = Outgoing { dest: header.src, msg_id: None, in_reply_to: header.msg_id, payload: Payload::Error(error) };
+                let error =
+                    RpcError::new(ErrorCode::TemporarilyUnavailable, "not initialised yet: send init first");
+                let reply = Outgoing {
+                    dest: header.src,
+                    msg_id: None,
+                    in_reply_to: header.msg_id,
+                    payload: Payload::Error(error),
+                };
                 self.shared.send_as(header.dest, vec![reply]);
             }
             return Some(tape);

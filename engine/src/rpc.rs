@@ -3,9 +3,9 @@
 //! Replies are routed here by the reader thread and timeouts by the timer thread, so a worker
 //! blocked in `Caller::call` is woken without needing a free worker: the pool cannot deadlock.
 
+use crate::codec::Reply;
 use crate::error::{ErrorCode, RpcError};
 use crate::message::{MsgId, NodeId};
-use crate::codec::Reply;
 use crate::node::{Continuation, Node, Out, Outgoing, Payload};
 use crate::runtime::Shared;
 use crossbeam_channel::{bounded, Sender};

@@ -6,7 +6,7 @@
 use crate::admission::Admission;
 use crate::message::NodeId;
 use crate::node::{Node, Out, Outgoing};
-use crate::rpc::{Calls, Caller, Waiter};
+use crate::rpc::{Caller, Calls, Waiter};
 use crate::timer::TimerMsg;
 use crate::writer::WriterMsg;
 use crate::{reader, timer, workers, writer};
@@ -29,7 +29,8 @@ impl Config {
     /// Defaults, overridden by `GLOMERS_WORKERS` and `GLOMERS_MAX_LINE` when set and valid.
     pub fn from_env() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let var = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<usize>().ok()).filter(|&v| v > 0);
+        let var =
+            |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<usize>().ok()).filter(|&v| v > 0);
         Config {
             workers: var("GLOMERS_WORKERS").unwrap_or(cores),
             queue_limit: 1 << 16,

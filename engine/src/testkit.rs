@@ -52,7 +52,15 @@ impl<N: Node> TestNode<N> {
     pub fn new(id: &str, ids: &[&str]) -> Self {
         let node = N::init(&Init::new(id, ids)).unwrap_or_else(|e| panic!("init of {id} failed: {e}"));
         let next_tick = node.tick_every();
-        TestNode { id: NodeId::new(id), node, now: Duration::ZERO, next_id: 1, next_request: 1, pending: BTreeMap::new(), next_tick }
+        TestNode {
+            id: NodeId::new(id),
+            node,
+            now: Duration::ZERO,
+            next_id: 1,
+            next_request: 1,
+            pending: BTreeMap::new(),
+            next_tick,
+        }
     }
 
     /// The node, to inspect its state.
@@ -74,7 +82,13 @@ impl<N: Node> TestNode<N> {
     pub fn request(&mut self, src: &str, body: N::Body) -> Vec<Outgoing<N::Body>> {
         let msg_id = Some(MsgId(self.next_request));
         self.next_request += 1;
-        self.deliver(Message { src: NodeId::new(src), dest: self.id.clone(), msg_id, in_reply_to: None, body })
+        self.deliver(Message {
+            src: NodeId::new(src),
+            dest: self.id.clone(),
+            msg_id,
+            in_reply_to: None,
+            body,
+        })
     }
 
     /// Delivers any message and returns what the node sent. A handler error is answered as
@@ -99,7 +113,8 @@ impl<N: Node> TestNode<N> {
         let _ = from;
         let Some((_, then)) = self.pending.remove(&msg_id) else { return Vec::new() };
         let mut buf = Vec::new();
-        let reply = Reply::from_body_json(body, &mut buf).unwrap_or_else(|e| panic!("reply is not JSON: {e}"));
+        let reply =
+            Reply::from_body_json(body, &mut buf).unwrap_or_else(|e| panic!("reply is not JSON: {e}"));
         let mut out = Out::new(self.now);
         then(&self.node, Ok(reply), &mut out);
         self.drain(&mut out)
@@ -125,7 +140,11 @@ impl<N: Node> TestNode<N> {
                         let _ = at_d;
                         if let Some((_, then)) = self.pending.remove(&id) {
                             let mut out = Out::new(self.now);
-                            then(&self.node, Err(RpcError::timeout(format!("no reply to msg {id}"))), &mut out);
+                            then(
+                                &self.node,
+                                Err(RpcError::timeout(format!("no reply to msg {id}"))),
+                                &mut out,
+                            );
                             sent.extend(self.drain(&mut out));
                         }
                     } else {

@@ -27,7 +27,11 @@ pub(crate) enum WriterMsg<B> {
 const FLUSH_AT: usize = 256 * 1024;
 
 /// Serializes and writes until told to stop.
-pub(crate) fn run<N: Node>(shared: &Arc<Shared<N>>, rx: Receiver<WriterMsg<N::Body>>, mut output: impl Write) {
+pub(crate) fn run<N: Node>(
+    shared: &Arc<Shared<N>>,
+    rx: Receiver<WriterMsg<N::Body>>,
+    mut output: impl Write,
+) {
     let mut buf = Vec::with_capacity(FLUSH_AT * 2);
     let mut broken = false;
     loop {

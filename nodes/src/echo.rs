@@ -66,6 +66,9 @@ mod tests {
     fn an_echo_ok_sent_as_a_request_is_not_supported() {
         let mut t = TestNode::<Echo>::new("n0", &["n0"]);
         let sent = t.request("c1", Body::EchoOk { echo: Value::Null });
-        assert_eq!(t.body_json(&sent[0]), r#"{"type":"error","code":10,"text":"echo_ok is a reply, not a request","in_reply_to":1}"#);
+        assert_eq!(
+            t.body_json(&sent[0]),
+            r#"{"type":"error","code":10,"text":"echo_ok is a reply, not a request","in_reply_to":1}"#
+        );
     }
 }
