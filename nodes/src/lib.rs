@@ -3,9 +3,11 @@
 //!
 //! - `echo`: challenge 1.
 //! - `unique_ids`: challenge 2.
+//! - `broadcast`: challenges 3a-3e.
 
 #![warn(missing_docs)]
 #![deny(clippy::print_stdout)]
 
+pub mod broadcast;
 pub mod echo;
 pub mod unique_ids;

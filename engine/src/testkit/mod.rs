@@ -26,6 +26,10 @@
 //! assert_eq!(sent[0].payload, Payload::Body(Body::Pong));
 //! ```
 
+mod cluster;
+
+pub use cluster::{Cluster, Delivered};
+
 use crate::codec::{encode, Reply};
 use crate::error::RpcError;
 use crate::message::{Init, Message, MsgId, NodeId};
@@ -123,6 +127,12 @@ impl<N: Node> TestNode<N> {
     /// Calls of this node still waiting for a reply.
     pub fn pending_calls(&self) -> Vec<u64> {
         self.pending.keys().copied().collect()
+    }
+
+    /// When the node next has something to do on its own: a tick or a call's deadline.
+    pub fn next_event(&self) -> Option<Duration> {
+        let deadline = self.pending.values().map(|(at, _)| *at).min();
+        [deadline, self.next_tick].into_iter().flatten().min()
     }
 
     /// Moves the clock forward by `by`, firing ticks and call timeouts in time order.

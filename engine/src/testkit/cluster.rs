@@ -1,0 +1,215 @@
+//! Many nodes in one test: every message a node sends to another node is delivered after a
+//! latency, unless a partition cuts the pair; time moves from event to event.
+//!
+//! Latency is constant or, with `jitter`, drawn from a seeded generator in `[0, 2·latency)`
+//! (Maelstrom's uniform distribution, §3.1), which reorders messages; `duplicate_every` sends
+//! every n-th message twice. Like Maelstrom (§3.2), a message is dropped when it is taken for
+//! delivery across a cut pair. Messages to anyone outside the cluster (clients, services) are
+//! collected as `Delivered` for the test to read.
+
+use super::TestNode;
+use crate::message::{Message, NodeId};
+use crate::node::{Node, Outgoing, Payload};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashSet};
+use std::time::Duration;
+
+/// A message that left the cluster (to a client or service), with when and who sent it.
+#[derive(Debug)]
+pub struct Delivered<B> {
+    /// When it was sent.
+    pub at: Duration,
+    /// The node that sent it.
+    pub from: NodeId,
+    /// The message.
+    pub msg: Outgoing<B>,
+}
+
+/// A cluster of nodes of one type under a fake clock.
+pub struct Cluster<N: Node> {
+    nodes: BTreeMap<NodeId, TestNode<N>>,
+    now: Duration,
+    latency: Duration,
+    jitter: bool,
+    duplicate_every: Option<u64>,
+    rng: u64,
+    seq: u64,
+    in_flight: BinaryHeap<Reverse<(Duration, u64)>>,
+    messages: BTreeMap<u64, (NodeId, NodeId, Outgoing<N::Body>)>,
+    cut: HashSet<(NodeId, NodeId)>,
+    outside: Vec<Delivered<N::Body>>,
+    /// Messages sent between nodes, dropped ones included (Maelstrom's count, §3.3).
+    pub sent_between_nodes: u64,
+    /// Messages between nodes that a partition dropped.
+    pub dropped: u64,
+}
+
+impl<N: Node> Cluster<N>
+where
+    N::Body: Clone,
+{
+    /// Nodes `n0`…`n(count-1)`, initialised at time zero, with constant `latency`.
+    pub fn new(count: usize, latency: Duration) -> Self {
+        let names: Vec<String> = (0..count).map(|i| format!("n{i}")).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let nodes = refs.iter().map(|n| (NodeId::new(n), TestNode::new(n, &refs))).collect();
+        Cluster {
+            nodes,
+            now: Duration::ZERO,
+            latency,
+            jitter: false,
+            duplicate_every: None,
+            rng: 0x9E37_79B9_7F4A_7C15,
+            seq: 0,
+            in_flight: BinaryHeap::new(),
+            messages: BTreeMap::new(),
+            cut: HashSet::new(),
+            outside: Vec::new(),
+            sent_between_nodes: 0,
+            dropped: 0,
+        }
+    }
+
+    /// Draws latencies uniformly from `[0, 2·latency)` with this seed, reordering messages.
+    pub fn with_jitter(mut self, seed: u64) -> Self {
+        self.jitter = true;
+        self.rng = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        self
+    }
+
+    /// Sends every `n`-th message between nodes twice.
+    pub fn with_duplicates(mut self, n: u64) -> Self {
+        self.duplicate_every = Some(n.max(1));
+        self
+    }
+
+    /// The node named `id`.
+    ///
+    /// # Panics
+    /// If there is no such node.
+    pub fn node(&self, id: &str) -> &N {
+        self.nodes.get(&NodeId::new(id)).map(TestNode::node).unwrap_or_else(|| panic!("no node {id}"))
+    }
+
+    /// Every node's id.
+    pub fn ids(&self) -> Vec<NodeId> {
+        self.nodes.keys().cloned().collect()
+    }
+
+    /// The fake clock.
+    pub fn now(&self) -> Duration {
+        self.now
+    }
+
+    /// Cuts traffic between the two groups, both ways (a Maelstrom partition, §5.3).
+    pub fn partition(&mut self, a: &[&str], b: &[&str]) {
+        for x in a {
+            for y in b {
+                self.cut.insert((NodeId::new(x), NodeId::new(y)));
+                self.cut.insert((NodeId::new(y), NodeId::new(x)));
+            }
+        }
+    }
+
+    /// Removes every cut.
+    pub fn heal(&mut self) {
+        self.cut.clear();
+    }
+
+    /// A client request to node `to` (clients have no latency, §3.1); returns what the node
+    /// sent outside the cluster in direct response.
+    pub fn request(&mut self, client: &str, to: &str, body: N::Body) -> Vec<Outgoing<N::Body>> {
+        let before = self.outside.len();
+        let id = NodeId::new(to);
+        self.catch_up(&id);
+        let Some(node) = self.nodes.get_mut(&id) else { panic!("no node {to}") };
+        let sent = node.request(client, body);
+        self.route(&id, sent);
+        self.outside.drain(before..).map(|d| d.msg).collect()
+    }
+
+    /// Runs until `by` has passed: deliveries, ticks and timeouts in time order.
+    pub fn run_for(&mut self, by: Duration) {
+        let until = self.now + by;
+        loop {
+            let delivery = self.in_flight.peek().map(|Reverse((at, _))| *at);
+            let timer = self.nodes.values().filter_map(TestNode::next_event).min();
+            let Some(next) = [delivery, timer].into_iter().flatten().min().filter(|t| *t <= until) else {
+                break;
+            };
+            self.now = self.now.max(next);
+            if delivery == Some(next) {
+                self.deliver_next();
+            } else {
+                let ids: Vec<NodeId> = self.nodes.keys().cloned().collect();
+                for id in ids {
+                    if self.nodes.get(&id).and_then(TestNode::next_event).is_some_and(|t| t <= self.now) {
+                        self.catch_up(&id);
+                    }
+                }
+            }
+        }
+        self.now = until;
+    }
+
+    /// Everything sent outside the cluster so far, in order, and forgets it.
+    pub fn take_outside(&mut self) -> Vec<Delivered<N::Body>> {
+        std::mem::take(&mut self.outside)
+    }
+
+    fn deliver_next(&mut self) {
+        let Some(Reverse((_, seq))) = self.in_flight.pop() else { return };
+        let Some((from, to, msg)) = self.messages.remove(&seq) else { return };
+        if self.cut.contains(&(from.clone(), to.clone())) {
+            self.dropped += 1;
+            return;
+        }
+        let Payload::Body(body) = msg.payload else { return };
+        self.catch_up(&to);
+        let Some(node) = self.nodes.get_mut(&to) else { return };
+        let message =
+            Message { src: from, dest: to.clone(), msg_id: msg.msg_id, in_reply_to: msg.in_reply_to, body };
+        let sent = node.deliver(message);
+        self.route(&to, sent);
+    }
+
+    /// Brings a node's clock to the cluster's, routing whatever its timers send on the way.
+    fn catch_up(&mut self, id: &NodeId) {
+        let Some(node) = self.nodes.get_mut(id) else { return };
+        let sent = node.advance(self.now.saturating_sub(node.now()));
+        self.route(id, sent);
+    }
+
+    fn route(&mut self, from: &NodeId, sent: Vec<Outgoing<N::Body>>) {
+        for msg in sent {
+            if !self.nodes.contains_key(&msg.dest) {
+                self.outside.push(Delivered { at: self.now, from: from.clone(), msg });
+                continue;
+            }
+            self.sent_between_nodes += 1;
+            let copies = match self.duplicate_every {
+                Some(n) if self.sent_between_nodes % n == 0 => 2,
+                _ => 1,
+            };
+            for _ in 0..copies {
+                let delay = self.draw_latency();
+                self.seq += 1;
+                self.in_flight.push(Reverse((self.now + delay, self.seq)));
+                self.messages.insert(self.seq, (from.clone(), msg.dest.clone(), msg.clone()));
+            }
+        }
+    }
+
+    fn draw_latency(&mut self) -> Duration {
+        if !self.jitter || self.latency.is_zero() {
+            return self.latency;
+        }
+        // xorshift64*: small, seeded, good enough to shuffle delivery order.
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        let r = self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        let span = (self.latency.as_micros() as u64 * 2).max(1);
+        Duration::from_micros(r % span)
+    }
+}

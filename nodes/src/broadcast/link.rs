@@ -1,0 +1,164 @@
+//! A reliable, batched, one-peer link for broadcast values.
+//!
+//! Every batch a link sends carries *all* values the peer has not acknowledged yet, plus the
+//! fresh ones, under a new sequence number. So when the peer acknowledges batch `k` (the
+//! highest it has received), every value first sent in batch `k` or earlier is known to have
+//! arrived, whatever was lost, duplicated or reordered before: one number acknowledges
+//! everything, and a lost batch is repaired by the next one. Acks ride on the link's own
+//! batches when it has any, and go alone (a `seq` 0 message) only after `ack_delay`.
+
+use std::time::Duration;
+
+/// When a link sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timing {
+    /// Fresh values wait this long for company before they are sent.
+    pub batch: Duration,
+    /// A received batch is acknowledged alone after this long if nothing else carried the ack.
+    pub ack_delay: Duration,
+    /// Unacknowledged values are sent again after this long.
+    pub retry: Duration,
+}
+
+/// What a link puts on the wire: values (`seq` > 0) and/or an acknowledgement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Batch {
+    /// This batch's number; 0 for a pure acknowledgement.
+    pub seq: u64,
+    /// The values.
+    pub values: Vec<u64>,
+    /// The highest batch number received from the peer.
+    pub ack: u64,
+}
+
+/// The state of the link with one peer.
+#[derive(Debug, Default)]
+pub struct Link {
+    /// Values never sent, and since when the oldest has waited.
+    fresh: Vec<u64>,
+    fresh_since: Option<Duration>,
+    /// Values sent but not acknowledged, each with the first batch that carried it.
+    unacked: Vec<(u64, u64)>,
+    /// The last batch number used.
+    seq: u64,
+    /// When the last batch left.
+    last_sent: Duration,
+    /// The highest batch number received from the peer.
+    received: u64,
+    /// Since when an acknowledgement is owed.
+    ack_owed_since: Option<Duration>,
+}
+
+impl Link {
+    /// Queues a value for the peer.
+    pub fn push(&mut self, value: u64, now: Duration) {
+        self.fresh.push(value);
+        self.fresh_since.get_or_insert(now);
+    }
+
+    /// Takes in a batch from the peer: its acknowledgement, and whether it owes one back.
+    pub fn on_batch(&mut self, seq: u64, ack: u64, now: Duration) {
+        self.unacked.retain(|&(_, first)| first > ack);
+        if seq > 0 {
+            self.received = self.received.max(seq);
+            self.ack_owed_since.get_or_insert(now);
+        }
+    }
+
+    /// What to send now, if anything.
+    pub fn poll(&mut self, now: Duration, timing: &Timing) -> Option<Batch> {
+        let fresh_due = self.fresh_since.is_some_and(|since| now >= since + timing.batch);
+        let retry_due = !self.unacked.is_empty() && now >= self.last_sent + timing.retry;
+        if fresh_due || retry_due {
+            self.seq += 1;
+            let seq = self.seq;
+            let mut values: Vec<u64> = self.unacked.iter().map(|&(v, _)| v).collect();
+            values.extend_from_slice(&self.fresh);
+            self.unacked.extend(self.fresh.drain(..).map(|v| (v, seq)));
+            self.fresh_since = None;
+            self.last_sent = now;
+            self.ack_owed_since = None;
+            return Some(Batch { seq, values, ack: self.received });
+        }
+        if self.ack_owed_since.is_some_and(|since| now >= since + timing.ack_delay) {
+            self.ack_owed_since = None;
+            return Some(Batch { seq: 0, values: Vec::new(), ack: self.received });
+        }
+        None
+    }
+
+    /// Whether the link has nothing left to send, now or later.
+    pub fn is_idle(&self) -> bool {
+        self.fresh.is_empty() && self.unacked.is_empty() && self.ack_owed_since.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: Timing = Timing {
+        batch: Duration::from_millis(100),
+        ack_delay: Duration::from_millis(300),
+        retry: Duration::from_millis(1000),
+    };
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn fresh_values_wait_for_the_batch_window_then_go_together() {
+        let mut l = Link::default();
+        l.push(1, ms(0));
+        l.push(2, ms(50));
+        assert_eq!(l.poll(ms(99), &T), None);
+        assert_eq!(l.poll(ms(100), &T), Some(Batch { seq: 1, values: vec![1, 2], ack: 0 }));
+        assert_eq!(l.poll(ms(150), &T), None);
+    }
+
+    #[test]
+    fn a_lost_batch_is_repaired_by_the_next_one_and_one_ack_clears_all() {
+        let mut l = Link::default();
+        l.push(1, ms(0));
+        let lost = l.poll(ms(100), &T);
+        assert!(lost.is_some());
+        l.push(2, ms(200));
+        // Batch 2 carries value 1 again, since batch 1 was never acknowledged.
+        assert_eq!(l.poll(ms(300), &T), Some(Batch { seq: 2, values: vec![1, 2], ack: 0 }));
+        l.on_batch(0, 2, ms(500));
+        assert!(l.is_idle());
+    }
+
+    #[test]
+    fn an_old_ack_keeps_values_sent_after_it_and_they_are_retried() {
+        let mut l = Link::default();
+        l.push(1, ms(0));
+        l.poll(ms(100), &T);
+        l.push(2, ms(100));
+        l.poll(ms(200), &T);
+        l.on_batch(0, 1, ms(300));
+        assert_eq!(l.poll(ms(1199), &T), None);
+        assert_eq!(l.poll(ms(1200), &T), Some(Batch { seq: 3, values: vec![2], ack: 0 }));
+        // A duplicate of that old ack changes nothing.
+        l.on_batch(0, 1, ms(1300));
+        assert!(!l.is_idle());
+        l.on_batch(0, 3, ms(1400));
+        assert!(l.is_idle());
+    }
+
+    #[test]
+    fn acks_ride_on_batches_or_go_alone_after_the_delay() {
+        let mut l = Link::default();
+        l.on_batch(7, 0, ms(0));
+        l.push(5, ms(0));
+        assert_eq!(l.poll(ms(100), &T), Some(Batch { seq: 1, values: vec![5], ack: 7 }));
+        l.on_batch(8, 1, ms(150));
+        assert_eq!(l.poll(ms(449), &T), None);
+        assert_eq!(l.poll(ms(450), &T), Some(Batch { seq: 0, values: vec![], ack: 8 }));
+        assert!(l.is_idle());
+        // A pure ack from the peer asks for nothing back.
+        l.on_batch(0, 1, ms(500));
+        assert_eq!(l.poll(ms(5000), &T), None);
+    }
+}

@@ -1,0 +1,222 @@
+//! Challenges 3a–3e, `broadcast` (MAELSTROM.md §7.3): every value broadcast to any node ends up
+//! in every node's `read`, through partitions, with few messages and two network hops.
+//!
+//! **How values spread.** One node, the *hub* (the first of `node_ids`), relays for everyone;
+//! the topology Maelstrom suggests is ignored. A node that receives a `broadcast` acknowledges
+//! it at once, stores the value, and sends it to the hub straight away; the hub collects the
+//! values arriving from all nodes for one batch window (`GLOMERS_BROADCAST_BATCH_MS`, default
+//! 100 ms) and sends each other node one message with all of them. A value therefore reaches
+//! everyone after two hops plus at most one window: about 300 ms at `--latency 100`.
+//!
+//! **How loss is repaired.** Every node-to-hub and hub-to-node pair is a `Link` (see
+//! `link.rs`): each batch carries every value the peer has not acknowledged yet, and the peer
+//! acknowledges the highest batch number it has seen, so one number covers everything sent
+//! before. Unacknowledged values are resent every `GLOMERS_BROADCAST_RETRY_MS` (1 s) until
+//! acknowledged, so once a partition heals, every value lost to it is resent within a second.
+//! Duplicates and reordering change nothing: values form a set, and acks only ever rise.
+//!
+//! **Why the message count is what it is.** At challenge 3d's load (25 nodes, 100 ops/s, half
+//! of them broadcasts) each broadcast costs one message to the hub, and the hub sends 24
+//! messages per window however many values it holds: 10 windows a second make 240 messages
+//! for ~50 values. Acknowledgements ride on those messages; one goes alone only when a node
+//! has had nothing to send for `GLOMERS_BROADCAST_ACK_MS` (400 ms). That is about 3 server
+//! messages per operation, reads included. Once every value is acknowledged, nodes are silent.
+
+mod link;
+
+pub use link::{Batch, Link, Timing};
+
+use glomers_engine::{Init, Message, Node, NodeId, Out, RpcError};
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Duration;
+
+/// Bodies of the broadcast workload, and the gossip between nodes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Body {
+    /// Store and spread a value.
+    Broadcast {
+        /// The value; Maelstrom sends unique integers.
+        message: u64,
+    },
+    /// The value is stored.
+    BroadcastOk,
+    /// Asks for every value this node has.
+    Read,
+    /// Every value this node has.
+    ReadOk {
+        /// The values, in the order this node learned them.
+        messages: Vec<u64>,
+    },
+    /// Maelstrom's suggested topology; ignored (§6 allows it).
+    Topology {
+        /// Neighbours of each node.
+        topology: HashMap<String, Vec<String>>,
+    },
+    /// The topology was received.
+    TopologyOk,
+    /// Values and/or an acknowledgement between two nodes (see `Link`).
+    Gossip {
+        /// Batch number; 0 for a pure acknowledgement.
+        seq: u64,
+        /// Values the receiver has not acknowledged yet.
+        values: Vec<u64>,
+        /// The highest batch number the sender has received from the receiver.
+        ack: u64,
+    },
+}
+
+/// What a broadcast node keeps.
+struct State {
+    seen: HashSet<u64>,
+    /// The values in the order learned: what `read` returns.
+    order: Vec<u64>,
+    /// One link per peer this node exchanges values with.
+    links: BTreeMap<NodeId, Link>,
+}
+
+/// The broadcast node.
+pub struct Broadcast {
+    me: NodeId,
+    hub: NodeId,
+    timing: Timing,
+    /// The hub's links batch for the window; a node's link to the hub sends at once.
+    spoke_timing: Timing,
+    state: Mutex<State>,
+}
+
+/// How often links are checked for something to send.
+const TICK: Duration = Duration::from_millis(5);
+
+impl Broadcast {
+    /// Reads the timing from the environment (milliseconds), with the defaults above.
+    pub fn timing_from_env() -> Timing {
+        let ms = |name: &str, default: u64| {
+            Duration::from_millis(std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default))
+        };
+        Timing {
+            batch: ms("GLOMERS_BROADCAST_BATCH_MS", 100),
+            ack_delay: ms("GLOMERS_BROADCAST_ACK_MS", 400),
+            retry: ms("GLOMERS_BROADCAST_RETRY_MS", 1000),
+        }
+    }
+
+    /// A node with explicit timing (tests and the simulator).
+    pub fn with_timing(init: &Init, timing: Timing) -> Self {
+        let me = init.node_id.clone();
+        let hub = init.node_ids.first().cloned().unwrap_or_else(|| me.clone());
+        let links = if me == hub {
+            init.node_ids.iter().filter(|n| **n != me).map(|n| (n.clone(), Link::default())).collect()
+        } else {
+            BTreeMap::from([(hub.clone(), Link::default())])
+        };
+        Broadcast {
+            me,
+            hub,
+            timing,
+            spoke_timing: Timing { batch: Duration::ZERO, ..timing },
+            state: Mutex::new(State { seen: HashSet::new(), order: Vec::new(), links }),
+        }
+    }
+
+    fn is_hub(&self) -> bool {
+        self.me == self.hub
+    }
+
+    fn timing(&self) -> &Timing {
+        if self.is_hub() {
+            &self.timing
+        } else {
+            &self.spoke_timing
+        }
+    }
+
+    /// Stores `values` learned from `from` (`None`: a client) and queues the new ones for
+    /// every link but the one they came from.
+    fn learn(&self, state: &mut State, values: &[u64], from: Option<&NodeId>, now: Duration) {
+        for &v in values {
+            if !state.seen.insert(v) {
+                continue;
+            }
+            state.order.push(v);
+            for (peer, link) in state.links.iter_mut() {
+                if Some(peer) != from {
+                    link.push(v, now);
+                }
+            }
+        }
+    }
+
+    /// Sends whatever the links have due.
+    fn flush(&self, state: &mut State, out: &mut Out<Self>) {
+        let now = out.now();
+        let timing = *self.timing();
+        for (peer, link) in state.links.iter_mut() {
+            if let Some(Batch { seq, values, ack }) = link.poll(now, &timing) {
+                out.send(peer.clone(), Body::Gossip { seq, values, ack });
+            }
+        }
+    }
+
+    /// Whether every link is idle: nothing will be sent unless something new arrives.
+    pub fn is_quiet(&self) -> bool {
+        self.state.lock().links.values().all(Link::is_idle)
+    }
+
+    /// The values this node would answer a `read` with.
+    pub fn values(&self) -> Vec<u64> {
+        self.state.lock().order.clone()
+    }
+}
+
+impl Node for Broadcast {
+    type Body = Body;
+
+    fn init(init: &Init) -> Result<Self, RpcError> {
+        Ok(Self::with_timing(init, Self::timing_from_env()))
+    }
+
+    fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
+        match msg.body {
+            Body::Broadcast { message } => {
+                let mut state = self.state.lock();
+                self.learn(&mut state, &[message], None, out.now());
+                self.flush(&mut state, out);
+                drop(state);
+                out.reply(msg.src, msg.msg_id, Body::BroadcastOk);
+            }
+            Body::Read => {
+                let messages = self.state.lock().order.clone();
+                out.reply(msg.src, msg.msg_id, Body::ReadOk { messages });
+            }
+            Body::Topology { .. } => out.reply(msg.src, msg.msg_id, Body::TopologyOk),
+            Body::Gossip { seq, values, ack } => {
+                let now = out.now();
+                let mut state = self.state.lock();
+                // A peer this node does not expect (say, one that chose another hub) still
+                // gets a link, so its values are acknowledged and spread.
+                state.links.entry(msg.src.clone()).or_default().on_batch(seq, ack, now);
+                self.learn(&mut state, &values, Some(&msg.src), now);
+                self.flush(&mut state, out);
+            }
+            Body::BroadcastOk | Body::ReadOk { .. } | Body::TopologyOk => {
+                return Err(RpcError::not_supported("a reply type, not a request"));
+            }
+        }
+        Ok(())
+    }
+
+    fn tick_every(&self) -> Option<Duration> {
+        Some(TICK)
+    }
+
+    fn on_tick(&self, out: &mut Out<Self>) {
+        let mut state = self.state.lock();
+        self.flush(&mut state, out);
+    }
+}
+
+#[cfg(test)]
+mod tests;
