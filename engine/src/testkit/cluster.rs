@@ -188,7 +188,7 @@ where
             }
             self.sent_between_nodes += 1;
             let copies = match self.duplicate_every {
-                Some(n) if self.sent_between_nodes % n == 0 => 2,
+                Some(n) if self.sent_between_nodes.is_multiple_of(n) => 2,
                 _ => 1,
             };
             for _ in 0..copies {
