@@ -2,9 +2,13 @@
 CARGO ?= cargo
 BENCH := target/release/glomers-bench
 
-.PHONY: help build test flood flood-latency flood-compare bench clean-store
+.PHONY: help build test challenges echo unique-ids broadcast-single broadcast-multi \
+	broadcast-partition efficient-broadcast g-counter flood flood-latency flood-compare bench
 
 help:
+	@echo "make challenges     run every Gossip Glomers challenge on the workbench and print the table"
+	@echo "make echo | unique-ids | broadcast-single | broadcast-multi | broadcast-partition"
+	@echo "     efficient-broadcast | g-counter    one challenge (or two: 3d and 3e) with its exact flags"
 	@echo "make build          build every binary (release)"
 	@echo "make test           unit + integration tests, clippy -D warnings, rustfmt check"
 	@echo "make flood          1,000,000 echo requests piped into the echo node, 5 runs (msgs/s, CPU, RSS)"
@@ -19,6 +23,31 @@ test:
 	$(CARGO) test --workspace --all-features
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 	$(CARGO) fmt --all -- --check
+
+challenges: build
+	$(BENCH) challenges
+
+echo: build
+	$(BENCH) challenge 1
+
+unique-ids: build
+	$(BENCH) challenge 2
+
+broadcast-single: build
+	$(BENCH) challenge 3a
+
+broadcast-multi: build
+	$(BENCH) challenge 3b
+
+broadcast-partition: build
+	$(BENCH) challenge 3c
+
+efficient-broadcast: build
+	$(BENCH) challenge 3d
+	$(BENCH) challenge 3e
+
+g-counter: build
+	$(BENCH) challenge 4
 
 flood: build
 	$(BENCH) flood --bin target/release/echo --count 1000000 --runs 5

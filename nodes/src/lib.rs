@@ -4,10 +4,13 @@
 //! - `echo`: challenge 1.
 //! - `unique_ids`: challenge 2.
 //! - `broadcast`: challenges 3a-3e.
+//! - `kafka`: challenges 5a-5c.
 
 #![warn(missing_docs)]
 #![deny(clippy::print_stdout)]
 
 pub mod broadcast;
 pub mod echo;
+pub mod kafka;
+pub mod link;
 pub mod unique_ids;

@@ -97,7 +97,14 @@ impl<N: Node> TestNode<N> {
 
     /// Delivers any message and returns what the node sent. A handler error is answered as
     /// the engine would: an `error` reply when the message has a `msg_id`.
+    ///
+    /// As in the engine, a reply to one of this node's pending calls goes to the call's
+    /// continuation instead of `on_message`.
     pub fn deliver(&mut self, msg: Message<N::Body>) -> Vec<Outgoing<N::Body>> {
+        if let Some(id) = msg.in_reply_to.filter(|id| self.pending.contains_key(&id.0)) {
+            let body = serde_json::to_string(&msg.body).unwrap_or_else(|e| panic!("unencodable body: {e}"));
+            return self.reply_json(id.0, &msg.src, &body);
+        }
         let mut out = Out::new(self.now);
         let (src, msg_id, is_reply) = (msg.src.clone(), msg.msg_id, msg.in_reply_to.is_some());
         if let Err(e) = self.node.on_message(msg, &mut out) {

@@ -9,7 +9,7 @@
 //! everyone after two hops plus at most one window: about 300 ms at `--latency 100`.
 //!
 //! **How loss is repaired.** Every node-to-hub and hub-to-node pair is a `Link` (see
-//! `link.rs`): each batch carries every value the peer has not acknowledged yet, and the peer
+//! `crate::link`): each batch carries every value the peer has not acknowledged yet, and the peer
 //! acknowledges the highest batch number it has seen, so one number covers everything sent
 //! before. Unacknowledged values are resent every `GLOMERS_BROADCAST_RETRY_MS` (1 s) until
 //! acknowledged, so once a partition heals, every value lost to it is resent within a second.
@@ -22,10 +22,7 @@
 //! has had nothing to send for `GLOMERS_BROADCAST_ACK_MS` (400 ms). That is about 3 server
 //! messages per operation, reads included. Once every value is acknowledged, nodes are silent.
 
-mod link;
-
-pub use link::{Batch, Link, Timing};
-
+use crate::link::{Batch, Link, Timing};
 use glomers_engine::{Init, Message, Node, NodeId, Out, RpcError};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -74,7 +71,7 @@ struct State {
     /// The values in the order learned: what `read` returns.
     order: Vec<u64>,
     /// One link per peer this node exchanges values with.
-    links: BTreeMap<NodeId, Link>,
+    links: BTreeMap<NodeId, Link<u64>>,
 }
 
 /// The broadcast node.

@@ -1,6 +1,7 @@
-//! A reliable, batched, one-peer link for broadcast values.
+//! A reliable, batched link to one peer, for items that are safe to receive twice (broadcast
+//! values, replicated log entries).
 //!
-//! Every batch a link sends carries *all* values the peer has not acknowledged yet, plus the
+//! Every batch a link sends carries *all* items the peer has not acknowledged yet, plus the
 //! fresh ones, under a new sequence number. So when the peer acknowledges batch `k` (the
 //! highest it has received), every value first sent in batch `k` or earlier is known to have
 //! arrived, whatever was lost, duplicated or reordered before: one number acknowledges
@@ -20,25 +21,25 @@ pub struct Timing {
     pub retry: Duration,
 }
 
-/// What a link puts on the wire: values (`seq` > 0) and/or an acknowledgement.
+/// What a link puts on the wire: items (`seq` > 0) and/or an acknowledgement.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Batch {
+pub struct Batch<T> {
     /// This batch's number; 0 for a pure acknowledgement.
     pub seq: u64,
-    /// The values.
-    pub values: Vec<u64>,
+    /// The items.
+    pub values: Vec<T>,
     /// The highest batch number received from the peer.
     pub ack: u64,
 }
 
 /// The state of the link with one peer.
-#[derive(Debug, Default)]
-pub struct Link {
-    /// Values never sent, and since when the oldest has waited.
-    fresh: Vec<u64>,
+#[derive(Debug)]
+pub struct Link<T> {
+    /// Items never sent, and since when the oldest has waited.
+    fresh: Vec<T>,
     fresh_since: Option<Duration>,
-    /// Values sent but not acknowledged, each with the first batch that carried it.
-    unacked: Vec<(u64, u64)>,
+    /// Items sent but not acknowledged, each with the first batch that carried it.
+    unacked: Vec<(T, u64)>,
     /// The last batch number used.
     seq: u64,
     /// When the last batch left.
@@ -49,9 +50,23 @@ pub struct Link {
     ack_owed_since: Option<Duration>,
 }
 
-impl Link {
-    /// Queues a value for the peer.
-    pub fn push(&mut self, value: u64, now: Duration) {
+impl<T> Default for Link<T> {
+    fn default() -> Self {
+        Link {
+            fresh: Vec::new(),
+            fresh_since: None,
+            unacked: Vec::new(),
+            seq: 0,
+            last_sent: Duration::ZERO,
+            received: 0,
+            ack_owed_since: None,
+        }
+    }
+}
+
+impl<T: Clone> Link<T> {
+    /// Queues an item for the peer.
+    pub fn push(&mut self, value: T, now: Duration) {
         self.fresh.push(value);
         self.fresh_since.get_or_insert(now);
     }
@@ -66,13 +81,13 @@ impl Link {
     }
 
     /// What to send now, if anything.
-    pub fn poll(&mut self, now: Duration, timing: &Timing) -> Option<Batch> {
+    pub fn poll(&mut self, now: Duration, timing: &Timing) -> Option<Batch<T>> {
         let fresh_due = self.fresh_since.is_some_and(|since| now >= since + timing.batch);
         let retry_due = !self.unacked.is_empty() && now >= self.last_sent + timing.retry;
         if fresh_due || retry_due {
             self.seq += 1;
             let seq = self.seq;
-            let mut values: Vec<u64> = self.unacked.iter().map(|&(v, _)| v).collect();
+            let mut values: Vec<T> = self.unacked.iter().map(|(v, _)| v.clone()).collect();
             values.extend_from_slice(&self.fresh);
             self.unacked.extend(self.fresh.drain(..).map(|v| (v, seq)));
             self.fresh_since = None;
@@ -109,7 +124,7 @@ mod tests {
 
     #[test]
     fn fresh_values_wait_for_the_batch_window_then_go_together() {
-        let mut l = Link::default();
+        let mut l = Link::<u64>::default();
         l.push(1, ms(0));
         l.push(2, ms(50));
         assert_eq!(l.poll(ms(99), &T), None);
@@ -119,7 +134,7 @@ mod tests {
 
     #[test]
     fn a_lost_batch_is_repaired_by_the_next_one_and_one_ack_clears_all() {
-        let mut l = Link::default();
+        let mut l = Link::<u64>::default();
         l.push(1, ms(0));
         let lost = l.poll(ms(100), &T);
         assert!(lost.is_some());
@@ -132,7 +147,7 @@ mod tests {
 
     #[test]
     fn an_old_ack_keeps_values_sent_after_it_and_they_are_retried() {
-        let mut l = Link::default();
+        let mut l = Link::<u64>::default();
         l.push(1, ms(0));
         l.poll(ms(100), &T);
         l.push(2, ms(100));
@@ -149,7 +164,7 @@ mod tests {
 
     #[test]
     fn acks_ride_on_batches_or_go_alone_after_the_delay() {
-        let mut l = Link::default();
+        let mut l = Link::<u64>::default();
         l.on_batch(7, 0, ms(0));
         l.push(5, ms(0));
         assert_eq!(l.poll(ms(100), &T), Some(Batch { seq: 1, values: vec![5], ack: 7 }));
