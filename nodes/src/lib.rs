@@ -5,6 +5,7 @@
 //! - `unique_ids`: challenge 2.
 //! - `broadcast`: challenges 3a-3e.
 //! - `kafka`: challenges 5a-5c.
+//! - `txn`: challenges 6a-6c.
 
 #![warn(missing_docs)]
 #![deny(clippy::print_stdout)]
@@ -13,4 +14,5 @@ pub mod broadcast;
 pub mod echo;
 pub mod kafka;
 pub mod link;
+pub mod txn;
 pub mod unique_ids;

@@ -1,0 +1,231 @@
+//! Challenges 6a–6c, `txn-rw-register` (MAELSTROM.md §7.6): totally available transactions
+//! over registers, read-uncommitted and read-committed, through partitions.
+//!
+//! **How a transaction runs.** Entirely on the node that receives it, under one lock: its
+//! micro-operations apply in order to the node's store (reads see the transaction's own earlier
+//! writes), and it is answered at once. No transaction ever waits for another node or aborts,
+//! so every request succeeds even while partitioned (`--availability total`).
+//!
+//! **How replicas converge.** Each transaction gets a Lamport stamp `(clock, node)`; its *final*
+//! value for each key it wrote is sent to every other node over a `Link` (see `crate::link`:
+//! batched, acknowledged, resent until acknowledged, so writes cut off by a partition arrive
+//! after it heals). A replica applies all of one transaction's writes at once, and a write only
+//! replaces a value with a lower stamp: last writer wins, so all nodes end with the same values.
+//!
+//! **Why each anomaly the models forbid cannot happen.**
+//! - G0 (write cycle) and G1c (circular information flow): a transaction is applied atomically,
+//!   at one moment, on one node, and sees only transactions applied before that moment, there or
+//!   (replicated) elsewhere; a dependency edge therefore always points from an earlier
+//!   application to a later one, and no cycle can close.
+//! - G1a (aborted read): nothing aborts, so nothing uncommitted is ever visible.
+//! - G1b (intermediate read): only a transaction's final write of a key leaves the node, and
+//!   the local store is never seen mid-transaction.
+//! - Cyclic versions: each value is written once, after whatever the writing transaction read,
+//!   so the version order Elle infers follows real time.
+
+use crate::link::{Batch, Link, Timing};
+use glomers_engine::{ErrorCode, Init, Message, Node, NodeId, Out, RpcError};
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+/// One micro-operation: `["r", key, value-or-null]` or `["w", key, value]`.
+pub type MicroOp = (String, Value, Value);
+
+/// Bodies of the txn-rw-register workload, and the replication between nodes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Body {
+    /// Run a transaction.
+    Txn {
+        /// Its micro-operations, in order.
+        txn: Vec<MicroOp>,
+    },
+    /// The transaction ran; reads carry the values seen.
+    TxnOk {
+        /// The micro-operations with read values filled in.
+        txn: Vec<MicroOp>,
+    },
+    /// Replicated transactions and/or an acknowledgement (see `Link`).
+    Replicate {
+        /// Batch number; 0 for a pure acknowledgement.
+        seq: u64,
+        /// Transactions' final writes the receiver has not acknowledged yet.
+        items: Vec<Writes>,
+        /// The highest batch number the sender has received from the receiver.
+        ack: u64,
+    },
+}
+
+/// A Lamport stamp: a counter, then the node's index to break ties.
+pub type Stamp = (u64, u64);
+
+/// One transaction's final writes, with its stamp.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Writes {
+    /// When it ran, in Lamport time.
+    pub stamp: Stamp,
+    /// Key and final value, one per key written.
+    pub writes: Vec<(Value, Value)>,
+}
+
+/// A key's value and the stamp of the transaction that wrote it. Keys are JSON values (the
+/// workload sends integers); they are keyed by their JSON text.
+struct Cell {
+    value: Value,
+    stamp: Stamp,
+}
+
+struct State {
+    store: HashMap<String, Cell>,
+    clock: u64,
+    links: BTreeMap<NodeId, Link<Writes>>,
+}
+
+impl State {
+    /// Applies writes that carry `stamp`, each only over an older value.
+    fn apply(&mut self, stamp: Stamp, writes: &[(Value, Value)]) {
+        self.clock = self.clock.max(stamp.0);
+        for (key, value) in writes {
+            let cell =
+                self.store.entry(key.to_string()).or_insert(Cell { value: Value::Null, stamp: (0, 0) });
+            if stamp > cell.stamp {
+                *cell = Cell { value: value.clone(), stamp };
+            }
+        }
+    }
+}
+
+/// The txn node.
+pub struct Txn {
+    /// This node's index in `node_ids`, the second half of its stamps.
+    index: u64,
+    timing: Timing,
+    state: Mutex<State>,
+}
+
+/// How often links are checked for something to send.
+const TICK: Duration = Duration::from_millis(5);
+
+impl Txn {
+    /// Reads the replication timing from the environment (milliseconds).
+    pub fn timing_from_env() -> Timing {
+        let ms = |name: &str, default: u64| {
+            Duration::from_millis(std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default))
+        };
+        Timing {
+            batch: ms("GLOMERS_TXN_BATCH_MS", 10),
+            ack_delay: ms("GLOMERS_TXN_ACK_MS", 100),
+            retry: ms("GLOMERS_TXN_RETRY_MS", 500),
+        }
+    }
+
+    /// A node with explicit timing (tests and the simulator).
+    ///
+    /// # Errors
+    /// Error 12 when this node is not in `node_ids`.
+    pub fn with_timing(init: &Init, timing: Timing) -> Result<Self, RpcError> {
+        let me = &init.node_id;
+        let index =
+            init.node_ids.iter().position(|n| n == me).ok_or_else(|| {
+                RpcError::new(ErrorCode::MalformedRequest, format!("{me} is not in node_ids"))
+            })?;
+        let links = init.node_ids.iter().filter(|n| *n != me).map(|n| (n.clone(), Link::default())).collect();
+        Ok(Txn {
+            index: index as u64,
+            timing,
+            state: Mutex::new(State { store: HashMap::new(), clock: 0, links }),
+        })
+    }
+
+    /// Runs a transaction: reads fill in, writes apply, in order; returns the completed
+    /// micro-operations and the final writes to replicate.
+    fn run(&self, state: &mut State, txn: Vec<MicroOp>) -> Result<(Vec<MicroOp>, Writes), RpcError> {
+        state.clock += 1;
+        let stamp = (state.clock, self.index);
+        let mut written: Vec<(Value, Value)> = Vec::new();
+        let mut done = Vec::with_capacity(txn.len());
+        for (f, key, value) in txn {
+            match f.as_str() {
+                "r" => {
+                    let seen = state.store.get(&key.to_string()).map_or(Value::Null, |c| c.value.clone());
+                    done.push((f, key, seen));
+                }
+                "w" => {
+                    match written.iter_mut().find(|(k, _)| *k == key) {
+                        Some(slot) => slot.1 = value.clone(),
+                        None => written.push((key.clone(), value.clone())),
+                    }
+                    state.apply(stamp, &[(key.clone(), value.clone())]);
+                    done.push((f, key, value));
+                }
+                other => return Err(RpcError::malformed(format!("unknown micro-op `{other}`"))),
+            }
+        }
+        Ok((done, Writes { stamp, writes: written }))
+    }
+
+    fn flush(&self, state: &mut State, out: &mut Out<Self>) {
+        let now = out.now();
+        for (peer, link) in state.links.iter_mut() {
+            if let Some(Batch { seq, values, ack }) = link.poll(now, &self.timing) {
+                out.send(peer.clone(), Body::Replicate { seq, items: values, ack });
+            }
+        }
+    }
+}
+
+impl Node for Txn {
+    type Body = Body;
+
+    fn init(init: &Init) -> Result<Self, RpcError> {
+        Self::with_timing(init, Self::timing_from_env())
+    }
+
+    fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
+        match msg.body {
+            Body::Txn { txn } => {
+                if let Some((f, _, _)) = txn.iter().find(|(f, _, _)| f != "r" && f != "w") {
+                    // Checked before anything applies, so the error is definite.
+                    return Err(RpcError::malformed(format!("unknown micro-op `{f}`")));
+                }
+                let now = out.now();
+                let mut state = self.state.lock();
+                let (done, writes) = self.run(&mut state, txn)?;
+                if !writes.writes.is_empty() {
+                    for link in state.links.values_mut() {
+                        link.push(writes.clone(), now);
+                    }
+                }
+                self.flush(&mut state, out);
+                drop(state);
+                out.reply(msg.src, msg.msg_id, Body::TxnOk { txn: done });
+            }
+            Body::Replicate { seq, items, ack } => {
+                let now = out.now();
+                let mut state = self.state.lock();
+                state.links.entry(msg.src.clone()).or_default().on_batch(seq, ack, now);
+                for w in items {
+                    state.apply(w.stamp, &w.writes);
+                }
+                self.flush(&mut state, out);
+            }
+            Body::TxnOk { .. } => return Err(RpcError::not_supported("a reply type, not a request")),
+        }
+        Ok(())
+    }
+
+    fn tick_every(&self) -> Option<Duration> {
+        Some(TICK)
+    }
+
+    fn on_tick(&self, out: &mut Out<Self>) {
+        let mut state = self.state.lock();
+        self.flush(&mut state, out);
+    }
+}
+
+#[cfg(test)]
+mod tests;
