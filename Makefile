@@ -3,12 +3,13 @@ CARGO ?= cargo
 BENCH := target/release/glomers-bench
 
 .PHONY: help build test challenges echo unique-ids broadcast-single broadcast-multi \
-	broadcast-partition efficient-broadcast g-counter flood flood-latency flood-compare bench
+	broadcast-partition efficient-broadcast g-counter route flood flood-latency flood-compare bench
 
 help:
 	@echo "make challenges     run every Gossip Glomers challenge on the workbench and print the table"
 	@echo "make echo | unique-ids | broadcast-single | broadcast-multi | broadcast-partition"
 	@echo "     efficient-broadcast | g-counter    one challenge (or two: 3d and 3e) with its exact flags"
+	@echo "make route          workbench routing speed: 5 pingpong control nodes for 5 s (msgs/s routed)"
 	@echo "make build          build every binary (release)"
 	@echo "make test           unit + integration tests, clippy -D warnings, rustfmt check"
 	@echo "make flood          1,000,000 echo requests piped into the echo node, 5 runs (msgs/s, CPU, RSS)"
@@ -48,6 +49,9 @@ efficient-broadcast: build
 
 g-counter: build
 	$(BENCH) challenge 4
+
+route: build
+	$(BENCH) test -w echo --bin target/release/glomers-control --node-count 5 --time-limit 5 --rate 0 -- pingpong
 
 flood: build
 	$(BENCH) flood --bin target/release/echo --count 1000000 --runs 5

@@ -21,6 +21,49 @@ pub struct Timing {
     pub retry: Duration,
 }
 
+impl Timing {
+    /// How often a node holding links should check them (its tick).
+    pub const CHECK_EVERY: Duration = Duration::from_millis(5);
+
+    /// `defaults`, each overridden by `{prefix}_BATCH_MS`, `{prefix}_ACK_MS` and
+    /// `{prefix}_RETRY_MS` from the environment when set to a whole number of milliseconds.
+    pub fn from_env(prefix: &str, defaults: Timing) -> Timing {
+        let ms = |name: &str, default: Duration| {
+            std::env::var(format!("{prefix}_{name}_MS"))
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .map_or(default, Duration::from_millis)
+        };
+        Timing {
+            batch: ms("BATCH", defaults.batch),
+            ack_delay: ms("ACK", defaults.ack_delay),
+            retry: ms("RETRY", defaults.retry),
+        }
+    }
+}
+
+/// Polls every link and hands each batch that is due to `send` with its peer.
+pub fn poll_all<K: Clone, T: Clone>(
+    links: &mut std::collections::BTreeMap<K, Link<T>>,
+    now: Duration,
+    timing: &Timing,
+    mut send: impl FnMut(K, Batch<T>),
+) {
+    for (peer, link) in links.iter_mut() {
+        if let Some(batch) = link.poll(now, timing) {
+            send(peer.clone(), batch);
+        }
+    }
+}
+
+/// One idle link to each node of the cluster but `me`.
+pub fn to_peers<T>(
+    me: &glomers_engine::NodeId,
+    nodes: &[glomers_engine::NodeId],
+) -> std::collections::BTreeMap<glomers_engine::NodeId, Link<T>> {
+    nodes.iter().filter(|n| *n != me).map(|n| (n.clone(), Link::default())).collect()
+}
+
 /// What a link puts on the wire: items (`seq` > 0) and/or an acknowledgement.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Batch<T> {

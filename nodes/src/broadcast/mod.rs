@@ -22,7 +22,7 @@
 //! has had nothing to send for `GLOMERS_BROADCAST_ACK_MS` (400 ms). That is about 3 server
 //! messages per operation, reads included. Once every value is acknowledged, nodes are silent.
 
-use crate::link::{Batch, Link, Timing};
+use crate::link::{poll_all, to_peers, Batch, Link, Timing};
 use glomers_engine::{Init, Message, Node, NodeId, Out, RpcError};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -84,20 +84,15 @@ pub struct Broadcast {
     state: Mutex<State>,
 }
 
-/// How often links are checked for something to send.
-const TICK: Duration = Duration::from_millis(5);
-
 impl Broadcast {
     /// Reads the timing from the environment (milliseconds), with the defaults above.
     pub fn timing_from_env() -> Timing {
-        let ms = |name: &str, default: u64| {
-            Duration::from_millis(std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default))
+        let defaults = Timing {
+            batch: Duration::from_millis(100),
+            ack_delay: Duration::from_millis(400),
+            retry: Duration::from_millis(1000),
         };
-        Timing {
-            batch: ms("GLOMERS_BROADCAST_BATCH_MS", 100),
-            ack_delay: ms("GLOMERS_BROADCAST_ACK_MS", 400),
-            retry: ms("GLOMERS_BROADCAST_RETRY_MS", 1000),
-        }
+        Timing::from_env("GLOMERS_BROADCAST", defaults)
     }
 
     /// A node with explicit timing (tests and the simulator).
@@ -105,7 +100,7 @@ impl Broadcast {
         let me = init.node_id.clone();
         let hub = init.node_ids.first().cloned().unwrap_or_else(|| me.clone());
         let links = if me == hub {
-            init.node_ids.iter().filter(|n| **n != me).map(|n| (n.clone(), Link::default())).collect()
+            to_peers(&me, &init.node_ids)
         } else {
             BTreeMap::from([(hub.clone(), Link::default())])
         };
@@ -150,11 +145,9 @@ impl Broadcast {
     fn flush(&self, state: &mut State, out: &mut Out<Self>) {
         let now = out.now();
         let timing = *self.timing();
-        for (peer, link) in state.links.iter_mut() {
-            if let Some(Batch { seq, values, ack }) = link.poll(now, &timing) {
-                out.send(peer.clone(), Body::Gossip { seq, values, ack });
-            }
-        }
+        poll_all(&mut state.links, now, &timing, |peer, Batch { seq, values, ack }| {
+            out.send(peer, Body::Gossip { seq, values, ack })
+        });
     }
 
     /// Whether every link is idle: nothing will be sent unless something new arrives.
@@ -206,7 +199,7 @@ impl Node for Broadcast {
     }
 
     fn tick_every(&self) -> Option<Duration> {
-        Some(TICK)
+        Some(Timing::CHECK_EVERY)
     }
 
     fn on_tick(&self, out: &mut Out<Self>) {

@@ -21,7 +21,7 @@
 //! riding on the other direction's batches: about 0.6 server messages per operation, against
 //! four or more for a design that allocates every offset with a cas on `lin-kv`.
 
-use crate::link::{Batch, Link, Timing};
+use crate::link::{poll_all, to_peers, Batch, Link, Timing};
 use glomers_engine::{ErrorCode, Init, Message, MsgId, Node, NodeId, Out, RpcError};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -148,29 +148,24 @@ pub struct Kafka {
 
 /// How long a forwarded send waits for the owner.
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(1);
-/// How often links are checked for something to send.
-const TICK: Duration = Duration::from_millis(5);
 /// Most messages one poll returns per key.
 const POLL_LIMIT: usize = 1000;
 
 impl Kafka {
     /// Reads the replication timing from the environment (milliseconds).
     pub fn timing_from_env() -> Timing {
-        let ms = |name: &str, default: u64| {
-            Duration::from_millis(std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default))
+        let defaults = Timing {
+            batch: Duration::from_millis(10),
+            ack_delay: Duration::from_millis(100),
+            retry: Duration::from_millis(500),
         };
-        Timing {
-            batch: ms("GLOMERS_KAFKA_BATCH_MS", 10),
-            ack_delay: ms("GLOMERS_KAFKA_ACK_MS", 100),
-            retry: ms("GLOMERS_KAFKA_RETRY_MS", 500),
-        }
+        Timing::from_env("GLOMERS_KAFKA", defaults)
     }
 
     /// A node with explicit timing (tests and the simulator).
     pub fn with_timing(init: &Init, timing: Timing) -> Self {
         let me = init.node_id.clone();
-        let links =
-            init.node_ids.iter().filter(|n| **n != me).map(|n| (n.clone(), Link::default())).collect();
+        let links = to_peers(&me, &init.node_ids);
         Kafka {
             me,
             nodes: init.node_ids.clone(),
@@ -215,11 +210,9 @@ impl Kafka {
 
     fn flush(&self, state: &mut State, out: &mut Out<Self>) {
         let now = out.now();
-        for (peer, link) in state.links.iter_mut() {
-            if let Some(Batch { seq, values, ack }) = link.poll(now, &self.timing) {
-                out.send(peer.clone(), Body::Replicate { seq, items: values, ack });
-            }
-        }
+        poll_all(&mut state.links, now, &self.timing, |peer, Batch { seq, values, ack }| {
+            out.send(peer, Body::Replicate { seq, items: values, ack })
+        });
     }
 
     fn on_send(&self, key: String, msg: Value, from: NodeId, msg_id: Option<MsgId>, out: &mut Out<Self>) {
@@ -328,7 +321,7 @@ impl Node for Kafka {
     }
 
     fn tick_every(&self) -> Option<Duration> {
-        Some(TICK)
+        Some(Timing::CHECK_EVERY)
     }
 
     fn on_tick(&self, out: &mut Out<Self>) {

@@ -23,7 +23,7 @@
 //! - Cyclic versions: each value is written once, after whatever the writing transaction read,
 //!   so the version order Elle infers follows real time.
 
-use crate::link::{Batch, Link, Timing};
+use crate::link::{poll_all, to_peers, Batch, Link, Timing};
 use glomers_engine::{ErrorCode, Init, Message, Node, NodeId, Out, RpcError};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -106,20 +106,15 @@ pub struct Txn {
     state: Mutex<State>,
 }
 
-/// How often links are checked for something to send.
-const TICK: Duration = Duration::from_millis(5);
-
 impl Txn {
     /// Reads the replication timing from the environment (milliseconds).
     pub fn timing_from_env() -> Timing {
-        let ms = |name: &str, default: u64| {
-            Duration::from_millis(std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default))
+        let defaults = Timing {
+            batch: Duration::from_millis(10),
+            ack_delay: Duration::from_millis(100),
+            retry: Duration::from_millis(500),
         };
-        Timing {
-            batch: ms("GLOMERS_TXN_BATCH_MS", 10),
-            ack_delay: ms("GLOMERS_TXN_ACK_MS", 100),
-            retry: ms("GLOMERS_TXN_RETRY_MS", 500),
-        }
+        Timing::from_env("GLOMERS_TXN", defaults)
     }
 
     /// A node with explicit timing (tests and the simulator).
@@ -132,7 +127,7 @@ impl Txn {
             init.node_ids.iter().position(|n| n == me).ok_or_else(|| {
                 RpcError::new(ErrorCode::MalformedRequest, format!("{me} is not in node_ids"))
             })?;
-        let links = init.node_ids.iter().filter(|n| *n != me).map(|n| (n.clone(), Link::default())).collect();
+        let links = to_peers(me, &init.node_ids);
         Ok(Txn {
             index: index as u64,
             timing,
@@ -169,11 +164,9 @@ impl Txn {
 
     fn flush(&self, state: &mut State, out: &mut Out<Self>) {
         let now = out.now();
-        for (peer, link) in state.links.iter_mut() {
-            if let Some(Batch { seq, values, ack }) = link.poll(now, &self.timing) {
-                out.send(peer.clone(), Body::Replicate { seq, items: values, ack });
-            }
-        }
+        poll_all(&mut state.links, now, &self.timing, |peer, Batch { seq, values, ack }| {
+            out.send(peer, Body::Replicate { seq, items: values, ack })
+        });
     }
 }
 
@@ -218,7 +211,7 @@ impl Node for Txn {
     }
 
     fn tick_every(&self) -> Option<Duration> {
-        Some(TICK)
+        Some(Timing::CHECK_EVERY)
     }
 
     fn on_tick(&self, out: &mut Out<Self>) {

@@ -1,0 +1,253 @@
+//! The `test`, `challenge` and `challenges` commands: argument checks, repeated runs, the
+//! challenge table, and exit codes (MAELSTROM.md §8.2: 0 valid, 1 invalid, 2 unknown, 254 bad
+//! arguments, 255 crashed).
+
+use crate::challenge::{self, Challenge};
+use crate::config::TestArgs;
+use crate::report::{self, Report};
+use crate::session::{run_test, Crash};
+use crate::workloads::{self, Validity};
+use clap::Parser;
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// Exit code for bad arguments.
+pub const BAD_ARGS: u8 = 254;
+/// Exit code for a crashed run.
+pub const CRASHED: u8 = 255;
+
+/// The exit code of a verdict.
+pub fn exit_code(v: Validity) -> u8 {
+    match v {
+        Validity::Valid => 0,
+        Validity::Invalid => 1,
+        Validity::Unknown => 2,
+    }
+}
+
+fn clock_seed() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64) % 1_000_000_000
+}
+
+/// Why a test could not produce a verdict.
+enum NoVerdict {
+    /// Bad arguments, a missing binary or an unsupported workload (254).
+    Refused(String),
+    /// The run crashed (255).
+    Crashed(String),
+}
+
+/// Runs `args` up to `--test-count` times; returns the last report.
+fn run_tests(args: &TestArgs, quiet: bool) -> Result<Report, NoVerdict> {
+    let cfg = args.validate(clock_seed()).map_err(NoVerdict::Refused)?;
+    if workloads::build(
+        &cfg.run.workload,
+        &workloads::WorkloadConfig { nodes: vec![], topology: cfg.run.topology },
+    )
+    .is_none()
+    {
+        let why =
+            if workloads::is_planned(&cfg.run.workload) { "is not supported yet" } else { "is unknown" };
+        return Err(NoVerdict::Refused(format!("workload {} {why}", cfg.run.workload)));
+    }
+    crate::process::check_binary(&cfg.bin).map_err(NoVerdict::Refused)?;
+    let mut last = None;
+    for k in 0..cfg.test_count {
+        let mut cfg = cfg.clone();
+        cfg.run.seed = cfg.run.seed.wrapping_add(u64::from(k));
+        eprintln!(
+            "glomers-bench: {} on {} node(s), {} worker(s), {:.0} s at rate {} (seed {})",
+            cfg.run.workload,
+            cfg.run.nodes.len(),
+            cfg.run.concurrency,
+            cfg.run.time_limit.as_secs_f64(),
+            cfg.run.rate,
+            cfg.run.seed
+        );
+        let r = run_test(&cfg, !quiet).map_err(|Crash(m)| NoVerdict::Crashed(m))?;
+        let valid = r.valid;
+        last = Some(r);
+        if valid != Validity::Valid {
+            break;
+        }
+        if k + 1 < cfg.test_count && !quiet {
+            if let Some(r) = &last {
+                print!("{}", report::summary(r));
+            }
+        }
+    }
+    last.ok_or_else(|| NoVerdict::Crashed("no test ran".into()))
+}
+
+/// `glomers-bench test`.
+pub fn test(args: &TestArgs) -> u8 {
+    match run_tests(args, false) {
+        Ok(r) => {
+            print!("{}", report::summary(&r));
+            exit_code(r.valid)
+        }
+        Err(NoVerdict::Refused(m)) => {
+            eprintln!("glomers-bench: {m}");
+            BAD_ARGS
+        }
+        Err(NoVerdict::Crashed(m)) => {
+            eprintln!("glomers-bench: the run crashed: {m}");
+            CRASHED
+        }
+    }
+}
+
+/// A challenge's outcome, for one row of the table.
+enum Row {
+    Judged { verdict: Validity, report: Box<Report>, why: Vec<String>, wall: f64 },
+    Crashed(String),
+    NotBuilt(PathBuf),
+    NotSupported,
+}
+
+fn test_args(c: &Challenge, flags: &[&str], bin: &Path, store: &Path) -> Result<TestArgs, String> {
+    #[derive(Parser)]
+    struct One {
+        #[command(flatten)]
+        args: TestArgs,
+    }
+    let bin = bin.to_string_lossy().into_owned();
+    let store = store.to_string_lossy().into_owned();
+    let argv = ["glomers-bench", "-w", c.workload, "--bin", &bin, "--store", &store]
+        .into_iter()
+        .chain(flags.iter().copied());
+    One::try_parse_from(argv).map(|o| o.args).map_err(|e| e.to_string())
+}
+
+fn run_challenge(c: &Challenge, bin: &Path, store: &Path) -> Row {
+    if workloads::build(
+        c.workload,
+        &workloads::WorkloadConfig { nodes: vec![], topology: crate::topology::Topology::Grid },
+    )
+    .is_none()
+    {
+        return Row::NotSupported;
+    }
+    if crate::process::check_binary(bin).is_err() {
+        return Row::NotBuilt(bin.to_path_buf());
+    }
+    let start = Instant::now();
+    let mut last: Option<(Validity, Report, Vec<String>)> = None;
+    for flags in c.runs {
+        let args = match test_args(c, flags, bin, store) {
+            Ok(a) => a,
+            Err(e) => return Row::Crashed(e),
+        };
+        let r = match run_tests(&args, false) {
+            Ok(r) => r,
+            Err(NoVerdict::Refused(m) | NoVerdict::Crashed(m)) => return Row::Crashed(m),
+        };
+        print!("{}", report::summary(&r));
+        let (verdict, why) = match &c.targets {
+            Some(t) => challenge::judge_targets(t, &r),
+            None => (r.valid, Vec::new()),
+        };
+        let stop = verdict != Validity::Valid;
+        last = Some((verdict, r, why));
+        if stop {
+            break;
+        }
+    }
+    match last {
+        Some((verdict, report, why)) => {
+            Row::Judged { verdict, report: Box::new(report), why, wall: start.elapsed().as_secs_f64() }
+        }
+        None => Row::NotSupported,
+    }
+}
+
+fn default_bin(c: &Challenge) -> PathBuf {
+    Path::new("target/release").join(c.node)
+}
+
+/// `glomers-bench challenge ID`.
+pub fn challenge(id: &str, bin: Option<PathBuf>, store: &Path) -> u8 {
+    let Some(c) = challenge::find(id) else {
+        let ids: Vec<&str> = challenge::ALL.iter().map(|c| c.id).collect();
+        eprintln!("glomers-bench: unknown challenge {id:?}; known: {}", ids.join(", "));
+        return BAD_ARGS;
+    };
+    let bin = bin.unwrap_or_else(|| default_bin(c));
+    eprintln!("glomers-bench: challenge {} ({}) with {}", c.id, c.name, bin.display());
+    match run_challenge(c, &bin, store) {
+        Row::Judged { verdict, why, .. } => {
+            for w in &why {
+                println!("target missed: {w}");
+            }
+            println!("challenge {}: {}", c.id, report::verdict(verdict));
+            exit_code(verdict)
+        }
+        Row::Crashed(m) => {
+            eprintln!("glomers-bench: the run crashed: {m}");
+            CRASHED
+        }
+        Row::NotBuilt(p) => {
+            eprintln!("glomers-bench: {} is not built (cargo build --release -p glomers-nodes)", p.display());
+            BAD_ARGS
+        }
+        Row::NotSupported => {
+            eprintln!("glomers-bench: workload {} is not supported yet", c.workload);
+            BAD_ARGS
+        }
+    }
+}
+
+/// `glomers-bench challenges`: every challenge in order, then one table.
+pub fn challenges(bin_dir: &Path, store: &Path) -> u8 {
+    let mut rows = Vec::new();
+    for c in &challenge::ALL {
+        eprintln!("glomers-bench: challenge {} ({})", c.id, c.name);
+        rows.push((c, run_challenge(c, &bin_dir.join(c.node), store)));
+    }
+    println!(
+        "{:<4} {:<26} {:<18} {:>11} {:>20} {:>12} {:>9}",
+        "id", "challenge", "verdict", "msgs-per-op", "latency p50/p99/max", "availability", "wall"
+    );
+    let mut code = 0;
+    for (c, row) in &rows {
+        let (verdict, mpo, lat, avail, wall) = match row {
+            Row::Judged { verdict, report, wall, .. } => {
+                code = code.max(match verdict {
+                    Validity::Invalid => 2,
+                    Validity::Unknown => 1,
+                    Validity::Valid => 0,
+                });
+                (
+                    report::verdict(*verdict).to_owned(),
+                    report.msgs_per_op.map_or("n/a".into(), |m| format!("{m:.2}")),
+                    report.stable_latency.map_or("-".into(), |(a, b, m)| format!("{a}/{b}/{m} ms")),
+                    format!("{:.4}", report.availability),
+                    format!("{wall:.1} s"),
+                )
+            }
+            Row::Crashed(_) => {
+                code = 3;
+                ("crashed".into(), "-".into(), "-".into(), "-".into(), "-".into())
+            }
+            Row::NotBuilt(_) => ("not built".into(), "-".into(), "-".into(), "-".into(), "-".into()),
+            Row::NotSupported => ("not supported yet".into(), "-".into(), "-".into(), "-".into(), "-".into()),
+        };
+        println!(
+            "{:<4} {:<26} {:<18} {:>11} {:>20} {:>12} {:>9}",
+            c.id, c.name, verdict, mpo, lat, avail, wall
+        );
+    }
+    for (c, row) in &rows {
+        match row {
+            Row::Judged { why, .. } => why.iter().for_each(|w| println!("{}: target missed: {w}", c.id)),
+            Row::Crashed(m) => println!("{}: crashed: {m}", c.id),
+            _ => {}
+        }
+    }
+    match code {
+        3 => CRASHED,
+        2 => 1,
+        1 => 2,
+        _ => 0,
+    }
+}

@@ -1,0 +1,69 @@
+//! `glomers-bench`: the glomers workbench.
+//!
+//! Subcommands: `test` runs one Maelstrom workload against a node binary and judges it; `challenge`
+//! and `challenges` run the Gossip Glomers challenges with their exact flags; `flood` load-tests
+//! one node binary with echo requests (msgs/s, CPU per message, peak RSS, latency at a fixed rate).
+
+#![warn(missing_docs)]
+
+mod flood;
+
+use clap::{Parser, Subcommand};
+use glomers_bench::commands;
+use glomers_bench::config::TestArgs;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Command line of `glomers-bench`.
+#[derive(Parser)]
+#[command(name = "glomers-bench", version, about = "Run and judge Gossip Glomers nodes natively")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// What to do.
+#[derive(Subcommand)]
+enum Command {
+    /// Flood one echo node with requests and report throughput, CPU, memory and latency.
+    Flood(flood::FloodArgs),
+    /// Run a workload against node processes and judge it like Maelstrom.
+    Test(Box<TestArgs>),
+    /// Run one Gossip Glomers challenge (1, 2, 3a-3e, 4, 5a-5c, 6a-6c) with its exact flags.
+    Challenge {
+        /// Challenge id.
+        id: String,
+        /// Node binary (default target/release/<node>).
+        #[arg(long)]
+        bin: Option<PathBuf>,
+        /// Where results go.
+        #[arg(long, default_value = "store")]
+        store: PathBuf,
+    },
+    /// Run every challenge in order and print one table.
+    Challenges {
+        /// Directory holding the node binaries.
+        #[arg(long, default_value = "target/release")]
+        bin_dir: PathBuf,
+        /// Where results go.
+        #[arg(long, default_value = "store")]
+        store: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // Maelstrom exits 254 on bad arguments, 0 after --help (§8.2).
+            return ExitCode::from(if e.use_stderr() { commands::BAD_ARGS } else { 0 });
+        }
+    };
+    match cli.command {
+        Command::Flood(args) => flood::main(args),
+        Command::Test(args) => ExitCode::from(commands::test(&args)),
+        Command::Challenge { id, bin, store } => ExitCode::from(commands::challenge(&id, bin, &store)),
+        Command::Challenges { bin_dir, store } => ExitCode::from(commands::challenges(&bin_dir, &store)),
+    }
+}

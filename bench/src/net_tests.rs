@@ -1,0 +1,146 @@
+//! Unit tests of the network simulator: latency distributions, ordering, partitions, statistics.
+
+use super::*;
+
+fn net(dist: LatencyDist, mean_ms: u64) -> Net<u32> {
+    Net::new(Latency { dist, mean_ms }, Rng::new(42))
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// Sends one node-to-node message at time 0 to each of `n` receivers (so no message waits behind
+/// another) and returns each delivery's latency in ms, polling at every announced deadline.
+fn delivered_latencies(mut net: Net<u32>, n: u32) -> Vec<u64> {
+    let a = net.add(Role::Node);
+    let receivers: Vec<Ep> = (0..n).map(|_| net.add(Role::Node)).collect();
+    for (i, r) in receivers.iter().enumerate() {
+        net.send(Duration::ZERO, a, *r, i as u32);
+    }
+    let mut out = Vec::new();
+    while let Some(t) = net.next_deadline() {
+        while let Some(p) = net.poll(t) {
+            assert_eq!(p.deadline, t, "delivered exactly at its deadline");
+            out.push(t.as_millis() as u64);
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+fn quantile(sorted: &[u64], q: f64) -> u64 {
+    let i = ((sorted.len() as f64) * q) as usize;
+    sorted.get(i.min(sorted.len() - 1)).copied().unwrap_or(0)
+}
+
+#[test]
+fn constant_latency_is_exact_and_in_send_order() {
+    let mut n = net(LatencyDist::Constant, 100);
+    let a = n.add(Role::Node);
+    let b = n.add(Role::Node);
+    for i in 0..100 {
+        n.send(ms(i), a, b, i as u32);
+    }
+    assert!(n.poll(ms(99)).is_none());
+    let mut got = Vec::new();
+    for t in 100..200 {
+        while let Some(p) = n.poll(ms(t)) {
+            assert_eq!(p.deadline, ms(t));
+            assert_eq!(p.deadline - ms(u64::from(p.payload)), ms(100));
+            got.push(p.payload);
+        }
+    }
+    assert_eq!(got, (0..100).collect::<Vec<u32>>());
+}
+
+#[test]
+fn uniform_draws_cover_zero_to_twice_the_mean() {
+    let lat = Latency { dist: LatencyDist::Uniform, mean_ms: 100 };
+    let mut rng = Rng::new(1);
+    let mut xs: Vec<u64> = (0..100_000).map(|_| lat.draw(&mut rng).as_millis() as u64).collect();
+    xs.sort_unstable();
+    assert_eq!(xs.first(), Some(&0));
+    assert_eq!(xs.last(), Some(&199));
+    let (p50, p90) = (quantile(&xs, 0.5), quantile(&xs, 0.9));
+    assert!((97..=103).contains(&p50), "p50 {p50}");
+    assert!((177..=183).contains(&p90), "p90 {p90}");
+}
+
+#[test]
+fn exponential_draws_have_the_right_quantiles() {
+    let lat = Latency { dist: LatencyDist::Exponential, mean_ms: 100 };
+    let mut rng = Rng::new(2);
+    let mut xs: Vec<u64> = (0..100_000).map(|_| lat.draw(&mut rng).as_millis() as u64).collect();
+    xs.sort_unstable();
+    // Quantile q of an exponential with mean m is -m ln(1-q), then floored.
+    let (p50, p99) = (quantile(&xs, 0.5), quantile(&xs, 0.99));
+    assert!((66..=72).contains(&p50), "p50 {p50}");
+    assert!((440..=480).contains(&p99), "p99 {p99}");
+    let mean = xs.iter().sum::<u64>() as f64 / xs.len() as f64;
+    assert!((97.0..101.0).contains(&mean), "mean {mean}");
+}
+
+#[test]
+fn delivered_latencies_follow_the_distribution() {
+    let xs = delivered_latencies(net(LatencyDist::Uniform, 50), 5000);
+    assert_eq!(xs.len(), 5000);
+    assert_eq!((xs.first(), xs.last()), (Some(&0), Some(&99)));
+    assert!((45..=55).contains(&quantile(&xs, 0.5)), "uniform p50 {}", quantile(&xs, 0.5));
+    let xs = delivered_latencies(net(LatencyDist::Exponential, 50), 5000);
+    assert!((30..=39).contains(&quantile(&xs, 0.5)), "exponential p50 {}", quantile(&xs, 0.5));
+    assert!((200..=265).contains(&quantile(&xs, 0.99)), "exponential p99 {}", quantile(&xs, 0.99));
+    let xs = delivered_latencies(net(LatencyDist::Constant, 50), 100);
+    assert!(xs.iter().all(|&x| x == 50));
+}
+
+#[test]
+fn clients_get_zero_latency() {
+    let mut n = net(LatencyDist::Constant, 100);
+    let c = n.add(Role::Client);
+    let a = n.add(Role::Node);
+    n.send(ms(5), c, a, 1);
+    assert_eq!(n.poll(ms(5)).map(|p| p.payload), Some(1));
+}
+
+#[test]
+fn partitions_are_checked_when_a_message_is_taken() {
+    let mut n = net(LatencyDist::Constant, 100);
+    let a = n.add(Role::Node);
+    let b = n.add(Role::Node);
+    // Taken by an idle receiver before the cut: delivered after its latency.
+    n.send(ms(0), a, b, 1);
+    n.set_grudge(&[(b, vec![a])]);
+    assert!(n.is_cut(a, b) && !n.is_cut(b, a));
+    // Queued behind the first, taken while cut: lost even though the cut heals before its deadline.
+    n.send(ms(1), a, b, 2);
+    n.send(ms(2), b, a, 3);
+    assert_eq!(n.poll(ms(100)).map(|p| p.payload), Some(1));
+    n.heal();
+    assert_eq!(n.poll(ms(102)).map(|p| p.payload), Some(3));
+    assert!(n.poll(ms(1000)).is_none());
+    assert_eq!(n.take_dropped().len(), 1);
+    let s = n.stats();
+    assert_eq!((s.servers.send, s.servers.recv), (3, 2));
+}
+
+#[test]
+fn statistics_split_clients_from_servers_and_count_services_as_servers() {
+    let mut n = net(LatencyDist::Constant, 10);
+    let c = n.add(Role::Client);
+    let n0 = n.add(Role::Node);
+    let n1 = n.add(Role::Node);
+    let kv = n.add(Role::Service);
+    // One client operation: request, two gossip messages, a service round trip, the reply.
+    n.send(ms(0), c, n0, 0);
+    n.send(ms(0), n0, n1, 0);
+    n.send(ms(0), n1, n0, 0);
+    n.send(ms(0), n0, kv, 0);
+    n.send(ms(0), kv, n0, 0);
+    n.send(ms(0), n0, c, 0);
+    while n.poll(ms(100)).is_some() {}
+    let s = n.stats();
+    assert_eq!(s.clients, Counts { send: 2, recv: 2 });
+    assert_eq!(s.servers, Counts { send: 4, recv: 4 });
+    assert_eq!(s.all, Counts { send: 6, recv: 6 });
+}
