@@ -1,0 +1,104 @@
+//! The project's own nodes on the workbench: short runs of their challenges, under partitions,
+//! over several seeds. The node binaries are built beside `glomers-bench` by
+//! `cargo test --workspace` (the nodes crate's own integration tests need them).
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Command;
+
+const BENCH: &str = env!("CARGO_BIN_EXE_glomers-bench");
+
+/// A node binary from the same target directory as `glomers-bench`.
+fn node(name: &str) -> PathBuf {
+    let dir = PathBuf::from(BENCH).parent().map(PathBuf::from).unwrap_or_default();
+    let path = dir.join(name);
+    assert!(path.is_file(), "{} is missing: run `cargo test --workspace` (or `make test`)", path.display());
+    path
+}
+
+/// Runs `glomers-bench test -w WORKLOAD --bin NODE FLAGS` with a fresh store; returns the exit
+/// code, the printed summary and the results.
+fn run(name: &str, workload: &str, bin: &str, flags: &[&str]) -> (i32, String, Value) {
+    let store = std::env::temp_dir().join(format!("glomers-nodes-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&store);
+    let out = Command::new(BENCH)
+        .args(["test", "-w", workload, "--bin"])
+        .arg(node(bin))
+        .args(flags)
+        .arg("--store")
+        .arg(&store)
+        .output()
+        .expect("glomers-bench runs");
+    let results = std::fs::read_to_string(store.join("latest/results.json")).unwrap_or_default();
+    let summary = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let _ = std::fs::remove_dir_all(&store);
+    (out.status.code().unwrap_or(-1), summary, serde_json::from_str(&results).unwrap_or(Value::Null))
+}
+
+#[test]
+fn echo_passes() {
+    let (code, summary, _) =
+        run("echo", "echo", "echo", &["--node-count", "1", "--time-limit", "3", "--rate", "50"]);
+    assert_eq!(code, 0, "{summary}");
+}
+
+#[test]
+fn unique_ids_stay_unique_and_available_through_partitions() {
+    let flags = [
+        "--node-count",
+        "3",
+        "--time-limit",
+        "5",
+        "--rate",
+        "500",
+        "--availability",
+        "total",
+        "--nemesis",
+        "partition",
+        "--nemesis-interval",
+        "1",
+        "--seed",
+        "7",
+    ];
+    let (code, summary, results) = run("unique-ids", "unique-ids", "unique-ids", &flags);
+    assert_eq!(code, 0, "{summary}");
+    assert_eq!(results["availability"]["ok-fraction"], 1.0, "{summary}");
+}
+
+/// Broadcast with partitions changing every ~1 s: no acknowledged value may be lost.
+fn broadcast_under_partitions(nodes: &str, latency: &str, seed: u64) {
+    let seed = seed.to_string();
+    let flags = [
+        "--node-count",
+        nodes,
+        "--time-limit",
+        "5",
+        "--rate",
+        "30",
+        "--latency",
+        latency,
+        "--nemesis",
+        "partition",
+        "--nemesis-interval",
+        "1",
+        "--seed",
+        &seed,
+    ];
+    let (code, summary, results) =
+        run(&format!("broadcast-{nodes}-{seed}"), "broadcast", "broadcast", &flags);
+    assert_eq!(code, 0, "seed {seed}: {summary}");
+    assert_eq!(results["workload"]["lost-count"], 0, "seed {seed}: {summary}");
+    assert!(results["workload"]["stable-count"].as_u64().unwrap_or(0) > 0, "seed {seed}: {summary}");
+}
+
+#[test]
+fn broadcast_loses_nothing_across_partitions_on_five_nodes() {
+    for seed in 1..=3 {
+        broadcast_under_partitions("5", "0", seed);
+    }
+}
+
+#[test]
+fn broadcast_loses_nothing_across_partitions_on_twenty_five_nodes_at_latency_100() {
+    broadcast_under_partitions("25", "100", 11);
+}
