@@ -225,6 +225,25 @@ pub fn find(id: &str) -> Option<&'static Challenge> {
     ALL.iter().find(|c| c.id.eq_ignore_ascii_case(id))
 }
 
+/// One line setting a run's figures against the 3d/3e targets, met or not.
+pub fn against_targets(t: &Targets, r: &Report) -> String {
+    let mark = |ok: bool| if ok { "met" } else { "MISSED" };
+    let msgs = match r.msgs_per_op {
+        Some(m) => format!("msgs-per-op {m:.2} (target < {}, {})", t.msgs_per_op, mark(m < t.msgs_per_op)),
+        None => format!("msgs-per-op n/a (target < {})", t.msgs_per_op),
+    };
+    match r.stable_latency {
+        Some((p50, p99, max)) => format!(
+            "{msgs}; median {p50} ms (target < {} ms, {}); p99 {p99} ms; max {max} ms (target < {} ms, {})",
+            t.median_ms,
+            mark(p50 < t.median_ms),
+            t.max_ms,
+            mark(max < t.max_ms)
+        ),
+        None => format!("{msgs}; no stable latency measured"),
+    }
+}
+
 /// Judges the 3d/3e targets on a valid report: the verdict and each missed target.
 pub fn judge_targets(t: &Targets, r: &Report) -> (Validity, Vec<String>) {
     if r.valid != Validity::Valid {
@@ -291,6 +310,9 @@ mod tests {
         let (v, why) = judge_targets(&t3e, &good);
         assert_eq!(v, Validity::Invalid);
         assert_eq!(why, vec!["msgs-per-op 25.00 is not below the target 20"]);
+        let line = against_targets(&t3e, &good);
+        assert!(line.starts_with("msgs-per-op 25.00 (target < 20, MISSED); median"), "{line}");
+        assert!(against_targets(&t3d, &good).contains("target < 30, met"));
         let slow = report(Validity::Valid, 10.0, (400, 900, 2000));
         let (_, why) = judge_targets(&t3d, &slow);
         assert_eq!(why.len(), 2, "{why:?}");

@@ -175,7 +175,10 @@ pub fn challenge(id: &str, bin: Option<PathBuf>, store: &Path) -> u8 {
     let bin = bin.unwrap_or_else(|| default_bin(c));
     eprintln!("glomers-bench: challenge {} ({}) with {}", c.id, c.name, bin.display());
     match run_challenge(c, &bin, store) {
-        Row::Judged { verdict, why, .. } => {
+        Row::Judged { verdict, why, report, .. } => {
+            if let Some(t) = &c.targets {
+                println!("targets: {}", challenge::against_targets(t, &report));
+            }
             for w in &why {
                 println!("target missed: {w}");
             }
