@@ -1,6 +1,8 @@
 # glomers: build, test, load-test and benchmark. `make help` lists the targets.
 CARGO ?= cargo
 BENCH := target/release/glomers-bench
+# MAELSTROM=/path/to/maelstrom runs the challenge targets on the real Maelstrom instead.
+ON := $(if $(MAELSTROM),--maelstrom $(MAELSTROM))
 
 .PHONY: help build test challenges echo unique-ids broadcast-single broadcast-multi \
 	broadcast-partition efficient-broadcast g-counter route flood flood-latency flood-compare bench
@@ -26,29 +28,29 @@ test:
 	$(CARGO) fmt --all -- --check
 
 challenges: build
-	$(BENCH) challenges
+	$(BENCH) challenges $(ON)
 
 echo: build
-	$(BENCH) challenge 1
+	$(BENCH) challenge 1 $(ON)
 
 unique-ids: build
-	$(BENCH) challenge 2
+	$(BENCH) challenge 2 $(ON)
 
 broadcast-single: build
-	$(BENCH) challenge 3a
+	$(BENCH) challenge 3a $(ON)
 
 broadcast-multi: build
-	$(BENCH) challenge 3b
+	$(BENCH) challenge 3b $(ON)
 
 broadcast-partition: build
-	$(BENCH) challenge 3c
+	$(BENCH) challenge 3c $(ON)
 
 efficient-broadcast: build
-	$(BENCH) challenge 3d
-	$(BENCH) challenge 3e
+	$(BENCH) challenge 3d $(ON)
+	$(BENCH) challenge 3e $(ON)
 
 g-counter: build
-	$(BENCH) challenge 4
+	$(BENCH) challenge 4 $(ON)
 
 route: build
 	$(BENCH) test -w echo --bin target/release/glomers-control --node-count 5 --time-limit 5 --rate 0 -- pingpong

@@ -119,12 +119,22 @@ fn test_args(c: &Challenge, flags: &[&str], bin: &Path, store: &Path) -> Result<
     One::try_parse_from(argv).map(|o| o.args).map_err(|e| e.to_string())
 }
 
-fn run_challenge(c: &Challenge, bin: &Path, store: &Path) -> Row {
-    if workloads::build(
-        c.workload,
-        &workloads::WorkloadConfig { nodes: vec![], topology: crate::topology::Topology::Grid },
-    )
-    .is_none()
+/// Who runs a challenge: this workbench, or the real Maelstrom at a path.
+#[derive(Clone, Copy)]
+pub enum Runner<'a> {
+    /// `glomers-bench test`, results under this store.
+    Bench(&'a Path),
+    /// `maelstrom test` (results under `store/` in the current directory).
+    Maelstrom(&'a Path),
+}
+
+fn run_challenge(c: &Challenge, bin: &Path, runner: Runner<'_>) -> Row {
+    if matches!(runner, Runner::Bench(_))
+        && workloads::build(
+            c.workload,
+            &workloads::WorkloadConfig { nodes: vec![], topology: crate::topology::Topology::Grid },
+        )
+        .is_none()
     {
         return Row::NotSupported;
     }
@@ -134,13 +144,21 @@ fn run_challenge(c: &Challenge, bin: &Path, store: &Path) -> Row {
     let start = Instant::now();
     let mut last: Option<(Validity, Report, Vec<String>)> = None;
     for flags in c.runs {
-        let args = match test_args(c, flags, bin, store) {
-            Ok(a) => a,
-            Err(e) => return Row::Crashed(e),
-        };
-        let r = match run_tests(&args, false) {
-            Ok(r) => r,
-            Err(NoVerdict::Refused(m) | NoVerdict::Crashed(m)) => return Row::Crashed(m),
+        let r = match runner {
+            Runner::Bench(store) => {
+                let args = match test_args(c, flags, bin, store) {
+                    Ok(a) => a,
+                    Err(e) => return Row::Crashed(e),
+                };
+                match run_tests(&args, false) {
+                    Ok(r) => r,
+                    Err(NoVerdict::Refused(m) | NoVerdict::Crashed(m)) => return Row::Crashed(m),
+                }
+            }
+            Runner::Maelstrom(maelstrom) => match crate::maelstrom::run(maelstrom, c.workload, bin, flags) {
+                Ok(r) => r,
+                Err(m) => return Row::Crashed(m),
+            },
         };
         print!("{}", report::summary(&r));
         let (verdict, why) = match &c.targets {
@@ -166,7 +184,7 @@ fn default_bin(c: &Challenge) -> PathBuf {
 }
 
 /// `glomers-bench challenge ID`.
-pub fn challenge(id: &str, bin: Option<PathBuf>, store: &Path) -> u8 {
+pub fn challenge(id: &str, bin: Option<PathBuf>, runner: Runner<'_>) -> u8 {
     let Some(c) = challenge::find(id) else {
         let ids: Vec<&str> = challenge::ALL.iter().map(|c| c.id).collect();
         eprintln!("glomers-bench: unknown challenge {id:?}; known: {}", ids.join(", "));
@@ -174,7 +192,7 @@ pub fn challenge(id: &str, bin: Option<PathBuf>, store: &Path) -> u8 {
     };
     let bin = bin.unwrap_or_else(|| default_bin(c));
     eprintln!("glomers-bench: challenge {} ({}) with {}", c.id, c.name, bin.display());
-    match run_challenge(c, &bin, store) {
+    match run_challenge(c, &bin, runner) {
         Row::Judged { verdict, why, report, .. } => {
             if let Some(t) = &c.targets {
                 println!("targets: {}", challenge::against_targets(t, &report));
@@ -201,11 +219,11 @@ pub fn challenge(id: &str, bin: Option<PathBuf>, store: &Path) -> u8 {
 }
 
 /// `glomers-bench challenges`: every challenge in order, then one table.
-pub fn challenges(bin_dir: &Path, store: &Path) -> u8 {
+pub fn challenges(bin_dir: &Path, runner: Runner<'_>) -> u8 {
     let mut rows = Vec::new();
     for c in &challenge::ALL {
         eprintln!("glomers-bench: challenge {} ({})", c.id, c.name);
-        rows.push((c, run_challenge(c, &bin_dir.join(c.node), store)));
+        rows.push((c, run_challenge(c, &bin_dir.join(c.node), runner)));
     }
     println!(
         "{:<4} {:<26} {:<18} {:>11} {:>20} {:>12} {:>9}",

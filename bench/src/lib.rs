@@ -21,6 +21,8 @@
 //!   console).
 //! - Command line: [`config`] (`test` flags), [`challenge`] (the Gossip Glomers table),
 //!   [`commands`] (`test`, `challenge`, `challenges` and their exit codes).
+//! - The real Maelstrom, for comparison: [`maelstrom`] runs it with a challenge's flags and
+//!   [`edn`] reads its `results.edn`.
 
 #![warn(missing_docs)]
 
@@ -28,7 +30,9 @@ pub mod challenge;
 pub mod checkers;
 pub mod commands;
 pub mod config;
+pub mod edn;
 pub mod history;
+pub mod maelstrom;
 pub mod nemesis;
 pub mod net;
 pub mod process;

@@ -39,6 +39,10 @@ enum Command {
         /// Where results go.
         #[arg(long, default_value = "store")]
         store: PathBuf,
+        /// Run the real Maelstrom at this path instead (`maelstrom test` with the same flags;
+        /// its results.edn is read from ./store/latest).
+        #[arg(long)]
+        maelstrom: Option<PathBuf>,
     },
     /// Run every challenge in order and print one table.
     Challenges {
@@ -48,7 +52,15 @@ enum Command {
         /// Where results go.
         #[arg(long, default_value = "store")]
         store: PathBuf,
+        /// Run the real Maelstrom at this path instead.
+        #[arg(long)]
+        maelstrom: Option<PathBuf>,
     },
+}
+
+/// The real Maelstrom when a path is given, else this workbench.
+fn runner<'a>(store: &'a std::path::Path, maelstrom: Option<&'a std::path::Path>) -> commands::Runner<'a> {
+    maelstrom.map_or(commands::Runner::Bench(store), commands::Runner::Maelstrom)
 }
 
 fn main() -> ExitCode {
@@ -63,7 +75,11 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Flood(args) => flood::main(args),
         Command::Test(args) => ExitCode::from(commands::test(&args)),
-        Command::Challenge { id, bin, store } => ExitCode::from(commands::challenge(&id, bin, &store)),
-        Command::Challenges { bin_dir, store } => ExitCode::from(commands::challenges(&bin_dir, &store)),
+        Command::Challenge { id, bin, store, maelstrom } => {
+            ExitCode::from(commands::challenge(&id, bin, runner(&store, maelstrom.as_deref())))
+        }
+        Command::Challenges { bin_dir, store, maelstrom } => {
+            ExitCode::from(commands::challenges(&bin_dir, runner(&store, maelstrom.as_deref())))
+        }
     }
 }
