@@ -21,6 +21,10 @@
 //! riding on the other direction's batches: about 0.6 server messages per operation, against
 //! four or more for a design that allocates every offset with a cas on `lin-kv`.
 
+mod lin_kv;
+
+pub use lin_kv::KafkaLinKv;
+
 use crate::link::{poll_all, to_peers, Batch, Link, Timing};
 use glomers_engine::{ErrorCode, Init, Message, MsgId, Node, NodeId, Out, RpcError};
 use parking_lot::Mutex;
