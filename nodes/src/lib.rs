@@ -4,6 +4,7 @@
 //! - `echo`: challenge 1.
 //! - `unique_ids`: challenge 2.
 //! - `broadcast`: challenges 3a-3e.
+//! - `g_counter`: challenge 4.
 //! - `kafka`: challenges 5a-5c.
 //! - `txn`: challenges 6a-6c.
 
@@ -12,6 +13,7 @@
 
 pub mod broadcast;
 pub mod echo;
+pub mod g_counter;
 pub mod kafka;
 pub mod link;
 pub mod txn;

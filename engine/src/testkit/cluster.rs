@@ -4,17 +4,20 @@
 //! Latency is constant or, with `jitter`, drawn from a seeded generator in `[0, 2·latency)`
 //! (Maelstrom's uniform distribution, §3.1), which reorders messages; `duplicate_every` sends
 //! every n-th message twice. Like Maelstrom (§3.2), a message is dropped when it is taken for
-//! delivery across a cut pair. Messages to anyone outside the cluster (clients, services) are
+//! delivery across a cut pair. Messages to `seq-kv`, `lin-kv` and `lww-kv` are answered by the
+//! in-memory `Services` (stale `seq-kv` included): a request and its reply each take one
+//! latency, and services are never partitioned (§3-4). Messages to anyone else (clients) are
 //! collected as `Delivered` for the test to read.
 
+use super::services::{Rng, Services};
 use super::TestNode;
-use crate::message::{Message, NodeId};
+use crate::message::{Message, MsgId, NodeId};
 use crate::node::{Node, Outgoing, Payload};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashSet};
 use std::time::Duration;
 
-/// A message that left the cluster (to a client or service), with when and who sent it.
+/// A message that left the cluster (to a client), with when and who sent it.
 #[derive(Debug)]
 pub struct Delivered<B> {
     /// When it was sent.
@@ -32,7 +35,8 @@ pub struct Cluster<N: Node> {
     latency: Duration,
     jitter: bool,
     duplicate_every: Option<u64>,
-    rng: u64,
+    rng: Rng,
+    services: Services,
     seq: u64,
     in_flight: BinaryHeap<Reverse<(Duration, u64)>>,
     messages: BTreeMap<u64, (NodeId, NodeId, Outgoing<N::Body>)>,
@@ -42,6 +46,8 @@ pub struct Cluster<N: Node> {
     pub sent_between_nodes: u64,
     /// Messages between nodes that a partition dropped.
     pub dropped: u64,
+    /// Messages between nodes and services, both ways (also Maelstrom's servers count, §3.3).
+    pub sent_with_services: u64,
 }
 
 impl<N: Node> Cluster<N>
@@ -59,7 +65,8 @@ where
             latency,
             jitter: false,
             duplicate_every: None,
-            rng: 0x9E37_79B9_7F4A_7C15,
+            rng: Rng::from_state(0x9E37_79B9_7F4A_7C15),
+            services: Services::new(0),
             seq: 0,
             in_flight: BinaryHeap::new(),
             messages: BTreeMap::new(),
@@ -67,13 +74,25 @@ where
             outside: Vec::new(),
             sent_between_nodes: 0,
             dropped: 0,
+            sent_with_services: 0,
         }
+    }
+
+    /// Answers service calls with `services` (say, seeded differently, or `seq-kv` not stale).
+    pub fn with_services(mut self, services: Services) -> Self {
+        self.services = services;
+        self
+    }
+
+    /// The services, to inspect what they hold.
+    pub fn services(&self) -> &Services {
+        &self.services
     }
 
     /// Draws latencies uniformly from `[0, 2·latency)` with this seed, reordering messages.
     pub fn with_jitter(mut self, seed: u64) -> Self {
         self.jitter = true;
-        self.rng = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        self.rng = Rng::from_seed(seed);
         self
     }
 
@@ -160,6 +179,20 @@ where
     fn deliver_next(&mut self) {
         let Some(Reverse((_, seq))) = self.in_flight.pop() else { return };
         let Some((from, to, msg)) = self.messages.remove(&seq) else { return };
+        if Services::is_service(&to) {
+            self.serve(from, to, msg);
+            return;
+        }
+        if Services::is_service(&from) {
+            // A service's reply: it goes to the call's continuation (or nowhere, if the call
+            // already timed out).
+            let (Some(id), Payload::Json(body)) = (msg.in_reply_to, msg.payload) else { return };
+            self.catch_up(&to);
+            let Some(node) = self.nodes.get_mut(&to) else { return };
+            let sent = node.reply_json(id.0, &from, &body);
+            self.route(&to, sent);
+            return;
+        }
         if self.cut.contains(&(from.clone(), to.clone())) {
             self.dropped += 1;
             return;
@@ -173,6 +206,26 @@ where
         self.route(&to, sent);
     }
 
+    /// Lets `service` handle a request from node `from` and sends its reply back, after one
+    /// more latency.
+    fn serve(&mut self, from: NodeId, service: NodeId, msg: Outgoing<N::Body>) {
+        let body = match &msg.payload {
+            Payload::Json(json) => serde_json::from_str::<serde_json::Value>(json).ok(),
+            Payload::Body(body) => serde_json::to_value(body).ok(),
+            Payload::Error(_) | Payload::InitOk => None,
+        };
+        let Some(mut body) = body else { return };
+        if let (Some(id), Some(fields)) = (msg.msg_id, body.as_object_mut()) {
+            fields.insert("msg_id".into(), id.0.into());
+        }
+        let Some(reply) = self.services.handle(&service, &from, &body) else { return };
+        let in_reply_to = reply.get("in_reply_to").and_then(serde_json::Value::as_u64).map(MsgId);
+        let back =
+            Outgoing { dest: from, msg_id: None, in_reply_to, payload: Payload::Json(reply.to_string()) };
+        self.sent_with_services += 1;
+        self.schedule(service, back);
+    }
+
     /// Brings a node's clock to the cluster's, routing whatever its timers send on the way.
     fn catch_up(&mut self, id: &NodeId) {
         let Some(node) = self.nodes.get_mut(id) else { return };
@@ -182,6 +235,11 @@ where
 
     fn route(&mut self, from: &NodeId, sent: Vec<Outgoing<N::Body>>) {
         for msg in sent {
+            if Services::is_service(&msg.dest) {
+                self.sent_with_services += 1;
+                self.schedule(from.clone(), msg);
+                continue;
+            }
             if !self.nodes.contains_key(&msg.dest) {
                 self.outside.push(Delivered { at: self.now, from: from.clone(), msg });
                 continue;
@@ -192,24 +250,24 @@ where
                 _ => 1,
             };
             for _ in 0..copies {
-                let delay = self.draw_latency();
-                self.seq += 1;
-                self.in_flight.push(Reverse((self.now + delay, self.seq)));
-                self.messages.insert(self.seq, (from.clone(), msg.dest.clone(), msg.clone()));
+                self.schedule(from.clone(), msg.clone());
             }
         }
+    }
+
+    /// Puts `msg` from `from` on the wire, due after one latency.
+    fn schedule(&mut self, from: NodeId, msg: Outgoing<N::Body>) {
+        let delay = self.draw_latency();
+        self.seq += 1;
+        self.in_flight.push(Reverse((self.now + delay, self.seq)));
+        self.messages.insert(self.seq, (from, msg.dest.clone(), msg));
     }
 
     fn draw_latency(&mut self) -> Duration {
         if !self.jitter || self.latency.is_zero() {
             return self.latency;
         }
-        // xorshift64*: small, seeded, good enough to shuffle delivery order.
-        self.rng ^= self.rng >> 12;
-        self.rng ^= self.rng << 25;
-        self.rng ^= self.rng >> 27;
-        let r = self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D);
         let span = (self.latency.as_micros() as u64 * 2).max(1);
-        Duration::from_micros(r % span)
+        Duration::from_micros(self.rng.below(span))
     }
 }

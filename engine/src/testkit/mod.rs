@@ -2,7 +2,8 @@
 //!
 //! `TestNode` feeds messages to one node, answers its RPCs, and moves its clock forward,
 //! firing ticks and RPC timeouts in time order; everything the node sends comes back as
-//! `Outgoing` values to inspect.
+//! `Outgoing` values to inspect. `Cluster` runs many nodes over a simulated network, with the
+//! in-memory `seq-kv`, `lin-kv` and `lww-kv` of `Services` answering their calls.
 //!
 //! ```
 //! # use glomers_engine::{Init, Message, Node, Out, RpcError};
@@ -27,8 +28,10 @@
 //! ```
 
 mod cluster;
+mod services;
 
 pub use cluster::{Cluster, Delivered};
+pub use services::{LinKv, LwwKv, SeqKv, Services};
 
 use crate::codec::{encode, Reply};
 use crate::error::RpcError;
