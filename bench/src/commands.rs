@@ -40,12 +40,7 @@ enum NoVerdict {
 /// Runs `args` up to `--test-count` times; returns the last report.
 fn run_tests(args: &TestArgs, quiet: bool) -> Result<Report, NoVerdict> {
     let cfg = args.validate(clock_seed()).map_err(NoVerdict::Refused)?;
-    if workloads::build(
-        &cfg.run.workload,
-        &workloads::WorkloadConfig { nodes: vec![], topology: cfg.run.topology },
-    )
-    .is_none()
-    {
+    if workloads::build(&cfg.run.workload, &workloads::WorkloadConfig::probe()).is_none() {
         let why =
             if workloads::is_planned(&cfg.run.workload) { "is not supported yet" } else { "is unknown" };
         return Err(NoVerdict::Refused(format!("workload {} {why}", cfg.run.workload)));
@@ -130,11 +125,7 @@ pub enum Runner<'a> {
 
 fn run_challenge(c: &Challenge, bin: &Path, runner: Runner<'_>) -> Row {
     if matches!(runner, Runner::Bench(_))
-        && workloads::build(
-            c.workload,
-            &workloads::WorkloadConfig { nodes: vec![], topology: crate::topology::Topology::Grid },
-        )
-        .is_none()
+        && workloads::build(c.workload, &workloads::WorkloadConfig::probe()).is_none()
     {
         return Row::NotSupported;
     }

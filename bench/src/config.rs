@@ -6,6 +6,7 @@ use crate::checkers::Availability;
 use crate::net::{Latency, LatencyDist};
 use crate::run::RunConfig;
 use crate::topology::Topology;
+use crate::workloads::WorkloadOpts;
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -67,16 +68,16 @@ pub struct TestArgs {
     /// Where results go.
     #[arg(long, default_value = "store")]
     pub store: PathBuf,
-    /// Accepted for txn workloads; ignored for now.
+    /// txn-rw-register: the consistency model to check (one name).
     #[arg(long, default_value = "strict-serializable")]
     pub consistency_models: String,
-    /// Accepted for kafka and txn workloads; ignored for now.
+    /// kafka and txn-rw-register: keys active at once (default 10).
     #[arg(long)]
     pub key_count: Option<u64>,
-    /// Accepted for txn workloads; ignored for now.
+    /// txn-rw-register: most micro-operations per transaction.
     #[arg(long, default_value_t = 4)]
     pub max_txn_length: u64,
-    /// Accepted for kafka and txn workloads; ignored for now.
+    /// kafka and txn-rw-register: writes to a key before it is retired.
     #[arg(long, default_value_t = 16)]
     pub max_writes_per_key: u64,
     /// Accepted; ignored (every message is in the journal anyway).
@@ -214,6 +215,12 @@ impl TestArgs {
                 nemesis_interval: secs("--nemesis-interval", self.nemesis_interval)?,
                 topology,
                 seed: self.seed.unwrap_or(seed),
+                opts: WorkloadOpts {
+                    key_count: self.key_count,
+                    max_writes_per_key: self.max_writes_per_key,
+                    max_txn_length: self.max_txn_length,
+                    consistency_models: self.consistency_models.clone(),
+                },
             },
             bin: self.bin.clone(),
             node_args: self.node_args.clone(),

@@ -20,7 +20,7 @@ use crate::rng::Rng;
 use crate::services::{Service, NAMES};
 use crate::topology::Topology;
 use crate::wire::{self, Body};
-use crate::workloads::{self, Workload, WorkloadConfig};
+use crate::workloads::{self, Workload, WorkloadConfig, WorkloadOpts};
 use endpoints::{Endpoints, Owner};
 use std::time::Duration;
 use workers::Worker;
@@ -48,6 +48,8 @@ pub struct RunConfig {
     pub topology: Topology,
     /// Seed of every random choice.
     pub seed: u64,
+    /// The kafka and txn flags.
+    pub opts: WorkloadOpts,
 }
 
 /// Something the user should know about a node, reported without aborting the run.
@@ -104,7 +106,13 @@ impl Run {
     /// # Errors
     /// The workload is not supported.
     pub fn start(cfg: RunConfig, now: Duration) -> Result<Run, String> {
-        let wcfg = WorkloadConfig { nodes: cfg.nodes.clone(), topology: cfg.topology };
+        let wcfg = WorkloadConfig {
+            nodes: cfg.nodes.clone(),
+            topology: cfg.topology,
+            concurrency: cfg.concurrency,
+            rate: cfg.rate,
+            opts: cfg.opts.clone(),
+        };
         let workload = workloads::build(&cfg.workload, &wcfg)
             .ok_or_else(|| format!("workload {} is not supported yet", cfg.workload))?;
         let mut rng = Rng::new(cfg.seed);
@@ -228,6 +236,7 @@ impl Run {
                 self.deliver(now, p.src, p.dest, p.id, &p.payload);
             }
             self.expire_rpcs(now);
+            self.start_paused_ops(now);
             self.advance(now);
             if !matches!(self.net.next_deadline(), Some(d) if d <= now) {
                 break;

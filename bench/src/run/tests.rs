@@ -17,6 +17,7 @@ fn config(workload: &str, nodes: usize, rate: f64, secs: u64) -> RunConfig {
         nemesis_interval: Duration::from_secs(10),
         topology: Topology::Grid,
         seed: 5,
+        opts: WorkloadOpts::default(),
     }
 }
 

@@ -31,17 +31,28 @@ pub struct Worker {
     next_msg_id: u64,
     op: Option<Op>,
     pending: Option<Pending>,
+    /// A final-phase operation waiting for its time.
+    paused: Option<(Duration, Op)>,
 }
 
 impl Worker {
     /// Worker `t`, bound to node index `node`.
     pub fn new(t: usize, node: usize, client_ep: Ep, client: Box<dyn Client>) -> Self {
-        Worker { node, client_ep, client, process: t as u64, next_msg_id: 1, op: None, pending: None }
+        Worker {
+            node,
+            client_ep,
+            client,
+            process: t as u64,
+            next_msg_id: 1,
+            op: None,
+            pending: None,
+            paused: None,
+        }
     }
 
     /// Whether it can take an operation.
     pub fn is_free(&self) -> bool {
-        self.op.is_none()
+        self.op.is_none() && self.paused.is_none()
     }
 }
 
@@ -76,8 +87,31 @@ impl Run {
     /// Starts each worker's first final operation.
     pub(super) fn start_final_ops(&mut self, now: Duration) {
         for t in 0..self.workers.len() {
-            if let FinalStep::Op(op) = self.workload.final_step(None) {
-                self.invoke(now, t, op);
+            let step = self.workload.final_step(t, now, None);
+            self.take_final_step(now, t, step);
+        }
+    }
+
+    fn take_final_step(&mut self, now: Duration, t: usize, step: FinalStep) {
+        match step {
+            FinalStep::Op(op) => self.invoke(now, t, op),
+            FinalStep::After(pause, op) => {
+                if let Some(w) = self.workers.get_mut(t) {
+                    w.paused = Some((now + pause, op));
+                }
+            }
+            FinalStep::Done => {}
+        }
+    }
+
+    /// Starts paused final-phase operations whose time has come.
+    pub(super) fn start_paused_ops(&mut self, now: Duration) {
+        for t in 0..self.workers.len() {
+            let Some(w) = self.workers.get_mut(t) else { continue };
+            if matches!(&w.paused, Some((at, _)) if *at <= now) {
+                if let Some((_, op)) = w.paused.take() {
+                    self.invoke(now, t, op);
+                }
             }
         }
     }
@@ -89,7 +123,8 @@ impl Run {
 
     /// The earliest RPC timeout.
     pub(super) fn worker_deadline(&self) -> Option<Duration> {
-        self.workers.iter().filter_map(|w| w.pending.as_ref().map(|p| p.deadline)).min()
+        let rpcs = self.workers.iter().filter_map(|w| w.pending.as_ref().map(|p| p.deadline));
+        rpcs.chain(self.workers.iter().filter_map(|w| w.paused.as_ref().map(|(at, _)| *at))).min()
     }
 
     fn invoke(&mut self, now: Duration, t: usize, op: Op) {
@@ -133,10 +168,14 @@ impl Run {
     fn complete(&mut self, now: Duration, t: usize, c: Completion) {
         let reuses = self.workload.reuses_clients();
         let concurrency = self.workers.len() as u64;
-        let next =
-            if self.phase == Phase::Final { self.workload.final_step(Some(&c)) } else { FinalStep::Done };
+        let Some(op) = self.workers.get_mut(t).and_then(|w| w.op.take()) else { return };
+        self.workload.on_complete(t, &op, &c);
+        let next = if self.phase == Phase::Final {
+            self.workload.final_step(t, now, Some(&c))
+        } else {
+            FinalStep::Done
+        };
         let Some(w) = self.workers.get_mut(t) else { return };
-        let Some(op) = w.op.take() else { return };
         w.pending = None;
         let kind = c.kind;
         let value = if kind == Kind::Ok || c.value != Value::Null { c.value } else { op.value };
@@ -171,9 +210,7 @@ impl Run {
                 }
             }
         }
-        if let FinalStep::Op(op) = next {
-            self.invoke(now, t, op);
-        }
+        self.take_final_step(now, t, next);
     }
 
     /// A reply reached worker `t`'s client; replies not matching its pending request are ignored.

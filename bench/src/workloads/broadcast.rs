@@ -11,6 +11,7 @@ use crate::rng::Rng;
 use crate::wire::Body;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// The broadcast workload.
 pub struct Broadcast {
@@ -61,7 +62,7 @@ impl Workload for Broadcast {
         true
     }
 
-    fn final_step(&mut self, last: Option<&Completion>) -> FinalStep {
+    fn final_step(&mut self, _worker: usize, _now: Duration, last: Option<&Completion>) -> FinalStep {
         super::one_final_read(last)
     }
 

@@ -9,6 +9,7 @@ use crate::history::{History, Kind};
 use crate::rng::Rng;
 use crate::wire::Body;
 use serde_json::{json, Value};
+use std::time::Duration;
 
 /// The g-counter workload.
 pub struct GCounter;
@@ -48,7 +49,7 @@ impl Workload for GCounter {
         true
     }
 
-    fn final_step(&mut self, last: Option<&Completion>) -> FinalStep {
+    fn final_step(&mut self, _worker: usize, _now: Duration, last: Option<&Completion>) -> FinalStep {
         super::one_final_read(last)
     }
 

@@ -13,6 +13,7 @@ use crate::rng::Rng;
 use crate::topology::Topology;
 use crate::wire::Body;
 use serde_json::{json, Value};
+use std::time::Duration;
 
 /// An operation to perform.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +70,8 @@ pub trait Client {
 pub enum FinalStep {
     /// Run this operation.
     Op(Op),
+    /// Run this operation after a pause (kafka polls about every 0.2 s).
+    After(Duration, Op),
     /// Nothing more for this worker.
     Done,
 }
@@ -136,11 +139,15 @@ pub trait Workload {
     fn has_final_phase(&self) -> bool {
         false
     }
-    /// A worker's next final-phase operation, given how its previous one ended (`None` before the
-    /// first). Broadcast and g-counter read once; kafka will poll until it has caught up.
-    fn final_step(&mut self, _last: Option<&Completion>) -> FinalStep {
+    /// Worker `worker`'s next final-phase operation at `now`, given how its previous one ended
+    /// (`None` before the first). Broadcast and g-counter read once; kafka polls until it has
+    /// caught up.
+    fn final_step(&mut self, _worker: usize, _now: Duration, _last: Option<&Completion>) -> FinalStep {
         FinalStep::Done
     }
+    /// Sees every completed operation of worker `worker` (kafka's generator learns which keys
+    /// have sends not yet polled, and the highest offsets known).
+    fn on_complete(&mut self, _worker: usize, _op: &Op, _c: &Completion) {}
     /// A fresh client.
     fn client(&self) -> Box<dyn Client>;
     /// Whether a worker keeps its client after an indeterminate outcome (§1); only unique-ids
@@ -159,6 +166,49 @@ pub struct WorkloadConfig {
     pub nodes: Vec<String>,
     /// `--topology`.
     pub topology: Topology,
+    /// Worker count.
+    pub concurrency: usize,
+    /// `--rate`.
+    pub rate: f64,
+    /// The kafka and txn flags.
+    pub opts: WorkloadOpts,
+}
+
+impl WorkloadConfig {
+    /// Enough to ask [`build`] whether a workload exists.
+    pub fn probe() -> Self {
+        WorkloadConfig {
+            nodes: vec![],
+            topology: Topology::Grid,
+            concurrency: 1,
+            rate: 0.0,
+            opts: WorkloadOpts::default(),
+        }
+    }
+}
+
+/// The flags of the kafka and txn-rw-register workloads (§5.5).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkloadOpts {
+    /// `--key-count`: keys active at once (default 10 for kafka, txn-rw-register).
+    pub key_count: Option<u64>,
+    /// `--max-writes-per-key` (default 16).
+    pub max_writes_per_key: u64,
+    /// `--max-txn-length` (default 4).
+    pub max_txn_length: u64,
+    /// `--consistency-models`, as given (default `strict-serializable`).
+    pub consistency_models: String,
+}
+
+impl Default for WorkloadOpts {
+    fn default() -> Self {
+        WorkloadOpts {
+            key_count: None,
+            max_writes_per_key: 16,
+            max_txn_length: 4,
+            consistency_models: "strict-serializable".into(),
+        }
+    }
 }
 
 /// Whether a workload name is known to Maelstrom but not yet implemented here.
