@@ -1,60 +1,10 @@
 //! End-to-end tests: `glomers-bench test` against the `glomers-control` nodes, correct and broken
 //! on purpose, asserting the verdict, the exit code and the explanation text.
 
+mod common;
+
+use common::{bench, test, Outcome, CONTROL};
 use serde_json::Value;
-use std::path::PathBuf;
-use std::process::Command;
-
-const BENCH: &str = env!("CARGO_BIN_EXE_glomers-bench");
-const CONTROL: &str = env!("CARGO_BIN_EXE_glomers-control");
-
-struct Outcome {
-    code: i32,
-    stdout: String,
-    stderr: String,
-    store: PathBuf,
-}
-
-impl Outcome {
-    fn results(&self) -> Value {
-        let text = std::fs::read_to_string(self.store.join("latest/results.json")).unwrap_or_default();
-        serde_json::from_str(&text).unwrap_or(Value::Null)
-    }
-
-    fn show(&self) -> String {
-        format!("exit {}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
-    }
-}
-
-/// Runs `glomers-bench` with `args` and a fresh store named after the test (inserted before
-/// any `--`, which starts the node's own arguments).
-fn bench(name: &str, args: &[&str]) -> Outcome {
-    let store = std::env::temp_dir().join(format!("glomers-bench-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&store);
-    let split = args.iter().position(|a| *a == "--").unwrap_or(args.len());
-    let (flags, node_args) = args.split_at(split);
-    let out = Command::new(BENCH)
-        .args(flags)
-        .arg("--store")
-        .arg(&store)
-        .args(node_args)
-        .output()
-        .expect("glomers-bench runs");
-    Outcome {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        store,
-    }
-}
-
-/// `test -w WORKLOAD --bin glomers-control FLAGS -- MODE`.
-fn test(name: &str, workload: &str, flags: &[&str], mode: &str) -> Outcome {
-    let mut args = vec!["test", "-w", workload, "--bin", CONTROL];
-    args.extend_from_slice(flags);
-    args.extend_from_slice(&["--", mode]);
-    bench(name, &args)
-}
 
 #[test]
 fn echo_valid_writes_the_store() {
