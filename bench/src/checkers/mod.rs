@@ -3,6 +3,7 @@
 
 pub mod echo;
 pub mod g_counter;
+pub mod kafka;
 pub mod set_full;
 pub mod unique_ids;
 
