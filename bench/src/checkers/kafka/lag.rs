@@ -2,15 +2,16 @@
 //! Once any operation shows offset `o` of a key, every offset below `o` stopped being the log's
 //! tail; a poll invoked later that still stood at an older offset lags by the difference.
 
+use super::intmap::IntMap;
 use super::ops::{Key, Op, Parsed, F};
 use crate::history::Kind;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Per key, a step function: `(o, t)` means offsets up to `o` were known to exist from time `t`
 /// (offsets rise and times never fall along the list).
-type Expired = HashMap<Key, Vec<(i64, Duration)>>;
+type Expired = IntMap<Key, Vec<(i64, Duration)>>;
 
 /// The highest offset an `ok`/`info` operation showed per key (a key polled empty shows -1).
 fn max_offsets(op: &Op<'_>) -> BTreeMap<Key, i64> {
@@ -41,7 +42,7 @@ fn expired_at(expired: &Expired, key: Key, offset: i64) -> Option<Duration> {
 pub(super) fn worst(p: &Parsed<'_>) -> Value {
     let mut done: Vec<&Op<'_>> = p.ops.iter().filter(|o| o.complete.is_some()).collect();
     done.sort_unstable_by_key(|o| o.index());
-    let mut expired: Expired = HashMap::new();
+    let mut expired: Expired = IntMap::default();
     for op in done.iter().filter(|o| matches!(o.kind(), Kind::Ok | Kind::Info)) {
         let t = op.complete.map_or(op.invoke.time, |c| c.time);
         for (k, o) in max_offsets(op) {
@@ -51,7 +52,7 @@ pub(super) fn worst(p: &Parsed<'_>) -> Value {
             }
         }
     }
-    let mut offsets: HashMap<u64, BTreeMap<Key, i64>> = HashMap::new();
+    let mut offsets: IntMap<u64, BTreeMap<Key, i64>> = IntMap::default();
     let mut worst: Option<(Duration, Duration, u64, Key)> = None;
     for op in done.iter().filter(|o| o.kind() == Kind::Ok) {
         let at = offsets.entry(op.process()).or_default();

@@ -3,6 +3,7 @@
 //! [`ops`] parses the history once; [`orders`] builds each key's log; [`monotonic`], [`reads`]
 //! and [`lag`] find the anomalies; this module condenses them into Maelstrom's result map.
 
+mod intmap;
 mod lag;
 mod monotonic;
 mod ops;

@@ -3,25 +3,25 @@
 //! `int-nonmonotonic-poll`), and between successive sends of one process (`nonmonotonic-send`).
 //! An `assign` forgets the keys it drops. A message whose index is unknown is never judged.
 
+use super::intmap::IntMap;
 use super::ops::{Key, Msg, Op, Parsed, F};
-use super::orders::Orders;
+use super::orders::{KeyOrder, Orders};
 use super::{list_msgs, op_ref, Case, Found};
 use crate::history::Kind;
 use serde_json::json;
-use std::collections::HashMap;
 
 /// What one process last did on each key.
 #[derive(Default)]
 struct Process {
     /// Key → (position in `ops` of the last `ok` poll that returned it, its last pair there).
-    last_read: HashMap<Key, (usize, Option<(i64, Msg)>)>,
+    last_read: IntMap<Key, (usize, Option<(i64, Msg)>)>,
     /// Key → (position of the last `ok`/`info` send to it, the message sent).
-    last_sent: HashMap<Key, (usize, Msg)>,
+    last_sent: IntMap<Key, (usize, Msg)>,
 }
 
-/// The index step from `a` to `b` in `key`'s log; 1 (no verdict) unless both are known.
-fn delta(orders: &Orders, key: Key, a: Msg, b: Msg) -> (i64, Option<(usize, usize)>) {
-    match (orders.index(key, a), orders.index(key, b)) {
+/// The index step from `a` to `b` in a key's log; 1 (no verdict) unless both are known.
+fn delta(order: Option<&KeyOrder>, a: Msg, b: Msg) -> (i64, Option<(usize, usize)>) {
+    match (order.and_then(|o| o.index(a)), order.and_then(|o| o.index(b))) {
         (Some(i), Some(j)) => (j as i64 - i as i64, Some((i, j))),
         _ => (1, None),
     }
@@ -29,7 +29,7 @@ fn delta(orders: &Orders, key: Key, a: Msg, b: Msg) -> (i64, Option<(usize, usiz
 
 /// Runs the per-process and per-poll checks.
 pub(super) fn check(p: &Parsed<'_>, orders: &Orders, found: &mut Found) {
-    let mut processes: HashMap<u64, Process> = HashMap::new();
+    let mut processes: IntMap<u64, Process> = IntMap::default();
     for (i, op) in p.ops.iter().enumerate() {
         let st = processes.entry(op.process()).or_default();
         let completed = op.complete.is_some_and(|c| c.kind != Kind::Fail);
@@ -51,9 +51,10 @@ pub(super) fn check(p: &Parsed<'_>, orders: &Orders, found: &mut Found) {
 /// `int-poll-skip` / `int-nonmonotonic-poll`: neighbouring messages of one reply.
 fn within_poll(op: &Op<'_>, orders: &Orders, found: &mut Found) {
     for (k, pairs) in &op.reads {
+        let order = orders.get(*k);
         for w in pairs.windows(2) {
             let &[(o1, m1), (o2, m2)] = w else { continue };
-            let (d, idx) = delta(orders, *k, m1, m2);
+            let (d, idx) = delta(order, m1, m2);
             if d > 1 {
                 let skipped = idx.map(|(i, j)| orders.between(*k, i, j)).unwrap_or_default();
                 found.entry("int-poll-skip").or_default().push(Case {
@@ -92,7 +93,7 @@ fn between_polls(p: &Parsed<'_>, i: usize, st: &mut Process, orders: &Orders, fo
             continue;
         };
         let Some(prev) = p.ops.get(prev_i) else { continue };
-        let (d, idx) = delta(orders, *k, m1, m2);
+        let (d, idx) = delta(orders.get(*k), m1, m2);
         let ops = json!([op_ref(prev), op_ref(op)]);
         if d > 1 {
             let skipped = idx.map(|(a, b)| orders.between(*k, a, b)).unwrap_or_default();
@@ -134,7 +135,7 @@ fn between_sends(p: &Parsed<'_>, i: usize, st: &mut Process, orders: &Orders, fo
     let Some(op) = p.ops.get(i) else { return };
     for s in &op.sends {
         if let Some(&(prev_i, m1)) = st.last_sent.get(&s.key) {
-            let (d, _) = delta(orders, s.key, m1, s.msg);
+            let (d, _) = delta(orders.get(s.key), m1, s.msg);
             if let (true, Some(prev)) = (d < 1, p.ops.get(prev_i)) {
                 let offset = |op: &Op<'_>, m: Msg| {
                     op.sends

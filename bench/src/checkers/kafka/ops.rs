@@ -3,9 +3,9 @@
 //! decimal strings). Also the indexes every check shares: who wrote each message, and what `ok`
 //! polls read. Malformed values are skipped and remembered, never a panic.
 
+use super::intmap::{IntMap, IntSet};
 use crate::history::{Event, History, Kind};
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
 
 /// A log's key.
 pub(super) type Key = i64;
@@ -89,9 +89,9 @@ pub(super) struct Parsed<'a> {
     /// History indices of events whose value had an unexpected shape.
     pub malformed: Vec<usize>,
     /// Position in `ops` of the operation that sent each `(key, msg)` (the latest, as Jepsen).
-    pub writer_of: HashMap<(Key, Msg), usize>,
+    pub writer_of: IntMap<(Key, Msg), usize>,
     /// Messages returned by `ok` polls, per key.
-    pub ok_reads: HashMap<Key, HashSet<Msg>>,
+    pub ok_reads: IntMap<Key, IntSet<Msg>>,
 }
 
 impl<'a> Parsed<'a> {

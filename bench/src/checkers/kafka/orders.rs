@@ -3,10 +3,11 @@
 //! offsets densely. Also the two anomalies read straight off the logs: `inconsistent-offsets`
 //! (two messages at one offset) and `duplicate` (one message at two offsets).
 
+use super::intmap::{IntMap, IntSet};
 use super::ops::{Key, Msg, Parsed};
 use super::{list, Case, Found};
 use serde_json::json;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 /// One key's log.
 #[derive(Debug, Default)]
@@ -17,37 +18,47 @@ pub(super) struct KeyOrder {
     pub by_index: Vec<(i64, Msg)>,
     /// Message → its index; as Jepsen, only a representative message is indexed, and a message at
     /// several indices keeps the last.
-    pub by_value: HashMap<Msg, usize>,
+    pub by_value: IntMap<Msg, usize>,
+}
+
+impl KeyOrder {
+    /// Records `msg` at `offset`.
+    fn add(&mut self, offset: i64, msg: Msg) {
+        let at = self.log.entry(offset).or_default();
+        if !at.contains(&msg) {
+            at.push(msg);
+        }
+    }
+
+    /// The index of `msg`, if known.
+    pub fn index(&self, msg: Msg) -> Option<usize> {
+        self.by_value.get(&msg).copied()
+    }
 }
 
 /// Every key's log.
 #[derive(Debug, Default)]
 pub(super) struct Orders {
-    keys: HashMap<Key, KeyOrder>,
+    keys: IntMap<Key, KeyOrder>,
 }
 
 impl Orders {
     /// Builds the logs from all polls (whatever their outcome) and from the sends that must have
     /// committed (Jepsen's rule).
     pub fn new(p: &Parsed<'_>) -> Self {
-        let mut keys: HashMap<Key, KeyOrder> = HashMap::new();
-        let mut add = |k: Key, offset: i64, msg: Msg| {
-            let at = keys.entry(k).or_default().log.entry(offset).or_default();
-            if !at.contains(&msg) {
-                at.push(msg);
-            }
-        };
+        let mut keys: IntMap<Key, KeyOrder> = IntMap::default();
         for op in &p.ops {
             if p.must_have_committed(op) {
                 for s in &op.sends {
                     if let Some(offset) = s.offset {
-                        add(s.key, offset, s.msg);
+                        keys.entry(s.key).or_default().add(offset, s.msg);
                     }
                 }
             }
             for (k, pairs) in &op.reads {
+                let order = keys.entry(*k).or_default();
                 for &(offset, msg) in pairs {
-                    add(*k, offset, msg);
+                    order.add(offset, msg);
                 }
             }
         }
@@ -67,11 +78,6 @@ impl Orders {
         self.keys.get(&key)
     }
 
-    /// The index of `msg` in `key`'s log, if known.
-    pub fn index(&self, key: Key, msg: Msg) -> Option<usize> {
-        self.keys.get(&key)?.by_value.get(&msg).copied()
-    }
-
     /// The messages strictly between indices `from` and `to` of `key`'s log.
     pub fn between(&self, key: Key, from: usize, to: usize) -> Vec<Msg> {
         let Some(o) = self.keys.get(&key) else { return Vec::new() };
@@ -89,8 +95,8 @@ impl Orders {
 /// For each wanted (key, offset): each message seen there with the first operation (position
 /// in `ops`) that showed it. One pass over the history, run only when there is something to
 /// explain.
-fn witnesses(p: &Parsed<'_>, wanted: &HashSet<(Key, i64)>) -> HashMap<(Key, i64), Vec<(Msg, usize)>> {
-    let mut out: HashMap<(Key, i64), Vec<(Msg, usize)>> = HashMap::new();
+fn witnesses(p: &Parsed<'_>, wanted: &IntSet<(Key, i64)>) -> IntMap<(Key, i64), Vec<(Msg, usize)>> {
+    let mut out: IntMap<(Key, i64), Vec<(Msg, usize)>> = IntMap::default();
     let mut see = |k: Key, offset: i64, msg: Msg, i: usize| {
         if wanted.contains(&(k, offset)) {
             let seen = out.entry((k, offset)).or_default();
@@ -137,7 +143,7 @@ pub(super) fn inconsistent_offsets(p: &Parsed<'_>, orders: &Orders, found: &mut 
     if cases.is_empty() {
         return;
     }
-    let wanted: HashSet<(Key, i64)> = cases.iter().map(|&(k, o, _, _)| (k, o)).collect();
+    let wanted: IntSet<(Key, i64)> = cases.iter().map(|&(k, o, _, _)| (k, o)).collect();
     let seen = witnesses(p, &wanted);
     let out = found.entry("inconsistent-offsets").or_default();
     for (k, offset, index, msgs) in cases {
@@ -168,7 +174,7 @@ pub(super) fn duplicates(p: &Parsed<'_>, orders: &Orders, found: &mut Found) {
     if cases.is_empty() {
         return;
     }
-    let wanted: HashSet<(Key, i64)> =
+    let wanted: IntSet<(Key, i64)> =
         cases.iter().flat_map(|(k, _, offsets)| offsets.iter().map(|o| (*k, *o))).collect();
     let seen = witnesses(p, &wanted);
     let out = found.entry("duplicate").or_default();

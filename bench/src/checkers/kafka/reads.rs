@@ -3,12 +3,13 @@
 //! `G1a` (a poll returned a message whose send failed), `G1c-realtime` (a poll returned a
 //! message whose send began after the poll ended), and messages no send ever carried.
 
+use super::intmap::{IntMap, IntSet};
 use super::ops::{Key, Msg, Op, Parsed};
 use super::orders::Orders;
 use super::{list_msgs, op_ref, Case, Found};
 use crate::history::Kind;
 use serde_json::{json, Map, Value};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// At most this many unseen messages are listed per key, as Jepsen.
 const UNSEEN_SHOWN: usize = 32;
@@ -26,12 +27,12 @@ pub(super) fn lost_writes(p: &Parsed<'_>, orders: &Orders, found: &mut Found) {
         bound_msg: Msg,
     }
     let mut lost: Vec<Lost> = Vec::new();
-    let mut keys: Vec<(&Key, &HashSet<Msg>)> = p.ok_reads.iter().collect();
+    let mut keys: Vec<(&Key, &IntSet<Msg>)> = p.ok_reads.iter().collect();
     keys.sort_unstable_by_key(|(k, _)| **k);
     for (&key, read) in keys {
         let Some(order) = orders.get(key) else { continue };
-        let mut first: HashMap<Msg, usize> = HashMap::new();
-        let mut last: HashMap<Msg, usize> = HashMap::new();
+        let mut first: IntMap<Msg, usize> = IntMap::default();
+        let mut last: IntMap<Msg, usize> = IntMap::default();
         for (i, msgs) in order.log.values().enumerate() {
             for &m in msgs {
                 first.entry(m).or_insert(i);
@@ -55,7 +56,7 @@ pub(super) fn lost_writes(p: &Parsed<'_>, orders: &Orders, found: &mut Found) {
     if lost.is_empty() {
         return;
     }
-    let wanted: HashSet<(Key, Msg)> = lost.iter().map(|l| (l.key, l.bound_msg)).collect();
+    let wanted: IntSet<(Key, Msg)> = lost.iter().map(|l| (l.key, l.bound_msg)).collect();
     let readers = first_readers(p, &wanted);
     let out = found.entry("lost-write").or_default();
     for l in lost {
@@ -82,8 +83,8 @@ pub(super) fn lost_writes(p: &Parsed<'_>, orders: &Orders, found: &mut Found) {
 }
 
 /// The first operation (position in `ops`) returning each wanted message.
-fn first_readers(p: &Parsed<'_>, wanted: &HashSet<(Key, Msg)>) -> HashMap<(Key, Msg), usize> {
-    let mut out = HashMap::new();
+fn first_readers(p: &Parsed<'_>, wanted: &IntSet<(Key, Msg)>) -> IntMap<(Key, Msg), usize> {
+    let mut out = IntMap::default();
     for (i, op) in p.ops.iter().enumerate() {
         for (k, pairs) in &op.reads {
             for &(_, m) in pairs {
@@ -100,7 +101,7 @@ fn first_readers(p: &Parsed<'_>, wanted: &HashSet<(Key, Msg)>) -> HashMap<(Key, 
 /// `{unseen: {key: count}, messages: {key: [msgs]}}` rather than `{count, errs}`.
 pub(super) fn unseen(p: &Parsed<'_>) -> Option<(Value, String)> {
     let mut missing: BTreeMap<Key, BTreeSet<Msg>> = BTreeMap::new();
-    let mut first_writer: HashMap<Key, usize> = HashMap::new();
+    let mut first_writer: IntMap<Key, usize> = IntMap::default();
     for (i, op) in p.ops.iter().enumerate() {
         if op.kind() != Kind::Ok {
             continue;
