@@ -2,12 +2,17 @@
 //! purpose. Built on serde_json alone (no engine), one main thread plus a stdin reader so that
 //! retries can run on a timer. The first argument picks the behaviour:
 //!
-//! correct: `echo`, `unique-ids`, `broadcast` (flooding with retries), `g-counter` (seq-kv);
+//! correct: `echo`, `unique-ids`, `broadcast` (flooding with retries), `g-counter` (seq-kv),
+//! `kafka` (the smallest node id keeps the logs; see [`kafka`]);
 //! broken: `echo-wrong` (wrong text), `echo-extra` (extra reply key), `unique-ids-collide`,
 //! `broadcast-lossy` (no retries), `g-counter-miss` (forgets an add), `junk` (junk on stdout),
+//! `kafka-offset-reuse` (offsets per node), `kafka-lost-send` (drops its 5th send),
+//! `kafka-poll-skip` (every 10th poll skips a message),
 //! `echo-late` (answers its first echo after 5.5 s, when the client has gone away),
 //! `exit-early` (exits after its first echo), `silent` (never answers init);
 //! load: `pingpong` (answers echo; keeps 64 pings in flight to every peer, to measure routing).
+
+mod kafka;
 
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
@@ -57,6 +62,8 @@ struct Node {
     held_done: bool,
     pending: HashMap<u64, Pending>,
     sums: HashMap<u64, Sum>,
+    /// The kafka modes' logs.
+    kafka: kafka::Log,
     out: std::io::BufWriter<std::io::Stdout>,
 }
 
@@ -100,6 +107,11 @@ impl Node {
                             self.send(&p, json!({"type": "ping"}));
                         }
                     }
+                }
+            }
+            (_, m) if m.starts_with("kafka") => {
+                for (dest, out) in self.kafka.on_message(&self.id, &self.peers, msg) {
+                    self.send(&dest, out);
                 }
             }
             ("ping", _) => {
@@ -247,6 +259,7 @@ fn main() {
         }
     });
     let mut node = Node {
+        kafka: kafka::Log::new(&mode),
         mode,
         id: String::new(),
         peers: Vec::new(),
