@@ -62,6 +62,13 @@ fn fails_with(c: &Checked, names: &[&str]) {
     assert_eq!(c.valid, Validity::Invalid);
     assert_eq!(c.result["valid?"], json!(false));
     assert_eq!(c.problems.len(), names.len(), "{:?}", c.problems);
+    for name in names.iter().filter(|n| **n != "unseen") {
+        let count = c.result[*name]["count"].as_u64().unwrap_or_default();
+        let shown = c.result[*name]["errs"].as_array().map_or(0, Vec::len) as u64;
+        assert!(count >= 1 && shown == count.min(SHOWN as u64), "{name}: {}", c.result[*name]);
+    }
+    assert!(c.result["worst-realtime-lag"]["lag"].is_number());
+    assert!(c.result["info-txn-causes"].is_array());
 }
 
 /// Three messages on key 3 at offsets 0, 1 and 2, sent by process 0.
@@ -204,6 +211,23 @@ fn a_gap_inside_one_reply_is_an_int_poll_skip() {
         c.problems[0],
         "int-poll-skip: key 3: poll #9 (process 2) went from message 1 (offset 0) straight to message 3 \
          (offset 2), skipping message 2"
+    );
+}
+
+#[test]
+fn many_cases_keep_eight_examples_and_one_sentence() {
+    let mut b = three_sent();
+    b.poll(1, json!({"3": [[0, 1], [1, 2], [2, 3]]}));
+    for p in 2..22 {
+        b.poll(p, json!({"3": [[0, 1], [2, 3]]}));
+    }
+    let c = b.check();
+    fails_with(&c, &["int-poll-skip"]);
+    assert_eq!(c.result["int-poll-skip"]["count"], json!(20));
+    assert!(
+        c.problems[0].starts_with("int-poll-skip: 20 cases, e.g. key 3: poll #9 (process 2)"),
+        "{:?}",
+        c.problems
     );
 }
 
