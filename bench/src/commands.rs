@@ -232,7 +232,11 @@ pub fn challenges(bin_dir: &Path, runner: Runner<'_>) -> u8 {
                 (
                     report::verdict(*verdict).to_owned(),
                     report.msgs_per_op.map_or("n/a".into(), |m| format!("{m:.2}")),
-                    report.stable_latency.map_or("-".into(), |(a, b, m)| format!("{a}/{b}/{m} ms")),
+                    match report.stable_latency {
+                        Some((a, b, m)) => format!("{a}/{b}/{m} ms"),
+                        None => report::op_latency(report, challenge::headline_op(c.workload))
+                            .map_or("-".into(), |(a, b, m)| format!("{a:.1}/{b:.1}/{m:.0} ms")),
+                    },
                     format!("{:.4}", report.availability),
                     format!("{wall:.1} s"),
                 )

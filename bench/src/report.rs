@@ -72,7 +72,7 @@ pub fn judge(run: &Run, want: Availability, wall: Duration, dir: PathBuf) -> Rep
         .map(|n| json!({"time": n.at.as_nanos() as u64, "node": n.node, "text": n.text}))
         .collect();
     let results = json!({
-        "perf": {"valid?": true},
+        "perf": {"valid?": true, "latency": checkers::latency::by_f(history)},
         "timeline": {"valid?": true},
         "exceptions": checkers::exceptions(history),
         "stats": stats.result,
@@ -116,6 +116,12 @@ pub fn judge(run: &Run, want: Availability, wall: Duration, dir: PathBuf) -> Rep
     }
 }
 
+/// The p50, p99 and max latency in ms of `ok` operations `f`, from `perf.latency`.
+pub fn op_latency(r: &Report, f: &str) -> Option<(f64, f64, f64)> {
+    let l = &r.results["perf"]["latency"][f];
+    Some((l["0.5"].as_f64()?, l["0.99"].as_f64()?, l["1"].as_f64()?))
+}
+
 /// The verdict's word.
 pub fn verdict(v: Validity) -> &'static str {
     match v {
@@ -148,6 +154,10 @@ pub fn summary(r: &Report) -> String {
         w["never-read-count"].as_u64(),
     ) {
         let _ = writeln!(s, "broadcast values: {n} sent, {stable} stable, {lost} lost, {never} never read");
+    }
+    let lat = checkers::latency::describe(&r.results["perf"]["latency"]);
+    if !lat.is_empty() {
+        let _ = writeln!(s, "latency of ok operations: {}", lat.join("; "));
     }
     let _ = writeln!(s, "availability: {:.4}", r.availability);
     let _ = writeln!(s, "wall time: {:.1} s", r.wall.as_secs_f64());

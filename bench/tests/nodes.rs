@@ -19,6 +19,17 @@ fn node(name: &str) -> PathBuf {
 /// Runs `glomers-bench test -w WORKLOAD --bin NODE FLAGS` with a fresh store; returns the exit
 /// code, the printed summary and the results.
 fn run(name: &str, workload: &str, bin: &str, flags: &[&str]) -> (i32, String, Value) {
+    run_with_env(name, workload, bin, flags, &[])
+}
+
+/// [`run`] with extra environment variables for the bench and its nodes.
+fn run_with_env(
+    name: &str,
+    workload: &str,
+    bin: &str,
+    flags: &[&str],
+    env: &[(&str, &str)],
+) -> (i32, String, Value) {
     let store = std::env::temp_dir().join(format!("glomers-nodes-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&store);
     let out = Command::new(BENCH)
@@ -27,6 +38,7 @@ fn run(name: &str, workload: &str, bin: &str, flags: &[&str]) -> (i32, String, V
         .args(flags)
         .arg("--store")
         .arg(&store)
+        .envs(env.iter().copied())
         .output()
         .expect("glomers-bench runs");
     let results = std::fs::read_to_string(store.join("latest/results.json")).unwrap_or_default();
@@ -65,25 +77,17 @@ fn unique_ids_stay_unique_and_available_through_partitions() {
     assert_eq!(results["availability"]["ok-fraction"], 1.0, "{summary}");
 }
 
+/// The nemesis flags of the partition tests: a new partition or a heal about every second.
+const PARTITIONS_EVERY_SECOND: [&str; 4] = ["--nemesis", "partition", "--nemesis-interval", "1"];
+
 /// Broadcast with partitions changing every ~1 s: no acknowledged value may be lost.
 fn broadcast_under_partitions(nodes: &str, latency: &str, seed: u64) {
     let seed = seed.to_string();
-    let flags = [
-        "--node-count",
-        nodes,
-        "--time-limit",
-        "5",
-        "--rate",
-        "30",
-        "--latency",
-        latency,
-        "--nemesis",
-        "partition",
-        "--nemesis-interval",
-        "1",
-        "--seed",
-        &seed,
-    ];
+    let flags =
+        ["--node-count", nodes, "--time-limit", "5", "--rate", "30", "--latency", latency, "--seed", &seed]
+            .into_iter()
+            .chain(PARTITIONS_EVERY_SECOND)
+            .collect::<Vec<_>>();
     let (code, summary, results) =
         run(&format!("broadcast-{nodes}-{seed}"), "broadcast", "broadcast", &flags);
     assert_eq!(code, 0, "seed {seed}: {summary}");
@@ -101,4 +105,33 @@ fn broadcast_loses_nothing_across_partitions_on_five_nodes() {
 #[test]
 fn broadcast_loses_nothing_across_partitions_on_twenty_five_nodes_at_latency_100() {
     broadcast_under_partitions("25", "100", 11);
+}
+
+/// Kafka at 5b's shape, shortened, with partitions changing about every second.
+fn kafka_under_partitions(design: &str, seed: u64) {
+    let seed = seed.to_string();
+    let flags =
+        ["--node-count", "2", "--concurrency", "2n", "--time-limit", "5", "--rate", "300", "--seed", &seed]
+            .into_iter()
+            .chain(PARTITIONS_EVERY_SECOND)
+            .collect::<Vec<_>>();
+    let env = [("GLOMERS_KAFKA_DESIGN", design)];
+    let (code, summary, results) =
+        run_with_env(&format!("kafka-{design}-{seed}"), "kafka", "kafka", &flags, &env);
+    assert_eq!(code, 0, "{design}, seed {seed}: {summary}");
+    assert_eq!(results["workload"]["valid?"], true, "{design}, seed {seed}: {summary}");
+    let sends = results["stats"]["by-f"]["send"]["ok-count"].as_u64().unwrap_or(0);
+    assert!(sends > 100, "{design}, seed {seed}: only {sends} sends succeeded: {summary}");
+}
+
+#[test]
+fn kafka_loses_nothing_across_partitions() {
+    for seed in 1..=2 {
+        kafka_under_partitions("owner", seed);
+    }
+}
+
+#[test]
+fn kafka_lin_kv_design_passes_across_partitions() {
+    kafka_under_partitions("lin-kv", 5);
 }

@@ -6,6 +6,7 @@
 mod broadcast;
 mod echo;
 mod g_counter;
+mod kafka;
 mod unique_ids;
 
 use crate::history::{History, Kind};
@@ -213,7 +214,7 @@ impl Default for WorkloadOpts {
 
 /// Whether a workload name is known to Maelstrom but not yet implemented here.
 pub fn is_planned(name: &str) -> bool {
-    matches!(name, "kafka" | "txn-rw-register" | "g-set" | "pn-counter" | "lin-kv" | "txn-list-append")
+    matches!(name, "txn-rw-register" | "g-set" | "pn-counter" | "lin-kv" | "txn-list-append")
 }
 
 /// Builds the workload called `name`, or `None` if this bench does not support it.
@@ -223,6 +224,7 @@ pub fn build(name: &str, cfg: &WorkloadConfig) -> Option<Box<dyn Workload>> {
         "unique-ids" => Box::new(unique_ids::UniqueIds),
         "broadcast" => Box::new(broadcast::Broadcast::new(cfg)),
         "g-counter" => Box::new(g_counter::GCounter),
+        "kafka" => Box::new(kafka::Kafka::new(cfg)),
         _ => return None,
     })
 }
@@ -236,6 +238,8 @@ pub enum Field {
     Int,
     /// A JSON array.
     Array,
+    /// A JSON object.
+    Object,
 }
 
 impl Field {
@@ -244,6 +248,7 @@ impl Field {
             Field::Any => "present",
             Field::Int => "an integer",
             Field::Array => "an array",
+            Field::Object => "an object",
         }
     }
 }
@@ -271,6 +276,7 @@ pub fn check_schema(body: &Body, msg_type: &str, fields: &[(&str, Field)]) -> Re
             (Field::Any, Some(_)) => true,
             (Field::Int, Some(v)) => is_int(v),
             (Field::Array, Some(v)) => v.is_array(),
+            (Field::Object, Some(v)) => v.is_object(),
         };
         if !ok {
             return Err(format!("{name} must be {}, got {}", kind.describe(), show(v)));
