@@ -4,6 +4,7 @@
 pub mod echo;
 pub mod g_counter;
 pub mod set_full;
+pub mod txn;
 pub mod unique_ids;
 
 use crate::history::{Event, History, Kind};

@@ -6,6 +6,7 @@
 mod broadcast;
 mod echo;
 mod g_counter;
+mod txn_rw_register;
 mod unique_ids;
 
 use crate::history::{History, Kind};
@@ -213,7 +214,7 @@ impl Default for WorkloadOpts {
 
 /// Whether a workload name is known to Maelstrom but not yet implemented here.
 pub fn is_planned(name: &str) -> bool {
-    matches!(name, "kafka" | "txn-rw-register" | "g-set" | "pn-counter" | "lin-kv" | "txn-list-append")
+    matches!(name, "kafka" | "g-set" | "pn-counter" | "lin-kv" | "txn-list-append")
 }
 
 /// Builds the workload called `name`, or `None` if this bench does not support it.
@@ -223,6 +224,7 @@ pub fn build(name: &str, cfg: &WorkloadConfig) -> Option<Box<dyn Workload>> {
         "unique-ids" => Box::new(unique_ids::UniqueIds),
         "broadcast" => Box::new(broadcast::Broadcast::new(cfg)),
         "g-counter" => Box::new(g_counter::GCounter),
+        "txn-rw-register" => Box::new(txn_rw_register::TxnRwRegister::new(&cfg.opts)),
         _ => return None,
     })
 }
