@@ -21,12 +21,17 @@ pub struct Case {
 fn reads_of(txns: &[Txn], writes: &HashMap<(i64, i64), usize>, what: &str, label: &str) -> Vec<Case> {
     let mut out = Vec::new();
     for t in txns.iter().filter(|t| t.kind == Kind::Ok) {
+        let mut reported: Vec<(i64, i64)> = Vec::new();
         for m in t.mops.iter().filter(|m| !m.write) {
             let Some(v) = m.value else { continue };
+            if reported.contains(&(m.key, v)) {
+                continue;
+            }
             let Some(w) = writes.get(&(m.key, v)).and_then(|i| txns.get(*i)) else { continue };
             if w.index == t.index {
                 continue;
             }
+            reported.push((m.key, v));
             out.push(Case {
                 json: json!({"op": t.to_json(), "mop": m.to_json(), "writer": w.to_json()}),
                 text: format!("{label}: {} read key {} = {v}, {what} {}", t.show(), m.key, w.show()),
