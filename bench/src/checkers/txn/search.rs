@@ -36,35 +36,48 @@ pub fn cycles(g: &Graph<'_>, order: Order) -> Vec<Cycle> {
         levels.extend([(WW | extra, extra), (WW | WR | extra, extra), (WW | WR | RW | extra, extra)]);
     }
     let mut found = Vec::new();
+    // Position of each vertex in the component being searched, `OUTSIDE` for the rest; reused
+    // so that many small components cost only their own size.
+    let mut local = vec![OUTSIDE; g.txns.len()];
     for (mask, required) in levels {
         for component in sccs(g.txns.len(), |v| g.succ(v, mask)) {
-            if let Some(c) = cycle_in(g, &component, mask, required) {
+            for (i, v) in component.iter().enumerate() {
+                if let Some(x) = local.get_mut(*v as usize) {
+                    *x = i as u32;
+                }
+            }
+            if let Some(c) = cycle_in(g, &component, &local, mask, required) {
                 found.push(c);
+            }
+            for v in &component {
+                if let Some(x) = local.get_mut(*v as usize) {
+                    *x = OUTSIDE;
+                }
             }
         }
     }
     found
 }
 
-/// A shortest cycle found in `component` (strongly connected under `mask`) through an edge of
-/// kind `required`; for `rw`, one with a single `rw` edge is preferred.
-fn cycle_in(g: &Graph<'_>, component: &[u32], mask: Kinds, required: Kinds) -> Option<Cycle> {
-    let mut inside = vec![false; g.txns.len()];
-    for v in component {
-        if let Some(x) = inside.get_mut(*v as usize) {
-            *x = true;
-        }
-    }
-    let is_in = |v: u32| inside.get(v as usize) == Some(&true);
+/// Marks a vertex outside the component being searched.
+const OUTSIDE: u32 = u32::MAX;
+
+/// A shortest cycle found in `component` (strongly connected under `mask`; `local` maps its
+/// vertices to their positions in it) through an edge of kind `required`; for `rw`, one with a
+/// single `rw` edge is preferred.
+fn cycle_in(g: &Graph<'_>, component: &[u32], local: &[u32], mask: Kinds, required: Kinds) -> Option<Cycle> {
+    let pos = |v: u32| local.get(v as usize).copied().filter(|p| *p != OUTSIDE);
+    let vertex = |p: u32| component.get(p as usize).copied().unwrap_or_default();
     let candidates: Vec<(u32, u32)> = component
         .iter()
-        .flat_map(|&a| g.succ(a, required).filter(|b| is_in(*b)).map(move |b| (a, b)))
+        .flat_map(|&a| g.succ(a, required).filter(|b| pos(*b).is_some()).map(move |b| (a, b)))
         .take(TRIES_PER_COMPONENT)
         .collect();
+    // A path inside the component from `b` back to `a`, in graph vertices.
     let path_back = |a: u32, b: u32, m: Kinds| {
-        shortest_path(g.txns.len(), b, a, |v| {
-            g.succ(v, m).filter(|w| is_in(*w)).collect::<Vec<_>>().into_iter()
-        })
+        let (pa, pb) = (pos(a)?, pos(b)?);
+        let path = shortest_path(component.len(), pb, pa, |p| g.succ(vertex(p), m).filter_map(pos))?;
+        Some(path.into_iter().map(vertex).collect::<Vec<u32>>())
     };
     let mut best: Option<Vec<u32>> = None;
     if required == RW {

@@ -274,3 +274,19 @@ fn txn_checker_speed() {
     assert_eq!(c.valid, Validity::Valid);
     assert!(start.elapsed() < std::time::Duration::from_secs(5));
 }
+
+#[test]
+fn many_small_cycles_are_each_found() {
+    let mut t = filler();
+    for k in 1000..3000 {
+        t.push(json!([["r", k, null], ["w", k, 1]]));
+        t.push(json!([["r", k, null], ["w", k, 2]]));
+    }
+    let start = std::time::Instant::now();
+    let c = check(&serial(&t), "serializable");
+    assert!(start.elapsed() < std::time::Duration::from_secs(10), "took {:?}", start.elapsed());
+    assert_eq!(c.result["anomaly-counts"]["G2-item"], 2000);
+    assert_eq!(c.result["anomaly-counts"]["lost-update"], 2000);
+    assert_eq!(c.result["anomalies"]["G2-item"].as_array().map(Vec::len), Some(SHOWN));
+    assert!(c.problems.contains(&"G2-item: … and 1997 more".to_owned()), "{:?}", c.problems);
+}
