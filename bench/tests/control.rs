@@ -271,8 +271,9 @@ fn challenges_table_marks_missing_and_unsupported() {
     let o = bench("table", &["challenges", "--bin-dir", &empty.to_string_lossy()]);
     assert_eq!(o.code, 0, "{}", o.show());
     assert!(o.stdout.contains("3d   Efficient Broadcast I"), "{}", o.show());
-    assert_eq!(o.stdout.matches("not built").count(), 8, "{}", o.show());
-    assert_eq!(o.stdout.matches("not supported yet").count(), 6, "{}", o.show());
+    // Unsupported: kafka (5a-5c); every other challenge is "not built" here.
+    assert_eq!(o.stdout.matches("not built").count(), 11, "{}", o.show());
+    assert_eq!(o.stdout.matches("not supported yet").count(), 3, "{}", o.show());
 }
 
 #[test]
