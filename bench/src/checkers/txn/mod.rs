@@ -4,7 +4,8 @@
 //! Layout: [`parse`] (transactions from the history), [`versions`] (version order,
 //! `cyclic-versions`), [`graph`] (dependency edges), [`cycles`] (SCCs, shortest paths),
 //! [`search`] (cycle anomalies), [`anomalies`] (G1a, G1b, internal, lost-update), [`models`]
-//! (what each consistency model prohibits).
+//! (what each consistency model prohibits), [`stricter`] (an optional stricter version order,
+//! reported under `stricter-version-order` and never deciding the verdict).
 //!
 //! Validity follows Maelstrom: the anomalies worth reporting are those the chosen models
 //! prohibit plus `empty-transaction-graph`; the run is valid only if none was found. The result
@@ -16,6 +17,7 @@ pub mod graph;
 pub mod models;
 pub mod parse;
 pub mod search;
+pub mod stricter;
 pub mod versions;
 
 use crate::history::History;
@@ -67,7 +69,13 @@ pub fn check(history: &History, models: &str) -> Checked {
             .to_owned();
         add("empty-transaction-graph", vec![Case { json: json!(true), text }]);
     }
-    result(&models, found)
+    let mut checked = result(&models, found);
+    if let (Some(extra), Some(map)) =
+        (stricter::check(&txns, &versions, history, SHOWN), checked.result.as_object_mut())
+    {
+        map.insert("stricter-version-order".into(), extra);
+    }
+    checked
 }
 
 /// The result map and problems from what was found.

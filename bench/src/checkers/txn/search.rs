@@ -35,11 +35,17 @@ pub fn cycles(g: &Graph<'_>, order: Order) -> Vec<Cycle> {
     if extra != 0 {
         levels.extend([(WW | extra, extra), (WW | WR | extra, extra), (WW | WR | RW | extra, extra)]);
     }
+    cycles_at(g, &levels)
+}
+
+/// Finds cycles in each `(mask, required)` projection: in every strongly connected component
+/// under `mask`, a shortest cycle through an edge of kind `required`.
+pub fn cycles_at(g: &Graph<'_>, levels: &[(Kinds, Kinds)]) -> Vec<Cycle> {
     let mut found = Vec::new();
     // Position of each vertex in the component being searched, `OUTSIDE` for the rest; reused
     // so that many small components cost only their own size.
     let mut local = vec![OUTSIDE; g.txns.len()];
-    for (mask, required) in levels {
+    for &(mask, required) in levels {
         for component in sccs(g.txns.len(), |v| g.succ(v, mask)) {
             for (i, v) in component.iter().enumerate() {
                 if let Some(x) = local.get_mut(*v as usize) {

@@ -290,3 +290,32 @@ fn many_small_cycles_are_each_found() {
     assert_eq!(c.result["anomalies"]["G2-item"].as_array().map(Vec::len), Some(SHOWN));
     assert!(c.problems.contains(&"G2-item: … and 1997 more".to_owned()), "{:?}", c.problems);
 }
+
+#[test]
+fn stricter_order_reports_blind_write_cycles_apart() {
+    // Blind writes: T1 sets keys 1 and 2 to 1, T2 sets both to 2. Process 1 later sees key 1
+    // at 2 (so 1 came first), process 2 sees key 2 at 1 (so 2 came first): T1 and T2 each
+    // overwrote the other. Only the per-key sequential order relates these writes.
+    let mut h = serial(&filler());
+    txn(&mut h, 1, Kind::Ok, json!([["w", 1, 1], ["w", 2, 1]]), 100, 101);
+    txn(&mut h, 2, Kind::Ok, json!([["w", 1, 2], ["w", 2, 2]]), 100, 101);
+    txn(&mut h, 1, Kind::Ok, json!([["r", 1, 2]]), 102, 103);
+    txn(&mut h, 2, Kind::Ok, json!([["r", 2, 1]]), 102, 103);
+    let c = check(&h, "read-uncommitted");
+    assert_eq!(c.valid, Validity::Valid, "{:?}", c.result);
+    let extra = &c.result["stricter-version-order"];
+    assert_eq!(extra["counts-toward-validity"], false);
+    assert!(extra["count"].as_u64() >= Some(1), "{extra}");
+    assert!(extra["explanations"][0].as_str().is_some_and(|s| s.starts_with("G0")), "{extra}");
+    // A process seeing a key go back is a cyclic order, reported apart too.
+    let mut h = serial(&filler());
+    txn(&mut h, 1, Kind::Ok, json!([["w", 1, 1]]), 100, 101);
+    txn(&mut h, 2, Kind::Ok, json!([["w", 1, 2]]), 100, 101);
+    txn(&mut h, 1, Kind::Ok, json!([["r", 1, 2]]), 102, 103);
+    txn(&mut h, 2, Kind::Ok, json!([["r", 1, 1]]), 102, 103);
+    let c = check(&h, "read-uncommitted");
+    assert_eq!(c.valid, Validity::Valid, "{:?}", c.result);
+    assert_eq!(c.result["stricter-version-order"]["cyclic-versions"][0]["scc"], json!([1, 2]));
+    // Nothing stricter to say about a serial history.
+    assert!(check(&serial(&filler()), "read-uncommitted").result.get("stricter-version-order").is_none());
+}

@@ -21,7 +21,8 @@ pub struct VersionOrder {
 }
 
 impl VersionOrder {
-    fn link(&mut self, key: i64, from: Version, to: i64) {
+    /// Records that `to` comes right after `from` (a self-edge is ignored).
+    pub fn link(&mut self, key: i64, from: Version, to: i64) {
         if from == Some(to) {
             return;
         }
@@ -93,7 +94,7 @@ pub fn infer(txns: &[Txn]) -> (VersionOrder, Vec<CyclicVersions>) {
 }
 
 /// Keys whose order has a cycle, each with the versions of one strongly connected component.
-fn cyclic_keys(order: &VersionOrder) -> Vec<CyclicVersions> {
+pub fn cyclic_keys(order: &VersionOrder) -> Vec<CyclicVersions> {
     let mut out = Vec::new();
     let keys: BTreeMap<i64, &HashMap<Version, Vec<i64>>> = order.next.iter().map(|(k, g)| (*k, g)).collect();
     for (key, graph) in keys {
