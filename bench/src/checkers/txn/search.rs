@@ -9,6 +9,9 @@ use super::cycles::{sccs, shortest_path};
 use super::graph::{kind_name, Graph, Kinds, Order, Why, PROCESS, REALTIME, RW, WR, WW};
 use serde_json::{json, Value};
 
+/// How many transactions and steps of a cycle its sentence shows.
+const EXPLAINED_STEPS: usize = 8;
+
 /// How many candidate edges of one component are tried for a shorter (or single-`rw`) cycle.
 const TRIES_PER_COMPONENT: usize = 16;
 
@@ -179,15 +182,20 @@ impl Cycle {
     }
 
     /// In plain words: the transactions, then why each one precedes the next.
+    /// Long cycles show their first [`EXPLAINED_STEPS`] transactions and steps (the result map
+    /// has them all).
     pub fn explain(&self, g: &Graph<'_>) -> String {
         let name = |v: u32| format!("T{}", self.vertices.iter().position(|x| *x == v).unwrap_or(0) + 1);
         let mut s = format!("{}: a cycle of {} transactions:", self.name, self.vertices.len());
-        for &v in &self.vertices {
+        for &v in self.vertices.iter().take(EXPLAINED_STEPS) {
             if let Some(t) = g.txns.get(v as usize) {
                 s.push_str(&format!(" {} = {};", name(v), t.show()));
             }
         }
-        for i in 0..self.vertices.len() {
+        if self.vertices.len() > EXPLAINED_STEPS {
+            s.push_str(" …;");
+        }
+        for i in 0..self.vertices.len().min(EXPLAINED_STEPS) {
             let (a, b, kind, why) = self.step_why(g, i);
             let (na, nb) = (name(a), name(b));
             let show = |v: Option<i64>| v.map_or_else(|| "nil".to_owned(), |v| v.to_string());
@@ -217,6 +225,9 @@ impl Cycle {
                 }
             };
             s.push_str(&format!(" {text};"));
+        }
+        if self.vertices.len() > EXPLAINED_STEPS {
+            s.push_str(" …;");
         }
         s.pop();
         s

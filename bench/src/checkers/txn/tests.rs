@@ -319,3 +319,18 @@ fn stricter_order_reports_blind_write_cycles_apart() {
     // Nothing stricter to say about a serial history.
     assert!(check(&serial(&filler()), "read-uncommitted").result.get("stricter-version-order").is_none());
 }
+
+#[test]
+fn long_cycles_are_explained_in_part() {
+    // A ring of 12 write-read dependencies: each transaction reads its predecessor's write.
+    let mut t = filler();
+    for i in 0..12i64 {
+        t.push(json!([["r", 500 + (i + 11) % 12, 1], ["w", 500 + i, 1]]));
+    }
+    let c = check(&serial(&t), "read-committed");
+    invalid_with(&c, "G1c");
+    let p = c.problems.iter().find(|p| p.starts_with("G1c")).cloned().unwrap_or_default();
+    assert!(p.starts_with("G1c: a cycle of 12 transactions:"), "{p}");
+    assert!(p.contains("T8 = ") && !p.contains("T9 = ") && p.ends_with('…'), "{p}");
+    assert_eq!(c.result["anomalies"]["G1c"][0]["cycle"].as_array().map(Vec::len), Some(12));
+}
