@@ -1,9 +1,12 @@
 //! Cycle anomalies. The graph is projected onto growing sets of edge kinds — `ww`; `ww wr`;
 //! `ww wr rw`; then the same three plus process or real-time order when the model needs it. In
 //! each projection, every strongly connected component that holds an edge of the newly added
-//! kind holds a cycle through such an edge; a shortest one is found by breadth-first search and
-//! classified by its edges: one `rw` is `G-single`, several `G2-item`, else any `wr` is `G1c`,
-//! else `G0`; a `-realtime` or `-process` suffix when such an edge closes it.
+//! kind holds a cycle through such an edge. Breadth-first search from up to
+//! [`TRIES_PER_COMPONENT`] such edges gives the shortest of those cycles, which is classified by
+//! its edges: one `rw` is `G-single`, several `G2-item`, else any `wr` is `G1c`, else `G0`; a
+//! `-realtime` or `-process` suffix when such an edge closes it. For `rw` a cycle returning
+//! without another `rw` is tried first; if none of the tried edges has one the cycle is named
+//! `G2-item`, which every model here prohibits exactly when it prohibits `G-single`.
 
 use super::cycles::{sccs, shortest_path};
 use super::graph::{kind_name, Graph, Kinds, Order, Why, PROCESS, REALTIME, RW, WR, WW};
