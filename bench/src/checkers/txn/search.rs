@@ -2,7 +2,7 @@
 //! `ww wr rw`; then the same three plus process or real-time order when the model needs it. In
 //! each projection, every strongly connected component that holds an edge of the newly added
 //! kind holds a cycle through such an edge. Breadth-first search from up to
-//! [`TRIES_PER_COMPONENT`] such edges gives the shortest of those cycles, which is classified by
+//! `TRIES_PER_COMPONENT` (16) such edges gives the shortest of those cycles, which is classified by
 //! its edges: one `rw` is `G-single`, several `G2-item`, else any `wr` is `G1c`, else `G0`; a
 //! `-realtime` or `-process` suffix when such an edge closes it. For `rw` a cycle returning
 //! without another `rw` is tried first; if none of the tried edges has one the cycle is named
@@ -185,7 +185,7 @@ impl Cycle {
     }
 
     /// In plain words: the transactions, then why each one precedes the next.
-    /// Long cycles show their first [`EXPLAINED_STEPS`] transactions and steps (the result map
+    /// Long cycles show their first `EXPLAINED_STEPS` (8) transactions and steps (the result map
     /// has them all).
     pub fn explain(&self, g: &Graph<'_>) -> String {
         let name = |v: u32| format!("T{}", self.vertices.iter().position(|x| *x == v).unwrap_or(0) + 1);
