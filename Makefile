@@ -5,12 +5,13 @@ BENCH := target/release/glomers-bench
 ON := $(if $(MAELSTROM),--maelstrom $(MAELSTROM))
 
 .PHONY: help build test challenges echo unique-ids broadcast-single broadcast-multi \
-	broadcast-partition efficient-broadcast g-counter route flood flood-latency flood-compare bench
+	broadcast-partition efficient-broadcast g-counter kafka kafka-compare route flood flood-latency flood-compare bench
 
 help:
 	@echo "make challenges     run every Gossip Glomers challenge on the workbench and print the table"
 	@echo "make echo | unique-ids | broadcast-single | broadcast-multi | broadcast-partition"
-	@echo "     efficient-broadcast | g-counter    one challenge (or two: 3d and 3e) with its exact flags"
+	@echo "     efficient-broadcast | g-counter | kafka    one challenge (or 3d+3e, 5a+5b+5c) with its exact flags"
+	@echo "make kafka-compare  5b's flags, 3 runs each of our kafka design and the simple lin-kv one"
 	@echo "make route          workbench routing speed: 5 pingpong control nodes for 5 s (msgs/s routed)"
 	@echo "make build          build every binary (release)"
 	@echo "make test           unit + integration tests, clippy -D warnings, rustfmt check"
@@ -51,6 +52,20 @@ efficient-broadcast: build
 
 g-counter: build
 	$(BENCH) challenge 4 $(ON)
+
+kafka: build
+	$(BENCH) challenge 5a $(ON)
+	$(BENCH) challenge 5b $(ON)
+	$(BENCH) challenge 5c $(ON)
+
+KAFKA_5B := -w kafka --bin target/release/kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000
+
+kafka-compare: build
+	@for design in owner lin-kv; do for run in 1 2 3; do \
+	  echo "== design $$design, run $$run"; \
+	  GLOMERS_KAFKA_DESIGN=$$design $(BENCH) test $(KAFKA_5B) 2>/dev/null \
+	    | grep -E 'verdict|msgs-per-op|latency of ok'; \
+	done; done
 
 route: build
 	$(BENCH) test -w echo --bin target/release/glomers-control --node-count 5 --time-limit 5 --rate 0 -- pingpong

@@ -6,6 +6,7 @@ pub mod g_counter;
 pub mod kafka;
 pub mod latency;
 pub mod set_full;
+pub mod txn;
 pub mod unique_ids;
 
 use crate::history::{Event, History, Kind};

@@ -7,6 +7,7 @@ mod broadcast;
 mod echo;
 mod g_counter;
 mod kafka;
+mod txn_rw_register;
 mod unique_ids;
 
 use crate::history::{History, Kind};
@@ -214,7 +215,7 @@ impl Default for WorkloadOpts {
 
 /// Whether a workload name is known to Maelstrom but not yet implemented here.
 pub fn is_planned(name: &str) -> bool {
-    matches!(name, "txn-rw-register" | "g-set" | "pn-counter" | "lin-kv" | "txn-list-append")
+    matches!(name, "g-set" | "pn-counter" | "lin-kv" | "txn-list-append")
 }
 
 /// Builds the workload called `name`, or `None` if this bench does not support it.
@@ -225,6 +226,7 @@ pub fn build(name: &str, cfg: &WorkloadConfig) -> Option<Box<dyn Workload>> {
         "broadcast" => Box::new(broadcast::Broadcast::new(cfg)),
         "g-counter" => Box::new(g_counter::GCounter),
         "kafka" => Box::new(kafka::Kafka::new(cfg)),
+        "txn-rw-register" => Box::new(txn_rw_register::TxnRwRegister::new(&cfg.opts)),
         _ => return None,
     })
 }

@@ -2,8 +2,8 @@
 //! over registers, read-uncommitted and read-committed, through partitions.
 //!
 //! **How a transaction runs.** Entirely on the node that receives it, under one lock: its
-//! micro-operations apply in order to the node's store (reads see the transaction's own earlier
-//! writes), and it is answered at once. No transaction ever waits for another node or aborts,
+//! micro-operations run in order (reads see the transaction's own earlier writes, else the
+//! store), its final writes then apply to the store at once, and it is answered at once. No transaction ever waits for another node or aborts,
 //! so every request succeeds even while partitioned (`--availability total`).
 //!
 //! **How replicas converge.** Each transaction gets a Lamport stamp `(clock, node)`; its *final*
@@ -12,16 +12,24 @@
 //! after it heals). A replica applies all of one transaction's writes at once, and a write only
 //! replaces a value with a lower stamp: last writer wins, so all nodes end with the same values.
 //!
-//! **Why each anomaly the models forbid cannot happen.**
-//! - G0 (write cycle) and G1c (circular information flow): a transaction is applied atomically,
-//!   at one moment, on one node, and sees only transactions applied before that moment, there or
-//!   (replicated) elsewhere; a dependency edge therefore always points from an earlier
-//!   application to a later one, and no cycle can close.
-//! - G1a (aborted read): nothing aborts, so nothing uncommitted is ever visible.
-//! - G1b (intermediate read): only a transaction's final write of a key leaves the node, and
-//!   the local store is never seen mid-transaction.
-//! - Cyclic versions: each value is written once, after whatever the writing transaction read,
-//!   so the version order Elle infers follows real time.
+//! **Why each anomaly read-committed forbids cannot happen** (MAELSTROM.md §7.6; the checker
+//! infers versions only from "null first" and "a transaction's first read of a key precedes
+//! its last write of it").
+//! - G1c (circular information flow) and G0 (write cycle): a `wr` edge T1 → T2 means T2 read
+//!   T1's final write, and a `ww` edge T1 → T2 means T2 read it and then wrote the key. Either
+//!   way T1's writes had been applied where T2 ran, so that node's Lamport clock had reached
+//!   T1's stamp, and T2, stamped after advancing that clock, has a higher stamp. Every `ww` and
+//!   `wr` edge goes up in stamp order, so no cycle of them can close.
+//! - G1a (aborted read): no transaction ever aborts or answers an error after applying
+//!   anything, so no value comes from a failed transaction.
+//! - G1b (intermediate read): a transaction's writes collect per key and only its final value
+//!   of each key is applied, locally and on replicas, all at once under one stamp. Applying them
+//!   one at a time was a bug: the same stamp does not replace itself, so a key written twice kept
+//!   its *first* (intermediate) value for everyone, and the transaction's own later read saw it.
+//! - Cyclic versions: a version edge v1 → v2 comes from a transaction that read v1 and wrote
+//!   v2, so v2's stamp is above v1's; stamps order every inferred edge, leaving no cycle.
+//! - Internal consistency (not required by read-committed, but kept): a read sees the
+//!   transaction's own latest write of the key before the store.
 
 use crate::link::{poll_all, to_peers, Batch, Link, Timing};
 use glomers_engine::{ErrorCode, Init, Message, Node, NodeId, Out, RpcError};
@@ -135,8 +143,9 @@ impl Txn {
         })
     }
 
-    /// Runs a transaction: reads fill in, writes apply, in order; returns the completed
-    /// micro-operations and the final writes to replicate.
+    /// Runs a transaction: reads fill in (seeing the transaction's own latest write of a key
+    /// first), writes collect per key, and only the final writes apply to the store, all at once
+    /// under one stamp; returns the completed micro-operations and those final writes.
     fn run(&self, state: &mut State, txn: Vec<MicroOp>) -> Result<(Vec<MicroOp>, Writes), RpcError> {
         state.clock += 1;
         let stamp = (state.clock, self.index);
@@ -145,7 +154,10 @@ impl Txn {
         for (f, key, value) in txn {
             match f.as_str() {
                 "r" => {
-                    let seen = state.store.get(&key.to_string()).map_or(Value::Null, |c| c.value.clone());
+                    let own = written.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone());
+                    let seen = own.unwrap_or_else(|| {
+                        state.store.get(&key.to_string()).map_or(Value::Null, |c| c.value.clone())
+                    });
                     done.push((f, key, seen));
                 }
                 "w" => {
@@ -153,12 +165,14 @@ impl Txn {
                         Some(slot) => slot.1 = value.clone(),
                         None => written.push((key.clone(), value.clone())),
                     }
-                    state.apply(stamp, &[(key.clone(), value.clone())]);
                     done.push((f, key, value));
                 }
                 other => return Err(RpcError::malformed(format!("unknown micro-op `{other}`"))),
             }
         }
+        // One stamp for the whole transaction: applying its writes one by one would let the
+        // first write of a key win over the later ones (a write only replaces an older stamp).
+        state.apply(stamp, &written);
         Ok((done, Writes { stamp, writes: written }))
     }
 

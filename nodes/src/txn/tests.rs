@@ -39,6 +39,16 @@ fn reads_see_the_transactions_own_writes_and_the_reply_matches_the_schema() {
 }
 
 #[test]
+fn a_key_written_twice_shows_its_final_value_inside_and_after_the_transaction() {
+    let mut t = TestNode::<Txn>::new("n0", &["n0"]);
+    let txn = vec![op("w", 1, json!(3)), op("w", 1, json!(4)), op("r", 1, Value::Null)];
+    let sent = t.request("c1", Body::Txn { txn });
+    assert!(t.body_json(&sent[0]).contains(r#"["r",1,4]"#), "{}", t.body_json(&sent[0]));
+    let sent = t.request("c1", Body::Txn { txn: vec![op("r", 1, Value::Null)] });
+    assert!(t.body_json(&sent[0]).contains(r#"["r",1,4]"#), "the intermediate write 3 must never show");
+}
+
+#[test]
 fn an_unknown_micro_op_is_refused_before_anything_applies() {
     let mut t = TestNode::<Txn>::new("n0", &["n0"]);
     let sent = t.request("c1", Body::Txn { txn: vec![op("w", 1, json!(5)), op("x", 1, Value::Null)] });

@@ -10,7 +10,11 @@
 //! `kafka-poll-skip` (every 10th poll skips a message),
 //! `echo-late` (answers its first echo after 5.5 s, when the client has gone away),
 //! `exit-early` (exits after its first echo), `silent` (never answers init);
-//! load: `pingpong` (answers echo; keeps 64 pings in flight to every peer, to measure routing).
+//! load: `pingpong` (answers echo; keeps 64 pings in flight to every peer, to measure routing);
+//! txn-rw-register (`txn.rs`): `txn` (correct), `txn-dirty` (G1a), `txn-intermediate` (G1b),
+//! `txn-g0` (G0).
+
+mod txn;
 
 mod kafka;
 
@@ -249,6 +253,9 @@ impl Node {
 
 fn main() {
     let mode = std::env::args().nth(1).unwrap_or_else(|| "echo".to_owned());
+    if mode.starts_with("txn") {
+        return txn::run(mode);
+    }
     let (tx, rx) = mpsc::channel::<String>();
     std::thread::spawn(move || {
         for line in std::io::stdin().lock().lines() {
