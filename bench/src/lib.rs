@@ -32,6 +32,7 @@ pub mod commands;
 pub mod config;
 pub mod edn;
 pub mod history;
+pub mod html;
 pub mod maelstrom;
 pub mod nemesis;
 pub mod net;

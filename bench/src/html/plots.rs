@@ -1,0 +1,295 @@
+//! The report's plots, drawn by `plotters` into SVG strings: latency of every operation over
+//! time, line charts of per-second series, and a histogram. Partitions are shaded on every
+//! time axis in [`PARTITION_COLOUR`].
+
+use super::timeline::{Outcome, Partition, Point};
+use plotters::coord::combinators::LogCoord;
+use plotters::coord::ranged1d::{Ranged, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+use std::collections::BTreeMap;
+use std::error::Error;
+
+/// Plot size in pixels.
+const SIZE: (u32, u32) = (1200, 400);
+/// At most this many points go into the latency plot; the rest are sampled away.
+pub const MAX_POINTS: usize = 6000;
+/// Fill of the partition shading, as written in the SVG.
+pub const PARTITION_COLOUR: &str = "#F4B9B9";
+const PARTITION: RGBColor = RGBColor(0xF4, 0xB9, 0xB9);
+const GRID: RGBColor = RGBColor(236, 236, 236);
+
+/// Tableau's ten colours, one per function or message type.
+const PALETTE: [RGBColor; 10] = [
+    RGBColor(0x4e, 0x79, 0xa7),
+    RGBColor(0xf2, 0x8e, 0x2b),
+    RGBColor(0x59, 0xa1, 0x4f),
+    RGBColor(0xb0, 0x7a, 0xa1),
+    RGBColor(0x76, 0xb7, 0xb2),
+    RGBColor(0xed, 0xc9, 0x48),
+    RGBColor(0x9c, 0x75, 0x5f),
+    RGBColor(0xff, 0x9d, 0xa7),
+    RGBColor(0xe1, 0x57, 0x59),
+    RGBColor(0xba, 0xb0, 0xac),
+];
+
+/// The `i`th palette colour.
+pub fn colour(i: usize) -> RGBColor {
+    PALETTE.get(i % PALETTE.len()).copied().unwrap_or(BLACK)
+}
+
+type Res<T> = Result<T, Box<dyn Error>>;
+
+/// The points to draw: all when few, else every fail and info (up to half the budget) and an
+/// even sample of the oks. Returns them and, when sampled, the stride used for oks.
+pub fn sample(points: &[Point]) -> (Vec<&Point>, Option<usize>) {
+    if points.len() <= MAX_POINTS {
+        return (points.iter().collect(), None);
+    }
+    let mut bad: Vec<&Point> = points.iter().filter(|p| p.outcome != Outcome::Ok).collect();
+    bad.truncate(MAX_POINTS / 2);
+    let oks = points.iter().filter(|p| p.outcome == Outcome::Ok).count();
+    let stride = oks.div_ceil(MAX_POINTS - bad.len()).max(1);
+    let mut out: Vec<&Point> = points.iter().filter(|p| p.outcome == Outcome::Ok).step_by(stride).collect();
+    out.extend(bad);
+    (out, Some(stride))
+}
+
+fn shade<'a, Y: Ranged<ValueType = f64>>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, Y>>,
+    parts: &[Partition],
+    y: (f64, f64),
+) -> Res<()> {
+    if parts.is_empty() {
+        return Ok(());
+    }
+    chart
+        .draw_series(
+            parts
+                .iter()
+                .map(|p| Rectangle::new([(p.start_s, y.0), (p.end_s, y.1)], PARTITION.mix(0.5).filled())),
+        )?
+        .label("partition")
+        .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], PARTITION.filled()));
+    Ok(())
+}
+
+fn finish<'a, Y: Ranged<ValueType = f64>>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, Y>>,
+) -> Res<()> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(180, 180, 180))
+        .label_font(("sans-serif", 13))
+        .draw()?;
+    Ok(())
+}
+
+/// Log-scale bounds around positive values.
+fn log_bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values.fold((f64::MAX, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let lo = if lo == f64::MAX { 0.1 } else { lo.max(0.001) };
+    let hi = hi.max(lo * 10.0);
+    (lo / 1.5, hi * 1.5)
+}
+
+/// Latency of every operation (point at its invocation time), colour by function, marker by
+/// outcome, log scale, partitions shaded.
+pub fn latency_scatter(points: &[&Point], fs: &[String], parts: &[Partition], t_max: f64) -> Res<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE)?;
+        let (lo, hi) = log_bounds(points.iter().map(|p| p.latency_ms));
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.0..t_max, (lo..hi).log_scale())?;
+        chart
+            .configure_mesh()
+            .light_line_style(WHITE)
+            .bold_line_style(GRID)
+            .x_labels(16)
+            .y_labels(12)
+            .x_desc("time since the run began (s)")
+            .y_desc("latency (ms, log scale)")
+            .y_label_formatter(&|v| fmt_ms(*v))
+            .label_style(("sans-serif", 13))
+            .draw()?;
+        shade(&mut chart, parts, (lo, hi))?;
+        for (i, f) in fs.iter().enumerate() {
+            let c = colour(i);
+            for outcome in [Outcome::Ok, Outcome::Fail, Outcome::Info] {
+                let these: Vec<(f64, f64)> = points
+                    .iter()
+                    .filter(|p| &p.f == f && p.outcome == outcome)
+                    .map(|p| (p.start_s, p.latency_ms.max(lo)))
+                    .collect();
+                if these.is_empty() {
+                    continue;
+                }
+                let label = format!("{f} {}", outcome.name());
+                let drawn = match outcome {
+                    Outcome::Ok => {
+                        chart.draw_series(these.iter().map(|&xy| Circle::new(xy, 2, c.mix(0.55).filled())))?
+                    }
+                    Outcome::Fail => {
+                        chart.draw_series(these.iter().map(|&xy| Cross::new(xy, 4, c.stroke_width(2))))?
+                    }
+                    Outcome::Info => chart
+                        .draw_series(these.iter().map(|&xy| TriangleMarker::new(xy, 5, c.stroke_width(2))))?,
+                };
+                drawn.label(label).legend(move |(x, y)| match outcome {
+                    Outcome::Ok => Circle::new((x + 7, y), 3, c.filled()).into_dyn(),
+                    Outcome::Fail => Cross::new((x + 7, y), 4, c.stroke_width(2)).into_dyn(),
+                    Outcome::Info => TriangleMarker::new((x + 7, y), 5, c.stroke_width(2)).into_dyn(),
+                });
+            }
+        }
+        finish(&mut chart)?;
+        root.present()?;
+    }
+    Ok(svg)
+}
+
+/// One line of a line chart.
+pub struct Series {
+    /// Legend text.
+    pub name: String,
+    /// (x, y) points.
+    pub points: Vec<(f64, f64)>,
+    /// Palette index.
+    pub colour: usize,
+}
+
+fn fmt_ms(v: f64) -> String {
+    if v >= 1000.0 {
+        format!("{:.0} s", v / 1000.0).replace(".0 s", " s")
+    } else if v >= 1.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}").trim_end_matches('0').to_owned()
+    }
+}
+
+fn draw_lines<Y>(
+    svg: &mut String,
+    y: Y,
+    y_span: (f64, f64),
+    y_desc: &str,
+    series: &[Series],
+    parts: &[Partition],
+    t_max: f64,
+) -> Res<()>
+where
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let root = SVGBackend::with_string(svg, SIZE).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(64)
+        .build_cartesian_2d(RangedCoordf64::from(0.0..t_max), y)?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE)
+        .bold_line_style(GRID)
+        .x_labels(16)
+        .y_labels(10)
+        .x_desc("time since the run began (s)")
+        .y_desc(y_desc)
+        .label_style(("sans-serif", 13))
+        .draw()?;
+    shade(&mut chart, parts, y_span)?;
+    for s in series {
+        let c = colour(s.colour);
+        chart
+            .draw_series(LineSeries::new(
+                s.points.iter().map(|&(x, y)| (x, y.max(y_span.0))),
+                c.stroke_width(2),
+            ))?
+            .label(s.name.clone())
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], c.stroke_width(2)));
+    }
+    finish(&mut chart)?;
+    root.present()?;
+    Ok(())
+}
+
+/// A line chart over time; `log` for a log-scale y axis.
+pub fn line_chart(
+    series: &[Series],
+    y_desc: &str,
+    log: bool,
+    parts: &[Partition],
+    t_max: f64,
+) -> Res<String> {
+    let mut svg = String::new();
+    let ys = || series.iter().flat_map(|s| s.points.iter().map(|p| p.1));
+    if log {
+        let (lo, hi) = log_bounds(ys().filter(|y| *y > 0.0));
+        let y: LogCoord<f64> = (lo..hi).log_scale().into();
+        draw_lines(&mut svg, y, (lo, hi), y_desc, series, parts, t_max)?;
+    } else {
+        let hi = ys().fold(0.0f64, f64::max).max(1.0) * 1.1;
+        draw_lines(&mut svg, RangedCoordf64::from(0.0..hi), (0.0, hi), y_desc, series, parts, t_max)?;
+    }
+    Ok(svg)
+}
+
+/// Per-second counts as one series each (x at the middle of each second).
+pub fn count_series(counts: &BTreeMap<String, Vec<u64>>) -> Vec<Series> {
+    counts
+        .iter()
+        .enumerate()
+        .map(|(i, (name, v))| Series {
+            name: name.clone(),
+            points: v.iter().enumerate().map(|(s, &c)| (s as f64 + 0.5, c as f64)).collect(),
+            colour: i,
+        })
+        .collect()
+}
+
+/// A histogram of values in ms, with `bins` equal bins from 0 to the maximum.
+pub fn histogram(values: &[u64], bins: usize, x_desc: &str) -> Res<String> {
+    let max = values.iter().copied().max().unwrap_or(0).max(1);
+    let width = max.div_ceil(bins as u64).max(1);
+    let mut counts = vec![0u64; bins + 1];
+    for v in values {
+        if let Some(c) = counts.get_mut((v / width) as usize) {
+            *c += 1;
+        }
+    }
+    let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.1;
+    let x_max = (width * (counts.len() as u64)) as f64;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (1200, 320)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.0..x_max, 0.0..top)?;
+        chart
+            .configure_mesh()
+            .light_line_style(WHITE)
+            .bold_line_style(GRID)
+            .x_labels(16)
+            .y_labels(12)
+            .x_desc(x_desc)
+            .y_desc("values")
+            .label_style(("sans-serif", 13))
+            .draw()?;
+        chart.draw_series(counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(i, &c)| {
+            let x0 = (i as u64 * width) as f64;
+            Rectangle::new([(x0, 0.0), (x0 + width as f64, c as f64)], colour(0).mix(0.8).filled())
+        }))?;
+        root.present()?;
+    }
+    Ok(svg)
+}
