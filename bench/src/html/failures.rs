@@ -102,7 +102,9 @@ fn links(data: &RunData, text: &str, i: usize, errors: &[Value]) -> Vec<usize> {
         // unique-ids: "id 12 was generated 2 times: …"
         if let Some(id) = rest.split(" was generated").next() {
             ops.extend(
-                h.completions().filter(|e| e.kind == Kind::Ok && *e.value.to_string() == *id).map(|e| e.index),
+                h.completions()
+                    .filter(|e| e.kind == Kind::Ok && *e.value.to_string() == *id)
+                    .map(|e| e.index),
             );
         }
     } else if let Some(f) = text.strip_prefix("no ").and_then(|r| r.split(" operation ever succeeded").next())

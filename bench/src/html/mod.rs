@@ -87,3 +87,7 @@ pub fn after_run(dir: &Path) {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

@@ -47,6 +47,7 @@ ol.failures li{margin:0 0 8px}ol.failures .ops{font-size:12px;color:#555}
 figure.plot{margin:12px 0 20px}figure.plot svg{max-width:100%;height:auto;display:block}
 figcaption{font-size:12.5px;color:#555;margin-top:2px;max-width:1100px}
 code,pre,td.mono{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace}
+td.mono{max-width:420px;overflow-wrap:anywhere}code{overflow-wrap:anywhere}
 pre{background:#f7f7f7;padding:8px;overflow:auto;max-height:320px}
 tr:target{background:#fff3b0}tr.hl td:first-child{border-left:3px solid #d33}
 nav.toc{font-size:13px;margin:4px 0 8px}nav.toc a{margin-right:14px}

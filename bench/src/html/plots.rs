@@ -207,13 +207,22 @@ where
     shade(&mut chart, parts, y_span)?;
     for s in series {
         let c = colour(s.colour);
-        chart
-            .draw_series(LineSeries::new(
-                s.points.iter().map(|&(x, y)| (x, y.max(y_span.0))),
-                c.stroke_width(2),
-            ))?
-            .label(s.name.clone())
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], c.stroke_width(2)));
+        // A gap of more than a second (no data) breaks the line instead of bridging it.
+        let mut pieces: Vec<Vec<(f64, f64)>> = Vec::new();
+        for &(x, y) in &s.points {
+            match pieces.last_mut() {
+                Some(p) if p.last().is_some_and(|l| x - l.0 <= 1.5) => p.push((x, y.max(y_span.0))),
+                _ => pieces.push(vec![(x, y.max(y_span.0))]),
+            }
+        }
+        for (k, piece) in pieces.into_iter().enumerate() {
+            let drawn = chart.draw_series(LineSeries::new(piece, c.stroke_width(2)).point_size(2))?;
+            if k == 0 {
+                drawn
+                    .label(s.name.clone())
+                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], c.stroke_width(2)));
+            }
+        }
     }
     finish(&mut chart)?;
     root.present()?;

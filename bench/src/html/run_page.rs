@@ -15,6 +15,8 @@ use std::fmt::Write as _;
 
 /// Message types drawn as their own line; the rest are summed as `other`.
 const MAX_TYPES: usize = 8;
+/// Failures listed at most.
+const MAX_FAILURES: usize = 60;
 
 /// The verdict's word for a `valid?` value.
 pub fn verdict_word(v: &Value) -> &'static str {
@@ -121,7 +123,7 @@ fn failures_section(data: &RunData, workload: &str) -> (String, BTreeSet<usize>)
     let mut s = String::new();
     if !list.is_empty() {
         s.push_str("<ol class=\"failures\">\n");
-        for f in &list {
+        for f in list.iter().take(MAX_FAILURES) {
             marked.extend(f.ops.iter().copied());
             let links: Vec<String> =
                 f.ops.iter().map(|i| format!("<a href=\"#op-{i}\">op {i}</a>")).collect();
@@ -133,6 +135,13 @@ fn failures_section(data: &RunData, workload: &str) -> (String, BTreeSet<usize>)
             let _ = writeln!(s, "<li>{}{ops}</li>", esc(&f.text));
         }
         s.push_str("</ol>\n");
+        if list.len() > MAX_FAILURES {
+            let _ = writeln!(
+                s,
+                "<p class=\"note\">… and {} more (see results.json).</p>",
+                list.len() - MAX_FAILURES
+            );
+        }
     }
     let notices = data.results["glomers"]["notices"].as_array().cloned().unwrap_or_default();
     if !notices.is_empty() {
