@@ -3,8 +3,6 @@
 //! time axis in [`PARTITION_COLOUR`].
 
 use super::timeline::{Outcome, Partition, Point};
-use plotters::coord::combinators::LogCoord;
-use plotters::coord::ranged1d::{Ranged, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use std::collections::BTreeMap;
@@ -55,8 +53,8 @@ pub fn sample(points: &[Point]) -> (Vec<&Point>, Option<usize>) {
     (out, Some(stride))
 }
 
-fn shade<'a, Y: Ranged<ValueType = f64>>(
-    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, Y>>,
+fn shade<'a>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
     parts: &[Partition],
     y: (f64, f64),
 ) -> Res<()> {
@@ -74,8 +72,8 @@ fn shade<'a, Y: Ranged<ValueType = f64>>(
     Ok(())
 }
 
-fn finish<'a, Y: Ranged<ValueType = f64>>(
-    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, Y>>,
+fn finish<'a>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
 ) -> Res<()> {
     chart
         .configure_series_labels()
@@ -87,12 +85,78 @@ fn finish<'a, Y: Ranged<ValueType = f64>>(
     Ok(())
 }
 
-/// Log-scale bounds around positive values.
-fn log_bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
-    let (lo, hi) = values.fold((f64::MAX, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    let lo = if lo == f64::MAX { 0.1 } else { lo.max(0.001) };
-    let hi = hi.max(lo * 10.0);
-    (lo / 1.5, hi * 1.5)
+/// A y axis: linear from 0, or logarithmic, drawn as log10 of the value on a linear axis with a
+/// labelled line at each power of ten (plotters' own log axis leaves values below 1 unlabelled).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct YAxis {
+    /// Logarithmic.
+    pub log: bool,
+    /// Bottom, in plotted units (log10 of the value when `log`).
+    pub lo: f64,
+    /// Top, in plotted units.
+    pub hi: f64,
+}
+
+impl YAxis {
+    /// A log axis over whole decades around the positive values, at least two decades tall.
+    pub fn log(values: impl Iterator<Item = f64>) -> YAxis {
+        let (lo, hi) =
+            values.filter(|v| *v > 0.0).fold((f64::MAX, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        if hi <= 0.0 {
+            return YAxis { log: true, lo: -1.0, hi: 1.0 };
+        }
+        let top = hi.log10().ceil().max(lo.log10().floor() + 1.0);
+        let bottom = lo.log10().floor().min(top - 2.0);
+        YAxis { log: true, lo: bottom, hi: top }
+    }
+
+    /// A linear axis from 0 to a little above the largest value.
+    pub fn linear(values: impl Iterator<Item = f64>) -> YAxis {
+        YAxis { log: false, lo: 0.0, hi: values.fold(0.0f64, f64::max).max(1.0) * 1.1 }
+    }
+
+    /// Where a value is drawn (values at or below the bottom sit on it).
+    pub fn at(&self, v: f64) -> f64 {
+        if self.log {
+            if v > 0.0 {
+                v.log10().max(self.lo)
+            } else {
+                self.lo
+            }
+        } else {
+            v
+        }
+    }
+
+    /// How many labels to ask for: one per decade on a log axis.
+    fn labels(&self) -> usize {
+        if self.log {
+            (self.hi - self.lo).round() as usize + 1
+        } else {
+            10
+        }
+    }
+
+    /// A label for a plotted position.
+    pub fn label(&self, y: f64) -> String {
+        if !self.log {
+            // Enough decimals for the axis's scale, without float noise (1.5999999998).
+            let decimals = (2 - self.hi.log10().floor() as i64).clamp(0, 3) as usize;
+            let t = format!("{y:.decimals$}");
+            return if t.contains('.') {
+                t.trim_end_matches('0').trim_end_matches('.').to_owned()
+            } else {
+                t
+            };
+        }
+        let v = 10f64.powf(y);
+        if y < -0.01 {
+            let digits = (-y.floor()) as usize;
+            format!("{v:.digits$}")
+        } else {
+            format!("{:.0}", v)
+        }
+    }
 }
 
 /// Latency of every operation (point at its invocation time), colour by function, marker by
@@ -102,31 +166,31 @@ pub fn latency_scatter(points: &[&Point], fs: &[String], parts: &[Partition], t_
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE)?;
-        let (lo, hi) = log_bounds(points.iter().map(|p| p.latency_ms));
+        let y = YAxis::log(points.iter().map(|p| p.latency_ms));
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(64)
-            .build_cartesian_2d(0.0..t_max, (lo..hi).log_scale())?;
+            .build_cartesian_2d(0.0..t_max, y.lo..y.hi)?;
         chart
             .configure_mesh()
             .light_line_style(WHITE)
             .bold_line_style(GRID)
             .x_labels(16)
-            .y_labels(12)
+            .y_labels(y.labels())
             .x_desc("time since the run began (s)")
             .y_desc("latency (ms, log scale)")
-            .y_label_formatter(&|v| fmt_ms(*v))
+            .y_label_formatter(&|v| y.label(*v))
             .label_style(("sans-serif", 13))
             .draw()?;
-        shade(&mut chart, parts, (lo, hi))?;
+        shade(&mut chart, parts, (y.lo, y.hi))?;
         for (i, f) in fs.iter().enumerate() {
             let c = colour(i);
             for outcome in [Outcome::Ok, Outcome::Fail, Outcome::Info] {
                 let these: Vec<(f64, f64)> = points
                     .iter()
                     .filter(|p| &p.f == f && p.outcome == outcome)
-                    .map(|p| (p.start_s, p.latency_ms.max(lo)))
+                    .map(|p| (p.start_s, y.at(p.latency_ms)))
                     .collect();
                 if these.is_empty() {
                     continue;
@@ -165,54 +229,41 @@ pub struct Series {
     pub colour: usize,
 }
 
-fn fmt_ms(v: f64) -> String {
-    if v >= 1000.0 {
-        format!("{:.0} s", v / 1000.0).replace(".0 s", " s")
-    } else if v >= 1.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.2}").trim_end_matches('0').to_owned()
-    }
-}
-
-fn draw_lines<Y>(
+fn draw_lines(
     svg: &mut String,
-    y: Y,
-    y_span: (f64, f64),
+    y: YAxis,
     y_desc: &str,
     series: &[Series],
     parts: &[Partition],
     t_max: f64,
-) -> Res<()>
-where
-    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
-{
+) -> Res<()> {
     let root = SVGBackend::with_string(svg, SIZE).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
         .margin(12)
         .x_label_area_size(36)
         .y_label_area_size(64)
-        .build_cartesian_2d(RangedCoordf64::from(0.0..t_max), y)?;
+        .build_cartesian_2d(0.0..t_max, y.lo..y.hi)?;
     chart
         .configure_mesh()
         .light_line_style(WHITE)
         .bold_line_style(GRID)
         .x_labels(16)
-        .y_labels(10)
+        .y_labels(y.labels())
+        .y_label_formatter(&|v| y.label(*v))
         .x_desc("time since the run began (s)")
         .y_desc(y_desc)
         .label_style(("sans-serif", 13))
         .draw()?;
-    shade(&mut chart, parts, y_span)?;
+    shade(&mut chart, parts, (y.lo, y.hi))?;
     for s in series {
         let c = colour(s.colour);
         // A gap of more than a second (no data) breaks the line instead of bridging it.
         let mut pieces: Vec<Vec<(f64, f64)>> = Vec::new();
-        for &(x, y) in &s.points {
+        for &(x, v) in &s.points {
             match pieces.last_mut() {
-                Some(p) if p.last().is_some_and(|l| x - l.0 <= 1.5) => p.push((x, y.max(y_span.0))),
-                _ => pieces.push(vec![(x, y.max(y_span.0))]),
+                Some(p) if p.last().is_some_and(|l| x - l.0 <= 1.5) => p.push((x, y.at(v))),
+                _ => pieces.push(vec![(x, y.at(v))]),
             }
         }
         for (k, piece) in pieces.into_iter().enumerate() {
@@ -239,14 +290,8 @@ pub fn line_chart(
 ) -> Res<String> {
     let mut svg = String::new();
     let ys = || series.iter().flat_map(|s| s.points.iter().map(|p| p.1));
-    if log {
-        let (lo, hi) = log_bounds(ys().filter(|y| *y > 0.0));
-        let y: LogCoord<f64> = (lo..hi).log_scale().into();
-        draw_lines(&mut svg, y, (lo, hi), y_desc, series, parts, t_max)?;
-    } else {
-        let hi = ys().fold(0.0f64, f64::max).max(1.0) * 1.1;
-        draw_lines(&mut svg, RangedCoordf64::from(0.0..hi), (0.0, hi), y_desc, series, parts, t_max)?;
-    }
+    let y = if log { YAxis::log(ys()) } else { YAxis::linear(ys()) };
+    draw_lines(&mut svg, y, y_desc, series, parts, t_max)?;
     Ok(svg)
 }
 
@@ -292,6 +337,8 @@ pub fn histogram(values: &[u64], bins: usize, x_desc: &str) -> Res<String> {
             .y_labels(12)
             .x_desc(x_desc)
             .y_desc("values")
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| format!("{v:.0}"))
             .label_style(("sans-serif", 13))
             .draw()?;
         chart.draw_series(counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(i, &c)| {

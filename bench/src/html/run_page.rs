@@ -15,8 +15,10 @@ use std::fmt::Write as _;
 
 /// Message types drawn as their own line; the rest are summed as `other`.
 const MAX_TYPES: usize = 8;
-/// Failures listed at most.
-const MAX_FAILURES: usize = 60;
+/// Failures listed before the fold.
+const OPEN_FAILURES: usize = 8;
+/// Failures listed under the fold at most.
+const MAX_FAILURES: usize = 200;
 
 /// The verdict's word for a `valid?` value.
 pub fn verdict_word(v: &Value) -> &'static str {
@@ -121,26 +123,41 @@ fn failures_section(data: &RunData, workload: &str) -> (String, BTreeSet<usize>)
     let list = failures(data, workload);
     let mut marked = BTreeSet::new();
     let mut s = String::new();
+    let item = |f: &super::failures::Failure| {
+        let links: Vec<String> = f.ops.iter().map(|i| format!("<a href=\"#op-{i}\">op {i}</a>")).collect();
+        let ops = if links.is_empty() {
+            String::new()
+        } else {
+            format!("<br><span class=\"ops\">operations: {}</span>", links.join(" · "))
+        };
+        format!("<li>{}{ops}</li>\n", esc(&f.text))
+    };
+    for f in &list {
+        marked.extend(f.ops.iter().copied());
+    }
     if !list.is_empty() {
+        let _ = writeln!(s, "<p>{} problem(s) found:</p>", list.len());
         s.push_str("<ol class=\"failures\">\n");
-        for f in list.iter().take(MAX_FAILURES) {
-            marked.extend(f.ops.iter().copied());
-            let links: Vec<String> =
-                f.ops.iter().map(|i| format!("<a href=\"#op-{i}\">op {i}</a>")).collect();
-            let ops = if links.is_empty() {
-                String::new()
-            } else {
-                format!("<br><span class=\"ops\">operations: {}</span>", links.join(" · "))
-            };
-            let _ = writeln!(s, "<li>{}{ops}</li>", esc(&f.text));
-        }
+        list.iter().take(OPEN_FAILURES).for_each(|f| s.push_str(&item(f)));
         s.push_str("</ol>\n");
-        if list.len() > MAX_FAILURES {
+        if list.len() > OPEN_FAILURES {
+            // The rest folded, so the plots stay near the top.
             let _ = writeln!(
                 s,
-                "<p class=\"note\">… and {} more (see results.json).</p>",
-                list.len() - MAX_FAILURES
+                "<details><summary>{} more</summary><ol class=\"failures\" start=\"{}\">",
+                list.len() - OPEN_FAILURES,
+                OPEN_FAILURES + 1
             );
+            list.iter().skip(OPEN_FAILURES).take(MAX_FAILURES).for_each(|f| s.push_str(&item(f)));
+            s.push_str("</ol>");
+            if list.len() > OPEN_FAILURES + MAX_FAILURES {
+                let _ = write!(
+                    s,
+                    "<p class=\"note\">… and {} more (see results.json).</p>",
+                    list.len() - OPEN_FAILURES - MAX_FAILURES
+                );
+            }
+            s.push_str("</details>\n");
         }
     }
     let notices = data.results["glomers"]["notices"].as_array().cloned().unwrap_or_default();
@@ -189,7 +206,7 @@ fn partition_note(parts: &[Partition]) -> String {
     )
 }
 
-fn latency_section(points: &[Point], parts: &[Partition], t_max: f64) -> String {
+fn latency_section(points: &[Point], parts: &[Partition], t_max: f64, final_s: Option<f64>) -> String {
     if points.is_empty() {
         return "<p class=\"note\">No operation completed.</p>".into();
     }
@@ -208,8 +225,11 @@ fn latency_section(points: &[Point], parts: &[Partition], t_max: f64) -> String 
         plots::latency_scatter(&shown, &fs, parts, t_max),
         &format!(
             "Every completed client operation at its invocation time: colour by operation, ● ok, × fail, \
-             ▲ info (outcome unknown; its latency is the timeout).{sampled}{}",
-            partition_note(parts)
+             ▲ info (outcome unknown; its latency is the timeout).{sampled}{}{}",
+            partition_note(parts),
+            final_s.map_or(String::new(), |t| format!(
+                " The final reads start at {t:.1} s, after the main phase, the heal and a quiet pause."
+            ))
         ),
     );
     let q = timeline::quantiles_per_second(points);
@@ -237,7 +257,7 @@ fn latency_section(points: &[Point], parts: &[Partition], t_max: f64) -> String 
     s
 }
 
-fn messages_section(data: &RunData, parts: &[Partition], t_max: f64) -> String {
+fn messages_section(data: &RunData, points: &[Point], parts: &[Partition], t_max: f64) -> String {
     let m = &data.messages;
     if !m.present {
         return "<p class=\"note\">No net-journal.jsonl in this run.</p>".into();
@@ -262,7 +282,7 @@ fn messages_section(data: &RunData, parts: &[Partition], t_max: f64) -> String {
     }
     let totals: Vec<String> =
         by_total.iter().map(|(n, v)| format!("{} {}", esc(n), v.iter().sum::<u64>())).collect();
-    plot_or_note(
+    let mut s = plot_or_note(
         "messages",
         plots::line_chart(&plots::count_series(&counts), "messages sent per second", false, parts, t_max),
         &format!(
@@ -271,7 +291,37 @@ fn messages_section(data: &RunData, parts: &[Partition], t_max: f64) -> String {
             totals.join(", "),
             m.dropped
         ),
-    )
+    );
+    // msgs-per-op second by second: server sends in a second over operations invoked in it.
+    let mut ops: Vec<u64> = Vec::new();
+    for p in points {
+        let k = p.start_s as usize;
+        if ops.len() <= k {
+            ops.resize(k + 1, 0);
+        }
+        if let Some(c) = ops.get_mut(k) {
+            *c += 1;
+        }
+    }
+    let sends = |k: usize| m.per_second.values().map(|v| v.get(k).copied().unwrap_or(0)).sum::<u64>();
+    let per_op: Vec<(f64, f64)> = ops
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| (k as f64 + 0.5, sends(k) as f64 / *n as f64))
+        .collect();
+    if !per_op.is_empty() {
+        let series = [Series { name: "msgs-per-op".into(), points: per_op, colour: 3 }];
+        s.push_str(&plot_or_note(
+            "msgs-per-op",
+            plots::line_chart(&series, "server messages per operation", false, parts, t_max),
+            &format!(
+                "Server messages sent in each second divided by the operations invoked in it (seconds \
+                 without operations are left out); over the whole run: <b>{mpo}</b>."
+            ),
+        ));
+    }
+    s
 }
 
 fn stable_section(data: &RunData) -> String {
@@ -336,7 +386,10 @@ pub fn render(data: &RunData) -> String {
     let points = timeline::points(&data.history);
     let t_end = data.history.events.last().map_or(0.0, |e| e.time.as_secs_f64());
     let t_max = t_end.max(data.messages.per_second.values().map(Vec::len).max().unwrap_or(0) as f64).max(1.0);
+    // A margin, so operations at the very end are not drawn on the frame.
+    let t_max = t_max * 1.02 + 0.1;
     let parts = timeline::partitions(&data.results, t_end);
+    let final_s = data.history.events.iter().find(|e| e.final_op).map(|e| e.time.as_secs_f64());
     let (fail_html, marked) = failures_section(data, &workload);
     let mut toc = vec![("summary", "summary")];
     let mut body = String::new();
@@ -352,10 +405,14 @@ pub fn render(data: &RunData) -> String {
     sections.push_str(&section(
         "latency",
         "Latency and throughput",
-        &latency_section(&points, &parts, t_max),
+        &latency_section(&points, &parts, t_max, final_s),
     ));
     toc.push(("messages", "messages"));
-    sections.push_str(&section("messages", "Server messages", &messages_section(data, &parts, t_max)));
+    sections.push_str(&section(
+        "messages",
+        "Server messages",
+        &messages_section(data, &points, &parts, t_max),
+    ));
     if workload == "broadcast" {
         toc.push(("stable", "stable latency"));
         sections.push_str(&section("stable", "Broadcast: stable latencies", &stable_section(data)));

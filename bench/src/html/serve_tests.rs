@@ -1,7 +1,8 @@
 use super::*;
 
-fn store() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("glomers-serve-{}", std::process::id()));
+/// A fresh store per test (tests run in parallel).
+fn store(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("glomers-serve-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(d.join("echo/run1")).unwrap();
     std::fs::write(d.join("index.html"), "<p>index</p>").unwrap();
@@ -13,7 +14,7 @@ fn store() -> PathBuf {
 
 #[test]
 fn serves_files_with_their_types_and_refuses_everything_else() {
-    let root = store();
+    let root = store("respond");
     let r = respond(&root, "GET", "/");
     assert_eq!((r.status, r.content_type), (200, "text/html; charset=utf-8"));
     assert_eq!(r.body, Body::File(root.join("index.html")));
@@ -37,7 +38,7 @@ fn serves_files_with_their_types_and_refuses_everything_else() {
 
 #[test]
 fn answers_over_tcp() {
-    let root = store();
+    let root = store("tcp");
     let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || run(&listener, &root));

@@ -105,3 +105,17 @@ fn kafka_and_txn_anomalies_name_keys_and_link_operations() {
     let page = render(&RunData { results: r, history: h, ..Default::default() });
     assert!(page.contains("<a href=\"#op-0\">op 0</a>"), "the completion links to its operation's row");
 }
+
+#[test]
+fn axis_labels_are_decades_or_short_numbers() {
+    let y = plots::YAxis::log([0.3, 0.9, 40.0].into_iter());
+    assert_eq!((y.lo, y.hi), (-1.0, 2.0));
+    assert_eq!([-1.0, 0.0, 2.0].map(|v| y.label(v)), ["0.1", "1", "100"]);
+    let thin = plots::YAxis::log([0.2, 0.5].into_iter());
+    assert!(thin.hi - thin.lo >= 2.0, "at least two decades: {thin:?}");
+    let lin = plots::YAxis::linear([1.45].into_iter());
+    assert_eq!(lin.label(1.5999999998), "1.6");
+    assert_eq!(plots::YAxis::linear([35.0].into_iter()).label(30.000001), "30");
+    assert_eq!(lin.at(-3.0), -3.0);
+    assert_eq!(y.at(0.0), -1.0, "zero sits on the bottom of a log axis");
+}
