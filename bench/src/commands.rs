@@ -270,7 +270,13 @@ pub fn challenges(bin_dir: &Path, runner: Runner<'_>) -> u8 {
     if let Runner::Bench(store) = runner {
         let path = store.join("challenges.html");
         match std::fs::write(&path, html::index::challenges_page(store, &html_rows)) {
-            Ok(()) => println!("challenge table: {}", path.display()),
+            Ok(()) => {
+                println!("challenge table: {}", path.display());
+                // The index links the table once it exists.
+                if let Err(e) = html::index::write_index(store) {
+                    eprintln!("glomers-bench: {e}");
+                }
+            }
             Err(e) => eprintln!("glomers-bench: cannot write {}: {e}", path.display()),
         }
     }

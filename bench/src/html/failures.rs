@@ -67,68 +67,139 @@ pub fn ops_in(v: &Value, out: &mut Vec<usize>) {
     }
 }
 
-fn lost_value_ops(history: &History, value: &Value) -> Vec<usize> {
-    let mut ops = Vec::new();
-    let (mut last_present, mut last_absent) = (None, None);
+/// What a problem's words point at.
+enum Ref {
+    /// A lost broadcast value (`value 7, acknowledged by …`).
+    Lost(Value),
+    /// A duplicated unique id (`id 12 was generated 2 times: …`), as JSON text.
+    Id(String),
+    /// A function that never succeeded (`no read operation ever succeeded …`).
+    NoOk(String),
+    /// The availability shortfall: its first operation that did not succeed.
+    FirstNotOk,
+    /// The `i`th entry of the workload's `errors` (echo and g-counter list one per problem).
+    Error(usize),
+}
+
+fn parse_ref(text: &str, i: usize) -> Ref {
+    if let Some(v) = text.strip_prefix("value ").and_then(|r| r.split(',').next()) {
+        if let Ok(v) = serde_json::from_str::<Value>(v) {
+            return Ref::Lost(v);
+        }
+    }
+    if let Some(id) = text.strip_prefix("id ").and_then(|r| r.split(" was generated").next()) {
+        return Ref::Id(id.to_owned());
+    }
+    if let Some(f) = text.strip_prefix("no ").and_then(|r| r.split(" operation ever succeeded").next()) {
+        return Ref::NoOk(f.to_owned());
+    }
+    if text.starts_with("availability ") {
+        return Ref::FirstNotOk;
+    }
+    Ref::Error(i)
+}
+
+/// For each lost value: its broadcast, the last ok read holding it, and a later read missing it;
+/// one pass over the history for all of them.
+fn lost_links(history: &History, lost: &[&Value]) -> HashMap<String, Vec<usize>> {
+    let keys: HashMap<String, usize> = lost.iter().enumerate().map(|(k, v)| (v.to_string(), k)).collect();
+    let mut add = vec![None; lost.len()];
+    let mut present = vec![None; lost.len()];
+    let mut absent = vec![None; lost.len()];
     for p in history.pairs() {
         match p.invoke.f.as_str() {
-            "broadcast" if &p.invoke.value == value => ops.push(p.invoke.index),
+            "broadcast" => {
+                if let Some(&k) = keys.get(&p.invoke.value.to_string()) {
+                    if let Some(a) = add.get_mut(k) {
+                        *a = Some(p.invoke.index);
+                    }
+                }
+            }
             "read" => {
                 let Some(c) = p.complete.filter(|c| c.kind == Kind::Ok) else { continue };
-                let has = c.value.as_array().is_some_and(|xs| xs.contains(value));
-                if has {
-                    last_present = Some(p.invoke.index);
-                } else if last_present.is_some() || !ops.is_empty() {
-                    last_absent = Some(p.invoke.index);
+                let mut has = vec![false; lost.len()];
+                for x in c.value.as_array().into_iter().flatten() {
+                    if let Some(&k) = keys.get(&x.to_string()) {
+                        if let Some(h) = has.get_mut(k) {
+                            *h = true;
+                        }
+                    }
+                }
+                for (k, h) in has.into_iter().enumerate() {
+                    let slot = if h { present.get_mut(k) } else { absent.get_mut(k) };
+                    if let Some(slot) = slot {
+                        *slot = Some(p.invoke.index);
+                    }
                 }
             }
             _ => {}
         }
     }
-    ops.extend(last_present);
-    ops.extend(last_absent);
-    ops
+    keys.into_iter()
+        .map(|(key, k)| {
+            let ops = [add.get(k), present.get(k), absent.get(k)]
+                .into_iter()
+                .flatten()
+                .flatten()
+                .copied()
+                .collect();
+            (key, ops)
+        })
+        .collect()
 }
 
-fn links(data: &RunData, text: &str, i: usize, errors: &[Value]) -> Vec<usize> {
+/// The failures of a run, each with its operations; operations are looked up for the first
+/// `limit` only (the rest are listed nowhere but results.json).
+pub fn failures(data: &RunData, workload: &str, limit: usize) -> Vec<Failure> {
     let h = &data.history;
-    let mut ops = Vec::new();
-    if let Some(rest) = text.strip_prefix("value ") {
-        // broadcast: "value 7, acknowledged by …"
-        if let Some(v) = rest.split(',').next().and_then(|v| serde_json::from_str::<Value>(v).ok()) {
-            ops = lost_value_ops(h, &v);
-        }
-    } else if let Some(rest) = text.strip_prefix("id ") {
-        // unique-ids: "id 12 was generated 2 times: …"
-        if let Some(id) = rest.split(" was generated").next() {
-            ops.extend(
-                h.completions()
-                    .filter(|e| e.kind == Kind::Ok && *e.value.to_string() == *id)
-                    .map(|e| e.index),
-            );
-        }
-    } else if let Some(f) = text.strip_prefix("no ").and_then(|r| r.split(" operation ever succeeded").next())
-    {
-        ops.extend(h.events.iter().filter(|e| e.kind == Kind::Invoke && e.f == f).take(3).map(|e| e.index));
-    } else if text.starts_with("availability ") {
-        ops.extend(h.completions().find(|e| e.kind != Kind::Ok).map(|e| e.index));
-    } else if let Some(e) = errors.get(i) {
-        // echo and g-counter list one error per problem, in order.
-        ops_in(e, &mut ops);
-    }
-    ops
-}
-
-/// The failures of a run, each with its operations.
-pub fn failures(data: &RunData, workload: &str) -> Vec<Failure> {
-    let inv = invocation_of(&data.history);
+    let inv = invocation_of(h);
     let errors: Vec<Value> = data.results["workload"]["errors"].as_array().cloned().unwrap_or_default();
-    problem_texts(data, workload)
+    let texts = problem_texts(data, workload);
+    let refs: Vec<Ref> = texts.iter().take(limit).enumerate().map(|(i, t)| parse_ref(t, i)).collect();
+    let lost: Vec<&Value> =
+        refs.iter().filter_map(|r| if let Ref::Lost(v) = r { Some(v) } else { None }).collect();
+    let lost = if lost.is_empty() { HashMap::new() } else { lost_links(h, &lost) };
+    let ids: HashMap<&str, Vec<usize>> = {
+        let mut m: HashMap<&str, Vec<usize>> = refs
+            .iter()
+            .filter_map(|r| if let Ref::Id(id) = r { Some((id.as_str(), Vec::new())) } else { None })
+            .collect();
+        if !m.is_empty() {
+            for e in h.completions().filter(|e| e.kind == Kind::Ok) {
+                if let Some(v) = m.get_mut(e.value.to_string().as_str()) {
+                    v.push(e.index);
+                }
+            }
+        }
+        m
+    };
+    texts
         .into_iter()
         .enumerate()
         .map(|(i, text)| {
-            let mut ops: Vec<usize> =
-                links(data, &text, i, &errors).into_iter().filter_map(|x| inv.get(&x).copied()).collect();
+            let raw: Vec<usize> = match refs.get(i) {
+                None => Vec::new(),
+                Some(Ref::Lost(v)) => lost.get(&v.to_string()).cloned().unwrap_or_default(),
+                Some(Ref::Id(id)) => ids.get(id.as_str()).cloned().unwrap_or_default(),
+                Some(Ref::NoOk(f)) => h
+                    .events
+                    .iter()
+                    .filter(|e| e.kind == Kind::Invoke && &e.f == f)
+                    .take(3)
+                    .map(|e| e.index)
+                    .collect(),
+                Some(Ref::FirstNotOk) => {
+                    h.completions().find(|e| e.kind != Kind::Ok).map(|e| e.index).into_iter().collect()
+                }
+                Some(Ref::Error(k)) => {
+                    let mut ops = Vec::new();
+                    if let Some(e) = errors.get(*k) {
+                        ops_in(e, &mut ops);
+                    }
+                    ops
+                }
+            };
+            let mut ops: Vec<usize> = raw.into_iter().filter_map(|x| inv.get(&x).copied()).collect();
             ops.sort_unstable();
             ops.dedup();
             ops.truncate(MAX_LINKS);

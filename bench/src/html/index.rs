@@ -79,14 +79,15 @@ pub fn pretty_time(stamp: &str) -> String {
     format!("{}-{}-{} {}:{}:{} UTC", d(0..4), d(4..6), d(6..8), d(9..11), d(11..13), d(13..15))
 }
 
-/// The index page.
-pub fn index_page(rows: &[RunRow]) -> String {
+/// The index page; `challenges` when the store has a challenges.html to link to.
+pub fn index_page(rows: &[RunRow], challenges: bool) -> String {
     let mut s = String::from("<h1>glomers-bench runs</h1>\n");
     let _ = writeln!(
         s,
-        "<p class=\"note\">{} runs, newest first. <a href=\"challenges.html\">challenges</a> · \
+        "<p class=\"note\">{} runs, newest first; p50 and p99 are latencies of ok operations. {}\
          <a href=\"latest/\">latest run's files</a></p>",
-        rows.len()
+        rows.len(),
+        if challenges { "<a href=\"challenges.html\">challenges</a> · " } else { "" }
     );
     s.push_str(
         "<table><tr><th>workload</th><th>time</th><th>verdict</th><th class=\"num\">msgs-per-op</th>\
@@ -121,7 +122,7 @@ pub fn index_page(rows: &[RunRow]) -> String {
 /// A message when it cannot be written.
 pub fn write_index(store: &Path) -> Result<PathBuf, String> {
     let path = store.join("index.html");
-    std::fs::write(&path, index_page(&runs(store)))
+    std::fs::write(&path, index_page(&runs(store), store.join("challenges.html").is_file()))
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(path)
 }

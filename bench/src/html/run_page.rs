@@ -120,7 +120,7 @@ fn summary(data: &RunData, workload: &str, points: &[Point], parts: &[Partition]
 }
 
 fn failures_section(data: &RunData, workload: &str) -> (String, BTreeSet<usize>) {
-    let list = failures(data, workload);
+    let list = failures(data, workload, OPEN_FAILURES + MAX_FAILURES);
     let mut marked = BTreeSet::new();
     let mut s = String::new();
     let item = |f: &super::failures::Failure| {

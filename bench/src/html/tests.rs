@@ -119,3 +119,41 @@ fn axis_labels_are_decades_or_short_numbers() {
     assert_eq!(lin.at(-3.0), -3.0);
     assert_eq!(y.at(0.0), -1.0, "zero sits on the bottom of a log axis");
 }
+
+#[test]
+fn the_index_lists_runs_newest_first_and_links_their_reports() {
+    let store = std::env::temp_dir().join(format!("glomers-index-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&store);
+    for (w, t, valid) in [("echo", "20261125T080000.000", true), ("broadcast", "20261125T090000.000", false)]
+    {
+        let dir = store.join(w).join(t);
+        std::fs::create_dir_all(&dir).unwrap();
+        let r = json!({"valid?": valid, "net": {"servers": {"msgs-per-op": 2.5}}});
+        std::fs::write(dir.join("results.json"), r.to_string()).unwrap();
+    }
+    std::fs::write(store.join("broadcast/20261125T090000.000").join(REPORT), "").unwrap();
+    std::fs::create_dir_all(store.join("echo/not-a-run")).unwrap();
+    let rows = index::runs(&store);
+    let order: Vec<(&str, &str)> = rows.iter().map(|r| (r.workload.as_str(), r.verdict.as_str())).collect();
+    assert_eq!(order, [("broadcast", "INVALID"), ("echo", "valid")]);
+    index::write_index(&store).unwrap();
+    let page = std::fs::read_to_string(store.join("index.html")).unwrap();
+    assert!(page.contains("<a href=\"broadcast/20261125T090000.000/report.html\">report</a>"));
+    assert!(page.contains("<a href=\"echo/20261125T080000.000/\">files</a>"), "no report yet: the folder");
+    assert!(page.contains("2026-11-25 09:00:00 UTC") && page.contains("<td class=\"num\">2.50</td>"));
+    assert!(!page.contains("challenges.html"), "no challenge table to link yet");
+    let row = index::ChallengeRow {
+        id: "3b".into(),
+        name: "Multi-Node Broadcast".into(),
+        verdict: "valid".into(),
+        msgs_per_op: "2.50".into(),
+        latency: "1/2/3 ms".into(),
+        availability: "1.0000".into(),
+        wall: "25.0 s".into(),
+        notes: vec!["target <missed>".into()],
+        run: Some(store.join("broadcast/20261125T090000.000")),
+    };
+    let c = index::challenges_page(&store, &[row]);
+    assert!(c.contains("<a href=\"broadcast/20261125T090000.000/report.html\">report</a>"), "{c}");
+    assert!(c.contains("target &lt;missed&gt;"));
+}
