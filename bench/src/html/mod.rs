@@ -24,7 +24,7 @@ mod run_page;
 pub mod serve;
 mod timeline;
 
-pub use data::{load, RunData};
+pub use data::{load, Messages, RunData};
 pub use meta::write_meta;
 pub use plots::{MAX_POINTS, PARTITION_COLOUR};
 

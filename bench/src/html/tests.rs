@@ -157,3 +157,26 @@ fn the_index_lists_runs_newest_first_and_links_their_reports() {
     assert!(c.contains("<a href=\"broadcast/20261125T090000.000/report.html\">report</a>"), "{c}");
     assert!(c.contains("target &lt;missed&gt;"));
 }
+
+#[test]
+fn nonsense_inputs_render_without_panicking() {
+    let page = render(&RunData::default());
+    assert!(page.contains("<div class=\"verdict unknown\">unknown</div>"));
+    assert!(page.contains("No operation completed."));
+    let mut h = History::default();
+    op(&mut h, 0, "read", 5, 0, Kind::Info);
+    // A completion without its invocation, and an invocation never completed.
+    h.push(Event { kind: Kind::Ok, process: 9, ..h.events[1].clone() });
+    h.push(Event { kind: Kind::Invoke, process: 8, ..h.events[0].clone() });
+    let r = json!({"valid?": false, "glomers": {"nemesis": [{"time": "soon", "action": 3}, {"action": "stop-partition"}]},
+                   "workload": {"errors": "not a list", "stable-latencies": [1, 2]}, "net": 7});
+    let data = RunData {
+        results: r,
+        history: h,
+        meta: Some(json!({"problems": ["value [", "id", "no"]})),
+        ..Default::default()
+    };
+    let page = render(&data);
+    assert!(page.contains("never completed"));
+    assert!(page.contains("3 problem(s) found"));
+}
