@@ -99,34 +99,42 @@ fn parse_ref(text: &str, i: usize) -> Ref {
     Ref::Error(i)
 }
 
+/// A value as a hash key: integers (every broadcast value in practice) without formatting.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Int(i64),
+    Text(String),
+}
+
+fn key(v: &Value) -> Key {
+    v.as_i64().map_or_else(|| Key::Text(v.to_string()), Key::Int)
+}
+
 /// For each lost value: its broadcast, the last ok read holding it, and a later read missing it;
 /// one pass over the history for all of them.
-fn lost_links(history: &History, lost: &[&Value]) -> HashMap<String, Vec<usize>> {
-    let keys: HashMap<String, usize> = lost.iter().enumerate().map(|(k, v)| (v.to_string(), k)).collect();
+fn lost_links(history: &History, lost: &[&Value]) -> HashMap<Key, Vec<usize>> {
+    let keys: HashMap<Key, usize> = lost.iter().enumerate().map(|(k, v)| (key(v), k)).collect();
     let mut add = vec![None; lost.len()];
     let mut present = vec![None; lost.len()];
     let mut absent = vec![None; lost.len()];
+    let mut has = vec![false; lost.len()];
     for p in history.pairs() {
         match p.invoke.f.as_str() {
             "broadcast" => {
-                if let Some(&k) = keys.get(&p.invoke.value.to_string()) {
-                    if let Some(a) = add.get_mut(k) {
-                        *a = Some(p.invoke.index);
-                    }
+                if let Some(a) = keys.get(&key(&p.invoke.value)).and_then(|&k| add.get_mut(k)) {
+                    *a = Some(p.invoke.index);
                 }
             }
             "read" => {
                 let Some(c) = p.complete.filter(|c| c.kind == Kind::Ok) else { continue };
-                let mut has = vec![false; lost.len()];
+                has.iter_mut().for_each(|h| *h = false);
                 for x in c.value.as_array().into_iter().flatten() {
-                    if let Some(&k) = keys.get(&x.to_string()) {
-                        if let Some(h) = has.get_mut(k) {
-                            *h = true;
-                        }
+                    if let Some(h) = keys.get(&key(x)).and_then(|&k| has.get_mut(k)) {
+                        *h = true;
                     }
                 }
-                for (k, h) in has.into_iter().enumerate() {
-                    let slot = if h { present.get_mut(k) } else { absent.get_mut(k) };
+                for (k, h) in has.iter().enumerate() {
+                    let slot = if *h { present.get_mut(k) } else { absent.get_mut(k) };
                     if let Some(slot) = slot {
                         *slot = Some(p.invoke.index);
                     }
@@ -179,7 +187,7 @@ pub fn failures(data: &RunData, workload: &str, limit: usize) -> Vec<Failure> {
         .map(|(i, text)| {
             let raw: Vec<usize> = match refs.get(i) {
                 None => Vec::new(),
-                Some(Ref::Lost(v)) => lost.get(&v.to_string()).cloned().unwrap_or_default(),
+                Some(Ref::Lost(v)) => lost.get(&key(v)).cloned().unwrap_or_default(),
                 Some(Ref::Id(id)) => ids.get(id.as_str()).cloned().unwrap_or_default(),
                 Some(Ref::NoOk(f)) => h
                     .events

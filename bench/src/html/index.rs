@@ -152,12 +152,13 @@ pub struct ChallengeRow {
 
 /// The challenges page; links are made relative to `store`.
 pub fn challenges_page(store: &Path, rows: &[ChallengeRow]) -> String {
-    let mut s = String::from(
-        "<h1>Gossip Glomers challenges</h1>\n<p class=\"note\"><a href=\"index.html\">all runs</a></p>\n",
+    let mut s = format!(
+        "<h1>Gossip Glomers challenges</h1>\n<p class=\"note\">Written {}. <a href=\"index.html\">all runs</a></p>\n",
+        pretty_time(&crate::store::timestamp(std::time::SystemTime::now()))
     );
     s.push_str(
         "<table><tr><th>id</th><th>challenge</th><th>verdict</th><th class=\"num\">msgs-per-op</th>\
-         <th class=\"num\">latency p50/p99/max</th><th class=\"num\">availability</th><th class=\"num\">wall</th>\
+         <th class=\"num\">stable latency p50/p99/max</th><th class=\"num\">availability</th><th class=\"num\">wall</th>\
          <th>report</th><th>notes</th></tr>\n",
     );
     for r in rows {
@@ -169,7 +170,12 @@ pub fn challenges_page(store: &Path, rows: &[ChallengeRow]) -> String {
                 format!("<a href=\"{}/report.html\">report</a>", esc(&rel))
             })
             .unwrap_or_default();
-        let class = if r.verdict.starts_with("valid") { "ok" } else { "fail" };
+        let class = match r.verdict.as_str() {
+            "valid" => "ok",
+            "INVALID" | "crashed" => "fail",
+            "unknown" => "info",
+            _ => "note",
+        };
         let _ = writeln!(
             s,
             "<tr><td>{}</td><td>{}</td><td class=\"{class}\"><b>{}</b></td><td class=\"num\">{}</td>\
