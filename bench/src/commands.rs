@@ -316,7 +316,7 @@ pub fn report(dirs: &[PathBuf]) -> u8 {
         for run in runs {
             let start = Instant::now();
             match html::render_run(&run) {
-                Ok(path) => println!("{} ({:.2} s)", path.display(), start.elapsed().as_secs_f64()),
+                Ok(path) => say(&format!("{} ({:.2} s)", path.display(), start.elapsed().as_secs_f64())),
                 Err(e) => {
                     eprintln!("glomers-bench: {e}");
                     code = code.max(1);
@@ -331,11 +331,17 @@ pub fn report(dirs: &[PathBuf]) -> u8 {
     }
     for store in &stores {
         match html::index::write_index(store) {
-            Ok(path) => println!("{}", path.display()),
+            Ok(path) => say(&path.display().to_string()),
             Err(e) => eprintln!("glomers-bench: {e}"),
         }
     }
     code
+}
+
+/// A line on stdout; a closed pipe (`| head`) is not an error worth a panic.
+fn say(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stdout(), "{line}");
 }
 
 /// `glomers-bench serve`: serves the store until interrupted.

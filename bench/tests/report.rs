@@ -50,10 +50,19 @@ fn valid_broadcast_report_has_every_section_and_shades_partitions() {
         assert!(f.contains("<svg") && f.contains("</svg>"), "plot {plot} missing");
         assert_eq!(page.matches(&format!("data-plot=\"{plot}\"")).count(), 1, "one {plot} plot");
     }
+    let shading = format!("fill=\"{PARTITION_COLOUR}\"");
     for plot in ["latency-raw", "latency-quantiles", "throughput", "messages"] {
-        assert!(figure(&page, plot).contains(PARTITION_COLOUR), "{plot} shades partitions");
+        assert!(figure(&page, plot).contains(&shading), "{plot} shades partitions in its SVG");
+        assert!(
+            figure(&page, plot).contains("</span> partition</span>"),
+            "{plot} has partitions in its legend"
+        );
     }
-    assert!(figure(&page, "latency-raw").contains("partitions: "), "partition intervals are listed");
+    assert!(figure(&page, "latency-raw").contains("Partitions (shaded): "), "partition intervals are listed");
+    assert!(
+        figure(&page, "latency-raw").contains("</b> broadcast ok</span>"),
+        "the legend names each series"
+    );
     assert!(!page.contains("<script"), "no script");
     assert!(!page.contains("id=\"failures\""), "a valid run has no failure list");
     assert!(page.contains("msgs-per-op (servers)"));
@@ -104,6 +113,7 @@ fn report_renders_an_old_run_again_and_serve_refuses_bad_stores() {
     let first = report(&o);
     assert!(!figure(&first, "latency-raw").is_empty());
     assert!(!figure(&first, "latency-raw").contains(PARTITION_COLOUR), "no partition, no shading");
+    assert!(figure(&first, "latency-raw").contains("</b> echo ok</span>"));
     let run: PathBuf = o.store.join("latest").canonicalize().expect("latest");
     std::fs::remove_file(run.join("report.html")).expect("remove");
     std::fs::remove_file(o.store.join("index.html")).expect("remove");

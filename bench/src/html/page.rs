@@ -51,8 +51,10 @@ td.mono{max-width:420px;overflow-wrap:anywhere}code{overflow-wrap:anywhere}
 pre{background:#f7f7f7;padding:8px;overflow:auto;max-height:320px}
 tr:target{background:#fff3b0}tr.hl td:first-child{border-left:3px solid #d33}
 nav.toc{font-size:13px;margin:4px 0 8px}nav.toc a{margin-right:14px}
-.note{color:#555;font-size:13px}.swatch{display:inline-block;width:12px;height:12px;
-  vertical-align:middle;margin:0 4px 0 10px;border:1px solid #999}
+.note{color:#555;font-size:13px}.swatch{display:inline-block;width:14px;height:11px;
+  vertical-align:middle;border:1px solid #d99}
+.legend{font-size:13px;margin:0 0 2px 70px}.key{margin-right:16px;white-space:nowrap}
+.line{display:inline-block;width:18px;height:3px;vertical-align:middle}
 ";
 
 /// A whole page around `body`.

@@ -38,6 +38,75 @@ pub fn colour(i: usize) -> RGBColor {
 
 type Res<T> = Result<T, Box<dyn Error>>;
 
+/// A drawn plot and its legend. The legend is HTML above the plot rather than a box inside it,
+/// where it would hide points.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plot {
+    /// The SVG element.
+    pub svg: String,
+    /// One entry per series.
+    pub keys: Vec<Key>,
+}
+
+/// How a legend entry is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    /// ● (ok points).
+    Dot,
+    /// × (fail points).
+    Cross,
+    /// ▲ (info points).
+    Triangle,
+    /// A line.
+    Line,
+    /// A shaded area (partitions).
+    Area,
+}
+
+/// One legend entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Key {
+    /// What it stands for.
+    pub label: String,
+    /// Its colour.
+    pub colour: RGBColor,
+    /// Its mark.
+    pub mark: Mark,
+}
+
+fn hex(c: RGBColor) -> String {
+    format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
+}
+
+fn partition_key(parts: &[Partition]) -> Vec<Key> {
+    if parts.is_empty() {
+        return Vec::new();
+    }
+    vec![Key { label: "partition".into(), colour: PARTITION, mark: Mark::Area }]
+}
+
+/// The legend as HTML.
+pub fn legend(keys: &[Key]) -> String {
+    if keys.is_empty() {
+        return String::new();
+    }
+    let items: Vec<String> = keys
+        .iter()
+        .map(|k| {
+            let c = hex(k.colour);
+            let mark = match k.mark {
+                Mark::Dot => format!("<b style=\"color:{c}\">●</b>"),
+                Mark::Cross => format!("<b style=\"color:{c}\">×</b>"),
+                Mark::Triangle => format!("<b style=\"color:{c}\">▲</b>"),
+                Mark::Line => format!("<span class=\"line\" style=\"background:{c}\"></span>"),
+                Mark::Area => format!("<span class=\"swatch\" style=\"background:{c}\"></span>"),
+            };
+            format!("<span class=\"key\">{mark} {}</span>", super::page::esc(&k.label))
+        })
+        .collect();
+    format!("<div class=\"legend\">{}</div>", items.join(""))
+}
+
 /// The points to draw: all when few, else every fail and info (up to half the budget) and an
 /// even sample of the oks. Returns them and, when sampled, the stride used for oks.
 pub fn sample(points: &[Point]) -> (Vec<&Point>, Option<usize>) {
@@ -61,27 +130,9 @@ fn shade<'a>(
     if parts.is_empty() {
         return Ok(());
     }
-    chart
-        .draw_series(
-            parts
-                .iter()
-                .map(|p| Rectangle::new([(p.start_s, y.0), (p.end_s, y.1)], PARTITION.mix(0.5).filled())),
-        )?
-        .label("partition")
-        .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], PARTITION.filled()));
-    Ok(())
-}
-
-fn finish<'a>(
-    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
-) -> Res<()> {
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(180, 180, 180))
-        .label_font(("sans-serif", 13))
-        .draw()?;
+    chart.draw_series(
+        parts.iter().map(|p| Rectangle::new([(p.start_s, y.0), (p.end_s, y.1)], PARTITION.mix(0.5).filled())),
+    )?;
     Ok(())
 }
 
@@ -105,7 +156,8 @@ impl YAxis {
         if hi <= 0.0 {
             return YAxis { log: true, lo: -1.0, hi: 1.0 };
         }
-        let top = hi.log10().ceil().max(lo.log10().floor() + 1.0);
+        // A little headroom, so the slowest points do not sit on the frame.
+        let top = (hi * 1.25).log10().ceil().max(lo.log10().floor() + 1.0);
         let bottom = lo.log10().floor().min(top - 2.0);
         YAxis { log: true, lo: bottom, hi: top }
     }
@@ -161,8 +213,9 @@ impl YAxis {
 
 /// Latency of every operation (point at its invocation time), colour by function, marker by
 /// outcome, log scale, partitions shaded.
-pub fn latency_scatter(points: &[&Point], fs: &[String], parts: &[Partition], t_max: f64) -> Res<String> {
+pub fn latency_scatter(points: &[&Point], fs: &[String], parts: &[Partition], t_max: f64) -> Res<Plot> {
     let mut svg = String::new();
+    let mut keys = partition_key(parts);
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE)?;
@@ -196,27 +249,31 @@ pub fn latency_scatter(points: &[&Point], fs: &[String], parts: &[Partition], t_
                     continue;
                 }
                 let label = format!("{f} {}", outcome.name());
-                let drawn = match outcome {
+                match outcome {
                     Outcome::Ok => {
-                        chart.draw_series(these.iter().map(|&xy| Circle::new(xy, 2, c.mix(0.55).filled())))?
+                        chart
+                            .draw_series(these.iter().map(|&xy| Circle::new(xy, 2, c.mix(0.55).filled())))?;
                     }
                     Outcome::Fail => {
-                        chart.draw_series(these.iter().map(|&xy| Cross::new(xy, 4, c.stroke_width(2))))?
+                        chart.draw_series(these.iter().map(|&xy| Cross::new(xy, 4, c.stroke_width(2))))?;
                     }
-                    Outcome::Info => chart
-                        .draw_series(these.iter().map(|&xy| TriangleMarker::new(xy, 5, c.stroke_width(2))))?,
+                    Outcome::Info => {
+                        chart.draw_series(
+                            these.iter().map(|&xy| TriangleMarker::new(xy, 5, c.stroke_width(2))),
+                        )?;
+                    }
+                }
+                let mark = match outcome {
+                    Outcome::Ok => Mark::Dot,
+                    Outcome::Fail => Mark::Cross,
+                    Outcome::Info => Mark::Triangle,
                 };
-                drawn.label(label).legend(move |(x, y)| match outcome {
-                    Outcome::Ok => Circle::new((x + 7, y), 3, c.filled()).into_dyn(),
-                    Outcome::Fail => Cross::new((x + 7, y), 4, c.stroke_width(2)).into_dyn(),
-                    Outcome::Info => TriangleMarker::new((x + 7, y), 5, c.stroke_width(2)).into_dyn(),
-                });
+                keys.push(Key { label, colour: c, mark });
             }
         }
-        finish(&mut chart)?;
         root.present()?;
     }
-    Ok(svg)
+    Ok(Plot { svg, keys })
 }
 
 /// One line of a line chart.
@@ -256,7 +313,9 @@ fn draw_lines(
         .label_style(("sans-serif", 13))
         .draw()?;
     shade(&mut chart, parts, (y.lo, y.hi))?;
-    for s in series {
+    // Drawn last to first, so the first series (p50 of the quantiles) stays visible on top of
+    // the ones it often coincides with.
+    for s in series.iter().rev() {
         let c = colour(s.colour);
         // A gap of more than a second (no data) breaks the line instead of bridging it.
         let mut pieces: Vec<Vec<(f64, f64)>> = Vec::new();
@@ -266,33 +325,27 @@ fn draw_lines(
                 _ => pieces.push(vec![(x, y.at(v))]),
             }
         }
-        for (k, piece) in pieces.into_iter().enumerate() {
-            let drawn = chart.draw_series(LineSeries::new(piece, c.stroke_width(2)).point_size(2))?;
-            if k == 0 {
-                drawn
-                    .label(s.name.clone())
-                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], c.stroke_width(2)));
-            }
+        for piece in pieces {
+            chart.draw_series(LineSeries::new(piece, c.stroke_width(2)).point_size(2))?;
         }
     }
-    finish(&mut chart)?;
     root.present()?;
     Ok(())
 }
 
 /// A line chart over time; `log` for a log-scale y axis.
-pub fn line_chart(
-    series: &[Series],
-    y_desc: &str,
-    log: bool,
-    parts: &[Partition],
-    t_max: f64,
-) -> Res<String> {
+pub fn line_chart(series: &[Series], y_desc: &str, log: bool, parts: &[Partition], t_max: f64) -> Res<Plot> {
     let mut svg = String::new();
     let ys = || series.iter().flat_map(|s| s.points.iter().map(|p| p.1));
     let y = if log { YAxis::log(ys()) } else { YAxis::linear(ys()) };
     draw_lines(&mut svg, y, y_desc, series, parts, t_max)?;
-    Ok(svg)
+    let mut keys = partition_key(parts);
+    keys.extend(series.iter().map(|s| Key {
+        label: s.name.clone(),
+        colour: colour(s.colour),
+        mark: Mark::Line,
+    }));
+    Ok(Plot { svg, keys })
 }
 
 /// Per-second counts as one series each (x at the middle of each second).
@@ -309,7 +362,7 @@ pub fn count_series(counts: &BTreeMap<String, Vec<u64>>) -> Vec<Series> {
 }
 
 /// A histogram of values in ms, with `bins` equal bins from 0 to the maximum.
-pub fn histogram(values: &[u64], bins: usize, x_desc: &str) -> Res<String> {
+pub fn histogram(values: &[u64], bins: usize, x_desc: &str) -> Res<Plot> {
     let max = values.iter().copied().max().unwrap_or(0).max(1);
     let width = max.div_ceil(bins as u64).max(1);
     let mut counts = vec![0u64; bins + 1];
@@ -347,5 +400,5 @@ pub fn histogram(values: &[u64], bins: usize, x_desc: &str) -> Res<String> {
         }))?;
         root.present()?;
     }
-    Ok(svg)
+    Ok(Plot { svg, keys: Vec::new() })
 }

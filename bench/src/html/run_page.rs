@@ -39,9 +39,9 @@ pub fn workload_name(data: &RunData) -> String {
         .unwrap_or_else(|| "?".into())
 }
 
-fn plot_or_note(name: &str, svg: Result<String, Box<dyn std::error::Error>>, caption: &str) -> String {
-    match svg {
-        Ok(svg) => figure(name, &svg, caption),
+fn plot_or_note(name: &str, plot: Result<plots::Plot, Box<dyn std::error::Error>>, caption: &str) -> String {
+    match plot {
+        Ok(p) => figure(name, &format!("{}{}", plots::legend(&p.keys), p.svg), caption),
         Err(e) => {
             format!("<p class=\"note\">The {name} plot could not be drawn: {}</p>", esc(&e.to_string()))
         }
@@ -199,11 +199,7 @@ fn partition_note(parts: &[Partition]) -> String {
         .iter()
         .map(|p| format!("{:.1}–{:.1} s {}", p.start_s, p.end_s, esc(p.what.split(':').next().unwrap_or(""))))
         .collect();
-    format!(
-        " <span class=\"swatch\" style=\"background:{}\"></span>partitions: {}.",
-        plots::PARTITION_COLOUR,
-        list.join("; ")
-    )
+    format!(" Partitions (shaded): {}.", list.join("; "))
 }
 
 fn latency_section(points: &[Point], parts: &[Partition], t_max: f64, final_s: Option<f64>) -> String {
