@@ -41,8 +41,9 @@ fn partitions_pair_starts_with_heals_and_close_at_the_end() {
 
 #[test]
 fn big_histories_are_downsampled_and_the_plot_says_so() {
+    // 20 s at --rate 1000.
     let mut h = History::default();
-    for i in 0..(MAX_POINTS as u64 * 2) {
+    for i in 0..20_000u64 {
         let kind = if i % 1000 == 0 { Kind::Info } else { Kind::Ok };
         op(&mut h, i % 10, "read", i, 1 + i % 7, kind);
     }
@@ -55,12 +56,13 @@ fn big_histories_are_downsampled_and_the_plot_says_so() {
     let page = render(&data);
     let scatter = page.split("data-plot=\"latency-raw\"").nth(1).unwrap_or("");
     assert!(scatter.contains("<b>Downsampled:</b> showing"), "the caption says it is sampled");
-    // Every info point survives the sampling: there are 12 of them.
+    // Every info point survives the sampling: there are 20 of them.
     let all = points(&data.history);
     let (kept, stride) = plots::sample(&all);
-    assert_eq!(stride, Some(3), "11,988 oks into 5,988 places");
-    assert_eq!(kept.iter().filter(|p| p.outcome == timeline::Outcome::Info).count(), 12);
+    assert_eq!(stride, Some(4), "19,980 oks into 5,980 places");
+    assert_eq!(kept.iter().filter(|p| p.outcome == timeline::Outcome::Info).count(), 20);
     assert!(kept.len() <= MAX_POINTS);
+    assert!(page.len() < 5 << 20, "the page stays under 5 MB: {} bytes", page.len());
     assert!(page.contains("operations: showing the first"), "the table is cut too");
 }
 
