@@ -5,7 +5,8 @@ BENCH := target/release/glomers-bench
 ON := $(if $(MAELSTROM),--maelstrom $(MAELSTROM))
 
 .PHONY: help build test challenges echo unique-ids broadcast-single broadcast-multi \
-	broadcast-partition efficient-broadcast g-counter kafka kafka-compare route flood flood-latency flood-compare bench
+	broadcast-partition efficient-broadcast g-counter kafka kafka-compare route flood flood-latency \
+	flood-compare bench screenshots
 
 help:
 	@echo "make challenges     run every Gossip Glomers challenge on the workbench and print the table"
@@ -19,6 +20,7 @@ help:
 	@echo "make flood-latency  echo latency p50/p99/max at 10,000 requests/s offered"
 	@echo "make flood-compare OTHER=/path/to/echo   the same flood, alternating with another echo binary"
 	@echo "make bench          criterion benchmarks of the hot path (cargo bench)"
+	@echo "make screenshots    a valid and an invalid broadcast run, their reports shot by headless Chromium"
 
 build:
 	$(CARGO) build --release --workspace
@@ -82,3 +84,23 @@ flood-compare: build
 
 bench:
 	$(CARGO) bench --bench codec --bench pipeline
+
+# Screenshots of the HTML reports (docs/screenshots/): a valid broadcast run with partitions, and
+# an invalid one (glomers-control drops gossip on purpose). Installs nothing.
+CHROMIUM ?= /usr/bin/chromium
+SHOTS := docs/screenshots
+SHOT_RUN := -w broadcast --node-count 5 --time-limit 10 --rate 20 --nemesis partition --nemesis-interval 2 --seed 7
+screenshots: build
+	@test -x "$(CHROMIUM)" || { echo "screenshots need Chromium: apt-get install -y chromium (or CHROMIUM=/path/to/chromium)"; exit 2; }
+	rm -rf target/shots && mkdir -p $(SHOTS)
+	$(BENCH) test $(SHOT_RUN) --bin target/release/broadcast --store target/shots/valid > /dev/null
+	$(BENCH) test $(SHOT_RUN) --bin target/release/glomers-control --store target/shots/invalid -- broadcast-lossy > /dev/null; test $$? -eq 1
+	for k in valid invalid; do \
+		prof=$$(mktemp -d) && \
+		$(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+			--disable-background-networking --disable-component-update --disable-sync \
+			--user-data-dir=$$prof --screenshot=$(CURDIR)/$(SHOTS)/broadcast-$$k.png --window-size=1400,2600 \
+			file://$(CURDIR)/target/shots/$$k/latest/report.html 2>/dev/null; \
+		rm -rf $$prof; \
+	done
+	@ls -l $(SHOTS)

@@ -1,9 +1,10 @@
-//! The `test`, `challenge` and `challenges` commands: argument checks, repeated runs, the
+//! The `test`, `challenge`, `challenges`, `report` and `serve` commands: argument checks, repeated runs, the
 //! challenge table, and exit codes (MAELSTROM.md §8.2: 0 valid, 1 invalid, 2 unknown, 254 bad
 //! arguments, 255 crashed).
 
 use crate::challenge::{self, Challenge};
 use crate::config::TestArgs;
+use crate::html;
 use crate::report::{self, Report};
 use crate::session::{run_test, Crash};
 use crate::workloads::{self, Validity};
@@ -221,6 +222,7 @@ pub fn challenges(bin_dir: &Path, runner: Runner<'_>) -> u8 {
         "id", "challenge", "verdict", "msgs-per-op", "latency p50/p99/max", "availability", "wall"
     );
     let mut code = 0;
+    let mut html_rows = Vec::new();
     for (c, row) in &rows {
         let (verdict, mpo, lat, avail, wall) = match row {
             Row::Judged { verdict, report, wall, .. } => {
@@ -252,6 +254,35 @@ pub fn challenges(bin_dir: &Path, runner: Runner<'_>) -> u8 {
             "{:<4} {:<26} {:<18} {:>11} {:>20} {:>12} {:>9}",
             c.id, c.name, verdict, mpo, lat, avail, wall
         );
+        let (notes, run) = match row {
+            Row::Judged { why, report, .. } => (why.clone(), Some(report.dir.clone())),
+            Row::Crashed(m) => (vec![format!("crashed: {m}")], None),
+            _ => (Vec::new(), None),
+        };
+        html_rows.push(html::index::ChallengeRow {
+            id: c.id.to_owned(),
+            name: c.name.to_owned(),
+            verdict,
+            msgs_per_op: mpo,
+            latency: lat,
+            availability: avail,
+            wall,
+            notes,
+            run,
+        });
+    }
+    if let Runner::Bench(store) = runner {
+        let path = store.join("challenges.html");
+        match std::fs::write(&path, html::index::challenges_page(store, &html_rows)) {
+            Ok(()) => {
+                println!("challenge table: {}", path.display());
+                // The index links the table once it exists.
+                if let Err(e) = html::index::write_index(store) {
+                    eprintln!("glomers-bench: {e}");
+                }
+            }
+            Err(e) => eprintln!("glomers-bench: cannot write {}: {e}", path.display()),
+        }
     }
     for (c, row) in &rows {
         match row {
@@ -265,5 +296,72 @@ pub fn challenges(bin_dir: &Path, runner: Runner<'_>) -> u8 {
         2 => 1,
         1 => 2,
         _ => 0,
+    }
+}
+
+/// `glomers-bench report DIR...`: renders each run directory's report again (every run of a store
+/// given as a directory), then the stores' indexes.
+pub fn report(dirs: &[PathBuf]) -> u8 {
+    let mut code = 0;
+    let mut stores: Vec<PathBuf> = Vec::new();
+    for dir in dirs {
+        // Canonical, so `store/latest` names its run and its store.
+        let dir = &dir.canonicalize().unwrap_or_else(|_| dir.clone());
+        let runs: Vec<PathBuf> = if dir.join("results.json").is_file() {
+            vec![dir.clone()]
+        } else {
+            html::index::runs(dir).iter().map(|r| dir.join(&r.workload).join(&r.time)).collect()
+        };
+        if runs.is_empty() {
+            eprintln!("glomers-bench: {} is neither a run directory nor a store with runs", dir.display());
+            code = BAD_ARGS;
+            continue;
+        }
+        for run in runs {
+            let start = Instant::now();
+            match html::render_run(&run) {
+                Ok(path) => say(&format!("{} ({:.2} s)", path.display(), start.elapsed().as_secs_f64())),
+                Err(e) => {
+                    eprintln!("glomers-bench: {e}");
+                    code = code.max(1);
+                }
+            }
+            if let Some(store) = html::store_of(&run) {
+                if !stores.iter().any(|s| s == store) {
+                    stores.push(store.to_path_buf());
+                }
+            }
+        }
+    }
+    for store in &stores {
+        match html::index::write_index(store) {
+            Ok(path) => say(&path.display().to_string()),
+            Err(e) => eprintln!("glomers-bench: {e}"),
+        }
+    }
+    code
+}
+
+/// A line on stdout; a closed pipe (`| head`) is not an error worth a panic.
+fn say(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
+/// `glomers-bench serve`: serves the store until interrupted.
+pub fn serve(store: &Path, port: u16) -> u8 {
+    if !store.is_dir() {
+        eprintln!(
+            "glomers-bench: {} is not a directory (run a test first, or pass --store)",
+            store.display()
+        );
+        return BAD_ARGS;
+    }
+    match html::serve::serve(store, port) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("glomers-bench: cannot serve on 127.0.0.1:{port}: {e}");
+            CRASHED
+        }
     }
 }

@@ -18,7 +18,7 @@
 //!   and routing of one test).
 //! - I/O shell: [`process`] (the only module touching pipes), [`session`] (clock, channels and
 //!   the event loop around a [`run::Run`]), [`store`] and [`report`] (results on disk and on the
-//!   console).
+//!   console), [`html`] (each run's HTML report with its plots, the store's index, `serve`).
 //! - Command line: [`config`] (`test` flags), [`challenge`] (the Gossip Glomers table),
 //!   [`commands`] (`test`, `challenge`, `challenges` and their exit codes).
 //! - The real Maelstrom, for comparison: [`maelstrom`] runs it with a challenge's flags and
@@ -32,6 +32,7 @@ pub mod commands;
 pub mod config;
 pub mod edn;
 pub mod history;
+pub mod html;
 pub mod maelstrom;
 pub mod nemesis;
 pub mod net;

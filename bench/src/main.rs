@@ -2,7 +2,8 @@
 //!
 //! Subcommands: `test` runs one Maelstrom workload against a node binary and judges it; `challenge`
 //! and `challenges` run the Gossip Glomers challenges with their exact flags; `flood` load-tests
-//! one node binary with echo requests (msgs/s, CPU per message, peak RSS, latency at a fixed rate).
+//! one node binary with echo requests (msgs/s, CPU per message, peak RSS, latency at a fixed rate);
+//! `report` renders runs' HTML reports again; `serve` serves the store on 127.0.0.1.
 
 #![warn(missing_docs)]
 
@@ -56,6 +57,21 @@ enum Command {
         #[arg(long)]
         maelstrom: Option<PathBuf>,
     },
+    /// Render the HTML report of runs again: run directories, or stores (every run in them).
+    Report {
+        /// Run directories (store/<workload>/<time>) or store roots.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+    },
+    /// Serve the store (reports, index, raw files) on 127.0.0.1.
+    Serve {
+        /// TCP port.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// The store to serve.
+        #[arg(long, default_value = "store")]
+        store: PathBuf,
+    },
 }
 
 /// The real Maelstrom when a path is given, else this workbench.
@@ -81,5 +97,7 @@ fn main() -> ExitCode {
         Command::Challenges { bin_dir, store, maelstrom } => {
             ExitCode::from(commands::challenges(&bin_dir, runner(&store, maelstrom.as_deref())))
         }
+        Command::Report { dirs } => ExitCode::from(commands::report(&dirs)),
+        Command::Serve { port, store } => ExitCode::from(commands::serve(&store, port)),
     }
 }

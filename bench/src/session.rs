@@ -113,6 +113,11 @@ pub fn run_test(cfg: &TestConfig, progress: bool) -> Result<Report, Crash> {
     let text = serde_json::to_string_pretty(&report.results).unwrap_or_default();
     std::fs::write(dir.join("results.json"), text)
         .map_err(|e| Crash(format!("cannot write results: {e}")))?;
+    // The HTML report: its failures are logged and never change the verdict.
+    if let Err(e) = crate::html::write_meta(&dir, cfg, &report.problems) {
+        eprintln!("glomers-bench: {e}");
+    }
+    crate::html::after_run(&dir);
     Ok(report)
 }
 

@@ -43,8 +43,10 @@ fn quantiles(sorted: &[u64]) -> Value {
     Value::Object(m)
 }
 
-/// Checks a broadcast history.
-pub fn check(history: &History) -> Checked {
+/// Every broadcast value in invocation order (as its JSON text and value), and its element.
+type Elements<'a> = (HashMap<String, Element<'a>>, Vec<(String, Value)>);
+
+fn elements(history: &History) -> Elements<'_> {
     let mut elements: HashMap<String, Element<'_>> = HashMap::new();
     let mut order: Vec<(String, Value)> = Vec::new();
     let mut open: HashMap<u64, &Event> = HashMap::new();
@@ -85,29 +87,53 @@ pub fn check(history: &History) -> Checked {
             }
         }
     }
-    let latency = |el: &Element<'_>| -> u64 {
-        match (el.last_absent, el.known) {
+    (elements, order)
+}
+
+impl Element<'_> {
+    /// Read by some read invoked after every read that missed it.
+    fn is_stable(&self) -> bool {
+        let idx = |e: Option<&Event>| e.map(|e| e.index);
+        self.last_present.is_some() && idx(self.last_absent) < idx(self.last_present)
+    }
+
+    /// How long after it became known a read still missed it, in ms.
+    fn latency_ms(&self) -> u64 {
+        match (self.last_absent, self.known) {
             (Some(a), Some(k)) => {
                 let t = (a.time + Duration::from_nanos(1)).saturating_sub(k.time);
                 t.as_millis() as u64
             }
             _ => 0,
         }
-    };
+    }
+}
+
+/// The stable latency of every stable value, in ms, sorted (for the report's distribution plot).
+pub fn stable_latencies(history: &History) -> Vec<u64> {
+    let (elements, _) = elements(history);
+    let mut l: Vec<u64> = elements.values().filter(|el| el.is_stable()).map(Element::latency_ms).collect();
+    l.sort_unstable();
+    l
+}
+
+/// Checks a broadcast history.
+pub fn check(history: &History) -> Checked {
+    let (elements, order) = elements(history);
     let (mut stable, mut lost, mut never) = (Vec::new(), Vec::new(), Vec::new());
     let mut problems = Vec::new();
     for (key, value) in &order {
         let Some(el) = elements.get(key) else { continue };
         let idx = |e: Option<&Event>| e.map(|e| e.index);
-        let is_stable = el.last_present.is_some() && idx(el.last_absent) < idx(el.last_present);
+        let is_stable = el.is_stable();
         let is_lost = match (el.known, el.last_absent) {
             (Some(k), Some(a)) => idx(el.last_present) < Some(a.index) && k.index < a.index,
             _ => false,
         };
         if is_stable {
-            stable.push((value, latency(el), el));
+            stable.push((value, el.latency_ms(), el));
         } else if is_lost {
-            lost.push((value, latency(el)));
+            lost.push((value, el.latency_ms()));
             problems.push(explain_lost(value, el));
         } else {
             never.push(value);

@@ -1,0 +1,93 @@
+//! HTML reports of runs: `store/<workload>/<time>/report.html` for each run (one self-contained
+//! file: inline SVG plots drawn by `plotters`, no script, no network), `store/index.html` listing
+//! every run, `store/challenges.html` for `challenges`, and a small HTTP server for `store/`.
+//!
+//! A report is rendered from what the run left on disk (`results.json`, `history.jsonl`,
+//! `net-journal.jsonl`, and `run.json`, which this module writes with the run's configuration
+//! and problems), so an old run can be rendered again with `glomers-bench report DIR`.
+//!
+//! Layout: [`data`] reads a run, [`timeline`] derives latencies, partitions and per-second
+//! series, [`plots`] draws them, [`failures`] links each problem to its operations,
+//! [`anomalies`] tabulates kafka/txn anomalies, [`history_table`] the operations, [`run_page`]
+//! assembles the page from [`page`] pieces; [`index`] lists runs and challenges; [`serve`]
+//! serves the store.
+
+mod anomalies;
+mod data;
+mod failures;
+mod history_table;
+pub mod index;
+mod meta;
+pub mod page;
+mod plots;
+mod run_page;
+pub mod serve;
+mod timeline;
+
+pub use data::{load, Messages, RunData};
+pub use meta::write_meta;
+pub use plots::{MAX_POINTS, PARTITION_COLOUR};
+
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+/// The run's configuration and problems, written beside results.json.
+pub const META: &str = "run.json";
+/// The report's file name in a run directory.
+pub const REPORT: &str = "report.html";
+/// The numbers the index shows for a run, written with its report.
+pub const SUMMARY: &str = "report.json";
+
+/// The page of a loaded run (no I/O).
+pub fn render(data: &RunData) -> String {
+    run_page::render(data)
+}
+
+/// Renders `dir/report.html` (and `dir/report.json` for the index) from the files in `dir`.
+///
+/// # Errors
+/// A message when the run's files cannot be read or the report cannot be written.
+pub fn render_run(dir: &Path) -> Result<PathBuf, String> {
+    let data = load(dir)?;
+    let html = render(&data);
+    let out = dir.join(REPORT);
+    std::fs::write(&out, html).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    let points = timeline::points(&data.history);
+    let [p50, _, p99, _] = run_page::ok_quantiles(&points);
+    let summary = json!({
+        "workload": run_page::workload_name(&data),
+        "verdict": run_page::verdict_word(&data.results["valid?"]),
+        "msgs-per-op": data.results["net"]["servers"]["msgs-per-op"],
+        "p50-ms": p50,
+        "p99-ms": p99,
+        "operations": points.len(),
+    });
+    let _ = std::fs::write(dir.join(SUMMARY), summary.to_string());
+    Ok(out)
+}
+
+/// The store a run directory belongs to (`store/<workload>/<time>`).
+pub fn store_of(dir: &Path) -> Option<&Path> {
+    dir.parent()?.parent()
+}
+
+/// Renders a finished run and refreshes the store's index; failures are logged to stderr and
+/// never reach the caller (a report never changes a verdict).
+pub fn after_run(dir: &Path) {
+    let start = std::time::Instant::now();
+    match render_run(dir) {
+        Ok(path) => {
+            eprintln!("glomers-bench: report {} ({:.2} s)", path.display(), start.elapsed().as_secs_f64())
+        }
+        Err(e) => eprintln!("glomers-bench: no report: {e}"),
+    }
+    if let Some(store) = store_of(dir) {
+        if let Err(e) = index::write_index(store) {
+            eprintln!("glomers-bench: no index: {e}");
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;
