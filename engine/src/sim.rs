@@ -57,6 +57,9 @@ pub trait Driver: Send {
     /// Runs every tick and deadline due at or before `now`, in time order; appends what the
     /// node writes to `out`.
     fn advance(&mut self, now: Duration, out: &mut Vec<Vec<u8>>);
+
+    /// What the node logged since the last call, as it would have written it to stderr.
+    fn take_log(&mut self) -> Vec<u8>;
 }
 
 /// How a node's own clock relates to the simulator's: `local = offset + global × (1 + ppm/10⁶)`.
@@ -125,6 +128,8 @@ pub struct LineDriver<N: Node> {
     sent: Vec<Outgoing<N::Body>>,
     /// Lines written and not yet handed to the caller.
     lines: Vec<Vec<u8>>,
+    /// What the node logged (see `crate::log::capture`).
+    log: Vec<u8>,
     buf: Vec<u8>,
 }
 
@@ -152,6 +157,7 @@ impl<N: Node> LineDriver<N> {
             next_tick: None,
             sent: Vec::new(),
             lines: Vec::new(),
+            log: Vec::new(),
             buf: Vec::new(),
         }
     }
@@ -332,8 +338,13 @@ fn strip_newline(mut line: Vec<u8>) -> Vec<u8> {
 
 impl<N: Node> Driver for LineDriver<N> {
     fn on_line(&mut self, now: Duration, line: &[u8], out: &mut Vec<Vec<u8>>) {
-        self.handle(self.clock.local(now), line);
+        let local = self.clock.local(now);
+        self.logged(|d| d.handle(local, line));
         out.append(&mut self.lines);
+    }
+
+    fn take_log(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.log)
     }
 
     fn next_deadline(&self) -> Option<Duration> {
@@ -343,6 +354,22 @@ impl<N: Node> Driver for LineDriver<N> {
 
     fn advance(&mut self, now: Duration, out: &mut Vec<Vec<u8>>) {
         let local = self.clock.local(now);
+        self.logged(|d| d.fire_due(local));
+        out.append(&mut self.lines);
+    }
+}
+
+impl<N: Node> LineDriver<N> {
+    /// Runs `f` with the node's log lines captured into its own buffer.
+    fn logged(&mut self, f: impl FnOnce(&mut Self)) {
+        let mut log = std::mem::take(&mut self.log);
+        let name = self.me.as_ref().map_or("-", |m| m.as_str()).to_owned();
+        crate::log::capture(&name, &mut log, || f(self));
+        self.log = log;
+    }
+
+    /// Runs the deadlines and ticks due by local time `local`.
+    fn fire_due(&mut self, local: Duration) {
         loop {
             let call = self.deadlines.first().copied().filter(|(at, _)| *at <= local);
             if let Some((at, id)) = call {
@@ -365,7 +392,6 @@ impl<N: Node> Driver for LineDriver<N> {
             // As in the engine: a late tick is not made up for.
             self.next_tick = at.checked_add(every).map(|next| next.max(local + every / 2));
         }
-        out.append(&mut self.lines);
     }
 }
 

@@ -164,10 +164,29 @@ fn one(spec: &Spec, store_root: &std::path::Path, argv: &[String]) -> Result<u8,
     let path = dir.join("net-journal.jsonl");
     let file = File::create(&path).map_err(|e| crash(format!("cannot create {}: {e}", path.display())))?;
     let mut journal = BufWriter::with_capacity(1 << 20, file);
-    let ended = simulate(&mut run, &mut nodes, |chunk| {
-        let _ = journal.write_all(&chunk);
-    });
+    // Each node's log goes to node-logs/<id>.log, as a process's stderr would.
+    let mut logs: Vec<Option<BufWriter<File>>> = spec
+        .run
+        .nodes
+        .iter()
+        .map(|n| File::create(dir.join("node-logs").join(format!("{n}.log"))).ok().map(BufWriter::new))
+        .collect();
+    let ended = simulate(
+        &mut run,
+        &mut nodes,
+        |chunk| {
+            let _ = journal.write_all(&chunk);
+        },
+        |i, lines| {
+            if let Some(Some(f)) = logs.get_mut(i) {
+                let _ = f.write_all(&lines);
+            }
+        },
+    );
     let _ = journal.flush();
+    for f in logs.iter_mut().flatten() {
+        let _ = f.flush();
+    }
     let ended = ended.map_err(crash)?;
     let wall = start.elapsed();
     let r = results::write(&run, spec.availability, wall, &dir, Clock::Virtual).map_err(|m| {

@@ -29,7 +29,8 @@ const IDLE: Duration = Duration::from_millis(100);
 const MAX_STEPS_AT_ONE_INSTANT: u32 = 1_000_000;
 
 /// Runs `run` to its end with `nodes` (one driver per node, in the run's node order), handing
-/// every chunk of the message journal to `journal`. Returns the virtual time it ended at.
+/// every chunk of the message journal to `journal` and what node `i` logged to `log(i, …)`.
+/// Returns the virtual time it ended at.
 ///
 /// # Errors
 /// The simulation is stuck: events keep arriving without the clock ever moving.
@@ -37,6 +38,7 @@ pub fn simulate(
     run: &mut Run,
     nodes: &mut [Box<dyn Driver>],
     mut journal: impl FnMut(Vec<u8>),
+    mut log: impl FnMut(usize, Vec<u8>),
 ) -> Result<Duration, String> {
     let mut now = Duration::ZERO;
     let mut lines = Vec::new();
@@ -54,6 +56,7 @@ pub fn simulate(
                     for out in lines.drain(..) {
                         run.on_line(now, i, &out);
                     }
+                    take_log(node.as_mut(), i, &mut log);
                 }
             }
             run.tick(now);
@@ -82,7 +85,15 @@ pub fn simulate(
                 for out in lines.drain(..) {
                     run.on_line(now, i, &out);
                 }
+                take_log(node.as_mut(), i, &mut log);
             }
         }
+    }
+}
+
+fn take_log(node: &mut dyn Driver, i: usize, log: &mut impl FnMut(usize, Vec<u8>)) {
+    let lines = node.take_log();
+    if !lines.is_empty() {
+        log(i, lines);
     }
 }

@@ -75,7 +75,7 @@ impl SeedResult {
 pub fn run_seed(spec: &Spec, seed: u64) -> SeedResult {
     let start = Instant::now();
     let outcome = spec.start(seed).and_then(|(mut run, mut nodes)| {
-        simulate(&mut run, &mut nodes, drop)?;
+        simulate(&mut run, &mut nodes, drop, |_, _| {})?;
         let report = results::judge(&run, spec.availability, start.elapsed(), Path::new(""), Clock::Virtual)?;
         Ok((run, report))
     });
