@@ -221,6 +221,7 @@ impl TestArgs {
                     max_txn_length: self.max_txn_length,
                     consistency_models: self.consistency_models.clone(),
                 },
+                faults: crate::faults::Faults::default(),
             },
             bin: self.bin.clone().unwrap_or_default(),
             node_args: self.node_args.clone(),

@@ -20,7 +20,8 @@
 //!   the event loop around a [`run::Run`]), [`store`], [`results`] and [`report`] (results on
 //!   disk and on the console).
 //! - The other shell: [`sim`] runs the real nodes of `nodes/` in-process under virtual time,
-//!   around the same [`run::Run`], for one seed or thousands.
+//!   around the same [`run::Run`], for one seed or thousands; [`faults`] are its extra faults
+//!   (duplication, reordering, one-way and flapping partitions, clock skew).
 //! - Command line: [`config`] (`test` flags), [`challenge`] (the Gossip Glomers table),
 //!   [`commands`] (`test`, `challenge`, `challenges` and their exit codes).
 //! - The real Maelstrom, for comparison: [`maelstrom`] runs it with a challenge's flags and
@@ -33,6 +34,7 @@ pub mod checkers;
 pub mod commands;
 pub mod config;
 pub mod edn;
+pub mod faults;
 pub mod history;
 pub mod maelstrom;
 pub mod nemesis;

@@ -22,7 +22,7 @@ fn spec(workload: &str, flags: &[&str], make: glomers_nodes::registry::Factory) 
     }
     let argv = ["sim", "-w", workload].into_iter().chain(flags.iter().copied());
     let cfg = Cli::try_parse_from(argv).expect("flags parse").args.validate(1).expect("flags are valid");
-    Spec { run: cfg.run, availability: cfg.availability, node: make, clocks: Vec::new() }
+    Spec { run: cfg.run, availability: cfg.availability, node: make }
 }
 
 fn node(name: &str) -> glomers_nodes::registry::Factory {
@@ -196,6 +196,21 @@ fn a_seed_replays_byte_for_byte_and_other_seeds_differ() {
         assert_ne!(read(&a, f), read(&c, f), "{f} is the same for seeds 42 and 43");
     }
     assert!(a.store.join("latest/node-logs/n0.log").exists(), "node logs are written");
+    // With every extra fault on, a seed still replays byte for byte.
+    let faults =
+        ["--duplicate", "0.2", "--reorder", "50", "--one-way", "--flap", "200", "--clock-skew", "5000"];
+    let with_faults = |name: &str| {
+        let mut args = flags.to_vec();
+        args.extend_from_slice(&faults);
+        args.extend_from_slice(&["--seed", "42"]);
+        sim(name, &args)
+    };
+    let (d, e) = (with_faults("replay-d"), with_faults("replay-e"));
+    assert!(d.stderr.contains("extra faults: duplicate 0.2, reorder 50 ms, one-way"), "{}", d.show());
+    for f in ["history.jsonl", "results.json", "net-journal.jsonl"] {
+        assert_eq!(read(&d, f), read(&e, f), "{f} differs between two faulty runs of seed 42");
+        assert_ne!(read(&a, f), read(&d, f), "{f}: the faults change the run");
+    }
     let r = a.results();
     assert_eq!((r["valid?"].clone(), r["glomers"]["clock"].clone()), (true.into(), "virtual".into()));
     assert!(a.stdout.contains("g-counter on 3 node(s): verdict: valid"), "{}", a.show());
@@ -262,9 +277,39 @@ fn a_failing_seed_prints_its_replay_command() {
 }
 
 #[test]
+fn the_nodes_stay_valid_under_every_extra_fault() {
+    let base = ["--time-limit", "5", "--nemesis", "partition", "--nemesis-interval", "1", "--latency", "10"];
+    let faults = glomers_bench::faults::Faults {
+        duplicate: 0.2,
+        reorder: std::time::Duration::from_millis(50),
+        one_way: true,
+        flap: Some(std::time::Duration::from_millis(200)),
+        clock_skew_ppm: 20_000,
+    };
+    for (workload, name, extra) in [
+        ("broadcast", "broadcast", ["--node-count", "5", "--rate", "20"]),
+        ("g-counter", "g-counter", ["--node-count", "3", "--rate", "20"]),
+        ("unique-ids", "unique-ids", ["--node-count", "3", "--rate", "50"]),
+    ] {
+        let flags: Vec<&str> = base.iter().chain(extra.iter()).copied().collect();
+        let mut s = spec(workload, &flags, node(name));
+        s.run.faults = faults;
+        let results = run_seeds(&s, 1..=50, 2, &|_| {});
+        let bad: Vec<String> = results
+            .iter()
+            .filter(|r| !r.is_valid())
+            .map(|r| format!("seed {}: {:?}", r.seed, r.cause))
+            .collect();
+        assert!(bad.is_empty(), "{workload} under every fault: {bad:?}");
+    }
+}
+
+#[test]
 fn bad_arguments_exit_254() {
-    let cases: [(&[&str], &str); 3] = [
+    let cases: [(&[&str], &str); 5] = [
         (&["-w", "echo", "--node", "nope"], "no node called \"nope\"; known: echo, unique-ids"),
+        (&["-w", "echo", "--node", "echo", "--one-way"], "they need --nemesis partition"),
+        (&["-w", "echo", "--node", "echo", "--duplicate", "2"], "--duplicate must be a probability"),
         (&["-w", "kafka", "--node", "kafka"], "workload kafka is not supported yet"),
         (&["-w", "echo", "--node", "echo", "--seeds", "5..1"], "the first seed is above the last"),
     ];

@@ -8,6 +8,7 @@ use super::seeds::{run_seeds, table, Spec};
 use super::simulate;
 use crate::commands::{clock_seed, exit_code, BAD_ARGS, CRASHED};
 use crate::config::TestArgs;
+use crate::faults::Faults;
 use crate::report;
 use crate::results::{self, Clock};
 use crate::store;
@@ -16,7 +17,7 @@ use clap::Args;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::ops::RangeInclusive;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Options of `glomers-bench sim`: those of `test` (but `--bin`, and Maelstrom's `--node`
 /// naming one node, which is `--node-name` here), plus the node to run and the seeds.
@@ -36,6 +37,51 @@ pub struct SimArgs {
     /// Threads for --seeds (default: every core).
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// Fault: deliver each message between servers twice with this probability (0 to 1).
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub duplicate: f64,
+    /// Fault: delay each message between servers by up to this many extra ms (reordering).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub reorder: u64,
+    /// Fault: partitions cut one direction only of each pair (needs --nemesis partition).
+    #[arg(long)]
+    pub one_way: bool,
+    /// Fault: heal and re-apply each partition every MS ms while it lasts (needs --nemesis
+    /// partition).
+    #[arg(long, value_name = "MS")]
+    pub flap: Option<u64>,
+    /// Fault: each node's timers run off by up to this many parts per million, from clocks
+    /// up to 1 s apart.
+    #[arg(long, value_name = "PPM", default_value_t = 0)]
+    pub clock_skew: u32,
+}
+
+impl SimArgs {
+    /// The extra faults these flags ask for.
+    ///
+    /// # Errors
+    /// A message naming the bad flag.
+    pub fn faults(&self, nemesis: bool) -> Result<Faults, String> {
+        if !(0.0..=1.0).contains(&self.duplicate) {
+            return Err(format!("--duplicate must be a probability in [0, 1], got {}", self.duplicate));
+        }
+        if (self.one_way || self.flap.is_some()) && !nemesis {
+            return Err("--one-way and --flap change partitions: they need --nemesis partition".into());
+        }
+        if self.flap == Some(0) {
+            return Err("--flap must be above 0 ms".into());
+        }
+        if self.clock_skew >= 1_000_000 {
+            return Err(format!("--clock-skew must be below 1000000 ppm, got {}", self.clock_skew));
+        }
+        Ok(Faults {
+            duplicate: self.duplicate,
+            reorder: Duration::from_millis(self.reorder),
+            one_way: self.one_way,
+            flap: self.flap.map(Duration::from_millis),
+            clock_skew_ppm: self.clock_skew,
+        })
+    }
 }
 
 /// Parses `A..B` (or `A..=B`, or one number) into an inclusive range.
@@ -97,7 +143,11 @@ pub fn main(args: &SimArgs, argv: &[String]) -> u8 {
 
 fn sim(args: &SimArgs, argv: &[String]) -> Result<u8, (u8, String)> {
     let refuse = |m: String| (BAD_ARGS, m);
-    let cfg = args.test.validate(clock_seed()).map_err(refuse)?;
+    let mut cfg = args.test.validate(clock_seed()).map_err(refuse)?;
+    cfg.run.faults = args.faults(cfg.run.nemesis).map_err(refuse)?;
+    if cfg.run.faults.any() {
+        eprintln!("glomers-bench: extra faults: {}", cfg.run.faults.describe());
+    }
     if workloads::build(&cfg.run.workload, &workloads::WorkloadConfig::probe()).is_none() {
         let why =
             if workloads::is_planned(&cfg.run.workload) { "is not supported yet" } else { "is unknown" };
@@ -106,7 +156,7 @@ fn sim(args: &SimArgs, argv: &[String]) -> Result<u8, (u8, String)> {
     let node = glomers_nodes::registry::factory(&args.node_impl).ok_or_else(|| {
         refuse(format!("no node called {:?}; known: {}", args.node_impl, glomers_nodes::registry::names()))
     })?;
-    let spec = Spec { run: cfg.run.clone(), availability: cfg.availability, node, clocks: Vec::new() };
+    let spec = Spec { run: cfg.run.clone(), availability: cfg.availability, node };
     let Some(seeds) = &args.seeds else {
         return one(&spec, &cfg.store, argv);
     };

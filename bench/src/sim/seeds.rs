@@ -26,8 +26,6 @@ pub struct Spec {
     pub availability: Availability,
     /// Makes each node.
     pub node: Factory,
-    /// Each node's clock, in node order (empty: perfect clocks).
-    pub clocks: Vec<glomers_engine::sim::Clock>,
 }
 
 impl Spec {
@@ -38,9 +36,9 @@ impl Spec {
     pub fn start(&self, seed: u64) -> Result<(Run, Vec<Box<dyn glomers_engine::sim::Driver>>), String> {
         let mut cfg = self.run.clone();
         cfg.seed = seed;
-        let nodes = (0..cfg.nodes.len())
-            .map(|i| (self.node)(self.clocks.get(i).copied().unwrap_or_default()))
-            .collect();
+        let clocks = cfg.faults.clocks(cfg.nodes.len(), seed);
+        let nodes =
+            (0..cfg.nodes.len()).map(|i| (self.node)(clocks.get(i).copied().unwrap_or_default())).collect();
         Ok((Run::start(cfg, Duration::ZERO)?, nodes))
     }
 }
