@@ -5,6 +5,7 @@
 //! them, so `test` stays Maelstrom's network.
 
 use crate::rng::Rng;
+use glomers_engine::sim::{Clock, TIMER_START_MAX};
 use std::time::Duration;
 
 /// Which extra faults a run injects.
@@ -51,21 +52,25 @@ impl Faults {
         on.join(", ")
     }
 
-    /// Each node's clock for a run seeded `seed`: a rate error uniform in ±`clock_skew_ppm`
-    /// and an offset uniform in [0, 1 s). Perfect clocks when skew is off.
-    pub fn clocks(&self, nodes: usize, seed: u64) -> Vec<glomers_engine::sim::Clock> {
-        if self.clock_skew_ppm == 0 {
-            return Vec::new();
-        }
-        // A stream of its own, so turning skew on changes nothing else about the run.
-        let mut rng = Rng::new(seed ^ 0x5eed_c10c);
+    /// Each node's clock for a run seeded `seed`. Always: its timer starts uniformly within
+    /// the engine's [`TIMER_START_MAX`] after init, as a process's does. With skew: a rate error
+    /// uniform in ±`clock_skew_ppm` and an offset uniform in [0, 1 s).
+    pub fn clocks(&self, nodes: usize, seed: u64) -> Vec<Clock> {
+        // Streams of their own, so the clocks change nothing else about the run.
+        let mut starts = Rng::new(seed ^ 0x7133_e125);
+        let mut skews = Rng::new(seed ^ 0x5eed_c10c);
         let span = 2 * u64::from(self.clock_skew_ppm) + 1;
         (0..nodes)
             .map(|_| {
-                let ppm = rng.below(span) as i64 - i64::from(self.clock_skew_ppm);
-                glomers_engine::sim::Clock {
-                    offset: Duration::from_micros(rng.below(1_000_000)),
+                let timer_start = Duration::from_nanos(starts.below(TIMER_START_MAX.as_nanos() as u64));
+                if self.clock_skew_ppm == 0 {
+                    return Clock { timer_start, ..Clock::default() };
+                }
+                let ppm = skews.below(span) as i64 - i64::from(self.clock_skew_ppm);
+                Clock {
+                    offset: Duration::from_micros(skews.below(1_000_000)),
                     ppm: i32::try_from(ppm).unwrap_or(0),
+                    timer_start,
                 }
             })
             .collect()
@@ -78,11 +83,15 @@ mod tests {
 
     #[test]
     fn clocks_are_skewed_within_bounds_per_seed_and_perfect_when_off() {
-        assert!(Faults::default().clocks(5, 1).is_empty());
+        let perfect = Faults::default().clocks(5, 1);
+        assert!(perfect.iter().all(|c| c.ppm == 0 && c.offset.is_zero() && c.timer_start < TIMER_START_MAX));
+        assert!(perfect.iter().any(|c| c.timer_start != perfect[0].timer_start), "timers out of phase");
         let f = Faults { clock_skew_ppm: 2000, ..Faults::default() };
         let a = f.clocks(25, 7);
         assert_eq!(a.len(), 25);
         assert!(a.iter().all(|c| c.ppm.abs() <= 2000 && c.offset < Duration::from_secs(1)));
+        let starts = |c: &[Clock]| c.iter().map(|c| c.timer_start).collect::<Vec<_>>();
+        assert_eq!(starts(&a), starts(&Faults::default().clocks(25, 7)), "skew leaves timer starts alone");
         assert!(a.iter().any(|c| c.ppm != a[0].ppm), "nodes differ");
         assert_eq!(a, f.clocks(25, 7), "same seed, same clocks");
         assert_ne!(a, f.clocks(25, 8));

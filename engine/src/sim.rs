@@ -62,17 +62,28 @@ pub trait Driver: Send {
     fn take_log(&mut self) -> Vec<u8>;
 }
 
-/// How a node's own clock relates to the simulator's: `local = offset + global × (1 + ppm/10⁶)`.
+/// How a node's own clock relates to the simulator's: `local = offset + global × (1 + ppm/10⁶)`,
+/// and when its timer starts.
 ///
-/// The default is a perfect clock. A skewed clock makes the node's ticks and RPC timeouts run
-/// early or late relative to the rest of the simulation, as a drifting crystal would.
+/// The default is a perfect clock whose ticks start one period after `init`. A skewed clock
+/// makes the node's ticks and RPC timeouts run early or late relative to the rest of the
+/// simulation, as a drifting crystal would.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Clock {
     /// How far ahead the node's clock starts.
     pub offset: Duration,
     /// Rate error in parts per million; negative runs slow. Kept above -1,000,000.
     pub ppm: i32,
+    /// Local time from `init` to the start of the node's tick schedule (its first tick comes
+    /// one period later). In the threaded engine this is when the timer thread next wakes,
+    /// anywhere in [`TIMER_START_MAX`]; a simulator draws it per node, so that nodes' ticks
+    /// are not all in phase, as they are not between processes.
+    pub timer_start: Duration,
 }
+
+/// The longest the threaded engine's timer takes to notice a freshly initialised node: its
+/// idle wake-up period.
+pub const TIMER_START_MAX: Duration = crate::timer::IDLE;
 
 impl Clock {
     fn rate(self) -> f64 {
@@ -264,7 +275,8 @@ impl<N: Node> LineDriver<N> {
             )),
             (Ok(init), None) => match N::init(&init) {
                 Ok(node) => {
-                    self.next_tick = node.tick_every().map(|every| local + every.max(MIN_TICK));
+                    let start = local + self.clock.timer_start;
+                    self.next_tick = node.tick_every().map(|every| start + every.max(MIN_TICK));
                     self.node = Some(node);
                     self.me = Some(init.node_id.clone());
                     Payload::InitOk

@@ -130,10 +130,10 @@ fn bad_input_is_answered_like_the_engine() {
 
 #[test]
 fn a_skewed_clock_moves_the_nodes_timers() {
-    let fast = Clock { offset: ms(0), ppm: 100_000 };
+    let fast = Clock { ppm: 100_000, ..Clock::default() };
     assert_eq!(fast.local(ms(1000)), ms(1100));
     assert_eq!(fast.global(ms(1100)), ms(1000));
-    let late = Clock { offset: ms(50), ppm: -500_000 };
+    let late = Clock { offset: ms(50), ppm: -500_000, ..Clock::default() };
     assert_eq!(late.local(ms(100)), ms(100));
     assert!(late.local(late.global(ms(333))) >= ms(333));
     let mut d = LineDriver::<Asker>::with_clock(fast);
@@ -141,4 +141,13 @@ fn a_skewed_clock_moves_the_nodes_timers() {
     d.on_line(Duration::ZERO, INIT, &mut out);
     // The first tick is 100 ms of the node's time away: about 91 ms of simulated time.
     assert_eq!(d.next_deadline().map(|t| t.as_micros()), Some(90_909));
+}
+
+#[test]
+fn the_timer_starts_when_the_clock_says() {
+    let mut d = LineDriver::<Asker>::with_clock(Clock { timer_start: ms(37), ..Clock::default() });
+    let mut out = Vec::new();
+    d.on_line(ms(1000), INIT, &mut out);
+    assert_eq!(d.next_deadline(), Some(ms(1137)));
+    assert_eq!(TIMER_START_MAX, ms(100));
 }
