@@ -14,7 +14,8 @@ pub enum Clock {
     /// Real time: node processes over pipes. `glomers.wall-time` is the run's wall time.
     Wall,
     /// Virtual time: the in-process simulator. `results.json` then holds no wall time (a seed
-    /// must replay byte for byte) and says `"clock": "virtual"`.
+    /// must replay byte for byte) and says `"clock": "virtual"`, and `"faults"` when the
+    /// simulator's extra faults were on.
     Virtual,
 }
 
@@ -58,6 +59,10 @@ pub fn judge(
         if let Some(g) = report.results.get_mut("glomers").and_then(Value::as_object_mut) {
             g.remove("wall-time");
             g.insert("clock".into(), Value::from("virtual"));
+            let faults = run.config().faults;
+            if faults.any() {
+                g.insert("faults".into(), Value::from(faults.describe()));
+            }
         }
     }
     Ok(report)

@@ -152,6 +152,43 @@ fn a_broadcast_without_retries_is_rejected_on_most_seeds_and_valid_without_fault
     assert!(calm.iter().all(|r| r.is_valid()), "{:?}", calm.iter().find(|r| !r.is_valid()));
 }
 
+/// A negative control: each node numbers its ids 0, 1, 2… without its own id, so ids collide
+/// across nodes.
+struct Colliding(Mutex<u64>);
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum IdBody {
+    Generate,
+    GenerateOk { id: u64 },
+}
+
+impl Node for Colliding {
+    type Body = IdBody;
+    fn init(_: &Init) -> Result<Self, RpcError> {
+        Ok(Colliding(Mutex::new(0)))
+    }
+    fn on_message(&self, msg: Message<IdBody>, out: &mut Out<Self>) -> Result<(), RpcError> {
+        let mut next = self.0.lock().map_err(|_| RpcError::not_supported("poisoned"))?;
+        *next += 1;
+        out.reply(msg.src, msg.msg_id, IdBody::GenerateOk { id: *next });
+        Ok(())
+    }
+}
+
+fn colliding(clock: Clock) -> Box<dyn Driver> {
+    Box::new(LineDriver::<Colliding>::with_clock(clock))
+}
+
+#[test]
+fn colliding_unique_ids_are_rejected_on_every_seed() {
+    let flags = ["--node-count", "3", "--time-limit", "3", "--rate", "50"];
+    let results = run_seeds(&spec("unique-ids", &flags, colliding), 1..=200, 2, &|_| {});
+    let rejected = results.iter().filter(|r| !r.is_valid()).count();
+    eprintln!("colliding unique-ids: rejected on {rejected}/200 seeds");
+    assert_eq!(rejected, 200);
+}
+
 fn sim(name: &str, args: &[&str]) -> common::Outcome {
     let mut all = vec!["sim"];
     all.extend_from_slice(args);
@@ -207,6 +244,10 @@ fn a_seed_replays_byte_for_byte_and_other_seeds_differ() {
     };
     let (d, e) = (with_faults("replay-d"), with_faults("replay-e"));
     assert!(d.stderr.contains("extra faults: duplicate 0.2, reorder 50 ms, one-way"), "{}", d.show());
+    assert_eq!(
+        d.results()["glomers"]["faults"],
+        "duplicate 0.2, reorder 50 ms, one-way partitions, flapping every 200 ms, clock skew ±5000 ppm"
+    );
     for f in ["history.jsonl", "results.json", "net-journal.jsonl"] {
         assert_eq!(read(&d, f), read(&e, f), "{f} differs between two faulty runs of seed 42");
         assert_ne!(read(&a, f), read(&d, f), "{f}: the faults change the run");

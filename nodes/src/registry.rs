@@ -53,4 +53,27 @@ mod tests {
         assert!(factory("broadcast").is_some() && factory("nope").is_none());
         assert!(names().starts_with("echo, unique-ids"));
     }
+
+    /// Kafka and txn have no workload in the bench yet; this drives each through its driver on
+    /// one node, so a handler that blocked or needed a thread would show here.
+    #[test]
+    fn kafka_and_txn_answer_through_their_drivers() {
+        let cases: [(&str, &[&[u8]], &str); 3] = [
+            ("kafka", &[br#"{"src":"c1","dest":"n0","body":{"type":"send","msg_id":2,"key":"k","msg":7}}"#], r#""type":"send_ok","offset""#),
+            ("kafka-lin-kv", &[br#"{"src":"c1","dest":"n0","body":{"type":"send","msg_id":2,"key":"k","msg":7}}"#], r#""dest":"lin-kv""#),
+            ("txn", &[br#"{"src":"c1","dest":"n0","body":{"type":"txn","msg_id":2,"txn":[["w",1,5],["r",1,null]]}}"#], r#""txn":[["w",1,5],["r",1,5]]"#),
+        ];
+        for (name, lines, want) in cases {
+            let mut d = factory(name).map(|f| f(Clock::default())).expect("registered");
+            let mut out = Vec::new();
+            let init = br#"{"src":"c0","dest":"n0","body":{"type":"init","msg_id":1,"node_id":"n0","node_ids":["n0"]}}"#;
+            d.on_line(Duration::ZERO, init, &mut out);
+            for line in lines {
+                d.on_line(Duration::from_millis(1), line, &mut out);
+            }
+            d.advance(Duration::from_millis(500), &mut out);
+            let got: Vec<String> = out.iter().map(|l| String::from_utf8_lossy(l).into_owned()).collect();
+            assert!(got.iter().any(|l| l.contains(want)), "{name}: {got:?}");
+        }
+    }
 }
