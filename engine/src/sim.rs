@@ -92,12 +92,18 @@ impl Clock {
 
     /// The node's local time at global time `global`.
     pub fn local(self, global: Duration) -> Duration {
+        if self.ppm == 0 {
+            return self.offset + global;
+        }
         self.offset + scale(global, self.rate())
     }
 
     /// The earliest global time at which the node's local time reaches `local`.
     pub fn global(self, local: Duration) -> Duration {
         let since = local.saturating_sub(self.offset);
+        if self.ppm == 0 {
+            return since;
+        }
         let mut g = scale(since, 1.0 / self.rate());
         // Rounding may land one nanosecond short; a deadline must never be missed.
         while self.local(g) < local {

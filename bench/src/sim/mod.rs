@@ -43,6 +43,8 @@ pub fn simulate(
     let mut now = Duration::ZERO;
     let mut lines = Vec::new();
     let mut steps_here = 0u32;
+    // Each node's next deadline, refreshed whenever the node runs.
+    let mut due: Vec<Option<Duration>> = nodes.iter().map(|n| n.next_deadline()).collect();
     loop {
         run.tick(now);
         loop {
@@ -57,6 +59,9 @@ pub fn simulate(
                         run.on_line(now, i, &out);
                     }
                     take_log(node.as_mut(), i, &mut log);
+                    if let Some(d) = due.get_mut(i) {
+                        *d = node.next_deadline();
+                    }
                 }
             }
             run.tick(now);
@@ -65,7 +70,7 @@ pub fn simulate(
         if run.is_over() {
             return Ok(now);
         }
-        let node_next = nodes.iter().filter_map(|n| n.next_deadline()).min();
+        let node_next = due.iter().flatten().min().copied();
         let next = [run.next_deadline(), node_next].into_iter().flatten().min().unwrap_or(now + IDLE);
         if next > now {
             now = next;
@@ -79,13 +84,14 @@ pub fn simulate(
                 ));
             }
         }
-        for (i, node) in nodes.iter_mut().enumerate() {
-            if node.next_deadline().is_some_and(|d| d <= now) {
+        for (i, (node, d)) in nodes.iter_mut().zip(due.iter_mut()).enumerate() {
+            if d.is_some_and(|d| d <= now) {
                 node.advance(now, &mut lines);
                 for out in lines.drain(..) {
                     run.on_line(now, i, &out);
                 }
                 take_log(node.as_mut(), i, &mut log);
+                *d = node.next_deadline();
             }
         }
     }
