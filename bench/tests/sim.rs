@@ -189,6 +189,58 @@ fn colliding_unique_ids_are_rejected_on_every_seed() {
     assert_eq!(rejected, 200);
 }
 
+/// Challenge 4's node on a slow network: uniform latency up to 600 ms makes a `seq-kv` round
+/// trip last up to 1.2 s.
+const SLOW_G_COUNTER: [&str; 12] = [
+    "--node-count",
+    "2",
+    "--rate",
+    "200",
+    "--time-limit",
+    "10",
+    "--nemesis",
+    "partition",
+    "--latency",
+    "300",
+    "--latency-dist",
+    "uniform",
+];
+
+/// Found by the simulator: with the engine's 1 s default `seq-kv` timeout, calls on this
+/// network timed out while their replies were still on the way; syncs kept restarting, and a
+/// final read was answered from a cache that had never seen the other node's total (seed 8:
+/// 0 instead of 3; also seeds 13, 143 and 281 of 1..300). Fixed by a 5 s timeout.
+#[test]
+fn seed_8_g_counter_final_read_missed_a_total_when_kv_calls_timed_out_early() {
+    let mut flags = SLOW_G_COUNTER.to_vec();
+    flags.extend_from_slice(&["--nemesis-interval", "1"]);
+    let s = spec("g-counter", &flags, node("g-counter"));
+    for seed in [8, 13, 143, 281] {
+        let r = glomers_bench::sim::run_seed(&s, seed);
+        assert!(r.is_valid(), "seed {seed}: {:?}", r.cause);
+    }
+}
+
+/// Found by the simulator: when syncs take longer than the 3 s a read may wait (here messages
+/// are reordered by up to 1 s), the read was answered from a cache older than the read, and a
+/// final read missed acknowledged adds (seed 4: 8 instead of 9). It now fails with error 11.
+#[test]
+fn seed_4_g_counter_never_answers_a_read_from_a_stale_cache() {
+    let mut flags = SLOW_G_COUNTER.to_vec();
+    flags.extend_from_slice(&["--nemesis-interval", "1"]);
+    let mut s = spec("g-counter", &flags, node("g-counter"));
+    s.run.faults.reorder = std::time::Duration::from_secs(1);
+    let results = run_seeds(&s, 1..=100, 2, &|_| {});
+    let wrong: Vec<String> = results
+        .iter()
+        .filter_map(|r| {
+            r.cause.clone().filter(|c| c.contains("acceptable")).map(|c| format!("seed {}: {c}", r.seed))
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:?}");
+    assert!(results.iter().find(|r| r.seed == 4).is_some_and(|r| r.is_valid()));
+}
+
 fn sim(name: &str, args: &[&str]) -> common::Outcome {
     let mut all = vec!["sim"];
     all.extend_from_slice(args);
