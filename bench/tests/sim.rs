@@ -241,6 +241,79 @@ fn seed_4_g_counter_never_answers_a_read_from_a_stale_cache() {
     assert!(results.iter().find(|r| r.seed == 4).is_some_and(|r| r.is_valid()));
 }
 
+/// A negative control: a g-counter that keeps its own total, gossips it to every peer each tick,
+/// and forgets the first non-zero add it acknowledges.
+struct Forgetful {
+    me: NodeId,
+    peers: Vec<NodeId>,
+    /// (own total, whether an add was forgotten yet, highest total seen per peer).
+    state: Mutex<(u64, bool, std::collections::BTreeMap<NodeId, u64>)>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum CountBody {
+    Add { delta: u64 },
+    AddOk,
+    Read,
+    ReadOk { value: u64 },
+    Total { total: u64 },
+}
+
+impl Node for Forgetful {
+    type Body = CountBody;
+    fn init(init: &Init) -> Result<Self, RpcError> {
+        let peers = init.node_ids.iter().filter(|n| **n != init.node_id).cloned().collect();
+        Ok(Forgetful { me: init.node_id.clone(), peers, state: Mutex::new((0, false, Default::default())) })
+    }
+    fn on_message(&self, msg: Message<CountBody>, out: &mut Out<Self>) -> Result<(), RpcError> {
+        let mut st = self.state.lock().map_err(|_| RpcError::not_supported("poisoned"))?;
+        match msg.body {
+            CountBody::Add { delta } => {
+                if delta > 0 && !st.1 {
+                    st.1 = true;
+                } else {
+                    st.0 += delta;
+                }
+                out.reply(msg.src, msg.msg_id, CountBody::AddOk);
+            }
+            CountBody::Read => {
+                let value = st.0 + st.2.values().sum::<u64>();
+                out.reply(msg.src, msg.msg_id, CountBody::ReadOk { value });
+            }
+            CountBody::Total { total } if msg.src != self.me => {
+                let seen = st.2.entry(msg.src).or_default();
+                *seen = (*seen).max(total);
+            }
+            _ => return Err(RpcError::not_supported("unexpected")),
+        }
+        Ok(())
+    }
+    fn tick_every(&self) -> Option<std::time::Duration> {
+        Some(std::time::Duration::from_millis(200))
+    }
+    fn on_tick(&self, out: &mut Out<Self>) {
+        let total = self.state.lock().map_or(0, |st| st.0);
+        for p in &self.peers {
+            out.send(p.clone(), CountBody::Total { total });
+        }
+    }
+}
+
+fn forgetful(clock: Clock) -> Box<dyn Driver> {
+    Box::new(LineDriver::<Forgetful>::with_clock(clock))
+}
+
+#[test]
+fn a_g_counter_that_forgets_an_add_is_rejected_on_every_seed() {
+    let flags = ["--node-count", "3", "--time-limit", "5", "--rate", "50", "--nemesis", "partition"];
+    let results = run_seeds(&spec("g-counter", &flags, forgetful), 1..=200, 2, &|_| {});
+    let rejected = results.iter().filter(|r| !r.is_valid()).count();
+    eprintln!("forgetful g-counter: rejected on {rejected}/200 seeds");
+    assert_eq!(rejected, 200, "{:?}", results.iter().find(|r| r.is_valid()));
+    assert!(results.iter().all(|r| r.cause.as_deref().is_some_and(|c| c.contains("acceptable"))));
+}
+
 fn sim(name: &str, args: &[&str]) -> common::Outcome {
     let mut all = vec!["sim"];
     all.extend_from_slice(args);
