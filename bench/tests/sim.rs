@@ -472,7 +472,8 @@ fn the_nodes_stay_valid_under_every_extra_fault() {
 
 #[test]
 fn bad_arguments_exit_254() {
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 6] = [
+        (&["-w", "echo", "--node", "echo", "--reorder", "99999999"], "--reorder must be at most 60000 ms"),
         (&["-w", "echo", "--node", "nope"], "no node called \"nope\"; known: echo, unique-ids"),
         (&["-w", "echo", "--node", "echo", "--one-way"], "they need --nemesis partition"),
         (&["-w", "echo", "--node", "echo", "--duplicate", "2"], "--duplicate must be a probability"),

@@ -105,9 +105,11 @@ impl Clock {
             return since;
         }
         let mut g = scale(since, 1.0 / self.rate());
-        // Rounding may land one nanosecond short; a deadline must never be missed.
+        // Rounding may land a little short; a deadline must never be missed. One step of
+        // ⌈1/rate⌉ ns moves the local clock by at least 1 ns.
+        let step = Duration::from_nanos((1.0 / self.rate()).ceil() as u64);
         while self.local(g) < local {
-            g += Duration::from_nanos(1);
+            g += step;
         }
         g
     }

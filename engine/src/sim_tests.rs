@@ -136,6 +136,12 @@ fn a_skewed_clock_moves_the_nodes_timers() {
     let late = Clock { offset: ms(50), ppm: -500_000, ..Clock::default() };
     assert_eq!(late.local(ms(100)), ms(100));
     assert!(late.local(late.global(ms(333))) >= ms(333));
+    let crawl = Clock { ppm: -999_999, ..Clock::default() };
+    for t in [1, 7, 999, 123_457] {
+        let g = crawl.global(Duration::from_nanos(t));
+        let local = crawl.local(g).as_nanos();
+        assert!(local == u128::from(t) || local == u128::from(t) + 1, "{t}: {local}");
+    }
     let mut d = LineDriver::<Asker>::with_clock(fast);
     let mut out = Vec::new();
     d.on_line(Duration::ZERO, INIT, &mut out);

@@ -19,6 +19,9 @@ use std::io::{BufWriter, Write};
 use std::ops::RangeInclusive;
 use std::time::{Duration, Instant};
 
+/// The most extra delay `--reorder` may add: a minute, far beyond any client timeout.
+const MAX_REORDER_MS: u64 = 60_000;
+
 /// Options of `glomers-bench sim`: those of `test` (but `--bin`, and Maelstrom's `--node`
 /// naming one node, which is `--node-name` here), plus the node to run and the seeds.
 #[derive(Args, Debug, Clone)]
@@ -70,6 +73,9 @@ impl SimArgs {
         }
         if self.flap == Some(0) {
             return Err("--flap must be above 0 ms".into());
+        }
+        if self.reorder > MAX_REORDER_MS {
+            return Err(format!("--reorder must be at most {MAX_REORDER_MS} ms, got {}", self.reorder));
         }
         if self.clock_skew >= 1_000_000 {
             return Err(format!("--clock-skew must be below 1000000 ppm, got {}", self.clock_skew));
@@ -171,7 +177,7 @@ fn sim(args: &SimArgs, argv: &[String]) -> Result<u8, (u8, String)> {
         seeds.end()
     );
     let start = Instant::now();
-    let total = seeds.end() - seeds.start() + 1;
+    let total = (seeds.end() - seeds.start()).saturating_add(1);
     let progress = |done: u64| {
         if done.is_multiple_of(100) && done < total {
             eprintln!("[{:6.1} s] {done}/{total} seeds", start.elapsed().as_secs_f64());
