@@ -384,6 +384,18 @@ fn a_seed_replays_byte_for_byte_and_other_seeds_differ() {
 }
 
 #[test]
+fn node_logs_go_to_their_file_and_with_log_stderr_to_the_console() {
+    // seq-kv round trips of 6 s outlast the node's 5 s call timeout, which it logs.
+    let args = ["-w", "g-counter", "--node", "g-counter", "--node-count", "1", "--time-limit", "2"];
+    let mut with = args.to_vec();
+    with.extend_from_slice(&["--latency", "3000", "--seed", "1", "--log-stderr"]);
+    let o = sim("logs", &with);
+    let log = std::fs::read_to_string(o.store.join("latest/node-logs/n0.log")).unwrap_or_default();
+    assert!(log.starts_with("n0 error: cas of own total failed: error 0 (timeout)"), "{log}");
+    assert!(o.stderr.contains("[n0] n0 error: cas of own total failed"), "{}", o.show());
+}
+
+#[test]
 fn many_seeds_print_a_table() {
     let o = sim(
         "table",

@@ -164,7 +164,7 @@ fn sim(args: &SimArgs, argv: &[String]) -> Result<u8, (u8, String)> {
     })?;
     let spec = Spec { run: cfg.run.clone(), availability: cfg.availability, node };
     let Some(seeds) = &args.seeds else {
-        return one(&spec, &cfg.store, argv);
+        return one(&spec, &cfg.store, cfg.log_stderr, argv);
     };
     let seeds = parse_seeds(seeds).map_err(refuse)?;
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
@@ -201,8 +201,14 @@ fn sim(args: &SimArgs, argv: &[String]) -> Result<u8, (u8, String)> {
     })
 }
 
-/// One seed, into a results directory like `test`'s.
-fn one(spec: &Spec, store_root: &std::path::Path, argv: &[String]) -> Result<u8, (u8, String)> {
+/// One seed, into a results directory like `test`'s; with `log_stderr`, node logs are copied
+/// to the console too, as `test --log-stderr` does.
+fn one(
+    spec: &Spec,
+    store_root: &std::path::Path,
+    log_stderr: bool,
+    argv: &[String],
+) -> Result<u8, (u8, String)> {
     let crash = |m: String| (CRASHED, m);
     let seed = spec.run.seed;
     let dir = store::create_run_dir(store_root, &spec.run.workload).map_err(crash)?;
@@ -236,6 +242,12 @@ fn one(spec: &Spec, store_root: &std::path::Path, argv: &[String]) -> Result<u8,
         |i, lines| {
             if let Some(Some(f)) = logs.get_mut(i) {
                 let _ = f.write_all(&lines);
+            }
+            if log_stderr {
+                let name = spec.run.nodes.get(i).map_or("?", String::as_str);
+                for line in String::from_utf8_lossy(&lines).lines() {
+                    eprintln!("[{name}] {line}");
+                }
             }
         },
     );
