@@ -133,15 +133,87 @@ struct Call<N: Node> {
     then: Continuation<N>,
 }
 
+/// One node's calls in flight, for the single-threaded drivers (the line driver here and the
+/// testkit's `TestNode`): each call's continuation and deadline by `msg_id`, and the counter
+/// that numbers this node's messages.
+pub(crate) struct CallTable<N: Node> {
+    next_id: u64,
+    calls: BTreeMap<u64, Call<N>>,
+    /// (deadline, msg_id) of every call in `calls`.
+    deadlines: BTreeSet<(Duration, u64)>,
+}
+
+impl<N: Node> CallTable<N> {
+    pub(crate) fn new() -> Self {
+        CallTable { next_id: 1, calls: BTreeMap::new(), deadlines: BTreeSet::new() }
+    }
+
+    /// Takes the effects out of `out`: numbers and registers its calls, appends every message
+    /// to `sent`.
+    pub(crate) fn drain(&mut self, out: &mut Out<N>, sent: &mut Vec<Outgoing<N::Body>>) {
+        let next_id = &mut self.next_id;
+        let calls = &mut self.calls;
+        let deadlines = &mut self.deadlines;
+        out.drain(
+            || {
+                let id = MsgId(*next_id);
+                *next_id += 1;
+                id
+            },
+            |id, peer, deadline, then| {
+                deadlines.insert((deadline, id.0));
+                calls.insert(id.0, Call { peer, deadline, then });
+            },
+            sent,
+        );
+    }
+
+    /// Whether call `id` waits for a reply (from `from`, when given).
+    pub(crate) fn is_pending(&self, id: u64, from: Option<&NodeId>) -> bool {
+        self.calls.get(&id).is_some_and(|c| from.is_none_or(|f| c.peer == *f))
+    }
+
+    /// Takes call `id` out if it waits for a reply (from `from`, when given).
+    pub(crate) fn take(&mut self, id: u64, from: Option<&NodeId>) -> Option<Continuation<N>> {
+        if !self.is_pending(id, from) {
+            return None;
+        }
+        let call = self.calls.remove(&id)?;
+        self.deadlines.remove(&(call.deadline, id));
+        Some(call.then)
+    }
+
+    /// The earliest deadline of a call in flight.
+    pub(crate) fn next_deadline(&self) -> Option<Duration> {
+        self.deadlines.first().map(|(at, _)| *at)
+    }
+
+    /// Takes out the call with the earliest deadline if that deadline is at or before `now`.
+    pub(crate) fn take_due(&mut self, now: Duration) -> Option<(u64, Continuation<N>)> {
+        let &(at, id) = self.deadlines.first().filter(|(at, _)| *at <= now)?;
+        self.deadlines.remove(&(at, id));
+        self.calls.remove(&id).map(|c| (id, c.then))
+    }
+
+    /// How many calls are in flight.
+    pub(crate) fn len(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// The `msg_id`s of the calls in flight, in order.
+    #[cfg(feature = "testkit")]
+    pub(crate) fn ids(&self) -> Vec<u64> {
+        self.calls.keys().copied().collect()
+    }
+}
+
 /// Drives one [`Node`] of type `N` deterministically. See the module doc.
 pub struct LineDriver<N: Node> {
     me: Option<NodeId>,
     node: Option<N>,
     clock: Clock,
-    next_id: u64,
-    calls: BTreeMap<u64, Call<N>>,
-    /// (local deadline, msg_id) of every call in `calls`.
-    deadlines: BTreeSet<(Duration, u64)>,
+    /// Calls in flight, with local deadlines.
+    calls: CallTable<N>,
     /// Local time of the next tick.
     next_tick: Option<Duration>,
     sent: Vec<Outgoing<N::Body>>,
@@ -170,9 +242,7 @@ impl<N: Node> LineDriver<N> {
             me: None,
             node: None,
             clock,
-            next_id: 1,
-            calls: BTreeMap::new(),
-            deadlines: BTreeSet::new(),
+            calls: CallTable::new(),
             next_tick: None,
             sent: Vec::new(),
             lines: Vec::new(),
@@ -216,11 +286,10 @@ impl<N: Node> LineDriver<N> {
             Err(bad) => return self.reject(bad),
         };
         if let Some(id) = header.in_reply_to {
-            if self.calls.get(&id.0).is_some_and(|c| c.peer == header.src) {
-                if let (Some(call), Some(node)) = (self.calls.remove(&id.0), self.node.as_ref()) {
-                    self.deadlines.remove(&(call.deadline, id.0));
+            if let Some(then) = self.calls.take(id.0, Some(&header.src)) {
+                if let Some(node) = self.node.as_ref() {
                     let mut out = Out::new(local);
-                    (call.then)(node, Ok(Reply::from_tape(tape)), &mut out);
+                    then(node, Ok(Reply::from_tape(tape)), &mut out);
                     self.drain(&mut out);
                 }
                 return;
@@ -324,21 +393,7 @@ impl<N: Node> LineDriver<N> {
 
     /// Registers the calls `out` made and queues what it sent.
     fn drain(&mut self, out: &mut Out<N>) {
-        let next_id = &mut self.next_id;
-        let calls = &mut self.calls;
-        let deadlines = &mut self.deadlines;
-        out.drain(
-            || {
-                let id = MsgId(*next_id);
-                *next_id += 1;
-                id
-            },
-            |id, peer, deadline, then| {
-                deadlines.insert((deadline, id.0));
-                calls.insert(id.0, Call { peer, deadline, then });
-            },
-            &mut self.sent,
-        );
+        self.calls.drain(out, &mut self.sent);
         let me = self.me.clone().unwrap_or_else(|| NodeId::new(""));
         for msg in self.sent.drain(..) {
             let mut line = Vec::new();
@@ -368,8 +423,11 @@ impl<N: Node> Driver for LineDriver<N> {
     }
 
     fn next_deadline(&self) -> Option<Duration> {
-        let call = self.deadlines.first().map(|(at, _)| *at);
-        [call, self.next_tick].into_iter().flatten().min().map(|local| self.clock.global(local))
+        [self.calls.next_deadline(), self.next_tick]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(|local| self.clock.global(local))
     }
 
     fn advance(&mut self, now: Duration, out: &mut Vec<Vec<u8>>) {
@@ -391,12 +449,10 @@ impl<N: Node> LineDriver<N> {
     /// Runs the deadlines and ticks due by local time `local`.
     fn fire_due(&mut self, local: Duration) {
         loop {
-            let call = self.deadlines.first().copied().filter(|(at, _)| *at <= local);
-            if let Some((at, id)) = call {
-                self.deadlines.remove(&(at, id));
-                if let (Some(c), Some(node)) = (self.calls.remove(&id), self.node.as_ref()) {
+            if let Some((id, then)) = self.calls.take_due(local) {
+                if let Some(node) = self.node.as_ref() {
                     let mut o = Out::new(local);
-                    (c.then)(node, Err(RpcError::timeout(format!("no reply to msg {id}"))), &mut o);
+                    then(node, Err(RpcError::timeout(format!("no reply to msg {id}"))), &mut o);
                     self.drain(&mut o);
                 }
                 continue;
