@@ -6,7 +6,7 @@ ON := $(if $(MAELSTROM),--maelstrom $(MAELSTROM))
 
 .PHONY: help build test challenges echo unique-ids broadcast-single broadcast-multi \
 	broadcast-partition efficient-broadcast g-counter kafka kafka-compare route flood flood-latency \
-	flood-compare bench screenshots
+	flood-compare bench screenshots soak sim-speed
 
 help:
 	@echo "make challenges     run every Gossip Glomers challenge on the workbench and print the table"
@@ -21,6 +21,8 @@ help:
 	@echo "make flood-compare OTHER=/path/to/echo   the same flood, alternating with another echo binary"
 	@echo "make bench          criterion benchmarks of the hot path (cargo bench)"
 	@echo "make screenshots    a valid and an invalid broadcast run, their reports shot by headless Chromium"
+	@echo "make soak SEEDS=N   every challenge's flags in the simulator over seeds 1..N (default 1000)"
+	@echo "make sim-speed      simulator speed: one 3d run, and 1,000 seeds of 3c with partitions"
 
 build:
 	$(CARGO) build --release --workspace
@@ -104,3 +106,19 @@ screenshots: build
 		rm -rf $$prof; \
 	done
 	@ls -l $(SHOTS)
+# The simulator (docs/simulator.md): the real nodes in-process under virtual time, many seeds.
+SEEDS ?= 1000
+SIM := $(BENCH) sim --store store/sim --seeds 1..$(SEEDS)
+
+soak: build
+	$(SIM) -w echo --node echo --node-count 1 --time-limit 10
+	$(SIM) -w unique-ids --node unique-ids --time-limit 30 --rate 1000 --node-count 3 --availability total --nemesis partition
+	$(SIM) -w broadcast --node broadcast --node-count 1 --time-limit 20 --rate 10
+	$(SIM) -w broadcast --node broadcast --node-count 5 --time-limit 20 --rate 10
+	$(SIM) -w broadcast --node broadcast --node-count 5 --time-limit 20 --rate 10 --nemesis partition
+	$(SIM) -w broadcast --node broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100
+	$(SIM) -w g-counter --node g-counter --node-count 3 --rate 100 --time-limit 20 --nemesis partition
+
+sim-speed: build
+	$(BENCH) sim --store store/sim -w broadcast --node broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100 --seed 1
+	$(BENCH) sim --store store/sim -w broadcast --node broadcast --node-count 5 --time-limit 20 --rate 10 --nemesis partition --seeds 1..1000

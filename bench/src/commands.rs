@@ -26,7 +26,8 @@ pub fn exit_code(v: Validity) -> u8 {
     }
 }
 
-fn clock_seed() -> u64 {
+/// A seed from the clock, for runs without `--seed`.
+pub fn clock_seed() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64) % 1_000_000_000
 }
 
@@ -40,6 +41,9 @@ enum NoVerdict {
 
 /// Runs `args` up to `--test-count` times; returns the last report.
 fn run_tests(args: &TestArgs, quiet: bool) -> Result<Report, NoVerdict> {
+    if args.bin.is_none() {
+        return Err(NoVerdict::Refused("--bin is required: the node program to test".into()));
+    }
     let cfg = args.validate(clock_seed()).map_err(NoVerdict::Refused)?;
     if workloads::build(&cfg.run.workload, &workloads::WorkloadConfig::probe()).is_none() {
         let why =

@@ -17,9 +17,9 @@ pub struct TestArgs {
     /// Workload: echo, unique-ids, broadcast, g-counter (kafka, txn-rw-register: not yet).
     #[arg(short = 'w', long, default_value = "lin-kv")]
     pub workload: String,
-    /// The node program.
+    /// The node program (`test`: required; `sim` runs `--node` in-process instead).
     #[arg(long)]
-    pub bin: PathBuf,
+    pub bin: Option<PathBuf>,
     /// Nodes n0…n(N-1); overrides --nodes.
     #[arg(long)]
     pub node_count: Option<usize>,
@@ -111,7 +111,7 @@ pub struct TestArgs {
 pub struct TestConfig {
     /// What the run core needs.
     pub run: RunConfig,
-    /// The node program.
+    /// The node program (empty for a simulation).
     pub bin: PathBuf,
     /// Its arguments.
     pub node_args: Vec<String>,
@@ -221,8 +221,9 @@ impl TestArgs {
                     max_txn_length: self.max_txn_length,
                     consistency_models: self.consistency_models.clone(),
                 },
+                faults: crate::faults::Faults::default(),
             },
-            bin: self.bin.clone(),
+            bin: self.bin.clone().unwrap_or_default(),
             node_args: self.node_args.clone(),
             availability,
             log_stderr: self.log_stderr,

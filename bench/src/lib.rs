@@ -17,8 +17,12 @@
 //!   [`workloads`] (generators and clients), [`checkers`], [`history`], [`run`] (phases, workers
 //!   and routing of one test).
 //! - I/O shell: [`process`] (the only module touching pipes), [`session`] (clock, channels and
-//!   the event loop around a [`run::Run`]), [`store`] and [`report`] (results on disk and on the
-//!   console), [`html`] (each run's HTML report with its plots, the store's index, `serve`).
+//!   the event loop around a [`run::Run`]), [`store`], [`results`] and [`report`] (results on
+//!   disk and on the console), [`html`] (each run's HTML report with its plots, the store's
+//!   index, `serve`).
+//! - The other shell: [`sim`] runs the real nodes of `nodes/` in-process under virtual time,
+//!   around the same [`run::Run`], for one seed or thousands; [`faults`] are its extra faults
+//!   (duplication, reordering, one-way and flapping partitions, clock skew).
 //! - Command line: [`config`] (`test` flags), [`challenge`] (the Gossip Glomers table),
 //!   [`commands`] (`test`, `challenge`, `challenges` and their exit codes).
 //! - The real Maelstrom, for comparison: [`maelstrom`] runs it with a challenge's flags and
@@ -31,6 +35,7 @@ pub mod checkers;
 pub mod commands;
 pub mod config;
 pub mod edn;
+pub mod faults;
 pub mod history;
 pub mod html;
 pub mod maelstrom;
@@ -38,10 +43,12 @@ pub mod nemesis;
 pub mod net;
 pub mod process;
 pub mod report;
+pub mod results;
 pub mod rng;
 pub mod run;
 pub mod services;
 pub mod session;
+pub mod sim;
 pub mod store;
 pub mod topology;
 pub mod wire;

@@ -1,6 +1,7 @@
 //! `glomers-bench`: the glomers workbench.
 //!
-//! Subcommands: `test` runs one Maelstrom workload against a node binary and judges it; `challenge`
+//! Subcommands: `test` runs one Maelstrom workload against a node binary and judges it; `sim`
+//! runs it against a node of `nodes/` in-process under virtual time, for one seed or many; `challenge`
 //! and `challenges` run the Gossip Glomers challenges with their exact flags; `flood` load-tests
 //! one node binary with echo requests (msgs/s, CPU per message, peak RSS, latency at a fixed rate);
 //! `report` renders runs' HTML reports again; `serve` serves the store on 127.0.0.1.
@@ -30,6 +31,8 @@ enum Command {
     Flood(flood::FloodArgs),
     /// Run a workload against node processes and judge it like Maelstrom.
     Test(Box<TestArgs>),
+    /// Run a workload against a node of nodes/ in-process, under virtual time, for one seed or many.
+    Sim(Box<glomers_bench::sim::SimArgs>),
     /// Run one Gossip Glomers challenge (1, 2, 3a-3e, 4, 5a-5c, 6a-6c) with its exact flags.
     Challenge {
         /// Challenge id.
@@ -91,6 +94,10 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Flood(args) => flood::main(args),
         Command::Test(args) => ExitCode::from(commands::test(&args)),
+        Command::Sim(args) => {
+            let argv: Vec<String> = std::env::args().collect();
+            ExitCode::from(glomers_bench::sim::main(&args, &argv))
+        }
         Command::Challenge { id, bin, store, maelstrom } => {
             ExitCode::from(commands::challenge(&id, bin, runner(&store, maelstrom.as_deref())))
         }

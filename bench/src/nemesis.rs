@@ -56,6 +56,25 @@ impl Partition {
         Partition { shape, drops }
     }
 
+    /// Keeps one direction of every two-way cut, chosen at random: the receiver still drops
+    /// the sender, but the sender hears the receiver (simulator only).
+    pub fn one_way(&mut self, rng: &mut Rng) {
+        let n = self.drops.len();
+        for r in 0..n {
+            for s in 0..r {
+                let both = self.drops.get(r).is_some_and(|d| d.contains(&s))
+                    && self.drops.get(s).is_some_and(|d| d.contains(&r));
+                if both {
+                    // Heal one direction: `receiver` hears `sender` again.
+                    let (receiver, sender) = if rng.below(2) == 0 { (s, r) } else { (r, s) };
+                    if let Some(d) = self.drops.get_mut(receiver) {
+                        d.retain(|&x| x != sender);
+                    }
+                }
+            }
+        }
+    }
+
     /// A short description, e.g. `majority: n0 n3 | n1 n2 n4` or the drop lists.
     pub fn describe(&self, names: &[String]) -> String {
         let name = |i: &usize| names.get(*i).cloned().unwrap_or_else(|| format!("#{i}"));
@@ -155,12 +174,37 @@ pub struct Schedule {
     start_next: bool,
     nodes: usize,
     rng: Rng,
+    /// Simulator only: partitions cut one direction of each pair.
+    one_way: bool,
+    /// Simulator only: a partition is healed and re-applied every this long while it lasts.
+    flap: Option<Duration>,
+    /// The partition in force (or flapping), and when its ordinary stop is due.
+    flapping: Option<(Partition, Duration)>,
+    /// Whether the flapping partition is applied right now.
+    flap_on: bool,
 }
 
 impl Schedule {
     /// A schedule over `nodes` nodes, its first step at `origin`.
     pub fn new(interval: Duration, nodes: usize, origin: Duration, rng: Rng) -> Self {
-        Schedule { interval, next_at: origin, start_next: true, nodes, rng }
+        Schedule {
+            interval,
+            next_at: origin,
+            start_next: true,
+            nodes,
+            rng,
+            one_way: false,
+            flap: None,
+            flapping: None,
+            flap_on: false,
+        }
+    }
+
+    /// Turns on the simulator's partition faults (see `crate::faults`).
+    pub fn with_faults(mut self, one_way: bool, flap: Option<Duration>) -> Self {
+        self.one_way = one_way;
+        self.flap = flap.filter(|f| !f.is_zero());
+        self
     }
 
     /// When the next step is due.
@@ -173,15 +217,33 @@ impl Schedule {
         if now < self.next_at {
             return None;
         }
+        if let (Some(flap), Some((p, stop_at))) = (self.flap, &self.flapping) {
+            if self.next_at < *stop_at {
+                self.flap_on = !self.flap_on;
+                let action = if self.flap_on { Action::Start(p.clone()) } else { Action::Stop };
+                self.next_at = (self.next_at + flap).min(*stop_at);
+                return Some(action);
+            }
+        }
         let action = if self.start_next {
             let shape = Shape::ALL.get(self.rng.index(Shape::ALL.len())).copied().unwrap_or(Shape::One);
-            Action::Start(Partition::draw(shape, self.nodes, &mut self.rng))
+            let mut p = Partition::draw(shape, self.nodes, &mut self.rng);
+            if self.one_way {
+                p.one_way(&mut self.rng);
+            }
+            Action::Start(p)
         } else {
             Action::Stop
         };
         self.start_next = !self.start_next;
         let span = 2 * self.interval.as_nanos() as u64;
         self.next_at += Duration::from_nanos(self.rng.below(span));
+        self.flapping = None;
+        if let (Some(flap), Action::Start(p)) = (self.flap, &action) {
+            self.flapping = Some((p.clone(), self.next_at));
+            self.flap_on = true;
+            self.next_at = (now + flap).min(self.next_at);
+        }
         Some(action)
     }
 }

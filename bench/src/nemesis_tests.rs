@@ -113,3 +113,48 @@ fn schedule_alternates_with_delays_below_twice_the_interval() {
     let next = s.next_at();
     assert!(s.poll(next - Duration::from_nanos(1)).is_none());
 }
+
+#[test]
+fn one_way_partitions_keep_exactly_one_direction_of_each_cut() {
+    let mut rng = Rng::new(9);
+    for shape in Shape::ALL {
+        for n in [3, 5, 9] {
+            let before = Partition::draw(shape, n, &mut rng);
+            let mut after = before.clone();
+            after.one_way(&mut rng);
+            let cut = |p: &Partition, r: usize, s: usize| p.drops.get(r).is_some_and(|d| d.contains(&s));
+            for r in 0..n {
+                for s in 0..n {
+                    if cut(&before, r, s) && cut(&before, s, r) {
+                        assert!(cut(&after, r, s) != cut(&after, s, r), "{shape:?} {r}<->{s}: one way");
+                    } else {
+                        assert_eq!(cut(&after, r, s), cut(&before, r, s));
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_flapping_partition_is_reapplied_every_period_until_its_stop() {
+    let flap = Duration::from_millis(300);
+    let mut s =
+        Schedule::new(Duration::from_secs(10), 5, Duration::ZERO, Rng::new(4)).with_faults(false, Some(flap));
+    let Some(Action::Start(first)) = s.poll(Duration::ZERO) else { panic!("starts at 0") };
+    assert_eq!(s.next_at(), flap);
+    assert_eq!(s.poll(flap), Some(Action::Stop));
+    assert_eq!(s.next_at(), 2 * flap);
+    assert_eq!(s.poll(2 * flap), Some(Action::Start(first.clone())), "the same partition comes back");
+    // It flaps until its ordinary stop; the next ordinary start draws a fresh partition.
+    let mut fresh = false;
+    for _ in 0..500 {
+        if let Some(Action::Start(p)) = s.poll(s.next_at()) {
+            if p != first {
+                fresh = true;
+                break;
+            }
+        }
+    }
+    assert!(fresh, "a new partition follows");
+}

@@ -5,6 +5,7 @@
 //! most one message "in hand": the earliest one, taken as soon as the receiver is idle, and
 //! checked against the partition at that moment (§3.2). Statistics follow §3.3.
 
+use crate::faults::Faults;
 use crate::rng::Rng;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -138,6 +139,7 @@ pub struct Net<P> {
     next_id: u64,
     stats: NetStats,
     dropped: Vec<u64>,
+    faults: Faults,
 }
 
 impl<P> Net<P> {
@@ -152,7 +154,13 @@ impl<P> Net<P> {
             next_id: 0,
             stats: NetStats::default(),
             dropped: Vec::new(),
+            faults: Faults::default(),
         }
+    }
+
+    /// Turns on the simulator's extra faults (duplication, reordering); off by default.
+    pub fn set_faults(&mut self, faults: Faults) {
+        self.faults = faults;
     }
 
     /// Adds an endpoint and returns its index.
@@ -170,7 +178,10 @@ impl<P> Net<P> {
 
     /// Sends a message at `now`; returns its id. Unknown endpoints are the caller's bug and the
     /// message is dropped silently.
-    pub fn send(&mut self, now: Duration, src: Ep, dest: Ep, payload: P) -> u64 {
+    pub fn send(&mut self, now: Duration, src: Ep, dest: Ep, payload: P) -> u64
+    where
+        P: Clone,
+    {
         let id = self.next_id;
         self.next_id += 1;
         let (Some(rs), Some(rd)) = (self.role(src), self.role(dest)) else {
@@ -184,7 +195,22 @@ impl<P> Net<P> {
         } else {
             self.stats.servers.send += 1;
         }
-        let packet = Packet { id, src, dest, deadline: now + latency, payload };
+        let mut deadline = now + latency;
+        if !client && self.faults.any() {
+            // Random draws only when a fault is on, so a run without faults is Maelstrom's.
+            if !self.faults.reorder.is_zero() {
+                deadline += Duration::from_nanos(self.rng.below(self.faults.reorder.as_nanos() as u64 + 1));
+            }
+            if self.faults.duplicate > 0.0 && self.rng.unit() < self.faults.duplicate {
+                // The duplicate trails the original by a fresh latency draw.
+                let late = deadline + self.latency.draw(&mut self.rng);
+                let copy = Packet { id, src, dest, deadline: late, payload: payload.clone() };
+                if let Some(inbox) = self.inboxes.get_mut(dest.at()) {
+                    inbox.queue.push(Reverse(Queued(copy)));
+                }
+            }
+        }
+        let packet = Packet { id, src, dest, deadline, payload };
         if let Some(inbox) = self.inboxes.get_mut(dest.at()) {
             inbox.queue.push(Reverse(Queued(packet)));
         }

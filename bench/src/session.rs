@@ -1,10 +1,12 @@
 //! The I/O shell around a [`Run`]: starts the node processes, owns the clock, feeds their output
 //! and `now` to the run, writes what it routes, streams the message journal, prints a progress
-//! line each second, and finally writes the results. The only place that reads `Instant::now`.
+//! line each second, and finally writes the results (with [`results::write`], as the
+//! simulator does). The only place that reads `Instant::now`.
 
 use crate::config::TestConfig;
 use crate::process::{check_binary, NodeEvent, Nodes};
-use crate::report::{self, Report};
+use crate::report::Report;
+use crate::results;
 use crate::run::{Phase, Run};
 use crate::store;
 use crossbeam_channel::{unbounded, RecvTimeoutError};
@@ -101,18 +103,13 @@ pub fn run_test(cfg: &TestConfig, progress: bool) -> Result<Report, Crash> {
     }
     nodes.kill_all();
     let wall = origin.elapsed();
-    std::fs::write(dir.join("history.jsonl"), run.history().to_jsonl())
-        .map_err(|e| Crash(format!("cannot write history: {e}")))?;
-    if let Phase::Failed(f) = run.phase() {
-        return Err(Crash(f.to_string()));
-    }
-    if let Some(c) = crashed {
+    // An aborted run (init or setup failed) explains itself better than the crash it caused.
+    if let Some(c) = crashed.filter(|_| !matches!(run.phase(), Phase::Failed(_))) {
+        // The history is kept even when the run has no verdict.
+        let _ = std::fs::write(dir.join("history.jsonl"), run.history().to_jsonl());
         return Err(Crash(c));
     }
-    let report = report::judge(&run, cfg.availability, wall, dir.clone());
-    let text = serde_json::to_string_pretty(&report.results).unwrap_or_default();
-    std::fs::write(dir.join("results.json"), text)
-        .map_err(|e| Crash(format!("cannot write results: {e}")))?;
+    let report = results::write(&run, cfg.availability, wall, &dir, results::Clock::Wall).map_err(Crash)?;
     // The HTML report: its failures are logged and never change the verdict.
     if let Err(e) = crate::html::write_meta(&dir, cfg, &report.problems) {
         eprintln!("glomers-bench: {e}");

@@ -21,7 +21,8 @@
 //! Modules: `message` (envelope, ids), `error` (codes), `node` (the `Node` trait, `Out`),
 //! `codec` (wire format), `reader`, `workers`, `timer`, `writer` (one thread kind each),
 //! `admission` (backpressure), `rpc` (calls in flight, blocking `Caller`), `kv` (service
-//! client), `runtime` (wiring), `log` (stderr), `testkit` (tests without threads).
+//! client), `runtime` (wiring), `log` (stderr), `sim` (one node driven line by line under
+//! virtual time, for simulators), `testkit` (tests without threads).
 
 #![warn(missing_docs)]
 #![deny(clippy::print_stdout)]
@@ -36,6 +37,7 @@ pub mod node;
 mod reader;
 mod rpc;
 mod runtime;
+pub mod sim;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod timer;

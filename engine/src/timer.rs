@@ -23,7 +23,7 @@ pub(crate) enum TimerMsg {
 }
 
 /// How long the timer sleeps when it has nothing scheduled.
-const IDLE: Duration = Duration::from_millis(100);
+pub(crate) const IDLE: Duration = Duration::from_millis(100);
 
 /// Runs ticks and deadlines until told to stop.
 pub(crate) fn run<N: Node>(shared: &Arc<Shared<N>>, rx: Receiver<TimerMsg>) {

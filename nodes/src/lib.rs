@@ -7,6 +7,9 @@
 //! - `g_counter`: challenge 4.
 //! - `kafka`: challenges 5a-5c.
 //! - `txn`: challenges 6a-6c.
+//!
+//! `registry` names them all for the in-process simulator; `link` is the reliable batched
+//! link that broadcast, kafka and txn replicate over.
 
 #![warn(missing_docs)]
 #![deny(clippy::print_stdout)]
@@ -16,5 +19,6 @@ pub mod echo;
 pub mod g_counter;
 pub mod kafka;
 pub mod link;
+pub mod registry;
 pub mod txn;
 pub mod unique_ids;

@@ -13,6 +13,7 @@ mod workers;
 
 pub use phases::{Failure, Phase};
 
+use crate::faults::Faults;
 use crate::history::History;
 use crate::nemesis::Schedule;
 use crate::net::{Ep, Latency, Net, NetStats, Role};
@@ -50,6 +51,8 @@ pub struct RunConfig {
     pub seed: u64,
     /// The kafka and txn flags.
     pub opts: WorkloadOpts,
+    /// The simulator's extra faults (none in a process run).
+    pub faults: Faults,
 }
 
 /// Something the user should know about a node, reported without aborting the run.
@@ -117,6 +120,7 @@ impl Run {
             .ok_or_else(|| format!("workload {} is not supported yet", cfg.workload))?;
         let mut rng = Rng::new(cfg.seed);
         let mut net = Net::new(cfg.latency, rng.fork());
+        net.set_faults(cfg.faults);
         let mut eps = Endpoints::default();
         let node_eps: Vec<Ep> = (0..cfg.nodes.len())
             .map(|i| {

@@ -128,8 +128,10 @@ impl Run {
             self.workers.push(Worker::new(t, t % n, client, self.workload.client()));
         }
         if self.cfg.nemesis {
-            self.nemesis =
-                Some(Schedule::new(self.cfg.nemesis_interval, self.cfg.nodes.len(), now, self.rng.fork()));
+            self.nemesis = Some(
+                Schedule::new(self.cfg.nemesis_interval, self.cfg.nodes.len(), now, self.rng.fork())
+                    .with_faults(self.cfg.faults.one_way, self.cfg.faults.flap),
+            );
         }
         self.phase = Phase::Main { start: now, end: now + self.cfg.time_limit, next_op: now };
     }

@@ -18,6 +18,7 @@ fn config(workload: &str, nodes: usize, rate: f64, secs: u64) -> RunConfig {
         topology: Topology::Grid,
         seed: 5,
         opts: WorkloadOpts::default(),
+        faults: crate::faults::Faults::default(),
     }
 }
 

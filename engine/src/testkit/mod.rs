@@ -5,6 +5,9 @@
 //! `Outgoing` values to inspect. `Cluster` runs many nodes over a simulated network, with the
 //! in-memory `seq-kv`, `lin-kv` and `lww-kv` of `Services` answering their calls.
 //!
+//! Calls in flight are kept in the same table as the simulator's line driver (`crate::sim`);
+//! `TestNode` works on typed messages where the driver works on protocol lines.
+//!
 //! ```
 //! # use glomers_engine::{Init, Message, Node, Out, RpcError};
 //! # use serde::{Deserialize, Serialize};
@@ -36,8 +39,8 @@ pub use services::{LinKv, LwwKv, SeqKv, Services};
 use crate::codec::{encode, Reply};
 use crate::error::RpcError;
 use crate::message::{Init, Message, MsgId, NodeId};
-use crate::node::{Continuation, Node, Out, Outgoing};
-use std::collections::BTreeMap;
+use crate::node::{Node, Out, Outgoing};
+use crate::sim::CallTable;
 use std::time::Duration;
 
 /// One node under test, with a fake clock.
@@ -45,9 +48,9 @@ pub struct TestNode<N: Node> {
     id: NodeId,
     node: N,
     now: Duration,
-    next_id: u64,
     next_request: u64,
-    pending: BTreeMap<u64, (Duration, Continuation<N>)>,
+    /// Calls in flight: the same table as the simulator's line driver.
+    calls: CallTable<N>,
     next_tick: Option<Duration>,
 }
 
@@ -63,9 +66,8 @@ impl<N: Node> TestNode<N> {
             id: NodeId::new(id),
             node,
             now: Duration::ZERO,
-            next_id: 1,
             next_request: 1,
-            pending: BTreeMap::new(),
+            calls: CallTable::new(),
             next_tick,
         }
     }
@@ -104,7 +106,7 @@ impl<N: Node> TestNode<N> {
     /// As in the engine, a reply to one of this node's pending calls goes to the call's
     /// continuation instead of `on_message`.
     pub fn deliver(&mut self, msg: Message<N::Body>) -> Vec<Outgoing<N::Body>> {
-        if let Some(id) = msg.in_reply_to.filter(|id| self.pending.contains_key(&id.0)) {
+        if let Some(id) = msg.in_reply_to.filter(|id| self.calls.is_pending(id.0, None)) {
             let body = serde_json::to_string(&msg.body).unwrap_or_else(|e| panic!("unencodable body: {e}"));
             return self.reply_json(id.0, &msg.src, &body);
         }
@@ -125,7 +127,7 @@ impl<N: Node> TestNode<N> {
     /// If `body` is not JSON.
     pub fn reply_json(&mut self, msg_id: u64, from: &str, body: &str) -> Vec<Outgoing<N::Body>> {
         let _ = from;
-        let Some((_, then)) = self.pending.remove(&msg_id) else { return Vec::new() };
+        let Some(then) = self.calls.take(msg_id, None) else { return Vec::new() };
         let mut buf = Vec::new();
         let reply =
             Reply::from_body_json(body, &mut buf).unwrap_or_else(|e| panic!("reply is not JSON: {e}"));
@@ -136,13 +138,12 @@ impl<N: Node> TestNode<N> {
 
     /// Calls of this node still waiting for a reply.
     pub fn pending_calls(&self) -> Vec<u64> {
-        self.pending.keys().copied().collect()
+        self.calls.ids()
     }
 
     /// When the node next has something to do on its own: a tick or a call's deadline.
     pub fn next_event(&self) -> Option<Duration> {
-        let deadline = self.pending.values().map(|(at, _)| *at).min();
-        [deadline, self.next_tick].into_iter().flatten().min()
+        [self.calls.next_deadline(), self.next_tick].into_iter().flatten().min()
     }
 
     /// Moves the clock forward by `by`, firing ticks and call timeouts in time order.
@@ -150,15 +151,14 @@ impl<N: Node> TestNode<N> {
         let until = self.now + by;
         let mut sent = Vec::new();
         loop {
-            let deadline = self.pending.iter().map(|(id, (at, _))| (*at, *id)).min();
+            let deadline = self.calls.next_deadline();
             let tick = self.next_tick;
-            let next = [deadline.map(|d| d.0), tick].into_iter().flatten().min();
+            let next = [deadline, tick].into_iter().flatten().min();
             match next {
                 Some(at) if at <= until => {
                     self.now = self.now.max(at);
-                    if let Some((at_d, id)) = deadline.filter(|d| d.0 == at) {
-                        let _ = at_d;
-                        if let Some((_, then)) = self.pending.remove(&id) {
+                    if deadline == Some(at) {
+                        if let Some((id, then)) = self.calls.take_due(at) {
                             let mut out = Out::new(self.now);
                             then(
                                 &self.node,
@@ -194,20 +194,7 @@ impl<N: Node> TestNode<N> {
 
     fn drain(&mut self, out: &mut Out<N>) -> Vec<Outgoing<N::Body>> {
         let mut sent = Vec::new();
-        let mut registered = Vec::new();
-        let next_id = &mut self.next_id;
-        out.drain(
-            || {
-                let id = MsgId(*next_id);
-                *next_id += 1;
-                id
-            },
-            |id, _peer, deadline, then| registered.push((id.0, deadline, then)),
-            &mut sent,
-        );
-        for (id, deadline, then) in registered {
-            self.pending.insert(id, (deadline, then));
-        }
+        self.calls.drain(out, &mut sent);
         sent
     }
 }

@@ -189,7 +189,7 @@ fn a_cas_whose_reply_is_lost_is_retried_and_never_double_counted() {
     let (late_id, late_reply) = serve(&t, &mut s, &sent[0]);
     assert_eq!(stored_total(&s, "n0"), Some(5));
     t.request("c1", Body::Add { delta: 2 });
-    let sent = t.advance(Kv::TIMEOUT);
+    let sent = t.advance(KV_TIMEOUT);
     // The retry is a cas from the same old value; it fails (22), the node reads its key back
     // and writes the new total from there.
     let rest = serve_all(&mut t, &mut s, sent);
@@ -215,7 +215,7 @@ fn a_cas_that_lands_after_its_retry_cannot_overwrite_the_newer_total() {
     assert_eq!(held.len(), 1);
     t.request("c1", Body::Add { delta: 10 });
     // ...so the node retries with its newer total (15), which lands first.
-    let sent = t.advance(Kv::TIMEOUT);
+    let sent = t.advance(KV_TIMEOUT);
     serve_all(&mut t, &mut s, sent);
     assert_eq!(stored_total(&s, "n0"), Some(15));
     // The held cas finally arrives: its `from` is gone, so it fails and changes nothing.
@@ -225,14 +225,18 @@ fn a_cas_that_lands_after_its_retry_cannot_overwrite_the_newer_total() {
 }
 
 #[test]
-fn a_read_waits_for_a_sync_and_is_answered_from_the_cache_before_the_client_gives_up() {
+fn a_read_waits_for_a_sync_and_fails_before_the_client_gives_up_rather_than_answer_stale() {
     let mut t = TestNode::<GCounter>::new("n0", &["n0", "n1"]);
     t.request("c1", Body::Add { delta: 2 });
     let sent = t.request("c2", Body::Read);
     assert_eq!(sent.len(), 1, "the sync's cas");
-    // seq-kv never answers: every call times out, the read is answered after READ_DEADLINE.
+    // seq-kv never answers: the read fails (error 11) after READ_DEADLINE, without a value.
     let sent = t.advance(READ_DEADLINE + TICK);
     let replies: Vec<_> = sent.iter().filter(|m| m.dest == "c2").collect();
     assert_eq!(replies.len(), 1);
-    assert_eq!(t.body_json(replies[0]), r#"{"type":"read_ok","value":2,"in_reply_to":2}"#);
+    let body = t.body_json(replies[0]);
+    assert!(
+        body.starts_with(r#"{"type":"error","code":11,"#) && body.ends_with(r#""in_reply_to":2}"#),
+        "{body}"
+    );
 }

@@ -6,7 +6,9 @@
 //! dense (0, 1, 2, …), unique and rising without any coordination or service round trip. A
 //! `send` that reaches another node is forwarded to the owner (one request, one reply) and
 //! answered with the owner's offset; if the owner cannot be reached the client gets error 0,
-//! which is indefinite, since the forward may still have been applied.
+//! which is indefinite, since the forward may still have been applied. The owner remembers the
+//! offset it gave each recent forward (by forwarding node and msg_id), so a forward delivered
+//! twice (the simulator's `--duplicate`; Maelstrom never duplicates) is appended once.
 //!
 //! **How other nodes see the log.** The owner replicates each appended entry, and every
 //! committed offset, to the other nodes over a `Link` (see `crate::link`): batched for
@@ -140,6 +142,9 @@ struct State {
     logs: HashMap<String, KeyLog>,
     committed: HashMap<String, u64>,
     links: BTreeMap<NodeId, Link<Item>>,
+    /// The offsets given to recent forwarded sends, by forwarding node and its msg_id, so a
+    /// forward delivered twice is answered with the same offset instead of appended again.
+    forwards: HashMap<NodeId, BTreeMap<MsgId, u64>>,
 }
 
 /// The kafka node.
@@ -152,6 +157,9 @@ pub struct Kafka {
 
 /// How long a forwarded send waits for the owner.
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(1);
+/// Forwarded sends remembered per peer for deduplication: a duplicate trails its original by
+/// about one network latency, far fewer forwards than this.
+const FORWARDS_REMEMBERED: usize = 4096;
 /// Most messages one poll returns per key.
 const POLL_LIMIT: usize = 1000;
 
@@ -174,7 +182,12 @@ impl Kafka {
             me,
             nodes: init.node_ids.clone(),
             timing,
-            state: Mutex::new(State { logs: HashMap::new(), committed: HashMap::new(), links }),
+            state: Mutex::new(State {
+                logs: HashMap::new(),
+                committed: HashMap::new(),
+                links,
+                forwards: HashMap::new(),
+            }),
         }
     }
 
@@ -223,7 +236,21 @@ impl Kafka {
         let owner = self.owner(&key).clone();
         if owner == self.me {
             let mut state = self.state.lock();
+            let forward = msg_id.filter(|_| !from.is_client());
+            let seen = forward.and_then(|id| state.forwards.get(&from)?.get(&id).copied());
+            if let Some(offset) = seen {
+                drop(state);
+                out.reply(from, msg_id, Body::SendOk { offset });
+                return;
+            }
             let offset = self.append(&mut state, key, msg, out.now());
+            if let Some(id) = forward {
+                let recent = state.forwards.entry(from.clone()).or_default();
+                recent.insert(id, offset);
+                if recent.len() > FORWARDS_REMEMBERED {
+                    recent.pop_first();
+                }
+            }
             self.flush(&mut state, out);
             drop(state);
             out.reply(from, msg_id, Body::SendOk { offset });

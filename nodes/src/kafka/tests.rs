@@ -122,6 +122,10 @@ fn reordered_and_duplicated_replication_leaves_every_log_a_prefix_of_the_owners(
             let offsets: Vec<u64> = pairs.iter().map(|(o, _)| *o).collect();
             assert_eq!(offsets, (0..offsets.len() as u64).collect::<Vec<_>>(), "seed {seed} key {key}");
         }
+        // A duplicated forward is appended once: every message sits at exactly one offset.
+        let mut msgs: Vec<i64> = logs[0].values().flatten().filter_map(|(_, m)| m.as_i64()).collect();
+        msgs.sort_unstable();
+        assert_eq!(msgs, (0..60).collect::<Vec<_>>(), "seed {seed}");
     }
 }
 

@@ -1,0 +1,476 @@
+//! A deterministic line driver: one node behind its wire protocol, with no threads, pipes or
+//! clock of its own, for simulators that run many nodes in one thread under virtual time.
+//!
+//! A simulator hands a [`LineDriver`] the lines Maelstrom would write to the node's stdin, each
+//! stamped with a virtual `now`, and gets back the lines the node would write to stdout. It asks
+//! [`Driver::next_deadline`] when the node next acts on its own (a tick, an RPC's timeout) and
+//! calls [`Driver::advance`] at that time. Same lines at the same times give the same output,
+//! byte for byte: nothing here reads a clock, a thread or an unseeded random source.
+//!
+//! The driver decides what to do with a line as the threaded engine's reader does (`init`,
+//! replies routed to their call's continuation, error 10/11/12 answers to bad input), and runs
+//! ticks and call deadlines as its timer does. Handlers run one at a time, in arrival order.
+//!
+//! ```
+//! use glomers_engine::sim::{Driver, LineDriver};
+//! # use glomers_engine::{Init, Message, Node, Out, RpcError};
+//! # use serde::{Deserialize, Serialize};
+//! # #[derive(Serialize, Deserialize)]
+//! # #[serde(tag = "type", rename_all = "snake_case")]
+//! # enum Body { Ping, Pong }
+//! # struct Pinger;
+//! # impl Node for Pinger {
+//! #     type Body = Body;
+//! #     fn init(_: &Init) -> Result<Self, RpcError> { Ok(Pinger) }
+//! #     fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
+//! #         out.reply(msg.src, msg.msg_id, Body::Pong); Ok(())
+//! #     }
+//! # }
+//! use std::time::Duration;
+//!
+//! let mut node = LineDriver::<Pinger>::new();
+//! let mut out = Vec::new();
+//! let init = br#"{"src":"c0","dest":"n1","body":{"type":"init","msg_id":1,"node_id":"n1","node_ids":["n1"]}}"#;
+//! node.on_line(Duration::ZERO, init, &mut out);
+//! node.on_line(Duration::ZERO, br#"{"src":"c1","dest":"n1","body":{"type":"ping","msg_id":7}}"#, &mut out);
+//! assert_eq!(out[1], br#"{"src":"n1","dest":"c1","body":{"type":"pong","in_reply_to":7}}"#);
+//! ```
+
+use crate::codec::{decode_body, encode, salvage, BadFrame, Header, Reply};
+use crate::error::{ErrorCode, RpcError};
+use crate::message::{Init, Message, MsgId, NodeId};
+use crate::node::{Continuation, Node, Out, Outgoing, Payload};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+/// One node as a simulator sees it: protocol lines in, protocol lines out, under virtual time.
+///
+/// Output lines carry no trailing newline.
+pub trait Driver: Send {
+    /// Handles one line written to the node's stdin at virtual time `now`; appends every line
+    /// the node writes in response to `out`.
+    fn on_line(&mut self, now: Duration, line: &[u8], out: &mut Vec<Vec<u8>>);
+
+    /// When the node next acts on its own (a tick or an RPC deadline), if ever.
+    fn next_deadline(&self) -> Option<Duration>;
+
+    /// Runs every tick and deadline due at or before `now`, in time order; appends what the
+    /// node writes to `out`.
+    fn advance(&mut self, now: Duration, out: &mut Vec<Vec<u8>>);
+
+    /// What the node logged since the last call, as it would have written it to stderr.
+    fn take_log(&mut self) -> Vec<u8>;
+}
+
+/// How a node's own clock relates to the simulator's: `local = offset + global × (1 + ppm/10⁶)`,
+/// and when its timer starts.
+///
+/// The default is a perfect clock whose ticks start one period after `init`. A skewed clock
+/// makes the node's ticks and RPC timeouts run early or late relative to the rest of the
+/// simulation, as a drifting crystal would.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Clock {
+    /// How far ahead the node's clock starts.
+    pub offset: Duration,
+    /// Rate error in parts per million; negative runs slow. Kept above -1,000,000.
+    pub ppm: i32,
+    /// Local time from `init` to the start of the node's tick schedule (its first tick comes
+    /// one period later). In the threaded engine this is when the timer thread next wakes,
+    /// anywhere in [`TIMER_START_MAX`]; a simulator draws it per node, so that nodes' ticks
+    /// are not all in phase, as they are not between processes.
+    pub timer_start: Duration,
+}
+
+/// The longest the threaded engine's timer takes to notice a freshly initialised node: its
+/// idle wake-up period.
+pub const TIMER_START_MAX: Duration = crate::timer::IDLE;
+
+impl Clock {
+    fn rate(self) -> f64 {
+        1.0 + f64::from(self.ppm.max(-999_999)) / 1e6
+    }
+
+    /// The node's local time at global time `global`.
+    pub fn local(self, global: Duration) -> Duration {
+        if self.ppm == 0 {
+            return self.offset + global;
+        }
+        self.offset + scale(global, self.rate())
+    }
+
+    /// The earliest global time at which the node's local time reaches `local`.
+    pub fn global(self, local: Duration) -> Duration {
+        let since = local.saturating_sub(self.offset);
+        if self.ppm == 0 {
+            return since;
+        }
+        let mut g = scale(since, 1.0 / self.rate());
+        // Rounding may land a little short; a deadline must never be missed. One step of
+        // ⌈1/rate⌉ ns moves the local clock by at least 1 ns.
+        let step = Duration::from_nanos((1.0 / self.rate()).ceil() as u64);
+        while self.local(g) < local {
+            g += step;
+        }
+        g
+    }
+}
+
+fn scale(d: Duration, by: f64) -> Duration {
+    if by == 1.0 {
+        return d;
+    }
+    Duration::from_nanos((d.as_nanos() as f64 * by).round() as u64)
+}
+
+/// The shortest tick period the driver honours, so a node asking for 0 cannot stall the
+/// simulation at one instant.
+const MIN_TICK: Duration = Duration::from_micros(1);
+
+/// A call in flight.
+struct Call<N: Node> {
+    peer: NodeId,
+    deadline: Duration,
+    then: Continuation<N>,
+}
+
+/// One node's calls in flight, for the single-threaded drivers (the line driver here and the
+/// testkit's `TestNode`): each call's continuation and deadline by `msg_id`, and the counter
+/// that numbers this node's messages.
+pub(crate) struct CallTable<N: Node> {
+    next_id: u64,
+    calls: BTreeMap<u64, Call<N>>,
+    /// (deadline, msg_id) of every call in `calls`.
+    deadlines: BTreeSet<(Duration, u64)>,
+}
+
+impl<N: Node> CallTable<N> {
+    pub(crate) fn new() -> Self {
+        CallTable { next_id: 1, calls: BTreeMap::new(), deadlines: BTreeSet::new() }
+    }
+
+    /// Takes the effects out of `out`: numbers and registers its calls, appends every message
+    /// to `sent`.
+    pub(crate) fn drain(&mut self, out: &mut Out<N>, sent: &mut Vec<Outgoing<N::Body>>) {
+        let next_id = &mut self.next_id;
+        let calls = &mut self.calls;
+        let deadlines = &mut self.deadlines;
+        out.drain(
+            || {
+                let id = MsgId(*next_id);
+                *next_id += 1;
+                id
+            },
+            |id, peer, deadline, then| {
+                deadlines.insert((deadline, id.0));
+                calls.insert(id.0, Call { peer, deadline, then });
+            },
+            sent,
+        );
+    }
+
+    /// Whether call `id` waits for a reply (from `from`, when given).
+    pub(crate) fn is_pending(&self, id: u64, from: Option<&NodeId>) -> bool {
+        self.calls.get(&id).is_some_and(|c| from.is_none_or(|f| c.peer == *f))
+    }
+
+    /// Takes call `id` out if it waits for a reply (from `from`, when given).
+    pub(crate) fn take(&mut self, id: u64, from: Option<&NodeId>) -> Option<Continuation<N>> {
+        if !self.is_pending(id, from) {
+            return None;
+        }
+        let call = self.calls.remove(&id)?;
+        self.deadlines.remove(&(call.deadline, id));
+        Some(call.then)
+    }
+
+    /// The earliest deadline of a call in flight.
+    pub(crate) fn next_deadline(&self) -> Option<Duration> {
+        self.deadlines.first().map(|(at, _)| *at)
+    }
+
+    /// Takes out the call with the earliest deadline if that deadline is at or before `now`.
+    pub(crate) fn take_due(&mut self, now: Duration) -> Option<(u64, Continuation<N>)> {
+        let &(at, id) = self.deadlines.first().filter(|(at, _)| *at <= now)?;
+        self.deadlines.remove(&(at, id));
+        self.calls.remove(&id).map(|c| (id, c.then))
+    }
+
+    /// How many calls are in flight.
+    pub(crate) fn len(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// The `msg_id`s of the calls in flight, in order.
+    #[cfg(feature = "testkit")]
+    pub(crate) fn ids(&self) -> Vec<u64> {
+        self.calls.keys().copied().collect()
+    }
+}
+
+/// Drives one [`Node`] of type `N` deterministically. See the module doc.
+pub struct LineDriver<N: Node> {
+    me: Option<NodeId>,
+    node: Option<N>,
+    clock: Clock,
+    /// Calls in flight, with local deadlines.
+    calls: CallTable<N>,
+    /// Local time of the next tick.
+    next_tick: Option<Duration>,
+    sent: Vec<Outgoing<N::Body>>,
+    /// Lines written and not yet handed to the caller.
+    lines: Vec<Vec<u8>>,
+    /// What the node logged (see `crate::log::capture`).
+    log: Vec<u8>,
+    buf: Vec<u8>,
+}
+
+impl<N: Node> Default for LineDriver<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<N: Node> LineDriver<N> {
+    /// A node not yet initialised, with a perfect clock.
+    pub fn new() -> Self {
+        Self::with_clock(Clock::default())
+    }
+
+    /// A node not yet initialised, whose timers follow `clock`.
+    pub fn with_clock(clock: Clock) -> Self {
+        LineDriver {
+            me: None,
+            node: None,
+            clock,
+            calls: CallTable::new(),
+            next_tick: None,
+            sent: Vec::new(),
+            lines: Vec::new(),
+            log: Vec::new(),
+            buf: Vec::new(),
+        }
+    }
+
+    /// The node, once `init` has built it.
+    pub fn node(&self) -> Option<&N> {
+        self.node.as_ref()
+    }
+
+    /// Calls waiting for a reply.
+    pub fn pending_calls(&self) -> usize {
+        self.calls.len()
+    }
+
+    fn handle(&mut self, local: Duration, line: &[u8]) {
+        let text = line.strip_suffix(b"\r").unwrap_or(line);
+        if text.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        self.buf.clear();
+        self.buf.extend_from_slice(text);
+        let mut buf = std::mem::take(&mut self.buf);
+        match simd_json::to_tape(&mut buf) {
+            Ok(tape) => self.on_tape(local, tape),
+            Err(e) => {
+                let (src, msg_id) = salvage(text);
+                let error = RpcError::malformed(format!("invalid JSON: {e}"));
+                self.reject(BadFrame { src, msg_id, is_reply: false, error });
+            }
+        }
+        self.buf = buf;
+    }
+
+    fn on_tape(&mut self, local: Duration, tape: simd_json::Tape<'_>) {
+        let header = match Header::read(tape.as_value()) {
+            Ok(h) => h,
+            Err(bad) => return self.reject(bad),
+        };
+        if let Some(id) = header.in_reply_to {
+            if let Some(then) = self.calls.take(id.0, Some(&header.src)) {
+                if let Some(node) = self.node.as_ref() {
+                    let mut out = Out::new(local);
+                    then(node, Ok(Reply::from_tape(tape)), &mut out);
+                    self.drain(&mut out);
+                }
+                return;
+            }
+        }
+        if header.kind == "init" {
+            return self.on_init(local, tape, header);
+        }
+        let Some(node) = self.node.as_ref() else {
+            if header.in_reply_to.is_none() && header.msg_id.is_some() {
+                let error =
+                    RpcError::new(ErrorCode::TemporarilyUnavailable, "not initialised yet: send init first");
+                let reply = Outgoing {
+                    dest: header.src,
+                    msg_id: None,
+                    in_reply_to: header.msg_id,
+                    payload: Payload::Error(error),
+                };
+                self.emit(&header.dest, reply);
+            }
+            return;
+        };
+        let (body, _) = decode_body::<N::Body>(tape, header.kind);
+        let is_reply = header.in_reply_to.is_some();
+        match body {
+            Ok(body) => {
+                let (src, msg_id) = (header.src.clone(), header.msg_id);
+                let msg = Message {
+                    src: header.src,
+                    dest: header.dest,
+                    msg_id: header.msg_id,
+                    in_reply_to: header.in_reply_to,
+                    body,
+                };
+                let mut out = Out::new(local);
+                if let Err(e) = node.on_message(msg, &mut out) {
+                    if !is_reply {
+                        out.reply_error(src, msg_id, e);
+                    }
+                }
+                self.drain(&mut out);
+            }
+            Err(error) => {
+                self.reject(BadFrame { src: Some(header.src), msg_id: header.msg_id, is_reply, error });
+            }
+        }
+    }
+
+    fn on_init(&mut self, local: Duration, tape: simd_json::Tape<'_>, header: Header<'_>) {
+        let (init, _) = decode_body::<Init>(tape, header.kind);
+        let payload = match (init, &self.me) {
+            (Err(mut error), _) => {
+                error.code = ErrorCode::MalformedRequest;
+                Payload::Error(error)
+            }
+            (Ok(init), Some(me)) if *me == init.node_id => Payload::InitOk,
+            (Ok(init), Some(me)) => Payload::Error(RpcError::new(
+                ErrorCode::PreconditionFailed,
+                format!("already initialised as {me}; cannot become {}", init.node_id),
+            )),
+            (Ok(init), None) => match N::init(&init) {
+                Ok(node) => {
+                    let start = local + self.clock.timer_start;
+                    self.next_tick = node.tick_every().map(|every| start + every.max(MIN_TICK));
+                    self.node = Some(node);
+                    self.me = Some(init.node_id.clone());
+                    Payload::InitOk
+                }
+                Err(error) => Payload::Error(error),
+            },
+        };
+        if header.msg_id.is_some() {
+            let reply = Outgoing { dest: header.src, msg_id: None, in_reply_to: header.msg_id, payload };
+            self.emit(&header.dest, reply);
+        }
+    }
+
+    /// Answers a line that could not be handled, where a reply is due.
+    fn reject(&mut self, bad: BadFrame) {
+        if bad.is_reply || bad.msg_id.is_none() {
+            return;
+        }
+        if let Some(src) = bad.src {
+            let me = self.me.clone().unwrap_or_else(|| NodeId::new(""));
+            let reply = Outgoing {
+                dest: src,
+                msg_id: None,
+                in_reply_to: bad.msg_id,
+                payload: Payload::Error(bad.error),
+            };
+            self.emit(&me, reply);
+        }
+    }
+
+    fn emit(&mut self, from: &NodeId, msg: Outgoing<N::Body>) {
+        let mut line = Vec::new();
+        if encode(from, &msg, &mut line).is_ok() {
+            self.lines.push(strip_newline(line));
+        }
+    }
+
+    /// Registers the calls `out` made and queues what it sent.
+    fn drain(&mut self, out: &mut Out<N>) {
+        self.calls.drain(out, &mut self.sent);
+        let me = self.me.clone().unwrap_or_else(|| NodeId::new(""));
+        for msg in self.sent.drain(..) {
+            let mut line = Vec::new();
+            if encode(&me, &msg, &mut line).is_ok() {
+                self.lines.push(strip_newline(line));
+            }
+        }
+    }
+}
+
+fn strip_newline(mut line: Vec<u8>) -> Vec<u8> {
+    if line.last() == Some(&b'\n') {
+        line.pop();
+    }
+    line
+}
+
+impl<N: Node> Driver for LineDriver<N> {
+    fn on_line(&mut self, now: Duration, line: &[u8], out: &mut Vec<Vec<u8>>) {
+        let local = self.clock.local(now);
+        self.logged(|d| d.handle(local, line));
+        out.append(&mut self.lines);
+    }
+
+    fn take_log(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.log)
+    }
+
+    fn next_deadline(&self) -> Option<Duration> {
+        [self.calls.next_deadline(), self.next_tick]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(|local| self.clock.global(local))
+    }
+
+    fn advance(&mut self, now: Duration, out: &mut Vec<Vec<u8>>) {
+        let local = self.clock.local(now);
+        self.logged(|d| d.fire_due(local));
+        out.append(&mut self.lines);
+    }
+}
+
+impl<N: Node> LineDriver<N> {
+    /// Runs `f` with the node's log lines captured into its own buffer.
+    fn logged(&mut self, f: impl FnOnce(&mut Self)) {
+        let mut log = std::mem::take(&mut self.log);
+        let name = self.me.as_ref().map_or("-", |m| m.as_str()).to_owned();
+        crate::log::capture(&name, &mut log, || f(self));
+        self.log = log;
+    }
+
+    /// Runs the deadlines and ticks due by local time `local`.
+    fn fire_due(&mut self, local: Duration) {
+        loop {
+            if let Some((id, then)) = self.calls.take_due(local) {
+                if let Some(node) = self.node.as_ref() {
+                    let mut o = Out::new(local);
+                    then(node, Err(RpcError::timeout(format!("no reply to msg {id}"))), &mut o);
+                    self.drain(&mut o);
+                }
+                continue;
+            }
+            let (Some(at), Some(node)) = (self.next_tick.filter(|at| *at <= local), self.node.as_ref())
+            else {
+                break;
+            };
+            let every = node.tick_every().unwrap_or(Duration::MAX).max(MIN_TICK);
+            let mut o = Out::new(local);
+            node.on_tick(&mut o);
+            self.drain(&mut o);
+            // As in the engine: a late tick is not made up for.
+            self.next_tick = at.checked_add(every).map(|next| next.max(local + every / 2));
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "sim_tests.rs"]
+mod tests;
