@@ -118,6 +118,9 @@ soak: build
 	$(SIM) -w broadcast --node broadcast --node-count 5 --time-limit 20 --rate 10 --nemesis partition
 	$(SIM) -w broadcast --node broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100
 	$(SIM) -w g-counter --node g-counter --node-count 3 --rate 100 --time-limit 20 --nemesis partition
+	$(SIM) -w kafka --node kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --nemesis partition
+	$(SIM) -w txn-rw-register --node txn --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 \
+		--consistency-models read-committed --availability total --nemesis partition
 
 sim-speed: build
 	$(BENCH) sim --store store/sim -w broadcast --node broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100 --seed 1
