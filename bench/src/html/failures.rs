@@ -77,8 +77,21 @@ enum Ref {
     NoOk(String),
     /// The availability shortfall: its first operation that did not succeed.
     FirstNotOk,
+    /// History indices written `#N` (the kafka and txn checkers name operations so).
+    Indices(Vec<usize>),
     /// The `i`th entry of the workload's `errors` (echo and g-counter list one per problem).
     Error(usize),
+}
+
+/// Every `#N` in a sentence.
+fn hash_indices(text: &str) -> Vec<usize> {
+    text.split('#')
+        .skip(1)
+        .filter_map(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        })
+        .collect()
 }
 
 fn parse_ref(text: &str, i: usize) -> Ref {
@@ -95,6 +108,10 @@ fn parse_ref(text: &str, i: usize) -> Ref {
     }
     if text.starts_with("availability ") {
         return Ref::FirstNotOk;
+    }
+    let indices = hash_indices(text);
+    if !indices.is_empty() {
+        return Ref::Indices(indices);
     }
     Ref::Error(i)
 }
@@ -199,6 +216,7 @@ pub fn failures(data: &RunData, workload: &str, limit: usize) -> Vec<Failure> {
                 Some(Ref::FirstNotOk) => {
                     h.completions().find(|e| e.kind != Kind::Ok).map(|e| e.index).into_iter().collect()
                 }
+                Some(Ref::Indices(ix)) => ix.clone(),
                 Some(Ref::Error(k)) => {
                     let mut ops = Vec::new();
                     if let Some(e) = errors.get(*k) {
@@ -214,4 +232,18 @@ pub fn failures(data: &RunData, workload: &str, limit: usize) -> Vec<Failure> {
             Failure { text, ops }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod hash_tests {
+    use super::*;
+
+    #[test]
+    fn kafka_and_txn_sentences_point_at_their_operations() {
+        let kafka = "key 3: offset 1002 holds message 9 in poll #812 (process 4) but message 11 in poll #907";
+        assert!(matches!(parse_ref(kafka, 0), Ref::Indices(ix) if ix == [812, 907]));
+        let txn = "G1a: txn #40 (process 2, ok) [r 1 3] read key 1 = 3, written by txn #12 (process 0, fail)";
+        assert!(matches!(parse_ref(txn, 0), Ref::Indices(ix) if ix == [40, 12]));
+        assert!(matches!(parse_ref("a sentence with # but no index", 3), Ref::Error(3)));
+    }
 }
