@@ -5,13 +5,13 @@ BENCH := target/release/glomers-bench
 ON := $(if $(MAELSTROM),--maelstrom $(MAELSTROM))
 
 .PHONY: help build test challenges echo unique-ids broadcast-single broadcast-multi \
-	broadcast-partition efficient-broadcast g-counter kafka kafka-compare route flood flood-latency \
+	broadcast-partition efficient-broadcast g-counter kafka kafka-compare txn route flood flood-latency \
 	flood-compare bench screenshots soak sim-speed
 
 help:
 	@echo "make challenges     run every Gossip Glomers challenge on the workbench and print the table"
 	@echo "make echo | unique-ids | broadcast-single | broadcast-multi | broadcast-partition"
-	@echo "     efficient-broadcast | g-counter | kafka    one challenge (or 3d+3e, 5a+5b+5c) with its exact flags"
+	@echo "     efficient-broadcast | g-counter | kafka | txn   one challenge (or 3d+3e, 5a-5c, 6a-6c) with its exact flags"
 	@echo "make kafka-compare  5b's flags, 3 runs each of our kafka design and the simple lin-kv one"
 	@echo "make route          workbench routing speed: 5 pingpong control nodes for 5 s (msgs/s routed)"
 	@echo "make build          build every binary (release)"
@@ -61,6 +61,11 @@ kafka: build
 	$(BENCH) challenge 5a $(ON)
 	$(BENCH) challenge 5b $(ON)
 	$(BENCH) challenge 5c $(ON)
+
+txn: build
+	$(BENCH) challenge 6a $(ON)
+	$(BENCH) challenge 6b $(ON)
+	$(BENCH) challenge 6c $(ON)
 
 KAFKA_5B := -w kafka --bin target/release/kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000
 
