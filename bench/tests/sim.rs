@@ -1,33 +1,14 @@
 //! End-to-end tests of `glomers-bench sim`: the real nodes of `nodes/` in-process under virtual
-//! time. Hundreds of seeds per workload, replay byte for byte, a negative control rejected on
-//! most seeds, and the command line (results directory, table, replay commands, exit codes).
+//! time. Hundreds of seeds per workload, replay byte for byte, regression tests for the bugs it
+//! found, and the command line (results directory, table, replay commands, exit codes). The
+//! negative controls are in `sim_controls.rs`.
 
 mod common;
+mod sim_spec;
 
 use common::bench;
-use glomers_bench::config::TestArgs;
-use glomers_bench::sim::{run_seeds, Spec};
-use glomers_engine::sim::{Clock, Driver, LineDriver};
-use glomers_engine::{Init, Message, Node, NodeId, Out, RpcError};
-use serde::{Deserialize, Serialize};
-use std::sync::Mutex;
-
-/// The spec `glomers-bench sim` would build from these flags, with node `make`.
-fn spec(workload: &str, flags: &[&str], make: glomers_nodes::registry::Factory) -> Spec {
-    use clap::Parser;
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: TestArgs,
-    }
-    let argv = ["sim", "-w", workload].into_iter().chain(flags.iter().copied());
-    let cfg = Cli::try_parse_from(argv).expect("flags parse").args.validate(1).expect("flags are valid");
-    Spec { run: cfg.run, availability: cfg.availability, node: make }
-}
-
-fn node(name: &str) -> glomers_nodes::registry::Factory {
-    glomers_nodes::registry::factory(name).expect("node exists")
-}
+use glomers_bench::sim::run_seeds;
+use sim_spec::{node, spec};
 
 /// Runs seeds 1..=n and asserts every one is valid.
 fn all_valid(workload: &str, node_name: &str, flags: &[&str], n: u64) {
@@ -86,107 +67,6 @@ fn g_counter_over_200_seeds_with_partitions() {
         "1",
     ];
     all_valid("g-counter", "g-counter", &flags, 200);
-}
-
-/// A negative control: broadcast that floods each value to every peer once and never retries,
-/// so a value sent across a partition is lost for good.
-struct Lossy {
-    me: NodeId,
-    peers: Vec<NodeId>,
-    values: Mutex<Vec<u64>>,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum Body {
-    Broadcast { message: u64 },
-    BroadcastOk,
-    Read,
-    ReadOk { messages: Vec<u64> },
-    Topology { topology: serde_json::Value },
-    TopologyOk,
-    Gossip { value: u64 },
-}
-
-impl Node for Lossy {
-    type Body = Body;
-    fn init(init: &Init) -> Result<Self, RpcError> {
-        let peers = init.node_ids.iter().filter(|n| **n != init.node_id).cloned().collect();
-        Ok(Lossy { me: init.node_id.clone(), peers, values: Mutex::new(Vec::new()) })
-    }
-    fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
-        let mut values = self.values.lock().map_err(|_| RpcError::not_supported("poisoned"))?;
-        match msg.body {
-            Body::Broadcast { message } => {
-                values.push(message);
-                for p in &self.peers {
-                    out.send(p.clone(), Body::Gossip { value: message });
-                }
-                out.reply(msg.src, msg.msg_id, Body::BroadcastOk);
-            }
-            Body::Gossip { value } if msg.src != self.me => values.push(value),
-            Body::Read => out.reply(msg.src, msg.msg_id, Body::ReadOk { messages: values.clone() }),
-            Body::Topology { .. } => out.reply(msg.src, msg.msg_id, Body::TopologyOk),
-            _ => return Err(RpcError::not_supported("unexpected")),
-        }
-        Ok(())
-    }
-}
-
-fn lossy(clock: Clock) -> Box<dyn Driver> {
-    Box::new(LineDriver::<Lossy>::with_clock(clock))
-}
-
-#[test]
-fn a_broadcast_without_retries_is_rejected_on_most_seeds_and_valid_without_faults() {
-    let flags = ["--node-count", "5", "--time-limit", "10", "--rate", "20", "--nemesis", "partition"];
-    let results = run_seeds(&spec("broadcast", &flags, lossy), 1..=200, 2, &|_| {});
-    let rejected = results.iter().filter(|r| !r.is_valid()).count();
-    eprintln!("lossy broadcast under partitions: rejected on {rejected}/200 seeds");
-    assert!(rejected >= 150, "rejected on only {rejected}/200 seeds");
-    let causes: Vec<&str> =
-        results.iter().filter(|r| !r.is_valid()).filter_map(|r| r.cause.as_deref()).collect();
-    assert!(causes.iter().all(|c| c.contains("missing from the final read")), "{:?}", causes.first());
-    // Without partitions nothing is lost: the control is broken only where it should be.
-    let calm = run_seeds(&spec("broadcast", &flags[..6], lossy), 1..=20, 2, &|_| {});
-    assert!(calm.iter().all(|r| r.is_valid()), "{:?}", calm.iter().find(|r| !r.is_valid()));
-}
-
-/// A negative control: each node numbers its ids 0, 1, 2… without its own id, so ids collide
-/// across nodes.
-struct Colliding(Mutex<u64>);
-
-#[derive(Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum IdBody {
-    Generate,
-    GenerateOk { id: u64 },
-}
-
-impl Node for Colliding {
-    type Body = IdBody;
-    fn init(_: &Init) -> Result<Self, RpcError> {
-        Ok(Colliding(Mutex::new(0)))
-    }
-    fn on_message(&self, msg: Message<IdBody>, out: &mut Out<Self>) -> Result<(), RpcError> {
-        let mut next = self.0.lock().map_err(|_| RpcError::not_supported("poisoned"))?;
-        *next += 1;
-        out.reply(msg.src, msg.msg_id, IdBody::GenerateOk { id: *next });
-        Ok(())
-    }
-}
-
-fn colliding(clock: Clock) -> Box<dyn Driver> {
-    Box::new(LineDriver::<Colliding>::with_clock(clock))
-}
-
-#[test]
-fn colliding_unique_ids_are_rejected_on_every_seed() {
-    let flags = ["--node-count", "3", "--time-limit", "3", "--rate", "50"];
-    let results = run_seeds(&spec("unique-ids", &flags, colliding), 1..=200, 2, &|_| {});
-    let rejected = results.iter().filter(|r| !r.is_valid()).count();
-    eprintln!("colliding unique-ids: rejected on {rejected}/200 seeds");
-    assert_eq!(rejected, 200);
 }
 
 /// Challenge 4's node on a slow network: uniform latency up to 600 ms makes a `seq-kv` round
@@ -313,79 +193,6 @@ fn seed_4_g_counter_never_answers_a_read_from_a_stale_cache() {
         .collect();
     assert!(wrong.is_empty(), "{wrong:?}");
     assert!(results.iter().find(|r| r.seed == 4).is_some_and(|r| r.is_valid()));
-}
-
-/// A negative control: a g-counter that keeps its own total, gossips it to every peer each tick,
-/// and forgets the first non-zero add it acknowledges.
-struct Forgetful {
-    me: NodeId,
-    peers: Vec<NodeId>,
-    /// (own total, whether an add was forgotten yet, highest total seen per peer).
-    state: Mutex<(u64, bool, std::collections::BTreeMap<NodeId, u64>)>,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum CountBody {
-    Add { delta: u64 },
-    AddOk,
-    Read,
-    ReadOk { value: u64 },
-    Total { total: u64 },
-}
-
-impl Node for Forgetful {
-    type Body = CountBody;
-    fn init(init: &Init) -> Result<Self, RpcError> {
-        let peers = init.node_ids.iter().filter(|n| **n != init.node_id).cloned().collect();
-        Ok(Forgetful { me: init.node_id.clone(), peers, state: Mutex::new((0, false, Default::default())) })
-    }
-    fn on_message(&self, msg: Message<CountBody>, out: &mut Out<Self>) -> Result<(), RpcError> {
-        let mut st = self.state.lock().map_err(|_| RpcError::not_supported("poisoned"))?;
-        match msg.body {
-            CountBody::Add { delta } => {
-                if delta > 0 && !st.1 {
-                    st.1 = true;
-                } else {
-                    st.0 += delta;
-                }
-                out.reply(msg.src, msg.msg_id, CountBody::AddOk);
-            }
-            CountBody::Read => {
-                let value = st.0 + st.2.values().sum::<u64>();
-                out.reply(msg.src, msg.msg_id, CountBody::ReadOk { value });
-            }
-            CountBody::Total { total } if msg.src != self.me => {
-                let seen = st.2.entry(msg.src).or_default();
-                *seen = (*seen).max(total);
-            }
-            _ => return Err(RpcError::not_supported("unexpected")),
-        }
-        Ok(())
-    }
-    fn tick_every(&self) -> Option<std::time::Duration> {
-        Some(std::time::Duration::from_millis(200))
-    }
-    fn on_tick(&self, out: &mut Out<Self>) {
-        let total = self.state.lock().map_or(0, |st| st.0);
-        for p in &self.peers {
-            out.send(p.clone(), CountBody::Total { total });
-        }
-    }
-}
-
-fn forgetful(clock: Clock) -> Box<dyn Driver> {
-    Box::new(LineDriver::<Forgetful>::with_clock(clock))
-}
-
-#[test]
-fn a_g_counter_that_forgets_an_add_is_rejected_on_every_seed() {
-    let flags = ["--node-count", "3", "--time-limit", "5", "--rate", "50", "--nemesis", "partition"];
-    let results = run_seeds(&spec("g-counter", &flags, forgetful), 1..=200, 2, &|_| {});
-    let rejected = results.iter().filter(|r| !r.is_valid()).count();
-    eprintln!("forgetful g-counter: rejected on {rejected}/200 seeds");
-    assert_eq!(rejected, 200, "{:?}", results.iter().find(|r| r.is_valid()));
-    assert!(results.iter().all(|r| r.cause.as_deref().is_some_and(|c| c.contains("acceptable"))));
 }
 
 fn sim(name: &str, args: &[&str]) -> common::Outcome {

@@ -52,6 +52,8 @@ pub struct SeedResult {
     pub verdict: Result<Validity, String>,
     /// The first reason for a verdict other than valid, on one line.
     pub cause: Option<String>,
+    /// The anomalies the checker named (`anomaly-types` or `bad-error-types` in results.json).
+    pub anomalies: Vec<String>,
     /// `net.servers.msgs-per-op`.
     pub msgs_per_op: Option<f64>,
     /// Broadcast stable latency p50, p99, max (ms).
@@ -86,6 +88,7 @@ pub fn run_seed(spec: &Spec, seed: u64) -> SeedResult {
                 .then(|| r.problems.first().cloned().or_else(|| r.notices.first().map(|n| n.text.clone())))
                 .flatten()
                 .map(|c| one_line(&c)),
+            anomalies: anomalies(&r.results),
             msgs_per_op: r.msgs_per_op,
             stable_latency: r.stable_latency,
             op_latency: op_latency(&run),
@@ -95,12 +98,20 @@ pub fn run_seed(spec: &Spec, seed: u64) -> SeedResult {
             seed,
             cause: Some(one_line(&e)),
             verdict: Err(e),
+            anomalies: Vec::new(),
             msgs_per_op: None,
             stable_latency: None,
             op_latency: None,
             wall,
         },
     }
+}
+
+/// The anomaly names in a results.json: txn's `anomaly-types`, kafka's `bad-error-types`.
+fn anomalies(results: &serde_json::Value) -> Vec<String> {
+    let w = &results["workload"];
+    let names = w["anomaly-types"].as_array().or(w["bad-error-types"].as_array());
+    names.into_iter().flatten().filter_map(|n| n.as_str().map(String::from)).collect()
 }
 
 fn one_line(text: &str) -> String {
