@@ -6,7 +6,11 @@
 //! dense (0, 1, 2, …), unique and rising without any coordination or service round trip. A
 //! `send` that reaches another node is forwarded to the owner (one request, one reply) and
 //! answered with the owner's offset; if the owner cannot be reached the client gets error 0,
-//! which is indefinite, since the forward may still have been applied. The owner remembers the
+//! which is indefinite, since the forward may still have been applied. Once a forward has gone
+//! unanswered for the forward timeout with nothing else heard from the owner, the node takes
+//! the owner to be cut off: further sends for its keys are refused at once with error 11
+//! (definite: nothing was forwarded), except one probe forward a second, until the owner is
+//! heard from again. Clients then stop stalling a second on each such send. The owner remembers the
 //! offset it gave each recent forward (by forwarding node and msg_id), so a forward delivered
 //! twice (the simulator's `--duplicate`; Maelstrom never duplicates) is appended once.
 //!
@@ -138,10 +142,42 @@ impl KeyLog {
     }
 }
 
+/// What this node has seen of a peer lately.
+#[derive(Debug, Default)]
+struct Reach {
+    /// Since when a forward to the peer has gone unanswered with nothing heard from it.
+    waiting_since: Option<Duration>,
+    /// When the last forward went out while the peer looked unreachable (a probe).
+    last_probe: Option<Duration>,
+}
+
+impl Reach {
+    /// Whether a send for this peer should be refused rather than forwarded at `now`; records
+    /// the forward (or probe) otherwise.
+    fn refuse(&mut self, now: Duration) -> bool {
+        let cut_off = self.waiting_since.is_some_and(|t| now.saturating_sub(t) >= SUSPECT_AFTER);
+        if cut_off {
+            if self.last_probe.is_some_and(|p| now.saturating_sub(p) < PROBE_EVERY) {
+                return true;
+            }
+            self.last_probe = Some(now);
+        }
+        self.waiting_since.get_or_insert(now);
+        false
+    }
+
+    /// The peer answered or sent something: it is reachable.
+    fn heard(&mut self) {
+        *self = Reach::default();
+    }
+}
+
 struct State {
     logs: HashMap<String, KeyLog>,
     committed: HashMap<String, u64>,
     links: BTreeMap<NodeId, Link<Item>>,
+    /// How reachable each peer looks, for failing fast while a key's owner is cut off.
+    reach: HashMap<NodeId, Reach>,
     /// The offsets given to recent forwarded sends, by forwarding node and its msg_id, so a
     /// forward delivered twice is answered with the same offset instead of appended again.
     forwards: HashMap<NodeId, BTreeMap<MsgId, u64>>,
@@ -157,6 +193,12 @@ pub struct Kafka {
 
 /// How long a forwarded send waits for the owner.
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(1);
+/// A peer that has left a forward unanswered this long, with nothing else heard from it, is
+/// taken to be cut off: sends for its keys are refused at once (error 11, definite: nothing
+/// was forwarded) instead of each waiting out the forward timeout.
+const SUSPECT_AFTER: Duration = FORWARD_TIMEOUT;
+/// While a peer looks cut off, one send in this period is still forwarded, as a probe.
+const PROBE_EVERY: Duration = Duration::from_secs(1);
 /// Forwarded sends remembered per peer for deduplication: a duplicate trails its original by
 /// about one network latency, far fewer forwards than this.
 const FORWARDS_REMEMBERED: usize = 4096;
@@ -186,6 +228,7 @@ impl Kafka {
                 logs: HashMap::new(),
                 committed: HashMap::new(),
                 links,
+                reach: HashMap::new(),
                 forwards: HashMap::new(),
             }),
         }
@@ -266,15 +309,30 @@ impl Kafka {
             );
             return;
         }
-        out.rpc(owner, Body::Send { key, msg }, FORWARD_TIMEOUT, move |_: &Kafka, reply, out| match reply {
-            Ok(Body::SendOk { offset }) => out.reply(from, msg_id, Body::SendOk { offset }),
-            Ok(other) => out.reply_error(
-                from,
-                msg_id,
-                RpcError::new(ErrorCode::Crash, format!("owner answered {other:?}")),
-            ),
-            Err(e) => out.reply_error(from, msg_id, e),
-        });
+        let refused = self.state.lock().reach.entry(owner.clone()).or_default().refuse(out.now());
+        if refused {
+            let why = format!("{owner}, which owns key {key}, looks cut off; the send was not forwarded");
+            out.reply_error(from, msg_id, RpcError::new(ErrorCode::TemporarilyUnavailable, why));
+            return;
+        }
+        let peer = owner.clone();
+        out.rpc(
+            owner,
+            Body::Send { key, msg },
+            FORWARD_TIMEOUT,
+            move |node: &Kafka, reply, out| match reply {
+                Ok(Body::SendOk { offset }) => {
+                    node.state.lock().reach.entry(peer).or_default().heard();
+                    out.reply(from, msg_id, Body::SendOk { offset })
+                }
+                Ok(other) => out.reply_error(
+                    from,
+                    msg_id,
+                    RpcError::new(ErrorCode::Crash, format!("owner answered {other:?}")),
+                ),
+                Err(e) => out.reply_error(from, msg_id, e),
+            },
+        );
     }
 }
 
@@ -286,6 +344,11 @@ impl Node for Kafka {
     }
 
     fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
+        if !msg.src.is_client() {
+            if let Some(reach) = self.state.lock().reach.get_mut(&msg.src) {
+                reach.heard();
+            }
+        }
         match msg.body {
             Body::Send { key, msg: value } => self.on_send(key, value, msg.src, msg.msg_id, out),
             Body::Poll { offsets } => {

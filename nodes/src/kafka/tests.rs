@@ -102,6 +102,50 @@ fn a_send_whose_owner_is_cut_off_fails_indefinitely_and_replication_catches_up_a
     assert_eq!(log["1"], [(0, json!(100))]);
 }
 
+/// The replies client `client` got so far.
+fn replies_to(c: &mut Cluster<Kafka>, client: &str) -> Vec<Payload<Body>> {
+    c.take_outside().into_iter().map(|d| d.msg).filter(|m| m.dest == client).map(|m| m.payload).collect()
+}
+
+fn error_code(p: &[Payload<Body>]) -> Option<ErrorCode> {
+    match p {
+        [Payload::Error(e)] => Some(e.code),
+        _ => None,
+    }
+}
+
+#[test]
+fn sends_for_a_cut_off_owner_fail_fast_with_one_probe_a_second_until_it_answers_again() {
+    let mut c = Cluster::<Kafka>::new(2, Duration::from_millis(5));
+    c.partition(&["n0"], &["n1"]);
+    // Key "1" belongs to n1. The first forward waits out its timeout: indefinite.
+    c.request("c1", "n0", send("1", 1));
+    c.run_for(Duration::from_millis(1100));
+    assert_eq!(error_code(&replies_to(&mut c, "c1")), Some(ErrorCode::Timeout));
+    // Now n1 looks cut off: one send a second is still forwarded as a probe, and the others
+    // are refused at once, definitely.
+    assert!(c.request("c2", "n0", send("1", 2)).iter().all(|o| o.dest != "c2"), "the probe is forwarded");
+    let now = c.request("c2", "n0", send("1", 2));
+    let code = match now.first().map(|o| &o.payload) {
+        Some(Payload::Error(e)) => e.code,
+        other => panic!("expected an immediate error, got {other:?}"),
+    };
+    assert_eq!(code, ErrorCode::TemporarilyUnavailable);
+    assert!(code.is_definite());
+    // Keys n0 owns still work.
+    assert_eq!(offset_of(&c.request("c3", "n0", send("0", 3))), 0);
+    c.heal();
+    // A second later one send goes through as a probe and succeeds; then forwarding resumes.
+    c.run_for(Duration::from_millis(1000));
+    let _ = replies_to(&mut c, "c2");
+    c.request("c4", "n0", send("1", 4));
+    c.run_for(Duration::from_millis(50));
+    assert!(matches!(replies_to(&mut c, "c4")[..], [Payload::Body(Body::SendOk { .. })]));
+    c.request("c5", "n0", send("1", 5));
+    c.run_for(Duration::from_millis(50));
+    assert!(matches!(replies_to(&mut c, "c5")[..], [Payload::Body(Body::SendOk { .. })]));
+}
+
 #[test]
 fn reordered_and_duplicated_replication_leaves_every_log_a_prefix_of_the_owners() {
     for seed in 1..=10 {
