@@ -34,6 +34,7 @@ pub mod kv;
 pub mod log;
 pub mod message;
 pub mod node;
+mod protocol;
 mod reader;
 mod rpc;
 mod runtime;

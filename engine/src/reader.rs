@@ -9,9 +9,10 @@
 //! table); nothing stops the loop but EOF.
 
 use crate::codec::{decode_body, salvage, BadFrame, Header, Reply};
-use crate::error::{ErrorCode, RpcError};
-use crate::message::{Init, Message, MsgId, NodeId};
+use crate::error::RpcError;
+use crate::message::{Init, Message};
 use crate::node::{Node, Outgoing, Payload};
+use crate::protocol::{self, InitStep};
 use crate::rpc::finish;
 use crate::runtime::Shared;
 use crate::{log, log_debug, log_error, log_info};
@@ -161,16 +162,7 @@ impl<N: Node> Reader<'_, N> {
         }
         if self.shared.node.get().is_none() {
             log_error!("`{}` from {} before init", header.kind, header.src);
-            if header.in_reply_to.is_none() && header.msg_id.is_some() {
-                // No id of our own yet: answer as the id the sender addressed.
-                let error =
-                    RpcError::new(ErrorCode::TemporarilyUnavailable, "not initialised yet: send init first");
-                let reply = Outgoing {
-                    dest: header.src,
-                    msg_id: None,
-                    in_reply_to: header.msg_id,
-                    payload: Payload::Error(error),
-                };
+            if let Some(reply) = protocol::before_init(&header) {
                 self.shared.send_as(header.dest, vec![reply]);
             }
             return Some(tape);
@@ -195,58 +187,40 @@ impl<N: Node> Reader<'_, N> {
 
     fn on_init<'i>(&mut self, tape: Tape<'i>, header: Header<'_>) -> Tape<'i> {
         let (init, tape) = decode_body::<Init>(tape, header.kind);
-        let init = match init {
-            Ok(init) => init,
-            Err(mut error) => {
-                error.code = ErrorCode::MalformedRequest;
-                log_error!("bad init: {}", error.text);
-                self.reply(header.src, header.msg_id, Payload::Error(error));
-                return tape;
+        let payload = match protocol::init_step(init, self.shared.id.get()) {
+            InitStep::Answer(payload) => {
+                match &payload {
+                    Payload::Error(e) => log_error!("init not applied: {e}"),
+                    _ => log_error!("second init with the same id: answered init_ok"),
+                }
+                payload
             }
+            InitStep::Build(init) => match N::init(&init) {
+                Ok(node) => {
+                    log::set_node(&init.node_id);
+                    let _ = self.shared.id.set(init.node_id.clone());
+                    let _ = self.shared.node.set(Arc::new(node));
+                    log_info!("initialised; cluster {:?}", init.node_ids);
+                    Payload::InitOk
+                }
+                Err(error) => {
+                    log_error!("init failed: {error}");
+                    Payload::Error(error)
+                }
+            },
         };
-        if let Some(me) = self.shared.id.get() {
-            let reply = if *me == init.node_id {
-                Payload::InitOk
-            } else {
-                Payload::Error(RpcError::new(
-                    ErrorCode::PreconditionFailed,
-                    format!("already initialised as {me}; cannot become {}", init.node_id),
-                ))
-            };
-            log_error!("second init (as {}) ignored", init.node_id);
-            self.reply(header.src, header.msg_id, reply);
-            return tape;
-        }
-        match N::init(&init) {
-            Ok(node) => {
-                log::set_node(&init.node_id);
-                let _ = self.shared.id.set(init.node_id.clone());
-                let _ = self.shared.node.set(Arc::new(node));
-                log_info!("initialised; cluster {:?}", init.node_ids);
-                self.reply(header.src, header.msg_id, Payload::InitOk);
-            }
-            Err(error) => {
-                log_error!("init failed: {error}");
-                self.reply(header.src, header.msg_id, Payload::Error(error));
-            }
-        }
+        self.reply(protocol::answer(header.src, header.msg_id, payload));
         tape
     }
 
-    /// Answers a line that could not be handled, where a reply is due: never to a reply, and
-    /// only when the sender and its `msg_id` are known.
+    /// Answers a line that could not be handled, where a reply is due.
     fn reject(&mut self, bad: BadFrame) {
-        if bad.is_reply {
-            return;
-        }
-        if let Some(src) = bad.src {
-            self.reply(src, bad.msg_id, Payload::Error(bad.error));
-        }
+        self.reply(protocol::rejection(bad));
     }
 
-    fn reply(&mut self, to: NodeId, msg_id: Option<MsgId>, payload: Payload<N::Body>) {
-        if msg_id.is_some() {
-            self.errors.push(Outgoing { dest: to, msg_id: None, in_reply_to: msg_id, payload });
+    fn reply(&mut self, reply: Option<Outgoing<N::Body>>) {
+        if let Some(reply) = reply {
+            self.errors.push(reply);
             // `init_ok` must not wait for the rest of the chunk.
             self.flush_errors();
         }

@@ -37,9 +37,10 @@
 //! ```
 
 use crate::codec::{decode_body, encode, salvage, BadFrame, Header, Reply};
-use crate::error::{ErrorCode, RpcError};
+use crate::error::RpcError;
 use crate::message::{Init, Message, MsgId, NodeId};
 use crate::node::{Continuation, Node, Out, Outgoing, Payload};
+use crate::protocol::{self, InitStep};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -299,15 +300,7 @@ impl<N: Node> LineDriver<N> {
             return self.on_init(local, tape, header);
         }
         let Some(node) = self.node.as_ref() else {
-            if header.in_reply_to.is_none() && header.msg_id.is_some() {
-                let error =
-                    RpcError::new(ErrorCode::TemporarilyUnavailable, "not initialised yet: send init first");
-                let reply = Outgoing {
-                    dest: header.src,
-                    msg_id: None,
-                    in_reply_to: header.msg_id,
-                    payload: Payload::Error(error),
-                };
+            if let Some(reply) = protocol::before_init(&header) {
                 self.emit(&header.dest, reply);
             }
             return;
@@ -340,17 +333,9 @@ impl<N: Node> LineDriver<N> {
 
     fn on_init(&mut self, local: Duration, tape: simd_json::Tape<'_>, header: Header<'_>) {
         let (init, _) = decode_body::<Init>(tape, header.kind);
-        let payload = match (init, &self.me) {
-            (Err(mut error), _) => {
-                error.code = ErrorCode::MalformedRequest;
-                Payload::Error(error)
-            }
-            (Ok(init), Some(me)) if *me == init.node_id => Payload::InitOk,
-            (Ok(init), Some(me)) => Payload::Error(RpcError::new(
-                ErrorCode::PreconditionFailed,
-                format!("already initialised as {me}; cannot become {}", init.node_id),
-            )),
-            (Ok(init), None) => match N::init(&init) {
+        let payload = match protocol::init_step(init, self.me.as_ref()) {
+            InitStep::Answer(payload) => payload,
+            InitStep::Build(init) => match N::init(&init) {
                 Ok(node) => {
                     let start = local + self.clock.timer_start;
                     self.next_tick = node.tick_every().map(|every| start + every.max(MIN_TICK));
@@ -361,25 +346,15 @@ impl<N: Node> LineDriver<N> {
                 Err(error) => Payload::Error(error),
             },
         };
-        if header.msg_id.is_some() {
-            let reply = Outgoing { dest: header.src, msg_id: None, in_reply_to: header.msg_id, payload };
+        if let Some(reply) = protocol::answer(header.src, header.msg_id, payload) {
             self.emit(&header.dest, reply);
         }
     }
 
     /// Answers a line that could not be handled, where a reply is due.
     fn reject(&mut self, bad: BadFrame) {
-        if bad.is_reply || bad.msg_id.is_none() {
-            return;
-        }
-        if let Some(src) = bad.src {
+        if let Some(reply) = protocol::rejection(bad) {
             let me = self.me.clone().unwrap_or_else(|| NodeId::new(""));
-            let reply = Outgoing {
-                dest: src,
-                msg_id: None,
-                in_reply_to: bad.msg_id,
-                payload: Payload::Error(bad.error),
-            };
             self.emit(&me, reply);
         }
     }

@@ -157,3 +157,21 @@ fn the_timer_starts_when_the_clock_says() {
     assert_eq!(d.next_deadline(), Some(ms(1137)));
     assert_eq!(TIMER_START_MAX, ms(100));
 }
+
+#[test]
+fn a_repeated_init_is_answered_and_a_conflicting_or_malformed_one_refused() {
+    let mut d = LineDriver::<Asker>::new();
+    let mut out = Vec::new();
+    d.on_line(ms(0), br#"{"src":"c0","dest":"n1","body":{"type":"init","msg_id":1,"node_id":5}}"#, &mut out);
+    d.on_line(ms(0), INIT, &mut out);
+    d.on_line(ms(0), INIT, &mut out);
+    let other =
+        br#"{"src":"c0","dest":"n1","body":{"type":"init","msg_id":9,"node_id":"n7","node_ids":["n7"]}}"#;
+    d.on_line(ms(0), other, &mut out);
+    let got = text(&out);
+    assert_eq!(got.len(), 4, "{got:?}");
+    assert!(got[0].contains(r#""code":12"#), "malformed init: {got:?}");
+    assert!(got[1].contains("init_ok") && got[2].contains("init_ok"), "{got:?}");
+    assert!(got[3].contains(r#""code":22"#) && got[3].contains(r#""in_reply_to":9"#), "{got:?}");
+    assert!(d.node().is_some());
+}
