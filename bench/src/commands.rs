@@ -45,25 +45,13 @@ fn run_tests(args: &TestArgs, quiet: bool) -> Result<Report, NoVerdict> {
         return Err(NoVerdict::Refused("--bin is required: the node program to test".into()));
     }
     let cfg = args.validate(clock_seed()).map_err(NoVerdict::Refused)?;
-    if workloads::build(&cfg.run.workload, &workloads::WorkloadConfig::probe()).is_none() {
-        let why =
-            if workloads::is_planned(&cfg.run.workload) { "is not supported yet" } else { "is unknown" };
-        return Err(NoVerdict::Refused(format!("workload {} {why}", cfg.run.workload)));
-    }
+    workloads::check_supported(&cfg.run.workload).map_err(NoVerdict::Refused)?;
     crate::process::check_binary(&cfg.bin).map_err(NoVerdict::Refused)?;
     let mut last = None;
     for k in 0..cfg.test_count {
         let mut cfg = cfg.clone();
         cfg.run.seed = cfg.run.seed.wrapping_add(u64::from(k));
-        eprintln!(
-            "glomers-bench: {} on {} node(s), {} worker(s), {:.0} s at rate {} (seed {})",
-            cfg.run.workload,
-            cfg.run.nodes.len(),
-            cfg.run.concurrency,
-            cfg.run.time_limit.as_secs_f64(),
-            cfg.run.rate,
-            cfg.run.seed
-        );
+        eprintln!("glomers-bench: {}", cfg.run.describe());
         let r = run_test(&cfg, !quiet).map_err(|Crash(m)| NoVerdict::Crashed(m))?;
         let valid = r.valid;
         last = Some(r);
@@ -129,9 +117,7 @@ pub enum Runner<'a> {
 }
 
 fn run_challenge(c: &Challenge, bin: &Path, runner: Runner<'_>) -> Row {
-    if matches!(runner, Runner::Bench(_))
-        && workloads::build(c.workload, &workloads::WorkloadConfig::probe()).is_none()
-    {
+    if matches!(runner, Runner::Bench(_)) && workloads::check_supported(c.workload).is_err() {
         return Row::NotSupported;
     }
     if crate::process::check_binary(bin).is_err() {

@@ -55,6 +55,21 @@ pub struct RunConfig {
     pub faults: Faults,
 }
 
+impl RunConfig {
+    /// One line for the console: `kafka on 2 node(s), 4 worker(s), 20 s at rate 1000 (seed 7)`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} on {} node(s), {} worker(s), {:.0} s at rate {} (seed {})",
+            self.workload,
+            self.nodes.len(),
+            self.concurrency,
+            self.time_limit.as_secs_f64(),
+            self.rate,
+            self.seed
+        )
+    }
+}
+
 /// Something the user should know about a node, reported without aborting the run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notice {

@@ -154,11 +154,7 @@ fn sim(args: &SimArgs, argv: &[String]) -> Result<u8, (u8, String)> {
     if cfg.run.faults.any() {
         eprintln!("glomers-bench: extra faults: {}", cfg.run.faults.describe());
     }
-    if workloads::build(&cfg.run.workload, &workloads::WorkloadConfig::probe()).is_none() {
-        let why =
-            if workloads::is_planned(&cfg.run.workload) { "is not supported yet" } else { "is unknown" };
-        return Err(refuse(format!("workload {} {why}", cfg.run.workload)));
-    }
+    workloads::check_supported(&cfg.run.workload).map_err(refuse)?;
     let node = glomers_nodes::registry::factory(&args.node_impl).ok_or_else(|| {
         refuse(format!("no node called {:?}; known: {}", args.node_impl, glomers_nodes::registry::names()))
     })?;
@@ -213,14 +209,7 @@ fn one(
     let seed = spec.run.seed;
     let dir = store::create_run_dir(store_root, &spec.run.workload).map_err(crash)?;
     store::mark_latest(store_root, &dir);
-    eprintln!(
-        "glomers-bench: sim {} on {} node(s), {} worker(s), {:.0} s at rate {} (seed {seed})",
-        spec.run.workload,
-        spec.run.nodes.len(),
-        spec.run.concurrency,
-        spec.run.time_limit.as_secs_f64(),
-        spec.run.rate,
-    );
+    eprintln!("glomers-bench: sim {}", spec.run.describe());
     let start = Instant::now();
     let (mut run, mut nodes) = spec.start(seed).map_err(crash)?;
     let path = dir.join("net-journal.jsonl");

@@ -218,6 +218,19 @@ pub fn is_planned(name: &str) -> bool {
     matches!(name, "g-set" | "pn-counter" | "lin-kv" | "txn-list-append")
 }
 
+/// Whether this bench can run the workload called `name`.
+///
+/// # Errors
+/// `workload NAME is not supported yet` (a Maelstrom workload not built here) or
+/// `workload NAME is unknown`.
+pub fn check_supported(name: &str) -> Result<(), String> {
+    if build(name, &WorkloadConfig::probe()).is_some() {
+        return Ok(());
+    }
+    let why = if is_planned(name) { "is not supported yet" } else { "is unknown" };
+    Err(format!("workload {name} {why}"))
+}
+
 /// Builds the workload called `name`, or `None` if this bench does not support it.
 pub fn build(name: &str, cfg: &WorkloadConfig) -> Option<Box<dyn Workload>> {
     Some(match name {
