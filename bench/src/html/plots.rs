@@ -122,6 +122,36 @@ pub fn sample(points: &[Point]) -> (Vec<&Point>, Option<usize>) {
     (out, Some(stride))
 }
 
+/// A white chart over `0..t_max` seconds with the y axis `y`, its grid and labels drawn and the
+/// partitions shaded: the frame of every plot against time.
+fn time_chart<'a>(
+    root: &DrawingArea<SVGBackend<'a>, plotters::coord::Shift>,
+    y: &YAxis,
+    y_desc: &str,
+    parts: &[Partition],
+    t_max: f64,
+) -> Res<ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>> {
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(root)
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0.0..t_max, y.lo..y.hi)?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE)
+        .bold_line_style(GRID)
+        .x_labels(16)
+        .y_labels(y.labels())
+        .y_label_formatter(&|v| y.label(*v))
+        .x_desc("time since the run began (s)")
+        .y_desc(y_desc)
+        .label_style(("sans-serif", 13))
+        .draw()?;
+    shade(&mut chart, parts, (y.lo, y.hi))?;
+    Ok(chart)
+}
+
 fn shade<'a>(
     chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
     parts: &[Partition],
@@ -218,25 +248,8 @@ pub fn latency_scatter(points: &[&Point], fs: &[String], parts: &[Partition], t_
     let mut keys = partition_key(parts);
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE)?;
         let y = YAxis::log(points.iter().map(|p| p.latency_ms));
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0.0..t_max, y.lo..y.hi)?;
-        chart
-            .configure_mesh()
-            .light_line_style(WHITE)
-            .bold_line_style(GRID)
-            .x_labels(16)
-            .y_labels(y.labels())
-            .x_desc("time since the run began (s)")
-            .y_desc("latency (ms, log scale)")
-            .y_label_formatter(&|v| y.label(*v))
-            .label_style(("sans-serif", 13))
-            .draw()?;
-        shade(&mut chart, parts, (y.lo, y.hi))?;
+        let mut chart = time_chart(&root, &y, "latency (ms, log scale)", parts, t_max)?;
         for (i, f) in fs.iter().enumerate() {
             let c = colour(i);
             for outcome in [Outcome::Ok, Outcome::Fail, Outcome::Info] {
@@ -295,24 +308,7 @@ fn draw_lines(
     t_max: f64,
 ) -> Res<()> {
     let root = SVGBackend::with_string(svg, SIZE).into_drawing_area();
-    root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(64)
-        .build_cartesian_2d(0.0..t_max, y.lo..y.hi)?;
-    chart
-        .configure_mesh()
-        .light_line_style(WHITE)
-        .bold_line_style(GRID)
-        .x_labels(16)
-        .y_labels(y.labels())
-        .y_label_formatter(&|v| y.label(*v))
-        .x_desc("time since the run began (s)")
-        .y_desc(y_desc)
-        .label_style(("sans-serif", 13))
-        .draw()?;
-    shade(&mut chart, parts, (y.lo, y.hi))?;
+    let mut chart = time_chart(&root, &y, y_desc, parts, t_max)?;
     // Drawn last to first, so the first series (p50 of the quantiles) stays visible on top of
     // the ones it often coincides with.
     for s in series.iter().rev() {
