@@ -251,11 +251,8 @@ impl Node {
     }
 }
 
-fn main() {
-    let mode = std::env::args().nth(1).unwrap_or_else(|| "echo".to_owned());
-    if mode.starts_with("txn") {
-        return txn::run(mode);
-    }
+/// Lines of stdin, read on a thread of their own so the main loop can wait with a timeout.
+fn stdin_lines() -> mpsc::Receiver<String> {
     let (tx, rx) = mpsc::channel::<String>();
     std::thread::spawn(move || {
         for line in std::io::stdin().lock().lines() {
@@ -265,6 +262,15 @@ fn main() {
             }
         }
     });
+    rx
+}
+
+fn main() {
+    let mode = std::env::args().nth(1).unwrap_or_else(|| "echo".to_owned());
+    if mode.starts_with("txn") {
+        return txn::run(mode);
+    }
+    let rx = stdin_lines();
     let mut node = Node {
         kafka: kafka::Log::new(&mode),
         mode,

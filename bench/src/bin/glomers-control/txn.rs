@@ -11,7 +11,7 @@
 
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -215,15 +215,7 @@ fn last_write(mops: &[Value], key: &str) -> Option<Value> {
 
 /// Runs a txn control node until stdin closes.
 pub fn run(mode: String) {
-    let (tx, rx) = mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in std::io::stdin().lock().lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = super::stdin_lines();
     eprintln!("glomers-control: {mode}");
     let mut s = Store {
         mode,
