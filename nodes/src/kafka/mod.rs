@@ -279,6 +279,9 @@ impl Kafka {
         let owner = self.owner(&key).clone();
         if owner == self.me {
             let mut state = self.state.lock();
+            if let Some(reach) = state.reach.get_mut(&from) {
+                reach.heard();
+            }
             let forward = msg_id.filter(|_| !from.is_client());
             let seen = forward.and_then(|id| state.forwards.get(&from)?.get(&id).copied());
             if let Some(offset) = seen {
@@ -344,11 +347,6 @@ impl Node for Kafka {
     }
 
     fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
-        if !msg.src.is_client() {
-            if let Some(reach) = self.state.lock().reach.get_mut(&msg.src) {
-                reach.heard();
-            }
-        }
         match msg.body {
             Body::Send { key, msg: value } => self.on_send(key, value, msg.src, msg.msg_id, out),
             Body::Poll { offsets } => {
@@ -392,6 +390,9 @@ impl Node for Kafka {
                 let now = out.now();
                 let mut state = self.state.lock();
                 state.links.entry(msg.src.clone()).or_default().on_batch(seq, ack, now);
+                if let Some(reach) = state.reach.get_mut(&msg.src) {
+                    reach.heard();
+                }
                 for item in items {
                     match item {
                         Item::Entry { key, offset, msg } => {
