@@ -2,7 +2,7 @@
 //! committed offsets, `poll` polls the whole map and then commits what it got, `send` is one
 //! RPC, and `crash` ends the client (the run replaces it after the `info`).
 
-use super::super::{body, standard_completion, Client, Completion, Field, Op, Reply, Step};
+use super::super::{body, check_schema, standard_completion, Client, Completion, Field, Op, Reply, Step};
 use crate::history::Kind;
 use crate::wire::Body;
 use serde_json::{json, Map, Value};
@@ -100,12 +100,17 @@ impl KafkaClient {
     }
 
     fn on_poll(&mut self, reply: Reply) -> Step {
-        let c =
-            standard_completion(reply.clone(), false, "poll_ok", &[("msgs", Field::Object)], |_| Value::Null);
-        if c.kind != Kind::Ok {
-            return Step::Done(c);
+        const FIELDS: &[(&str, Field)] = &[("msgs", Field::Object)];
+        // Errors and timeouts take the usual path; a poll_ok is checked here, without a copy.
+        let b = match reply {
+            Reply::Body(b) if b.get("type").and_then(Value::as_str) == Some("poll_ok") => b,
+            other => {
+                return Step::Done(standard_completion(other, false, "poll_ok", FIELDS, |_| Value::Null))
+            }
+        };
+        if let Err(why) = check_schema(&b, "poll_ok", FIELDS) {
+            return malformed(why, &b);
         }
-        let Reply::Body(b) = reply else { return Step::Done(c) };
         let msgs = match b.get("msgs").and_then(Value::as_object).map(parse_msgs) {
             Some(Ok(m)) => m,
             Some(Err(why)) => return malformed(why, &b),

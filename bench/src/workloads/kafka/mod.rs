@@ -112,10 +112,10 @@ impl Workload for Kafka {
 
     fn on_complete(&mut self, _worker: usize, op: &Op, c: &Completion) {
         let seen = max_offsets(op.f, c);
-        if op.f == "send" {
-            self.generator.sent(&seen);
-        } else {
-            self.generator.polled(&seen);
+        match op.f {
+            "send" => self.generator.sent(&seen),
+            "poll" => self.generator.polled(&seen),
+            _ => return,
         }
         if !op.final_op {
             merge_max(&mut self.max_offsets, &seen);

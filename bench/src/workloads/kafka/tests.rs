@@ -179,3 +179,30 @@ fn final_phase_crashes_assigns_from_zero_and_polls_until_caught_up() {
     let _ = k.final_step(1, t0, Some(&ok(json!([3]))));
     assert_eq!(k.final_step(1, t0 + FINAL_CAP, Some(&behind)), FinalStep::Done);
 }
+
+#[test]
+fn malformed_replies_are_indeterminate_with_the_reason() {
+    let mut c = KafkaClient::default();
+    let poll = Op { f: "poll", value: json!([["poll"]]), final_op: false };
+    let send = Op { f: "send", value: json!([["send", 3, 7]]), final_op: false };
+    let assign = Op { f: "assign", value: json!([3]), final_op: false };
+    let cases = [
+        (&poll, json!({"type": "poll_ok", "in_reply_to": 1}), "msgs must be an object"),
+        (&poll, json!({"type": "poll_ok", "in_reply_to": 1, "msgs": {"x": []}}), "not an integer string"),
+        (&poll, json!({"type": "read_ok", "in_reply_to": 1, "msgs": {}}), "expected type \"poll_ok\""),
+        (&send, json!({"type": "send_ok", "in_reply_to": 1, "offset": "1"}), "offset must be an integer"),
+        (&send, json!({"type": "send_ok", "in_reply_to": 1, "offset": 1, "extra": 0}), "unexpected key"),
+        (
+            &assign,
+            json!({"type": "list_committed_offsets_ok", "in_reply_to": 1, "offsets": {"3": "a"}}),
+            "is not an integer key and offset",
+        ),
+    ];
+    for (op, reply_body, why) in cases {
+        let _ = sent(c.invoke(op));
+        let done = finished(c.on_reply(op, reply(reply_body.clone())));
+        assert_eq!(done.kind, Kind::Info, "{reply_body}");
+        let exception = done.exception.unwrap_or_default();
+        assert!(exception.contains(why), "{reply_body}: {exception}");
+    }
+}
