@@ -6,7 +6,7 @@
 mod common;
 
 use common::{test, Outcome, BENCH};
-use glomers_bench::html::{page::esc, PARTITION_COLOUR};
+use glomers_bench::output::html::{page::esc, PARTITION_COLOUR};
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -7,7 +7,7 @@ mod common;
 mod sim_spec;
 
 use common::bench;
-use glomers_bench::sim::run_seeds;
+use glomers_bench::shell::sim::run_seeds;
 use sim_spec::{node, spec};
 
 /// Runs seeds 1..=n and asserts every one is valid.
@@ -155,7 +155,7 @@ fn seed_1_kafka_appends_a_forward_delivered_twice_once() {
     ];
     let s = spec("kafka", &flags, node("kafka"));
     for seed in 1..=5 {
-        let r = glomers_bench::sim::run_seed(&s, seed);
+        let r = glomers_bench::shell::sim::run_seed(&s, seed);
         assert!(r.is_valid(), "seed {seed}: {:?}", r.cause);
     }
 }
@@ -170,7 +170,7 @@ fn seed_8_g_counter_final_read_missed_a_total_when_kv_calls_timed_out_early() {
     flags.extend_from_slice(&["--nemesis-interval", "1"]);
     let s = spec("g-counter", &flags, node("g-counter"));
     for seed in [8, 13, 143, 281] {
-        let r = glomers_bench::sim::run_seed(&s, seed);
+        let r = glomers_bench::shell::sim::run_seed(&s, seed);
         assert!(r.is_valid(), "seed {seed}: {:?}", r.cause);
     }
 }
@@ -338,7 +338,7 @@ fn a_failing_seed_prints_its_replay_command() {
 #[test]
 fn the_nodes_stay_valid_under_every_extra_fault() {
     let base = ["--time-limit", "5", "--nemesis", "partition", "--nemesis-interval", "1", "--latency", "10"];
-    let faults = glomers_bench::faults::Faults {
+    let faults = glomers_bench::core::faults::Faults {
         duplicate: 0.2,
         reorder: std::time::Duration::from_millis(50),
         one_way: true,

@@ -4,7 +4,7 @@
 
 mod sim_spec;
 
-use glomers_bench::sim::{SeedResult, Spec};
+use glomers_bench::shell::sim::{SeedResult, Spec};
 use glomers_engine::sim::{Clock, Driver, LineDriver};
 use glomers_engine::{ErrorCode, Init, Message, MsgId, Node, NodeId, Out, RpcError};
 use serde::{Deserialize, Serialize};

@@ -3,8 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
-use glomers_bench::config::TestArgs;
-use glomers_bench::sim::{run_seeds, SeedResult, Spec};
+use glomers_bench::cli::config::TestArgs;
+use glomers_bench::shell::sim::{run_seeds, SeedResult, Spec};
 
 /// The spec `glomers-bench sim` would build from these flags, with node `make`.
 pub fn spec(workload: &str, flags: &[&str], make: glomers_nodes::registry::Factory) -> Spec {

@@ -1,0 +1,110 @@
+//! `glomers-bench`: the glomers workbench.
+//!
+//! Subcommands: `test` runs one Maelstrom workload against a node binary and judges it; `sim`
+//! runs it against a node of `nodes/` in-process under virtual time, for one seed or many; `challenge`
+//! and `challenges` run the Gossip Glomers challenges with their exact flags; `flood` load-tests
+//! one node binary with echo requests (msgs/s, CPU per message, peak RSS, latency at a fixed rate);
+//! `report` renders runs' HTML reports again; `serve` serves the store on 127.0.0.1.
+
+#![warn(missing_docs)]
+
+mod flood;
+
+use clap::{Parser, Subcommand};
+use glomers_bench::cli::commands;
+use glomers_bench::cli::config::TestArgs;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Command line of `glomers-bench`.
+#[derive(Parser)]
+#[command(name = "glomers-bench", version, about = "Run and judge Gossip Glomers nodes natively")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// What to do.
+#[derive(Subcommand)]
+enum Command {
+    /// Flood one echo node with requests and report throughput, CPU, memory and latency.
+    Flood(flood::FloodArgs),
+    /// Run a workload against node processes and judge it like Maelstrom.
+    Test(Box<TestArgs>),
+    /// Run a workload against a node of nodes/ in-process, under virtual time, for one seed or many.
+    Sim(Box<glomers_bench::shell::sim::SimArgs>),
+    /// Run one Gossip Glomers challenge (1, 2, 3a-3e, 4, 5a-5c, 6a-6c) with its exact flags.
+    Challenge {
+        /// Challenge id.
+        id: String,
+        /// Node binary (default target/release/<node>).
+        #[arg(long)]
+        bin: Option<PathBuf>,
+        /// Where results go.
+        #[arg(long, default_value = "store")]
+        store: PathBuf,
+        /// Run the real Maelstrom at this path instead (`maelstrom test` with the same flags;
+        /// its results.edn is read from ./store/latest).
+        #[arg(long)]
+        maelstrom: Option<PathBuf>,
+    },
+    /// Run every challenge in order and print one table.
+    Challenges {
+        /// Directory holding the node binaries.
+        #[arg(long, default_value = "target/release")]
+        bin_dir: PathBuf,
+        /// Where results go.
+        #[arg(long, default_value = "store")]
+        store: PathBuf,
+        /// Run the real Maelstrom at this path instead.
+        #[arg(long)]
+        maelstrom: Option<PathBuf>,
+    },
+    /// Render the HTML report of runs again: run directories, or stores (every run in them).
+    Report {
+        /// Run directories (store/<workload>/<time>) or store roots.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+    },
+    /// Serve the store (reports, index, raw files) on 127.0.0.1.
+    Serve {
+        /// TCP port.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// The store to serve.
+        #[arg(long, default_value = "store")]
+        store: PathBuf,
+    },
+}
+
+/// The real Maelstrom when a path is given, else this workbench.
+fn runner<'a>(store: &'a std::path::Path, maelstrom: Option<&'a std::path::Path>) -> commands::Runner<'a> {
+    maelstrom.map_or(commands::Runner::Bench(store), commands::Runner::Maelstrom)
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // Maelstrom exits 254 on bad arguments, 0 after --help (§8.2).
+            return ExitCode::from(if e.use_stderr() { commands::BAD_ARGS } else { 0 });
+        }
+    };
+    match cli.command {
+        Command::Flood(args) => flood::main(args),
+        Command::Test(args) => ExitCode::from(commands::test(&args)),
+        Command::Sim(args) => {
+            let argv: Vec<String> = std::env::args().collect();
+            ExitCode::from(glomers_bench::shell::sim::main(&args, &argv))
+        }
+        Command::Challenge { id, bin, store, maelstrom } => {
+            ExitCode::from(commands::challenge(&id, bin, runner(&store, maelstrom.as_deref())))
+        }
+        Command::Challenges { bin_dir, store, maelstrom } => {
+            ExitCode::from(commands::challenges(&bin_dir, runner(&store, maelstrom.as_deref())))
+        }
+        Command::Report { dirs } => ExitCode::from(commands::report(&dirs)),
+        Command::Serve { port, store } => ExitCode::from(commands::serve(&store, port)),
+    }
+}

@@ -1,0 +1,149 @@
+//! Checkers on hand-written histories: one valid and at least one invalid each.
+
+use super::*;
+use crate::core::history::build::ev;
+use crate::core::history::{History, Kind::*};
+use serde_json::json;
+
+fn mark_final(h: &mut History) {
+    if let Some(e) = h.events.last_mut() {
+        e.final_op = true;
+    }
+}
+
+#[test]
+fn echo_valid_and_invalid() {
+    let mut h = History::default();
+    ev(&mut h, Invoke, 0, "echo", json!("Please echo 1"), 0);
+    ev(&mut h, Ok, 0, "echo", json!("Please echo 1"), 1);
+    assert_eq!(echo::check(&h).valid, Validity::Valid);
+    ev(&mut h, Invoke, 0, "echo", json!("Please echo 2"), 2);
+    ev(&mut h, Ok, 0, "echo", json!("Please echo 3"), 3);
+    ev(&mut h, Invoke, 0, "echo", json!("Please echo 4"), 4);
+    ev(&mut h, Info, 0, "echo", json!(null), 5004);
+    let c = echo::check(&h);
+    assert_eq!(c.valid, Validity::Invalid);
+    assert_eq!(c.problems.len(), 2, "{:?}", c.problems);
+    assert!(c.problems[0].contains(r#"replied "Please echo 3" to an echo of "Please echo 2""#));
+    assert_eq!(c.problems[1], r#"echo of "Please echo 4" got no echo back: echo info from n0 at 5.0 s"#);
+}
+
+#[test]
+fn unique_ids_valid_duplicate_and_incomparable() {
+    let mut h = History::default();
+    for (p, id) in [(0, 1), (1, 2), (2, 3)] {
+        ev(&mut h, Invoke, p, "generate", json!(null), 0);
+        ev(&mut h, Ok, p, "generate", json!(id), 1);
+    }
+    let c = unique_ids::check(&h);
+    assert_eq!(c.valid, Validity::Valid);
+    assert_eq!(c.result["range"], json!([1, 3]));
+    ev(&mut h, Invoke, 1, "generate", json!(null), 1000);
+    ev(&mut h, Ok, 1, "generate", json!(2), 1200);
+    let c = unique_ids::check(&h);
+    assert_eq!(c.valid, Validity::Invalid);
+    assert_eq!(c.result["duplicated-count"], 1);
+    assert_eq!(c.problems, vec!["id 2 was generated 2 times: by n1 at 0.0 s, n1 at 1.2 s"]);
+    let mut h = History::default();
+    ev(&mut h, Invoke, 0, "generate", json!(null), 0);
+    ev(&mut h, Ok, 0, "generate", json!(1), 1);
+    ev(&mut h, Invoke, 0, "generate", json!(null), 2);
+    ev(&mut h, Ok, 0, "generate", json!("a"), 3);
+    assert_eq!(unique_ids::check(&h).valid, Validity::Unknown);
+}
+
+/// A broadcast of 0 by process 0 and reads by process 1, with the final read's contents given.
+fn broadcast_history(final_read: serde_json::Value) -> History {
+    let mut h = History::default();
+    ev(&mut h, Invoke, 0, "broadcast", json!(0), 0);
+    ev(&mut h, Ok, 0, "broadcast", json!(0), 10);
+    ev(&mut h, Invoke, 1, "read", json!(null), 100);
+    ev(&mut h, Ok, 1, "read", json!([]), 110);
+    ev(&mut h, Invoke, 1, "read", json!(null), 500);
+    ev(&mut h, Ok, 1, "read", json!([0]), 510);
+    ev(&mut h, Invoke, 1, "read", json!(null), 4000);
+    mark_final(&mut h);
+    ev(&mut h, Ok, 1, "read", final_read, 4010);
+    mark_final(&mut h);
+    h
+}
+
+#[test]
+fn set_full_stable_with_latency() {
+    let c = set_full::check(&broadcast_history(json!([0, 7])));
+    assert_eq!(c.valid, Validity::Valid);
+    assert_eq!(c.result["stable-count"], 1);
+    // Known at 10 ms (the ok broadcast), last missed by the read invoked at 100 ms.
+    assert_eq!(c.result["stable-latencies"]["0.5"], 90);
+    assert_eq!(c.result["stale-count"], 1);
+}
+
+#[test]
+fn set_full_lost_is_explained() {
+    let c = set_full::check(&broadcast_history(json!([])));
+    assert_eq!(c.valid, Validity::Invalid);
+    assert_eq!(c.result["lost"], json!([0]));
+    assert_eq!(
+        c.problems,
+        vec!["value 0, acknowledged by n0 at 0.0 s, missing from the final read of n1 at 4.0 s (last seen in a read of n1 at 0.5 s)"]
+    );
+}
+
+#[test]
+fn set_full_unknown_when_nothing_was_read() {
+    let mut h = History::default();
+    ev(&mut h, Invoke, 0, "broadcast", json!(0), 0);
+    ev(&mut h, Info, 0, "broadcast", json!(0), 5000);
+    let c = set_full::check(&h);
+    assert_eq!(c.valid, Validity::Unknown);
+    assert_eq!(c.result["never-read-count"], 1);
+}
+
+#[test]
+fn g_counter_acceptable_set() {
+    let mut h = History::default();
+    ev(&mut h, Invoke, 0, "add", json!(3), 0);
+    ev(&mut h, Ok, 0, "add", json!(3), 1);
+    ev(&mut h, Invoke, 1, "add", json!(2), 2);
+    ev(&mut h, Info, 1, "add", json!(null), 5002);
+    ev(&mut h, Invoke, 2, "add", json!(4), 3);
+    ev(&mut h, Info, 2, "add", json!(null), 5003);
+    for (p, v) in [(0, 3), (3, 9)] {
+        ev(&mut h, Invoke, p, "read", json!(null), 20000);
+        mark_final(&mut h);
+        ev(&mut h, Ok, p, "read", json!(v), 20001);
+        mark_final(&mut h);
+    }
+    let c = g_counter::check(&h);
+    assert_eq!(c.result["acceptable"], json!([[3, 3], [5, 5], [7, 7], [9, 9]]));
+    assert_eq!(c.valid, Validity::Valid);
+    ev(&mut h, Invoke, 4, "read", json!(null), 20000);
+    mark_final(&mut h);
+    ev(&mut h, Ok, 4, "read", json!(8), 20001);
+    mark_final(&mut h);
+    let c = g_counter::check(&h);
+    assert_eq!(c.valid, Validity::Invalid);
+    assert!(
+        c.problems[0]
+            .starts_with("final read of n4 at 20.0 s returned 8, but the acceptable values are 3, 5, 7, 9"),
+        "{:?}",
+        c.problems
+    );
+}
+
+#[test]
+fn stats_and_availability() {
+    let mut h = History::default();
+    ev(&mut h, Invoke, 0, "read", json!(null), 0);
+    ev(&mut h, Ok, 0, "read", json!([]), 1);
+    ev(&mut h, Invoke, 0, "broadcast", json!(1), 2);
+    ev(&mut h, Info, 0, "broadcast", json!(1), 5002);
+    let s = stats(&h);
+    assert_eq!(s.valid, Validity::Invalid);
+    assert_eq!(s.problems, vec!["no broadcast operation ever succeeded (1 attempted)"]);
+    assert_eq!(s.result["by-f"]["read"]["ok-count"], 1);
+    let a = availability(&h, Availability::Total);
+    assert_eq!((a.valid, a.result["ok-fraction"].as_f64()), (Validity::Invalid, Some(0.5)));
+    assert_eq!(availability(&h, Availability::AtLeast(0.5)).valid, Validity::Valid);
+    assert_eq!(availability(&h, Availability::Any).valid, Validity::Valid);
+}

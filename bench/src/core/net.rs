@@ -1,0 +1,313 @@
+//! The simulated network (MAELSTROM.md §3): a sans-IO value driven by a seeded RNG and a `now`
+//! passed in by the caller.
+//!
+//! Each receiver has a queue ordered by deadline and, like Maelstrom's delivery thread, holds at
+//! most one message "in hand": the earliest one, taken as soon as the receiver is idle, and
+//! checked against the partition at that moment (§3.2). Statistics follow §3.3.
+
+use crate::core::faults::Faults;
+use crate::core::rng::Rng;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::time::Duration;
+
+/// Index of an endpoint (node, client or service) on the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ep(pub u32);
+
+impl Ep {
+    fn at(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// What kind of party an endpoint is; it decides latency and statistics groups (§1, §3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A server node process.
+    Node,
+    /// A Maelstrom client: latency 0, excluded from `:servers`.
+    Client,
+    /// A service (`lin-kv`, ...): counted with the servers.
+    Service,
+}
+
+/// The shape of the latency distribution (`--latency-dist`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LatencyDist {
+    /// Exactly the mean.
+    Constant,
+    /// An integer uniform in `[0, 2·mean)`.
+    Uniform,
+    /// Exponential with the given mean, cut to whole ms.
+    Exponential,
+}
+
+/// Latency settings: a distribution and its mean in ms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Latency {
+    /// The distribution.
+    pub dist: LatencyDist,
+    /// The mean in milliseconds (`--latency`).
+    pub mean_ms: u64,
+}
+
+impl Latency {
+    /// Draws one latency.
+    pub fn draw(&self, rng: &mut Rng) -> Duration {
+        let ms = match self.dist {
+            LatencyDist::Constant => self.mean_ms,
+            LatencyDist::Uniform => rng.below(2 * self.mean_ms),
+            LatencyDist::Exponential => {
+                let u = rng.unit();
+                (-(self.mean_ms as f64) * (1.0 - u).ln()).floor() as u64
+            }
+        };
+        Duration::from_millis(ms)
+    }
+}
+
+/// Send and receive counts of one statistics group (§3.3).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Messages sent (counted before the partition check).
+    pub send: u64,
+    /// Messages delivered.
+    pub recv: u64,
+}
+
+/// The three groups of §3.3.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NetStats {
+    /// Every message.
+    pub all: Counts,
+    /// Messages with a client at either end.
+    pub clients: Counts,
+    /// Messages with no client at either end (node↔node, node↔service).
+    pub servers: Counts,
+}
+
+/// A message in flight.
+#[derive(Debug)]
+pub struct Packet<P> {
+    /// Network-wide message id, from 0.
+    pub id: u64,
+    /// Sender.
+    pub src: Ep,
+    /// Receiver.
+    pub dest: Ep,
+    /// When it is due.
+    pub deadline: Duration,
+    /// What it carries.
+    pub payload: P,
+}
+
+struct Inbox<P> {
+    queue: BinaryHeap<Reverse<Queued<P>>>,
+    in_hand: Option<Packet<P>>,
+    /// Senders this receiver drops (the nemesis's grudge), by endpoint index; missing = kept.
+    grudge: Vec<bool>,
+}
+
+struct Queued<P>(Packet<P>);
+
+impl<P> PartialEq for Queued<P> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.0.deadline, self.0.id) == (other.0.deadline, other.0.id)
+    }
+}
+impl<P> Eq for Queued<P> {}
+impl<P> PartialOrd for Queued<P> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<P> Ord for Queued<P> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.0.deadline, self.0.id).cmp(&(other.0.deadline, other.0.id))
+    }
+}
+
+/// The simulated network.
+pub struct Net<P> {
+    roles: Vec<Role>,
+    inboxes: Vec<Inbox<P>>,
+    /// Receivers holding a message in hand, by that message's deadline.
+    due: BinaryHeap<Reverse<(Duration, u64, Ep)>>,
+    latency: Latency,
+    rng: Rng,
+    next_id: u64,
+    stats: NetStats,
+    dropped: Vec<u64>,
+    faults: Faults,
+}
+
+impl<P> Net<P> {
+    /// An empty network.
+    pub fn new(latency: Latency, rng: Rng) -> Self {
+        Net {
+            roles: Vec::new(),
+            inboxes: Vec::new(),
+            due: BinaryHeap::new(),
+            latency,
+            rng,
+            next_id: 0,
+            stats: NetStats::default(),
+            dropped: Vec::new(),
+            faults: Faults::default(),
+        }
+    }
+
+    /// Turns on the simulator's extra faults (duplication, reordering); off by default.
+    pub fn set_faults(&mut self, faults: Faults) {
+        self.faults = faults;
+    }
+
+    /// Adds an endpoint and returns its index.
+    pub fn add(&mut self, role: Role) -> Ep {
+        self.roles.push(role);
+        // Grudges start empty and grow only when set: clients come and go all run long.
+        self.inboxes.push(Inbox { queue: BinaryHeap::new(), in_hand: None, grudge: Vec::new() });
+        Ep((self.roles.len() - 1) as u32)
+    }
+
+    /// The role of an endpoint.
+    pub fn role(&self, ep: Ep) -> Option<Role> {
+        self.roles.get(ep.at()).copied()
+    }
+
+    /// Sends a message at `now`; returns its id. Unknown endpoints are the caller's bug and the
+    /// message is dropped silently.
+    pub fn send(&mut self, now: Duration, src: Ep, dest: Ep, payload: P) -> u64
+    where
+        P: Clone,
+    {
+        let id = self.next_id;
+        self.next_id += 1;
+        let (Some(rs), Some(rd)) = (self.role(src), self.role(dest)) else {
+            return id;
+        };
+        let client = rs == Role::Client || rd == Role::Client;
+        let latency = if client { Duration::ZERO } else { self.latency.draw(&mut self.rng) };
+        self.stats.all.send += 1;
+        if client {
+            self.stats.clients.send += 1;
+        } else {
+            self.stats.servers.send += 1;
+        }
+        let mut deadline = now + latency;
+        if !client && self.faults.any() {
+            // Random draws only when a fault is on, so a run without faults is Maelstrom's.
+            if !self.faults.reorder.is_zero() {
+                deadline += Duration::from_nanos(self.rng.below(self.faults.reorder.as_nanos() as u64 + 1));
+            }
+            if self.faults.duplicate > 0.0 && self.rng.unit() < self.faults.duplicate {
+                // The duplicate trails the original by a fresh latency draw.
+                let late = deadline + self.latency.draw(&mut self.rng);
+                let copy = Packet { id, src, dest, deadline: late, payload: payload.clone() };
+                if let Some(inbox) = self.inboxes.get_mut(dest.at()) {
+                    inbox.queue.push(Reverse(Queued(copy)));
+                }
+            }
+        }
+        let packet = Packet { id, src, dest, deadline, payload };
+        if let Some(inbox) = self.inboxes.get_mut(dest.at()) {
+            inbox.queue.push(Reverse(Queued(packet)));
+        }
+        self.refill(dest);
+        id
+    }
+
+    /// Takes the earliest queued message into the receiver's hand if it is idle, dropping those
+    /// whose sender the receiver holds a grudge against (§3.2).
+    fn refill(&mut self, dest: Ep) {
+        let Some(inbox) = self.inboxes.get_mut(dest.at()) else {
+            return;
+        };
+        while inbox.in_hand.is_none() {
+            let Some(Reverse(Queued(p))) = inbox.queue.pop() else {
+                return;
+            };
+            if inbox.grudge.get(p.src.at()).copied().unwrap_or(false) {
+                self.dropped.push(p.id);
+                continue;
+            }
+            self.due.push(Reverse((p.deadline, p.id, dest)));
+            inbox.in_hand = Some(p);
+        }
+    }
+
+    /// Delivers the next message due at or before `now`, if any.
+    pub fn poll(&mut self, now: Duration) -> Option<Packet<P>> {
+        let &Reverse((deadline, _, dest)) = self.due.peek()?;
+        if deadline > now {
+            return None;
+        }
+        self.due.pop();
+        let packet = self.inboxes.get_mut(dest.at())?.in_hand.take()?;
+        self.stats.all.recv += 1;
+        let client =
+            self.role(packet.src) == Some(Role::Client) || self.role(packet.dest) == Some(Role::Client);
+        if client {
+            self.stats.clients.recv += 1;
+        } else {
+            self.stats.servers.recv += 1;
+        }
+        self.refill(dest);
+        Some(packet)
+    }
+
+    /// When the next message falls due, if any is in flight.
+    pub fn next_deadline(&self) -> Option<Duration> {
+        self.due.peek().map(|Reverse((d, _, _))| *d)
+    }
+
+    /// Replaces the grudge: `receiver` drops everything from each sender in its list.
+    pub fn set_grudge(&mut self, grudge: &[(Ep, Vec<Ep>)]) {
+        self.heal();
+        for (receiver, senders) in grudge {
+            if let Some(inbox) = self.inboxes.get_mut(receiver.at()) {
+                for s in senders {
+                    if inbox.grudge.len() <= s.at() {
+                        inbox.grudge.resize(s.at() + 1, false);
+                    }
+                    if let Some(g) = inbox.grudge.get_mut(s.at()) {
+                        *g = true;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Clears every grudge.
+    pub fn heal(&mut self) {
+        for inbox in &mut self.inboxes {
+            inbox.grudge.iter_mut().for_each(|g| *g = false);
+        }
+    }
+
+    /// Whether `receiver` currently drops messages from `sender` (for tests).
+    #[cfg(test)]
+    pub fn is_cut(&self, sender: Ep, receiver: Ep) -> bool {
+        self.inboxes.get(receiver.at()).and_then(|i| i.grudge.get(sender.at()).copied()).unwrap_or(false)
+    }
+
+    /// Ids of messages dropped by partitions since the last call.
+    pub fn take_dropped(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.dropped)
+    }
+
+    /// The id the next message will get.
+    pub fn next_id(&self) -> u64 {
+        self.next_id
+    }
+
+    /// The statistics so far.
+    pub fn stats(&self) -> NetStats {
+        self.stats
+    }
+}
+
+#[cfg(test)]
+#[path = "net_tests.rs"]
+mod tests;

@@ -1,0 +1,149 @@
+//! A whole run under virtual time, with in-memory nodes written in the test: no processes.
+
+use super::*;
+use crate::core::history::Kind;
+use crate::core::net::LatencyDist;
+use serde_json::{json, Value};
+
+fn config(workload: &str, nodes: usize, rate: f64, secs: u64) -> RunConfig {
+    RunConfig {
+        workload: workload.into(),
+        nodes: (0..nodes).map(|i| format!("n{i}")).collect(),
+        concurrency: nodes,
+        rate,
+        time_limit: Duration::from_secs(secs),
+        latency: Latency { dist: LatencyDist::Constant, mean_ms: 10 },
+        nemesis: false,
+        nemesis_interval: Duration::from_secs(10),
+        topology: Topology::Grid,
+        seed: 5,
+        opts: WorkloadOpts::default(),
+        faults: crate::core::faults::Faults::default(),
+    }
+}
+
+/// Drives `run` to the end; `node` answers each delivered message with lines to write back.
+fn drive(mut run: Run, mut node: impl FnMut(usize, &Value) -> Vec<Value>) -> Run {
+    let mut now = Duration::ZERO;
+    for _ in 0..1_000_000 {
+        run.tick(now);
+        for (i, line) in run.take_writes() {
+            let msg: Value = serde_json::from_slice(&line).expect("the run writes JSON");
+            for out in node(i, &msg) {
+                run.on_line(now, i, out.to_string().as_bytes());
+            }
+        }
+        if run.is_over() {
+            return run;
+        }
+        match run.next_deadline() {
+            Some(d) if d > now => now = d,
+            Some(_) => {}
+            None => now += Duration::from_millis(1),
+        }
+    }
+    panic!("run did not finish");
+}
+
+fn reply(msg: &Value, body: Value) -> Value {
+    let mut body = body;
+    body["in_reply_to"] = msg["body"]["msg_id"].clone();
+    json!({"src": msg["dest"], "dest": msg["src"], "body": body})
+}
+
+#[test]
+fn echo_run_counts_only_client_traffic() {
+    let run = Run::start(config("echo", 1, 10.0, 3), Duration::ZERO).expect("supported");
+    let run = drive(run, |_, msg| {
+        let b = &msg["body"];
+        match b["type"].as_str() {
+            Some("init") => vec![reply(msg, json!({"type":"init_ok"}))],
+            Some("echo") => vec![reply(msg, json!({"type":"echo_ok","echo":b["echo"]}))],
+            _ => vec![],
+        }
+    });
+    assert_eq!(run.phase(), &Phase::Done);
+    let h = run.history();
+    let ops = h.events.iter().filter(|e| e.kind == Kind::Invoke).count() as u64;
+    assert!((15..=50).contains(&ops), "about 10/s for 3 s: {ops}");
+    assert!(h.completions().all(|e| e.kind == Kind::Ok));
+    let s = run.net_stats();
+    assert_eq!(s.servers.send, 0);
+    assert_eq!(s.clients.send, 2 + 2 * ops);
+    assert_eq!(s.all.send, s.clients.send);
+    assert_eq!(run.workload().check(h).valid, crate::core::workloads::Validity::Valid);
+}
+
+#[test]
+fn servers_traffic_counts_gossip_and_services_but_not_clients() {
+    // Each broadcast is forwarded once to every other node and written to lin-kv: per broadcast,
+    // 2 gossip messages, 1 kv request and 1 kv reply are servers traffic.
+    let run = Run::start(config("broadcast", 3, 20.0, 2), Duration::ZERO).expect("supported");
+    let mut seen: Vec<Vec<Value>> = vec![Vec::new(); 3];
+    let run = drive(run, |i, msg| {
+        let b = &msg["body"];
+        let me = format!("n{i}");
+        match b["type"].as_str() {
+            Some("init") => vec![reply(msg, json!({"type":"init_ok"}))],
+            Some("topology") => vec![reply(msg, json!({"type":"topology_ok"}))],
+            Some("broadcast") => {
+                seen[i].push(b["message"].clone());
+                let mut out = vec![reply(msg, json!({"type":"broadcast_ok"}))];
+                for j in (0..3).filter(|&j| j != i) {
+                    out.push(json!({"src": me, "dest": format!("n{j}"), "body": {"type":"gossip","message": b["message"]}}));
+                }
+                out.push(json!({"src": me, "dest": "lin-kv", "body": {"type":"write","key":"k","value":1,"msg_id":1}}));
+                out
+            }
+            Some("gossip") => {
+                seen[i].push(b["message"].clone());
+                vec![]
+            }
+            Some("read") => vec![reply(msg, json!({"type":"read_ok","messages": seen[i]}))],
+            _ => vec![],
+        }
+    });
+    let h = run.history();
+    let ops = h.events.iter().filter(|e| e.kind == Kind::Invoke).count() as u64;
+    let broadcasts = h.events.iter().filter(|e| e.kind == Kind::Invoke && e.f == "broadcast").count() as u64;
+    let s = run.net_stats();
+    assert_eq!(s.servers.send, 4 * broadcasts);
+    assert_eq!(s.servers.recv, 4 * broadcasts);
+    // init and topology round trips plus one round trip per operation (final reads included).
+    assert_eq!(s.clients.send, 3 * 2 + 3 * 2 + 2 * ops);
+    let c = run.workload().check(h);
+    assert_eq!(c.valid, crate::core::workloads::Validity::Valid, "{:?}", c.problems);
+}
+
+#[test]
+fn a_reply_to_a_closed_client_makes_the_node_deaf() {
+    let run = Run::start(config("echo", 1, 10.0, 1), Duration::ZERO).expect("supported");
+    let mut late = true;
+    let run = drive(run, |_, msg| match msg["body"]["type"].as_str() {
+        Some("init") => vec![reply(msg, json!({"type":"init_ok"}))],
+        Some("echo") if late => {
+            // A second init_ok, written after the init client has closed.
+            late = false;
+            let stale = json!({"src":"n0","dest":"c0","body":{"type":"init_ok","in_reply_to":1}});
+            vec![stale, reply(msg, json!({"type":"echo_ok","echo":msg["body"]["echo"]}))]
+        }
+        Some("echo") => vec![reply(msg, json!({"type":"echo_ok","echo":msg["body"]["echo"]}))],
+        _ => vec![],
+    });
+    let n = run.notices();
+    assert_eq!(n.len(), 1);
+    assert!(
+        n[0].text.contains("sent init_ok to c0, the init client, which closed after init_ok"),
+        "{}",
+        n[0].text
+    );
+    // Nothing after that was read, so every echo timed out.
+    assert!(run.history().completions().all(|e| e.kind == Kind::Info));
+}
+
+#[test]
+fn init_timeout_fails_the_run() {
+    let run = Run::start(config("echo", 2, 10.0, 1), Duration::ZERO).expect("supported");
+    let run = drive(run, |i, msg| if i == 0 { vec![reply(msg, json!({"type":"init_ok"}))] } else { vec![] });
+    assert_eq!(run.phase(), &Phase::Failed(Failure::InitTimeout("n1".into())));
+}

@@ -1,0 +1,185 @@
+//! `txn-rw-register` (MAELSTROM.md §7.6): one `txn` RPC per operation, a transaction of 1 to
+//! `--max-txn-length` reads and writes over integer keys. The generator follows Elle's `wr-txns`:
+//! `--key-count` keys are active at once, picked with an exponential skew; each key is written
+//! the values 1, 2, … up to `--max-writes-per-key`, then retired and replaced by a fresh key.
+//! No operation is idempotent and there is no final phase; the checker is [`checkers::txn`].
+
+use super::{body, standard_completion, Checked, Client, Completion, Field, Op, Reply, SingleRpc, Workload};
+use crate::core::checkers;
+use crate::core::history::{History, Kind};
+use crate::core::rng::Rng;
+use crate::core::wire::Body;
+use serde_json::{json, Value};
+
+/// The txn-rw-register workload: its generator state and the models to check.
+pub struct TxnRwRegister {
+    /// `--consistency-models`, as given.
+    models: String,
+    /// Longest transaction.
+    max_txn_length: u64,
+    /// Writes per key before it is retired.
+    max_writes: u64,
+    /// The active keys; position `i` is picked with weight `2^i`.
+    active: Vec<u64>,
+    /// The next value to write, per active position.
+    next_value: Vec<u64>,
+}
+
+impl TxnRwRegister {
+    /// A generator with keys `0..key-count` active.
+    pub fn new(opts: &super::WorkloadOpts) -> Self {
+        let count = opts.key_count.unwrap_or(10).max(1);
+        TxnRwRegister {
+            models: opts.consistency_models.clone(),
+            max_txn_length: opts.max_txn_length.max(1),
+            max_writes: opts.max_writes_per_key.max(1),
+            active: (0..count).collect(),
+            next_value: vec![1; count as usize],
+        }
+    }
+
+    /// A position in `active`, position `i` twice as likely as `i - 1` (Elle's exponential key
+    /// distribution with base 2); uniform when the key count is too large for the weights.
+    fn pick(&self, rng: &mut Rng) -> usize {
+        let n = self.active.len();
+        let Ok(exp) = i32::try_from(n) else { return rng.index(n) };
+        let scale = 2.0 * (2f64.powi(exp) - 1.0);
+        if !scale.is_finite() {
+            return rng.index(n);
+        }
+        let x = rng.unit() * scale + 2.0;
+        (x.log2().floor() as usize).saturating_sub(1).min(n - 1)
+    }
+
+    /// The next value to write at position `i`, retiring the key there first if it is used up.
+    fn next_write(&mut self, i: usize) -> Option<(u64, u64)> {
+        if self.next_value.get(i).is_some_and(|v| *v > self.max_writes) {
+            let fresh = self.active.iter().max().map_or(0, |m| m + 1);
+            *self.active.get_mut(i)? = fresh;
+            *self.next_value.get_mut(i)? = 1;
+        }
+        let v = self.next_value.get_mut(i)?;
+        let value = *v;
+        *v += 1;
+        Some((*self.active.get(i)?, value))
+    }
+}
+
+fn request(op: &Op) -> Body {
+    body("txn", &[("txn", op.value.clone())])
+}
+
+/// Why a returned transaction is not an array of `[f, k, v]` triples with `f` "r" or "w".
+fn malformed(txn: &Value) -> Option<String> {
+    let Some(mops) = txn.as_array() else { return Some(format!("txn must be an array, got {txn}")) };
+    mops.iter().find_map(|m| match m.as_array().map(Vec::as_slice) {
+        Some([f, _, _]) if f == "r" || f == "w" => None,
+        _ => Some(format!("each micro-op must be [\"r\"|\"w\", key, value], got {m}")),
+    })
+}
+
+fn complete(op: &Op, reply: Reply) -> Completion {
+    let mut c = standard_completion(reply, false, "txn_ok", &[("txn", Field::Array)], |b| {
+        b.get("txn").cloned().unwrap_or(Value::Null)
+    });
+    if c.kind == Kind::Ok {
+        if let Some(why) = malformed(&c.value) {
+            c = Completion {
+                kind: Kind::Info,
+                value: Value::Null,
+                error: None,
+                exception: Some(format!("malformed-rpc-response: {why}")),
+            };
+        }
+    }
+    if c.kind != Kind::Ok {
+        // Like Jepsen, a failed or indeterminate operation keeps the transaction it tried.
+        c.value = op.value.clone();
+    }
+    c
+}
+
+impl Workload for TxnRwRegister {
+    fn next_op(&mut self, rng: &mut Rng) -> Op {
+        let len = 1 + rng.below(self.max_txn_length);
+        let mut txn = Vec::new();
+        for _ in 0..len {
+            let i = self.pick(rng);
+            if rng.below(2) == 0 {
+                let k = self.active.get(i).copied().unwrap_or_default();
+                txn.push(json!(["r", k, null]));
+            } else if let Some((k, v)) = self.next_write(i) {
+                txn.push(json!(["w", k, v]));
+            }
+        }
+        Op { f: "txn", value: Value::Array(txn), final_op: false }
+    }
+
+    fn client(&self) -> Box<dyn Client> {
+        Box::new(SingleRpc { request, complete })
+    }
+
+    fn reuses_clients(&self) -> bool {
+        true
+    }
+
+    fn check(&self, history: &History) -> Checked {
+        checkers::txn::check(history, &self.models)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::workloads::WorkloadOpts;
+    use std::collections::{HashMap, HashSet};
+
+    #[test]
+    fn writes_are_unique_per_key_and_keys_retire_after_max_writes() {
+        let opts = WorkloadOpts { max_writes_per_key: 3, ..WorkloadOpts::default() };
+        let mut w = TxnRwRegister::new(&opts);
+        let mut rng = Rng::new(1);
+        let mut seen: HashMap<u64, HashSet<u64>> = HashMap::new();
+        let mut per_position = vec![0u64; 10];
+        for _ in 0..2000 {
+            let op = w.next_op(&mut rng);
+            let mops = op.value.as_array().cloned().unwrap_or_default();
+            assert!((1..=4).contains(&mops.len()), "{}", op.value);
+            for m in mops {
+                let k = m[1].as_u64().unwrap_or(u64::MAX);
+                if m[0] == "w" {
+                    let v = m[2].as_u64().unwrap_or(0);
+                    assert!((1..=3).contains(&v), "{m}");
+                    assert!(seen.entry(k).or_default().insert(v), "value {v} written twice to {k}");
+                } else {
+                    assert!(m[2].is_null());
+                }
+            }
+            per_position[w.pick(&mut rng)] += 1;
+        }
+        assert!(w.active.iter().any(|k| *k >= 10), "keys were retired: {:?}", w.active);
+        // Position 9 is about twice as likely as position 8.
+        assert!(per_position[9] > per_position[8] && per_position[8] > per_position[6], "{per_position:?}");
+    }
+
+    #[test]
+    fn replies_are_schema_checked_and_failures_keep_the_txn() {
+        let op = Op { f: "txn", value: json!([["r", 1, null]]), final_op: false };
+        let reply = |v: Value| match json!({"type": "txn_ok", "in_reply_to": 1, "txn": v}) {
+            Value::Object(m) => Reply::Body(m),
+            _ => Reply::Timeout,
+        };
+        let ok = complete(&op, reply(json!([["r", 1, 3]])));
+        assert_eq!((ok.kind, ok.value), (Kind::Ok, json!([["r", 1, 3]])));
+        let bad = complete(&op, reply(json!([["x", 1, 3]])));
+        assert_eq!(bad.kind, Kind::Info);
+        assert!(bad.exception.is_some_and(|x| x.starts_with("malformed-rpc-response")));
+        let t = complete(&op, Reply::Timeout);
+        assert_eq!((t.kind, t.value), (Kind::Info, op.value.clone()));
+        let err = match json!({"type": "error", "in_reply_to": 1, "code": 30}) {
+            Value::Object(m) => Reply::Body(m),
+            _ => Reply::Timeout,
+        };
+        assert_eq!(complete(&op, err).kind, Kind::Fail);
+    }
+}

@@ -1,0 +1,107 @@
+//! Runs the real Maelstrom (`--maelstrom PATH`) with a challenge's flags and reads its
+//! `results.edn` into the same `Report` a workbench run produces, so both print the same
+//! summary and are judged against the same targets.
+
+pub mod edn;
+
+use crate::core::workloads::Validity;
+use crate::output::report::Report;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Where Maelstrom leaves its newest results, relative to the directory it ran in (§8.1).
+const LATEST: &str = "store/latest/results.edn";
+
+/// Runs `maelstrom test -w WORKLOAD --bin BIN FLAGS` in the current directory, showing its
+/// output, and reads the results.
+///
+/// # Errors
+/// When Maelstrom cannot start, crashes (exit 255), or leaves no readable results.
+pub fn run(maelstrom: &Path, workload: &str, bin: &Path, flags: &[&str]) -> Result<Report, String> {
+    let start = Instant::now();
+    let status = Command::new(maelstrom)
+        .args(["test", "-w", workload, "--bin"])
+        .arg(bin)
+        .args(flags)
+        .status()
+        .map_err(|e| format!("cannot start {}: {e}", maelstrom.display()))?;
+    if status.code() == Some(255) {
+        return Err(format!("Maelstrom reports a crashed run (exit 255); see {LATEST} and jepsen.log"));
+    }
+    let text = std::fs::read_to_string(LATEST).map_err(|e| format!("cannot read {LATEST}: {e}"))?;
+    let results = edn::parse(&text).map_err(|e| format!("{LATEST}: {e}"))?;
+    let dir = std::fs::canonicalize("store/latest").unwrap_or_else(|_| PathBuf::from("store/latest"));
+    Ok(from_results(results, workload, start.elapsed(), dir))
+}
+
+/// A `Report` from Maelstrom's results map (read from EDN).
+pub fn from_results(results: Value, workload: &str, wall: Duration, dir: PathBuf) -> Report {
+    let valid = match &results["valid?"] {
+        Value::Bool(true) => Validity::Valid,
+        Value::Bool(false) => Validity::Invalid,
+        _ => Validity::Unknown,
+    };
+    let quantile = |q: &str| results["workload"]["stable-latencies"][q].as_f64().map(|v| v as u64);
+    let stable_latency = match (quantile("0.5"), quantile("0.99"), quantile("1")) {
+        (Some(a), Some(b), Some(c)) => Some((a, b, c)),
+        _ => None,
+    };
+    let count = |group: &str| results["net"][group]["send-count"].as_u64().unwrap_or(0);
+    let problems = results
+        .as_object()
+        .map(|sections| {
+            sections
+                .iter()
+                .filter(|(_, v)| v.get("valid?").is_some_and(|ok| ok != &Value::Bool(true)))
+                .map(|(name, v)| format!("Maelstrom's `{name}` section is not valid: {v}"))
+                .collect()
+        })
+        .unwrap_or_default();
+    Report {
+        valid,
+        msgs_per_op: results["net"]["servers"]["msgs-per-op"].as_f64(),
+        stable_latency,
+        availability: results["availability"]["ok-fraction"].as_f64().unwrap_or(0.0),
+        messages: (count("servers"), count("clients")),
+        problems,
+        notices: Vec::new(),
+        wall,
+        dir,
+        seed: 0,
+        title: format!("{workload} on the real Maelstrom (seed not applicable)"),
+        results,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_maelstrom_results_map_becomes_a_report() {
+        let text = r#"{:availability {:valid? true, :ok-fraction 1.0}
+            :net {:all {:send-count 12000} :clients {:send-count 4060}
+                  :servers {:send-count 7940, :msgs-per-op 3.97}}
+            :workload {:valid? false, :lost-count 1, :stable-latencies {0 0, 0.5 452, 0.95 674, 0.99 791, 1 802}}
+            :valid? false}"#;
+        let results = edn::parse(text).unwrap();
+        let r = from_results(results, "broadcast", Duration::from_secs(30), PathBuf::from("x"));
+        assert_eq!(r.valid, Validity::Invalid);
+        assert_eq!(r.msgs_per_op, Some(3.97));
+        assert_eq!(r.stable_latency, Some((452, 791, 802)));
+        assert_eq!(r.messages, (7940, 4060));
+        assert_eq!(r.availability, 1.0);
+        assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
+        assert!(r.problems[0].starts_with("Maelstrom's `workload` section is not valid"));
+    }
+
+    #[test]
+    fn unknown_validity_stays_unknown() {
+        let results = edn::parse("{:valid? :unknown}").unwrap();
+        let r = from_results(results, "txn-rw-register", Duration::ZERO, PathBuf::new());
+        assert_eq!(r.valid, Validity::Unknown);
+        assert_eq!(r.msgs_per_op, None);
+    }
+}

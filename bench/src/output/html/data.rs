@@ -1,0 +1,151 @@
+//! What a report is made from, read back from a run directory: `results.json`, `history.jsonl`,
+//! the message journal (reduced to server sends per second and type) and `run.json` (the run's
+//! configuration and the problems found, written by [`super::write_meta`]).
+
+use crate::core::history::{Event, History, Kind};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Everything one report shows.
+#[derive(Debug, Clone, Default)]
+pub struct RunData {
+    /// The run directory.
+    pub dir: PathBuf,
+    /// `results.json`.
+    pub results: Value,
+    /// The history, in order.
+    pub history: History,
+    /// Server-to-server sends per second, by message type.
+    pub messages: Messages,
+    /// `run.json`, if the run wrote one (older runs did not).
+    pub meta: Option<Value>,
+}
+
+/// Server messages (neither end a client) counted per whole second of the run, by body type.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Messages {
+    /// Type → count in each second (index = second).
+    pub per_second: BTreeMap<String, Vec<u64>>,
+    /// Sends dropped by a partition.
+    pub dropped: u64,
+    /// Whether a journal was read at all.
+    pub present: bool,
+}
+
+impl Messages {
+    fn add(&mut self, ty: &str, second: usize) {
+        let v = self.per_second.entry(ty.to_owned()).or_default();
+        if v.len() <= second {
+            v.resize(second + 1, 0);
+        }
+        if let Some(c) = v.get_mut(second) {
+            *c += 1;
+        }
+    }
+}
+
+/// One journal line; unknown fields (and the body's other fields) are skipped unread.
+#[derive(Deserialize)]
+struct JournalLine {
+    event: String,
+    #[serde(default)]
+    time: u64,
+    #[serde(default)]
+    src: Option<String>,
+    #[serde(default)]
+    dest: Option<String>,
+    #[serde(default)]
+    body: Option<JournalBody>,
+}
+
+#[derive(Deserialize)]
+struct JournalBody {
+    #[serde(rename = "type", default)]
+    ty: Option<String>,
+}
+
+fn is_client(name: &str) -> bool {
+    name.starts_with('c')
+}
+
+/// Reads the journal at `path` (a missing file gives an empty count).
+pub fn read_journal(path: &Path) -> Messages {
+    let mut m = Messages::default();
+    let Ok(f) = std::fs::File::open(path) else { return m };
+    m.present = true;
+    for line in BufReader::with_capacity(1 << 20, f).lines() {
+        let Ok(line) = line else { break };
+        let Ok(j) = serde_json::from_str::<JournalLine>(&line) else { continue };
+        match j.event.as_str() {
+            "send" => {
+                let (Some(src), Some(dest)) = (&j.src, &j.dest) else { continue };
+                if is_client(src) || is_client(dest) {
+                    continue;
+                }
+                let ty = j.body.and_then(|b| b.ty).unwrap_or_else(|| "?".to_owned());
+                m.add(&ty, (j.time / 1_000_000_000) as usize);
+            }
+            "drop" => m.dropped += 1,
+            _ => {}
+        }
+    }
+    m
+}
+
+/// One history line back into an [`Event`]; `None` for a line that is not one.
+pub fn parse_event(v: &Value) -> Option<Event> {
+    let kind = match v.get("type")?.as_str()? {
+        "invoke" => Kind::Invoke,
+        "ok" => Kind::Ok,
+        "fail" => Kind::Fail,
+        "info" => Kind::Info,
+        _ => return None,
+    };
+    Some(Event {
+        index: usize::try_from(v.get("index")?.as_u64()?).ok()?,
+        kind,
+        f: v.get("f").and_then(Value::as_str).unwrap_or("?").to_owned(),
+        value: v.get("value").cloned().unwrap_or(Value::Null),
+        process: v.get("process").and_then(Value::as_u64).unwrap_or(0),
+        time: Duration::from_nanos(v.get("time").and_then(Value::as_u64).unwrap_or(0)),
+        node: v.get("node").and_then(Value::as_str).unwrap_or("").to_owned(),
+        final_op: v.get("final?").and_then(Value::as_bool).unwrap_or(false),
+        error: v.get("error").cloned(),
+        exception: v.get("exception").and_then(Value::as_str).map(str::to_owned),
+    })
+}
+
+/// Reads `history.jsonl` (lines that do not parse are skipped).
+pub fn read_history(path: &Path) -> Result<Vec<Event>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|v| parse_event(&v))
+        .collect())
+}
+
+fn read_json(path: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))
+}
+
+/// Loads a run directory.
+///
+/// # Errors
+/// A message when `results.json` or `history.jsonl` is missing or unreadable.
+pub fn load(dir: &Path) -> Result<RunData, String> {
+    let results = read_json(&dir.join("results.json"))?;
+    let events = read_history(&dir.join("history.jsonl"))?;
+    Ok(RunData {
+        dir: dir.to_path_buf(),
+        results,
+        history: History { events },
+        messages: read_journal(&dir.join("net-journal.jsonl")),
+        meta: read_json(&dir.join(super::META)).ok(),
+    })
+}

@@ -1,0 +1,105 @@
+//! `run.json`: what a report needs that results.json lacks: the configuration (flags, seed,
+//! binary, versions, a command to reproduce the run) and each problem in plain words.
+
+use crate::cli::config::TestConfig;
+use serde_json::{json, Value};
+use std::path::Path;
+use std::time::UNIX_EPOCH;
+
+/// A shell word, quoted when it needs to be.
+fn shell_word(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@".contains(c)) {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+fn lower_debug(x: impl std::fmt::Debug) -> String {
+    format!("{x:?}").to_lowercase()
+}
+
+/// The `glomers-bench test` command that repeats this run (same flags and seed).
+pub fn reproduce(cfg: &TestConfig) -> String {
+    let r = &cfg.run;
+    let mut w: Vec<String> = vec![
+        "glomers-bench".into(),
+        "test".into(),
+        "-w".into(),
+        r.workload.clone(),
+        "--bin".into(),
+        cfg.bin.display().to_string(),
+        "--nodes".into(),
+        r.nodes.join(","),
+        "--concurrency".into(),
+        r.concurrency.to_string(),
+        "--rate".into(),
+        r.rate.to_string(),
+        "--time-limit".into(),
+        r.time_limit.as_secs_f64().to_string(),
+    ];
+    if r.latency.mean_ms > 0 {
+        w.extend(["--latency".into(), r.latency.mean_ms.to_string()]);
+        w.extend(["--latency-dist".into(), lower_debug(r.latency.dist)]);
+    }
+    if r.nemesis {
+        w.extend(["--nemesis".into(), "partition".into()]);
+        w.extend(["--nemesis-interval".into(), r.nemesis_interval.as_secs_f64().to_string()]);
+    }
+    if r.workload == "broadcast" {
+        w.extend(["--topology".into(), lower_debug(r.topology)]);
+    }
+    if let Some(k) = r.opts.key_count {
+        w.extend(["--key-count".into(), k.to_string()]);
+    }
+    w.extend(["--seed".into(), r.seed.to_string()]);
+    if !cfg.node_args.is_empty() {
+        w.push("--".into());
+        w.extend(cfg.node_args.iter().cloned());
+    }
+    w.iter().map(|s| shell_word(s)).collect::<Vec<_>>().join(" ")
+}
+
+/// The configuration and problems as JSON.
+pub fn meta(cfg: &TestConfig, problems: &[String]) -> Value {
+    let r = &cfg.run;
+    let bin = std::fs::canonicalize(&cfg.bin).unwrap_or_else(|_| cfg.bin.clone());
+    let file = std::fs::metadata(&bin).ok();
+    json!({
+        "workload": r.workload,
+        "reproduce": reproduce(cfg),
+        "argv": std::env::args().collect::<Vec<_>>(),
+        "bin": bin.display().to_string(),
+        "bin-size": file.as_ref().map(std::fs::Metadata::len),
+        "bin-modified": file.and_then(|m| m.modified().ok()).and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map(|d| crate::shell::store::timestamp(UNIX_EPOCH + d)),
+        "node-args": cfg.node_args,
+        "nodes": r.nodes,
+        "concurrency": r.concurrency,
+        "rate": r.rate,
+        "time-limit": r.time_limit.as_secs_f64(),
+        "latency": format!("{} ms {}", r.latency.mean_ms, lower_debug(r.latency.dist)),
+        "nemesis": if r.nemesis { json!(["partition"]) } else { json!([]) },
+        "nemesis-interval": r.nemesis_interval.as_secs_f64(),
+        "topology": lower_debug(r.topology),
+        "availability": lower_debug(cfg.availability),
+        "key-count": r.opts.key_count,
+        "max-writes-per-key": r.opts.max_writes_per_key,
+        "max-txn-length": r.opts.max_txn_length,
+        "consistency-models": r.opts.consistency_models,
+        "seed": r.seed,
+        "glomers-bench": env!("CARGO_PKG_VERSION"),
+        "platform": format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
+        "problems": problems,
+    })
+}
+
+/// Writes `dir/run.json`.
+///
+/// # Errors
+/// A message when it cannot be written.
+pub fn write_meta(dir: &Path, cfg: &TestConfig, problems: &[String]) -> Result<(), String> {
+    let path = dir.join(super::META);
+    let text = serde_json::to_string_pretty(&meta(cfg, problems)).unwrap_or_default();
+    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}

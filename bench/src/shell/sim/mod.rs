@@ -1,0 +1,105 @@
+//! The simulator: the real nodes of `nodes/` run in-process, in one thread, under virtual time.
+//!
+//! A simulated run is the same [`Run`] as a process run (network model, nemesis, services,
+//! workers, checkers); only the shell differs. Where the process shell writes each routed line
+//! to a pipe and reads the node's stdout on the real clock, [`simulate`] hands the line to the
+//! node's [`Driver`] (the engine's line driver, see `glomers_engine::sim`) and feeds what it
+//! writes straight back to the run, then jumps the clock to the next thing due: a delivery, an
+//! operation, a phase deadline, or a node's tick or RPC timeout. Nothing reads a real clock, so
+//! a seed replays byte for byte.
+//!
+//! - `command.rs`: `glomers-bench sim` (one seed into a results directory, or many seeds).
+//! - `seeds.rs`: many seeds on every core, and the table across them.
+
+mod command;
+mod seeds;
+
+pub use command::{main, SimArgs};
+pub use seeds::{run_seed, run_seeds, table, SeedResult, Spec};
+
+use crate::core::run::Run;
+use glomers_engine::sim::Driver;
+use std::time::Duration;
+
+/// How far the clock jumps when nothing at all is scheduled (as the process shell's idle wait).
+const IDLE: Duration = Duration::from_millis(100);
+
+/// Most steps at one instant before the simulation is declared stuck: a node answering itself
+/// forever at zero latency would otherwise hang the simulator.
+const MAX_STEPS_AT_ONE_INSTANT: u32 = 1_000_000;
+
+/// Runs `run` to its end with `nodes` (one driver per node, in the run's node order), handing
+/// every chunk of the message journal to `journal` and what node `i` logged to `log(i, …)`.
+/// Returns the virtual time it ended at.
+///
+/// # Errors
+/// The simulation is stuck: events keep arriving without the clock ever moving.
+pub fn simulate(
+    run: &mut Run,
+    nodes: &mut [Box<dyn Driver>],
+    mut journal: impl FnMut(Vec<u8>),
+    mut log: impl FnMut(usize, Vec<u8>),
+) -> Result<Duration, String> {
+    let mut now = Duration::ZERO;
+    let mut lines = Vec::new();
+    let mut steps_here = 0u32;
+    // Each node's next deadline, refreshed whenever the node runs.
+    let mut due: Vec<Option<Duration>> = nodes.iter().map(|n| n.next_deadline()).collect();
+    loop {
+        run.tick(now);
+        loop {
+            let writes = run.take_writes();
+            if writes.is_empty() {
+                break;
+            }
+            for (i, line) in writes {
+                if let Some(node) = nodes.get_mut(i) {
+                    node.on_line(now, &line, &mut lines);
+                    for out in lines.drain(..) {
+                        run.on_line(now, i, &out);
+                    }
+                    take_log(node.as_mut(), i, &mut log);
+                    if let Some(d) = due.get_mut(i) {
+                        *d = node.next_deadline();
+                    }
+                }
+            }
+            run.tick(now);
+        }
+        journal(run.take_journal());
+        if run.is_over() {
+            return Ok(now);
+        }
+        let node_next = due.iter().flatten().min().copied();
+        let next = [run.next_deadline(), node_next].into_iter().flatten().min().unwrap_or(now + IDLE);
+        if next > now {
+            now = next;
+            steps_here = 0;
+        } else {
+            steps_here += 1;
+            if steps_here > MAX_STEPS_AT_ONE_INSTANT {
+                return Err(format!(
+                    "the simulation is stuck at {:.3} s: events never stop",
+                    now.as_secs_f64()
+                ));
+            }
+        }
+        for (i, (node, d)) in nodes.iter_mut().zip(due.iter_mut()).enumerate() {
+            if d.is_some_and(|d| d <= now) {
+                node.advance(now, &mut lines);
+                for out in lines.drain(..) {
+                    run.on_line(now, i, &out);
+                }
+                take_log(node.as_mut(), i, &mut log);
+                *d = node.next_deadline();
+            }
+        }
+    }
+}
+
+fn take_log(node: &mut dyn Driver, i: usize, log: &mut impl FnMut(usize, Vec<u8>)) {
+    let lines = node.take_log();
+    if !lines.is_empty() {
+        log(i, lines);
+    }
+}

@@ -1,0 +1,248 @@
+//! Many seeds: each seed is one whole simulated run, judged in memory; workers take seeds in
+//! turn on every core, and the results come back in seed order with a table across them.
+
+use super::simulate;
+use crate::core::checkers::Availability;
+use crate::core::history::Kind;
+use crate::core::run::{Run, RunConfig};
+use crate::core::workloads::Validity;
+use crate::output::report;
+use crate::output::results::{self, Clock};
+use glomers_nodes::registry::Factory;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::ops::RangeInclusive;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// What a simulation needs besides the seed.
+#[derive(Clone)]
+pub struct Spec {
+    /// The run, its seed included (replaced per seed).
+    pub run: RunConfig,
+    /// `--availability`.
+    pub availability: Availability,
+    /// Makes each node.
+    pub node: Factory,
+}
+
+impl Spec {
+    /// A fresh run and its nodes for `seed`.
+    ///
+    /// # Errors
+    /// The workload is not supported.
+    pub fn start(&self, seed: u64) -> Result<(Run, Vec<Box<dyn glomers_engine::sim::Driver>>), String> {
+        let mut cfg = self.run.clone();
+        cfg.seed = seed;
+        let clocks = cfg.faults.clocks(cfg.nodes.len(), seed);
+        let nodes =
+            (0..cfg.nodes.len()).map(|i| (self.node)(clocks.get(i).copied().unwrap_or_default())).collect();
+        Ok((Run::start(cfg, Duration::ZERO)?, nodes))
+    }
+}
+
+/// The outcome of one seed.
+#[derive(Debug, Clone)]
+pub struct SeedResult {
+    /// The seed.
+    pub seed: u64,
+    /// The verdict, or why the run has none (it crashed).
+    pub verdict: Result<Validity, String>,
+    /// The first reason for a verdict other than valid, on one line.
+    pub cause: Option<String>,
+    /// The anomalies the checker named (`anomaly-types` or `bad-error-types` in results.json).
+    pub anomalies: Vec<String>,
+    /// `net.servers.msgs-per-op`.
+    pub msgs_per_op: Option<f64>,
+    /// Broadcast stable latency p50, p99, max (ms).
+    pub stable_latency: Option<(u64, u64, u64)>,
+    /// Operation latency (invoke to completion) p50 and p99, in ms.
+    pub op_latency: Option<(f64, f64)>,
+    /// Wall time this seed took.
+    pub wall: Duration,
+}
+
+impl SeedResult {
+    /// Whether the seed's verdict is valid.
+    pub fn is_valid(&self) -> bool {
+        matches!(self.verdict, Ok(Validity::Valid))
+    }
+}
+
+/// Simulates one seed and judges it in memory.
+pub fn run_seed(spec: &Spec, seed: u64) -> SeedResult {
+    let start = Instant::now();
+    let outcome = spec.start(seed).and_then(|(mut run, mut nodes)| {
+        simulate(&mut run, &mut nodes, drop, |_, _| {})?;
+        let report = results::judge(&run, spec.availability, start.elapsed(), Path::new(""), Clock::Virtual)?;
+        Ok((run, report))
+    });
+    let wall = start.elapsed();
+    match outcome {
+        Ok((run, r)) => SeedResult {
+            seed,
+            verdict: Ok(r.valid),
+            cause: (r.valid != Validity::Valid)
+                .then(|| r.problems.first().cloned().or_else(|| r.notices.first().map(|n| n.text.clone())))
+                .flatten()
+                .map(|c| one_line(&c)),
+            anomalies: anomalies(&r.results),
+            msgs_per_op: r.msgs_per_op,
+            stable_latency: r.stable_latency,
+            op_latency: op_latency(&run),
+            wall,
+        },
+        Err(e) => SeedResult {
+            seed,
+            cause: Some(one_line(&e)),
+            verdict: Err(e),
+            anomalies: Vec::new(),
+            msgs_per_op: None,
+            stable_latency: None,
+            op_latency: None,
+            wall,
+        },
+    }
+}
+
+/// The anomaly names in a results.json: txn's `anomaly-types`, kafka's `bad-error-types`.
+fn anomalies(results: &serde_json::Value) -> Vec<String> {
+    let w = &results["workload"];
+    let names = w["anomaly-types"].as_array().or(w["bad-error-types"].as_array());
+    names.into_iter().flatten().filter_map(|n| n.as_str().map(String::from)).collect()
+}
+
+fn one_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("").trim();
+    let mut cut: String = line.chars().take(160).collect();
+    if cut.len() < line.len() {
+        cut.push('…');
+    }
+    cut
+}
+
+/// Operation latency p50 and p99 over the main phase's completed operations, in ms.
+fn op_latency(run: &Run) -> Option<(f64, f64)> {
+    let mut open: HashMap<u64, Duration> = HashMap::new();
+    let mut lat = Vec::new();
+    for e in &run.history().events {
+        match e.kind {
+            Kind::Invoke => {
+                open.insert(e.process, e.time);
+            }
+            Kind::Ok | Kind::Fail | Kind::Info => {
+                if let Some(t) = open.remove(&e.process) {
+                    lat.push(e.time.saturating_sub(t).as_secs_f64() * 1000.0);
+                }
+            }
+        }
+    }
+    lat.sort_by(f64::total_cmp);
+    Some((quantile(&lat, 0.5)?, quantile(&lat, 0.99)?))
+}
+
+/// The `q` quantile of sorted values (nearest rank).
+fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
+    let n = sorted.len();
+    if n == 0 {
+        return None;
+    }
+    let i = ((q * n as f64).ceil() as usize).clamp(1, n) - 1;
+    sorted.get(i).copied()
+}
+
+/// Simulates every seed of `seeds` on `jobs` threads; results in seed order. `progress` is
+/// called after each seed with how many are done.
+pub fn run_seeds(
+    spec: &Spec,
+    seeds: RangeInclusive<u64>,
+    jobs: usize,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Vec<SeedResult> {
+    let next = AtomicU64::new(*seeds.start());
+    let done = AtomicU64::new(0);
+    let out = Mutex::new(Vec::new());
+    let last = *seeds.end();
+    if seeds.is_empty() {
+        return Vec::new();
+    }
+    std::thread::scope(|s| {
+        for _ in 0..jobs.max(1) {
+            s.spawn(|| loop {
+                let seed = next.fetch_add(1, Ordering::Relaxed);
+                if seed > last || seed < *seeds.start() {
+                    break;
+                }
+                let r = run_seed(spec, seed);
+                if let Ok(mut v) = out.lock() {
+                    v.push(r);
+                }
+                progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+            });
+        }
+    });
+    let mut v = out.into_inner().unwrap_or_default();
+    v.sort_by_key(|r| r.seed);
+    v
+}
+
+/// The table across seeds: how many ran, each failure with its seed, cause and replay command,
+/// and the distributions of msgs-per-op and latency across seeds.
+pub fn table(results: &[SeedResult], wall: Duration, replay: &dyn Fn(u64) -> String) -> String {
+    let mut s = String::new();
+    let valid = results.iter().filter(|r| r.is_valid()).count();
+    let crashed = results.iter().filter(|r| r.verdict.is_err()).count();
+    let _ = writeln!(
+        s,
+        "seeds run: {}, valid: {valid}, not valid: {}, crashed: {crashed} ({:.2} s wall)",
+        results.len(),
+        results.len() - valid - crashed,
+        wall.as_secs_f64()
+    );
+    let dist = |name: &str, values: Vec<f64>, unit: &str, s: &mut String| {
+        let mut v = values;
+        v.sort_by(f64::total_cmp);
+        if let (Some(min), Some(p50), Some(p95), Some(max)) =
+            (v.first(), quantile(&v, 0.5), quantile(&v, 0.95), v.last())
+        {
+            let _ = writeln!(
+                s,
+                "{name:<28} min {min:>9.2}  p50 {p50:>9.2}  p95 {p95:>9.2}  max {max:>9.2} {unit}"
+            );
+        }
+    };
+    let _ = writeln!(s, "across seeds:");
+    dist("msgs-per-op (servers)", results.iter().filter_map(|r| r.msgs_per_op).collect(), "", &mut s);
+    dist("op latency p50", results.iter().filter_map(|r| r.op_latency.map(|l| l.0)).collect(), "ms", &mut s);
+    dist("op latency p99", results.iter().filter_map(|r| r.op_latency.map(|l| l.1)).collect(), "ms", &mut s);
+    let stable = |f: fn((u64, u64, u64)) -> u64| -> Vec<f64> {
+        results.iter().filter_map(|r| r.stable_latency.map(|l| f(l) as f64)).collect()
+    };
+    dist("stable latency p50", stable(|l| l.0), "ms", &mut s);
+    dist("stable latency p99", stable(|l| l.1), "ms", &mut s);
+    dist("stable latency max", stable(|l| l.2), "ms", &mut s);
+    dist("wall per seed", results.iter().map(|r| r.wall.as_secs_f64() * 1000.0).collect(), "ms", &mut s);
+    let failures: Vec<&SeedResult> = results.iter().filter(|r| !r.is_valid()).collect();
+    if !failures.is_empty() {
+        let _ = writeln!(s, "failures:");
+        for r in failures.iter().take(20) {
+            let word = match &r.verdict {
+                Ok(v) => report::verdict(*v),
+                Err(_) => "crashed",
+            };
+            let _ = writeln!(
+                s,
+                "  seed {}: {word}: {}",
+                r.seed,
+                r.cause.as_deref().unwrap_or("(no reason given)")
+            );
+            let _ = writeln!(s, "    replay: {}", replay(r.seed));
+        }
+        if failures.len() > 20 {
+            let _ = writeln!(s, "  … and {} more", failures.len() - 20);
+        }
+    }
+    s
+}
