@@ -153,7 +153,8 @@ impl TestArgs {
         {
             return Err(format!("node names must be distinct: {nodes:?}"));
         }
-        if nodes.iter().any(|n| n.starts_with('c') || crate::core::services::NAMES.contains(&n.as_str())) {
+        if nodes.iter().any(|n| n.starts_with('c') || glomers_harness::services::NAMES.contains(&n.as_str()))
+        {
             return Err(format!("node names must not start with 'c' or be a service name: {nodes:?}"));
         }
         let concurrency = parse_concurrency(&self.concurrency, nodes.len())?;

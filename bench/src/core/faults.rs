@@ -4,8 +4,8 @@
 //! nodes' timers (applied by the simulator to each node's driver). A process run never sets
 //! them, so `test` stays Maelstrom's network.
 
-use crate::core::rng::Rng;
 use glomers_engine::sim::{Clock, TIMER_START_MAX};
+use glomers_harness::Rng;
 use std::time::Duration;
 
 /// Which extra faults a run injects.

@@ -1,9 +1,10 @@
 //! The sans-IO core: everything a run is made of, driven by a seed and a `now` passed in, with
 //! no threads, pipes or clocks. The two shells (`crate::shell`) drive the same [`run::Run`].
 //!
-//! - [`rng`] (seeded randomness), [`wire`] (the bench's own strict codec), [`net`] (the
-//!   simulated network), [`nemesis`] (partitions), [`faults`] (the simulator's extra faults),
-//!   [`topology`] (broadcast topologies), [`services`] (`lin-kv`, `seq-kv`, `lww-kv`, `lin-tso`);
+//! - [`wire`] (the bench's own strict codec), [`net`] (the simulated network), [`nemesis`]
+//!   (partitions), [`faults`] (the simulator's extra faults), [`topology`] (broadcast
+//!   topologies); the seeded RNG and the services (`lin-kv`, `seq-kv`, `lww-kv`, `lin-tso`) come
+//!   from the shared harness crate (`engine/harness`), as the engine's testkit's do;
 //! - [`workloads`] (generators and clients), [`checkers`] (verdicts), [`history`];
 //! - [`run`]: one test as a state machine (phases, workers, routing).
 
@@ -12,9 +13,7 @@ pub mod faults;
 pub mod history;
 pub mod nemesis;
 pub mod net;
-pub mod rng;
 pub mod run;
-pub mod services;
 pub mod topology;
 pub mod wire;
 pub mod workloads;

@@ -1,7 +1,7 @@
 //! The partition nemesis (MAELSTROM.md §5.3): the four partition shapes as grudges over server
 //! node indices, and the alternating start/stop schedule. Plain values driven by a seeded RNG.
 
-use crate::core::rng::Rng;
+use glomers_harness::Rng;
 use std::time::Duration;
 
 /// One of Jepsen's partition shapes, chosen uniformly at each start.

@@ -6,7 +6,7 @@
 //! checked against the partition at that moment (§3.2). Statistics follow §3.3.
 
 use crate::core::faults::Faults;
-use crate::core::rng::Rng;
+use glomers_harness::Rng;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::Duration;

@@ -9,10 +9,11 @@
 //! latency, and services are never partitioned (§3-4). Messages to anyone else (clients) are
 //! collected as `Delivered` for the test to read.
 
-use super::services::{Rng, Services};
 use super::TestNode;
 use crate::message::{Message, MsgId, NodeId};
 use crate::node::{Node, Outgoing, Payload};
+use glomers_harness::services::Services;
+use glomers_harness::Rng;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashSet};
 use std::time::Duration;
@@ -65,8 +66,8 @@ where
             latency,
             jitter: false,
             duplicate_every: None,
-            rng: Rng::from_state(0x9E37_79B9_7F4A_7C15),
-            services: Services::new(0),
+            rng: Rng::new(0),
+            services: Services::new(&mut Rng::new(0)),
             seq: 0,
             in_flight: BinaryHeap::new(),
             messages: BTreeMap::new(),
@@ -92,7 +93,7 @@ where
     /// Draws latencies uniformly from `[0, 2·latency)` with this seed, reordering messages.
     pub fn with_jitter(mut self, seed: u64) -> Self {
         self.jitter = true;
-        self.rng = Rng::from_seed(seed);
+        self.rng = Rng::new(seed);
         self
     }
 
@@ -214,14 +215,18 @@ where
             Payload::Body(body) => serde_json::to_value(body).ok(),
             Payload::Error(_) | Payload::InitOk => None,
         };
-        let Some(mut body) = body else { return };
-        if let (Some(id), Some(fields)) = (msg.msg_id, body.as_object_mut()) {
-            fields.insert("msg_id".into(), id.0.into());
+        let Some(serde_json::Value::Object(mut body)) = body else { return };
+        if let Some(id) = msg.msg_id {
+            body.insert("msg_id".into(), id.0.into());
         }
         let Some(reply) = self.services.handle(&service, &from, &body) else { return };
         let in_reply_to = reply.get("in_reply_to").and_then(serde_json::Value::as_u64).map(MsgId);
-        let back =
-            Outgoing { dest: from, msg_id: None, in_reply_to, payload: Payload::Json(reply.to_string()) };
+        let back = Outgoing {
+            dest: from,
+            msg_id: None,
+            in_reply_to,
+            payload: Payload::Json(serde_json::Value::Object(reply).to_string()),
+        };
         self.sent_with_services += 1;
         self.schedule(service, back);
     }
@@ -269,5 +274,49 @@ where
         }
         let span = (self.latency.as_micros() as u64 * 2).max(1);
         Duration::from_micros(self.rng.below(span))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Calls `seq-kv` on request and records when, and with what, the reply came.
+    #[derive(Default)]
+    struct Probe {
+        answers: parking_lot::Mutex<Vec<(Duration, Result<(), crate::ErrorCode>)>>,
+    }
+
+    #[derive(Clone, serde::Serialize, serde::Deserialize)]
+    #[serde(tag = "type", rename_all = "snake_case")]
+    enum Body {
+        Go,
+    }
+
+    impl Node for Probe {
+        type Body = Body;
+        fn init(_: &crate::Init) -> Result<Self, crate::RpcError> {
+            Ok(Probe::default())
+        }
+        fn on_message(&self, _: Message<Body>, out: &mut crate::Out<Self>) -> Result<(), crate::RpcError> {
+            crate::Kv::seq().write(out, "k", 1, |p: &Probe, r, out| {
+                p.answers.lock().push((out.now(), r.map_err(|e| e.code)))
+            });
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn services_answer_after_two_latencies_even_across_a_partition() {
+        let mut c = Cluster::<Probe>::new(2, Duration::from_millis(30));
+        c.partition(&["n0"], &["n1", "seq-kv", "lin-kv"]);
+        c.request("c1", "n0", Body::Go);
+        c.run_for(Duration::from_secs(2));
+        assert_eq!(*c.node("n0").answers.lock(), [(Duration::from_millis(60), Ok(()))]);
+        assert_eq!(c.sent_with_services, 2);
+        let stored = c.services().seq_kv().and_then(|kv| kv.latest_value(&json!("k")).cloned());
+        assert_eq!(stored, Some(json!(1)));
+        assert!(c.take_outside().is_empty(), "service traffic never leaves the cluster");
     }
 }

@@ -3,7 +3,8 @@
 //! `TestNode` feeds messages to one node, answers its RPCs, and moves its clock forward,
 //! firing ticks and RPC timeouts in time order; everything the node sends comes back as
 //! `Outgoing` values to inspect. `Cluster` runs many nodes over a simulated network, with the
-//! in-memory `seq-kv`, `lin-kv` and `lww-kv` of `Services` answering their calls.
+//! in-memory services of the shared harness (`Services`: `seq-kv`, `lin-kv`, `lww-kv`, `lin-tso`,
+//! the same code the workbench runs) answering their calls.
 //!
 //! Calls in flight are kept in the same table as the simulator's line driver (`crate::sim`);
 //! `TestNode` works on typed messages where the driver works on protocol lines.
@@ -31,10 +32,10 @@
 //! ```
 
 mod cluster;
-mod services;
 
 pub use cluster::{Cluster, Delivered};
-pub use services::{LinKv, LwwKv, SeqKv, Services};
+/// The seeded generator and Maelstrom's services, from the harness the workbench shares.
+pub use glomers_harness::{kv, services::Services, Rng};
 
 use crate::codec::{encode, Reply};
 use crate::error::RpcError;

@@ -2,7 +2,7 @@
 //! timed-out service calls, and the exact reply schema.
 
 use super::*;
-use glomers_engine::testkit::{Cluster, Services, TestNode};
+use glomers_engine::testkit::{Cluster, Rng, Services, TestNode};
 use glomers_engine::{Outgoing, Payload};
 use serde_json::{json, Value};
 
@@ -67,7 +67,9 @@ fn assert_final_reads(c: &mut Cluster<GCounter>, want: u64, seed: u64) {
 #[test]
 fn concurrent_adds_on_three_nodes_over_stale_seq_kv_end_exact() {
     for seed in 1..=10 {
-        let mut c = Cluster::<GCounter>::new(3, ms(10)).with_jitter(seed).with_services(Services::new(seed));
+        let mut c = Cluster::<GCounter>::new(3, ms(10))
+            .with_jitter(seed)
+            .with_services(Services::new(&mut Rng::new(seed)));
         let mut pick = Pick(seed);
         let sum = load(&mut c, &mut pick, 300, ms(10));
         assert_final_reads(&mut c, sum, seed);
@@ -75,7 +77,7 @@ fn concurrent_adds_on_three_nodes_over_stale_seq_kv_end_exact() {
         let stored: u64 = c
             .ids()
             .iter()
-            .filter_map(|id| c.services().seq.latest_value(&json!(id.as_str())))
+            .filter_map(|id| c.services().seq_kv().and_then(|kv| kv.latest_value(&json!(id.as_str()))))
             .filter_map(|v| v.get("total").and_then(Value::as_u64))
             .sum();
         assert_eq!(stored, sum, "seed {seed}");
@@ -85,7 +87,7 @@ fn concurrent_adds_on_three_nodes_over_stale_seq_kv_end_exact() {
 #[test]
 fn a_partition_between_nodes_changes_nothing_because_services_stay_reachable() {
     for seed in 1..=5 {
-        let mut c = Cluster::<GCounter>::new(3, ms(20)).with_services(Services::new(seed));
+        let mut c = Cluster::<GCounter>::new(3, ms(20)).with_services(Services::new(&mut Rng::new(seed)));
         let mut pick = Pick(seed * 31);
         let mut sum = load(&mut c, &mut pick, 50, ms(10));
         c.partition(&["n0"], &["n1", "n2"]);
@@ -99,7 +101,7 @@ fn a_partition_between_nodes_changes_nothing_because_services_stay_reachable() {
 
 #[test]
 fn idle_nodes_send_nothing_and_an_idle_read_is_fresh() {
-    let mut c = Cluster::<GCounter>::new(3, ms(50)).with_services(Services::new(9));
+    let mut c = Cluster::<GCounter>::new(3, ms(50)).with_services(Services::new(&mut Rng::new(9)));
     for (i, node) in ["n0", "n1", "n2"].iter().enumerate() {
         c.request("c1", node, Body::Add { delta: i as u64 + 1 });
     }
@@ -150,10 +152,10 @@ fn replies_match_the_schema_exactly_and_a_zero_delta_writes_nothing() {
 
 /// Hands `msg` to the service and returns its reply as `(in_reply_to, body)`.
 fn serve(t: &TestNode<GCounter>, services: &mut Services, msg: &Outgoing<Body>) -> (u64, String) {
-    let req: Value = serde_json::from_str(&t.body_json(msg)).expect("the node sends JSON");
+    let req = serde_json::from_str(&t.body_json(msg)).expect("the node sends a JSON object");
     let reply = services.handle(&msg.dest, t.id(), &req).expect("the service answers");
     let id = reply.get("in_reply_to").and_then(Value::as_u64).expect("in_reply_to");
-    (id, reply.to_string())
+    (id, Value::Object(reply).to_string())
 }
 
 /// Serves every message to `seq-kv` until the node stops calling; returns its other messages.
@@ -175,12 +177,15 @@ fn serve_all(
 }
 
 fn stored_total(s: &Services, key: &str) -> Option<u64> {
-    s.seq.latest_value(&json!(key)).and_then(|v| v.get("total")).and_then(Value::as_u64)
+    s.seq_kv()
+        .and_then(|kv| kv.latest_value(&json!(key)))
+        .and_then(|v| v.get("total"))
+        .and_then(Value::as_u64)
 }
 
 #[test]
 fn a_cas_whose_reply_is_lost_is_retried_and_never_double_counted() {
-    let mut s = Services::new(4);
+    let mut s = Services::new(&mut Rng::new(4));
     let mut t = TestNode::<GCounter>::new("n0", &["n0", "n1"]);
     t.request("c1", Body::Add { delta: 5 });
     let sent = t.advance(TICK);
@@ -203,7 +208,7 @@ fn a_cas_whose_reply_is_lost_is_retried_and_never_double_counted() {
 
 #[test]
 fn a_cas_that_lands_after_its_retry_cannot_overwrite_the_newer_total() {
-    let mut s = Services::new(8);
+    let mut s = Services::new(&mut Rng::new(8));
     let mut t = TestNode::<GCounter>::new("n0", &["n0", "n1"]);
     t.request("c1", Body::Add { delta: 1 });
     let sent = t.advance(TICK);

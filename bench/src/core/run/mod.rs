@@ -17,12 +17,12 @@ use crate::core::faults::Faults;
 use crate::core::history::History;
 use crate::core::nemesis::Schedule;
 use crate::core::net::{Ep, Latency, Net, NetStats, Role};
-use crate::core::rng::Rng;
-use crate::core::services::{Service, NAMES};
 use crate::core::topology::Topology;
 use crate::core::wire::{self, Body};
 use crate::core::workloads::{self, Workload, WorkloadConfig, WorkloadOpts};
 use endpoints::{Endpoints, Owner};
+use glomers_harness::services::{Service, NAMES};
+use glomers_harness::Rng;
 use std::time::Duration;
 use workers::Worker;
 

@@ -7,8 +7,8 @@ use super::{
 };
 use crate::core::checkers;
 use crate::core::history::History;
-use crate::core::rng::Rng;
 use crate::core::wire::Body;
+use glomers_harness::Rng;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;

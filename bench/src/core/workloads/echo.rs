@@ -3,7 +3,7 @@
 use super::{body, standard_completion, Checked, Client, Field, Op, Reply, SingleRpc, Workload};
 use crate::core::checkers;
 use crate::core::history::History;
-use crate::core::rng::Rng;
+use glomers_harness::Rng;
 use serde_json::{json, Value};
 
 /// The echo workload.

@@ -11,9 +11,9 @@ mod txn_rw_register;
 mod unique_ids;
 
 use crate::core::history::{History, Kind};
-use crate::core::rng::Rng;
 use crate::core::topology::Topology;
 use crate::core::wire::Body;
+use glomers_harness::Rng;
 use serde_json::{json, Value};
 use std::time::Duration;
 

@@ -7,8 +7,8 @@
 use super::{body, standard_completion, Checked, Client, Completion, Field, Op, Reply, SingleRpc, Workload};
 use crate::core::checkers;
 use crate::core::history::{History, Kind};
-use crate::core::rng::Rng;
 use crate::core::wire::Body;
+use glomers_harness::Rng;
 use serde_json::{json, Value};
 
 /// The txn-rw-register workload: its generator state and the models to check.

@@ -3,8 +3,8 @@
 use super::*;
 use crate::core::history::build::ev;
 use crate::core::history::Kind;
-use crate::core::rng::Rng;
 use crate::core::workloads::WorkloadOpts;
+use glomers_harness::Rng;
 use serde_json::json;
 use std::collections::HashMap;
 

@@ -4,7 +4,7 @@
 //! with sends not yet polled; client crashes about every `30 / concurrency` seconds.
 
 use super::super::{Op, WorkloadConfig};
-use crate::core::rng::Rng;
+use glomers_harness::Rng;
 use serde_json::json;
 use std::collections::BTreeMap;
 

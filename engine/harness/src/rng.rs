@@ -1,4 +1,5 @@
-//! A small seeded random number generator (xoshiro256** seeded through SplitMix64).
+//! A small seeded random number generator (xoshiro256** seeded through SplitMix64), the only one
+//! in the workspace.
 //!
 //! Every random choice of a run (latencies, schedules, partition shapes, operation mixes, seq-kv
 //! picks) draws from one of these, so the same `--seed` replays the same schedule.

@@ -1,0 +1,19 @@
+//! What every glomers simulation shares, written once: the engine's testkit (unit tests of
+//! nodes) and the workbench (process mode and simulator) both use these.
+//!
+//! - [`Rng`]: the seeded generator behind every random choice, so a seed replays a run.
+//! - [`kv`]: the key-value semantics of `lin-kv`, `seq-kv` (stale on purpose) and `lww-kv`, and
+//!   `lin-tso`, each a plain value answering one request body at a time
+//!   (docs/protocol.md §4).
+//! - [`services`]: those services by name, as a network addresses them.
+//!
+//! Nothing here reads a clock, spawns a thread or touches a pipe: callers pass bodies in and
+//! get bodies out.
+
+#![warn(missing_docs)]
+
+pub mod kv;
+mod rng;
+pub mod services;
+
+pub use rng::Rng;
