@@ -3,11 +3,11 @@
 //! and ignored.
 
 use crate::core::checkers::Availability;
-use crate::core::net::{Latency, LatencyDist};
 use crate::core::run::RunConfig;
 use crate::core::topology::Topology;
 use crate::core::workloads::WorkloadOpts;
 use clap::Args;
+use glomers_harness::net::{Latency, LatencyDist};
 use std::path::PathBuf;
 use std::time::Duration;
 

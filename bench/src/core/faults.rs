@@ -1,10 +1,11 @@
 //! Faults beyond Maelstrom's, for the simulator only (`glomers-bench sim`), each off by default
-//! and behind its own flag: message duplication and reordering (applied by [`crate::core::net`]),
+//! and behind its own flag: message duplication and reordering (applied by the harness's network),
 //! one-way and flapping partitions (applied by [`crate::core::nemesis`]), and clock skew between the
 //! nodes' timers (applied by the simulator to each node's driver). A process run never sets
 //! them, so `test` stays Maelstrom's network.
 
 use glomers_engine::sim::{Clock, TIMER_START_MAX};
+use glomers_harness::net::NetFaults;
 use glomers_harness::Rng;
 use std::time::Duration;
 
@@ -26,6 +27,11 @@ pub struct Faults {
 }
 
 impl Faults {
+    /// The faults the network applies.
+    pub fn net(&self) -> NetFaults {
+        NetFaults { duplicate: self.duplicate, reorder: self.reorder }
+    }
+
     /// Whether any fault is on.
     pub fn any(&self) -> bool {
         *self != Faults::default()

@@ -4,9 +4,9 @@
 
 use crate::core::checkers::{self, Availability};
 use crate::core::history::Kind;
-use crate::core::net::Counts;
 use crate::core::run::{Notice, Run};
 use crate::core::workloads::Validity;
+use glomers_harness::net::Counts;
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 use std::path::PathBuf;

@@ -6,6 +6,8 @@
 //!   `lin-tso`, each a plain value answering one request body at a time
 //!   (docs/protocol.md §4).
 //! - [`services`]: those services by name, as a network addresses them.
+//! - [`net`]: the simulated network (latency, Maelstrom's delivery order, partitions as grudges,
+//!   statistics, and the simulator's duplication and reordering).
 //!
 //! Nothing here reads a clock, spawns a thread or touches a pipe: callers pass bodies in and
 //! get bodies out.
@@ -13,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod kv;
+pub mod net;
 mod rng;
 pub mod services;
 

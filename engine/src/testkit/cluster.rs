@@ -1,21 +1,23 @@
-//! Many nodes in one test: every message a node sends to another node is delivered after a
-//! latency, unless a partition cuts the pair; time moves from event to event.
+//! Many nodes in one test: every message a node sends to another node or to a service goes
+//! through the harness's simulated network (the workbench's own, docs/protocol.md §3), and time
+//! moves from event to event.
 //!
-//! Latency is constant or, with `jitter`, drawn from a seeded generator in `[0, 2·latency)`
-//! (Maelstrom's uniform distribution, §3.1), which reorders messages; `duplicate_every` sends
-//! every n-th message twice. Like Maelstrom (§3.2), a message is dropped when it is taken for
-//! delivery across a cut pair. Messages to `seq-kv`, `lin-kv` and `lww-kv` are answered by the
-//! in-memory `Services` (stale `seq-kv` included): a request and its reply each take one
-//! latency, and services are never partitioned (§3-4). Messages to anyone else (clients) are
-//! collected as `Delivered` for the test to read.
+//! Latency is constant or, with `jitter`, uniform in `[0, 2·latency)` whole milliseconds
+//! (Maelstrom's uniform distribution, §3.1), which reorders messages; `duplicate_every` delivers
+//! about one message in n twice. As in Maelstrom (§3.2), a message is dropped when it is taken for
+//! delivery across a cut pair, and each receiver takes its messages in deadline order. Messages to
+//! `seq-kv`, `lin-kv`, `lww-kv` and `lin-tso` are answered by the harness's `Services` (stale
+//! `seq-kv` included): a request and its reply each take one latency, and services are never
+//! partitioned. Messages to anyone else (clients) are collected as `Delivered` for the test to
+//! read.
 
 use super::TestNode;
 use crate::message::{Message, MsgId, NodeId};
 use crate::node::{Node, Outgoing, Payload};
-use glomers_harness::services::Services;
+use glomers_harness::net::{Ep, Latency, LatencyDist, Net, NetFaults, Packet, Role};
+use glomers_harness::services::{Services, NAMES};
 use glomers_harness::Rng;
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 /// A message that left the cluster (to a client), with when and who sent it.
@@ -33,14 +35,12 @@ pub struct Delivered<B> {
 pub struct Cluster<N: Node> {
     nodes: BTreeMap<NodeId, TestNode<N>>,
     now: Duration,
-    latency: Duration,
-    jitter: bool,
-    duplicate_every: Option<u64>,
-    rng: Rng,
+    net: Net<Outgoing<N::Body>>,
+    /// Each endpoint's name, by index: the nodes, then the services.
+    names: Vec<NodeId>,
+    latency: Latency,
+    faults: NetFaults,
     services: Services,
-    seq: u64,
-    in_flight: BinaryHeap<Reverse<(Duration, u64)>>,
-    messages: BTreeMap<u64, (NodeId, NodeId, Outgoing<N::Body>)>,
     cut: HashSet<(NodeId, NodeId)>,
     outside: Vec<Delivered<N::Body>>,
     /// Messages sent between nodes, dropped ones included (Maelstrom's count, §3.3).
@@ -55,31 +55,47 @@ impl<N: Node> Cluster<N>
 where
     N::Body: Clone,
 {
-    /// Nodes `n0`…`n(count-1)`, initialised at time zero, with constant `latency`.
+    /// Nodes `n0`…`n(count-1)`, initialised at time zero, with constant `latency` (whole
+    /// milliseconds).
     pub fn new(count: usize, latency: Duration) -> Self {
         let names: Vec<String> = (0..count).map(|i| format!("n{i}")).collect();
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
         let nodes = refs.iter().map(|n| (NodeId::new(n), TestNode::new(n, &refs))).collect();
-        Cluster {
+        let latency = Latency { dist: LatencyDist::Constant, mean_ms: latency.as_millis() as u64 };
+        let mut c = Cluster {
             nodes,
             now: Duration::ZERO,
+            net: Net::new(latency, Rng::new(0)),
+            names: Vec::new(),
             latency,
-            jitter: false,
-            duplicate_every: None,
-            rng: Rng::new(0),
+            faults: NetFaults::default(),
             services: Services::new(&mut Rng::new(0)),
-            seq: 0,
-            in_flight: BinaryHeap::new(),
-            messages: BTreeMap::new(),
             cut: HashSet::new(),
             outside: Vec::new(),
             sent_between_nodes: 0,
             dropped: 0,
             sent_with_services: 0,
+        };
+        c.rebuild_net(Rng::new(0));
+        c
+    }
+
+    /// A fresh network with the current settings and every node and service on it.
+    fn rebuild_net(&mut self, rng: Rng) {
+        self.net = Net::new(self.latency, rng);
+        self.net.set_faults(self.faults);
+        self.names.clear();
+        for id in self.nodes.keys() {
+            self.net.add(Role::Node);
+            self.names.push(id.clone());
+        }
+        for name in NAMES {
+            self.net.add(Role::Service);
+            self.names.push(NodeId::new(name));
         }
     }
 
-    /// Answers service calls with `services` (say, seeded differently, or `seq-kv` not stale).
+    /// Answers service calls with `services` (say, seeded differently).
     pub fn with_services(mut self, services: Services) -> Self {
         self.services = services;
         self
@@ -92,14 +108,15 @@ where
 
     /// Draws latencies uniformly from `[0, 2·latency)` with this seed, reordering messages.
     pub fn with_jitter(mut self, seed: u64) -> Self {
-        self.jitter = true;
-        self.rng = Rng::new(seed);
+        self.latency.dist = LatencyDist::Uniform;
+        self.rebuild_net(Rng::new(seed));
         self
     }
 
-    /// Sends every `n`-th message between nodes twice.
+    /// Delivers about one message in `n` between servers twice.
     pub fn with_duplicates(mut self, n: u64) -> Self {
-        self.duplicate_every = Some(n.max(1));
+        self.faults.duplicate = 1.0 / n.max(1) as f64;
+        self.net.set_faults(self.faults);
         self
     }
 
@@ -121,7 +138,8 @@ where
         self.now
     }
 
-    /// Cuts traffic between the two groups, both ways (a Maelstrom partition, §5.3).
+    /// Cuts traffic between the two groups of nodes, both ways (a Maelstrom partition, §5.3);
+    /// services named in a group stay reachable, as they are never partitioned.
     pub fn partition(&mut self, a: &[&str], b: &[&str]) {
         for x in a {
             for y in b {
@@ -129,11 +147,25 @@ where
                 self.cut.insert((NodeId::new(y), NodeId::new(x)));
             }
         }
+        self.apply_cut();
     }
 
     /// Removes every cut.
     pub fn heal(&mut self) {
         self.cut.clear();
+        self.net.heal();
+    }
+
+    /// Hands the cut pairs between nodes to the network as each receiver's grudge.
+    fn apply_cut(&mut self) {
+        let node_ep = |id: &NodeId| self.nodes.keys().position(|n| n == id).map(|i| Ep(i as u32));
+        let mut grudge: BTreeMap<Ep, Vec<Ep>> = BTreeMap::new();
+        for (from, to) in &self.cut {
+            if let (Some(f), Some(t)) = (node_ep(from), node_ep(to)) {
+                grudge.entry(t).or_default().push(f);
+            }
+        }
+        self.net.set_grudge(&grudge.into_iter().collect::<Vec<_>>());
     }
 
     /// A client request to node `to` (clients have no latency, §3.1); returns what the node
@@ -152,14 +184,16 @@ where
     pub fn run_for(&mut self, by: Duration) {
         let until = self.now + by;
         loop {
-            let delivery = self.in_flight.peek().map(|Reverse((at, _))| *at);
+            let delivery = self.net.next_deadline();
             let timer = self.nodes.values().filter_map(TestNode::next_event).min();
             let Some(next) = [delivery, timer].into_iter().flatten().min().filter(|t| *t <= until) else {
                 break;
             };
             self.now = self.now.max(next);
             if delivery == Some(next) {
-                self.deliver_next();
+                if let Some(packet) = self.net.poll(self.now) {
+                    self.deliver(packet);
+                }
             } else {
                 let ids: Vec<NodeId> = self.nodes.keys().cloned().collect();
                 for id in ids {
@@ -168,6 +202,7 @@ where
                     }
                 }
             }
+            self.dropped += self.net.take_dropped().len() as u64;
         }
         self.now = until;
     }
@@ -177,9 +212,17 @@ where
         std::mem::take(&mut self.outside)
     }
 
-    fn deliver_next(&mut self) {
-        let Some(Reverse((_, seq))) = self.in_flight.pop() else { return };
-        let Some((from, to, msg)) = self.messages.remove(&seq) else { return };
+    fn name(&self, ep: Ep) -> Option<NodeId> {
+        self.names.get(ep.0 as usize).cloned()
+    }
+
+    fn ep(&self, name: &str) -> Option<Ep> {
+        self.names.iter().position(|n| n == name).map(|i| Ep(i as u32))
+    }
+
+    fn deliver(&mut self, packet: Packet<Outgoing<N::Body>>) {
+        let (Some(from), Some(to)) = (self.name(packet.src), self.name(packet.dest)) else { return };
+        let msg = packet.payload;
         if Services::is_service(&to) {
             self.serve(from, to, msg);
             return;
@@ -192,10 +235,6 @@ where
             let Some(node) = self.nodes.get_mut(&to) else { return };
             let sent = node.reply_json(id.0, &from, &body);
             self.route(&to, sent);
-            return;
-        }
-        if self.cut.contains(&(from.clone(), to.clone())) {
-            self.dropped += 1;
             return;
         }
         let Payload::Body(body) = msg.payload else { return };
@@ -221,14 +260,10 @@ where
         }
         let Some(reply) = self.services.handle(&service, &from, &body) else { return };
         let in_reply_to = reply.get("in_reply_to").and_then(serde_json::Value::as_u64).map(MsgId);
-        let back = Outgoing {
-            dest: from,
-            msg_id: None,
-            in_reply_to,
-            payload: Payload::Json(serde_json::Value::Object(reply).to_string()),
-        };
+        let json = serde_json::Value::Object(reply).to_string();
+        let back = Outgoing { dest: from, msg_id: None, in_reply_to, payload: Payload::Json(json) };
         self.sent_with_services += 1;
-        self.schedule(service, back);
+        self.send(&service, back);
     }
 
     /// Brings a node's clock to the cluster's, routing whatever its timers send on the way.
@@ -242,38 +277,21 @@ where
         for msg in sent {
             if Services::is_service(&msg.dest) {
                 self.sent_with_services += 1;
-                self.schedule(from.clone(), msg);
-                continue;
-            }
-            if !self.nodes.contains_key(&msg.dest) {
+            } else if self.nodes.contains_key(&msg.dest) {
+                self.sent_between_nodes += 1;
+            } else {
                 self.outside.push(Delivered { at: self.now, from: from.clone(), msg });
                 continue;
             }
-            self.sent_between_nodes += 1;
-            let copies = match self.duplicate_every {
-                Some(n) if self.sent_between_nodes.is_multiple_of(n) => 2,
-                _ => 1,
-            };
-            for _ in 0..copies {
-                self.schedule(from.clone(), msg.clone());
-            }
+            self.send(from, msg);
         }
     }
 
-    /// Puts `msg` from `from` on the wire, due after one latency.
-    fn schedule(&mut self, from: NodeId, msg: Outgoing<N::Body>) {
-        let delay = self.draw_latency();
-        self.seq += 1;
-        self.in_flight.push(Reverse((self.now + delay, self.seq)));
-        self.messages.insert(self.seq, (from, msg.dest.clone(), msg));
-    }
-
-    fn draw_latency(&mut self) -> Duration {
-        if !self.jitter || self.latency.is_zero() {
-            return self.latency;
+    /// Puts `msg` from `from` on the network.
+    fn send(&mut self, from: &NodeId, msg: Outgoing<N::Body>) {
+        if let (Some(src), Some(dest)) = (self.ep(from), self.ep(&msg.dest)) {
+            self.net.send(self.now, src, dest, msg);
         }
-        let span = (self.latency.as_micros() as u64 * 2).max(1);
-        Duration::from_micros(self.rng.below(span))
     }
 }
 

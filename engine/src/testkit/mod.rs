@@ -107,7 +107,7 @@ impl<N: Node> TestNode<N> {
     /// As in the engine, a reply to one of this node's pending calls goes to the call's
     /// continuation instead of `on_message`.
     pub fn deliver(&mut self, msg: Message<N::Body>) -> Vec<Outgoing<N::Body>> {
-        if let Some(id) = msg.in_reply_to.filter(|id| self.calls.is_pending(id.0, None)) {
+        if let Some(id) = msg.in_reply_to.filter(|id| self.calls.is_pending(id.0, Some(&msg.src))) {
             let body = serde_json::to_string(&msg.body).unwrap_or_else(|e| panic!("unencodable body: {e}"));
             return self.reply_json(id.0, &msg.src, &body);
         }
@@ -122,13 +122,13 @@ impl<N: Node> TestNode<N> {
     }
 
     /// Answers this node's call `msg_id` with a JSON body from `from`; returns what the
-    /// continuation sent. Does nothing if the call is not pending.
+    /// continuation sent. As in the engine, only a reply from the peer that was called counts:
+    /// does nothing if no call `msg_id` to `from` is pending.
     ///
     /// # Panics
     /// If `body` is not JSON.
     pub fn reply_json(&mut self, msg_id: u64, from: &str, body: &str) -> Vec<Outgoing<N::Body>> {
-        let _ = from;
-        let Some(then) = self.calls.take(msg_id, None) else { return Vec::new() };
+        let Some(then) = self.calls.take(msg_id, Some(&NodeId::new(from))) else { return Vec::new() };
         let mut buf = Vec::new();
         let reply =
             Reply::from_body_json(body, &mut buf).unwrap_or_else(|e| panic!("reply is not JSON: {e}"));
@@ -197,5 +197,61 @@ impl<N: Node> TestNode<N> {
         let mut sent = Vec::new();
         self.calls.drain(out, &mut sent);
         sent
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    #[serde(tag = "type", rename_all = "snake_case")]
+    enum Body {
+        Go,
+        Ask,
+        AskOk,
+        Got { from: String },
+    }
+
+    /// Asks n2 on `go`, and reports to the client who answered.
+    struct Asker;
+
+    impl Node for Asker {
+        type Body = Body;
+        fn init(_: &Init) -> Result<Self, RpcError> {
+            Ok(Asker)
+        }
+        fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
+            if msg.body == Body::Go {
+                let client = msg.src.clone();
+                out.rpc(NodeId::new("n2"), Body::Ask, Duration::from_secs(1), move |_, reply, out| {
+                    let from = if reply.is_ok() { "n2" } else { "nobody" };
+                    out.send(client, Body::Got { from: from.into() });
+                });
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_reply_counts_only_from_the_peer_that_was_called() {
+        let mut t = TestNode::<Asker>::new("n1", &["n1", "n2", "n3"]);
+        let sent = t.request("c1", Body::Go);
+        let id = sent[0].msg_id.expect("an rpc").0;
+        // A reply with the right id from the wrong peer is an ordinary message, not the answer.
+        let wrong = Message {
+            src: NodeId::new("n3"),
+            dest: NodeId::new("n1"),
+            msg_id: None,
+            in_reply_to: Some(MsgId(id)),
+            body: Body::AskOk,
+        };
+        assert!(t.deliver(wrong).is_empty());
+        assert!(t.reply_json(id, "n3", r#"{"type":"ask_ok","in_reply_to":1}"#).is_empty());
+        assert_eq!(t.pending_calls(), [id]);
+        let sent = t.reply_json(id, "n2", r#"{"type":"ask_ok","in_reply_to":1}"#);
+        assert_eq!(sent[0].payload, crate::Payload::Body(Body::Got { from: "n2".into() }));
+        assert!(t.pending_calls().is_empty());
     }
 }

@@ -2,7 +2,7 @@
 //! a node's `dest` (MAELSTROM.md §1). Closed clients leave the lookup, so a late reply to one is
 //! the "unknown dest" case of §2.1.
 
-use crate::core::net::{Ep, Net, Role};
+use glomers_harness::net::{Ep, Net, Role};
 use std::collections::HashMap;
 
 /// What an endpoint belongs to.

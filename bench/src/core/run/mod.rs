@@ -16,11 +16,11 @@ pub use phases::{Failure, Phase};
 use crate::core::faults::Faults;
 use crate::core::history::History;
 use crate::core::nemesis::Schedule;
-use crate::core::net::{Ep, Latency, Net, NetStats, Role};
 use crate::core::topology::Topology;
 use crate::core::wire::{self, Body};
 use crate::core::workloads::{self, Workload, WorkloadConfig, WorkloadOpts};
 use endpoints::{Endpoints, Owner};
+use glomers_harness::net::{Ep, Latency, Net, NetStats, Role};
 use glomers_harness::services::{Service, NAMES};
 use glomers_harness::Rng;
 use std::time::Duration;
@@ -135,7 +135,7 @@ impl Run {
             .ok_or_else(|| format!("workload {} is not supported yet", cfg.workload))?;
         let mut rng = Rng::new(cfg.seed);
         let mut net = Net::new(cfg.latency, rng.fork());
-        net.set_faults(cfg.faults);
+        net.set_faults(cfg.faults.net());
         let mut eps = Endpoints::default();
         let node_eps: Vec<Ep> = (0..cfg.nodes.len())
             .map(|i| {

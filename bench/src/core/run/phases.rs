@@ -4,9 +4,9 @@
 use super::endpoints::Owner;
 use super::{Run, Worker};
 use crate::core::nemesis::{Action, Schedule};
-use crate::core::net::Ep;
 use crate::core::wire::Body;
 use crate::core::workloads::body;
+use glomers_harness::net::Ep;
 use serde_json::{json, Value};
 use std::fmt;
 use std::time::Duration;

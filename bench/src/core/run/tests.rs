@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::core::history::Kind;
-use crate::core::net::LatencyDist;
+use glomers_harness::net::LatencyDist;
 use serde_json::{json, Value};
 
 fn config(workload: &str, nodes: usize, rate: f64, secs: u64) -> RunConfig {

@@ -5,9 +5,9 @@
 use super::endpoints::Owner;
 use super::{Phase, Run};
 use crate::core::history::{Event, Kind};
-use crate::core::net::Ep;
 use crate::core::wire::Body;
 use crate::core::workloads::{Client, Completion, FinalStep, Op, Reply, Step};
+use glomers_harness::net::Ep;
 use serde_json::{json, Value};
 use std::time::Duration;
 

@@ -1,12 +1,12 @@
-//! The simulated network (MAELSTROM.md §3): a sans-IO value driven by a seeded RNG and a `now`
-//! passed in by the caller.
+//! The simulated network (docs/protocol.md §3): a sans-IO value driven by a seeded RNG and a
+//! `now` passed in by the caller. The workbench routes every message of a run through it, and the
+//! engine's testkit routes its clusters' messages through it.
 //!
 //! Each receiver has a queue ordered by deadline and, like Maelstrom's delivery thread, holds at
 //! most one message "in hand": the earliest one, taken as soon as the receiver is idle, and
 //! checked against the partition at that moment (§3.2). Statistics follow §3.3.
 
-use crate::core::faults::Faults;
-use glomers_harness::Rng;
+use crate::Rng;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::Duration;
@@ -87,6 +87,24 @@ pub struct NetStats {
     pub servers: Counts,
 }
 
+/// Faults of the network itself beyond Maelstrom's, each off by default (the simulator's
+/// `--duplicate` and `--reorder`); they apply to messages between servers only.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct NetFaults {
+    /// Probability that a message is delivered twice; the copy trails by a fresh latency draw.
+    pub duplicate: f64,
+    /// Up to this much extra delay, uniform, on each message, so that later messages overtake
+    /// earlier ones even at constant latency.
+    pub reorder: Duration,
+}
+
+impl NetFaults {
+    /// Whether any fault is on.
+    pub fn any(&self) -> bool {
+        *self != NetFaults::default()
+    }
+}
+
 /// A message in flight.
 #[derive(Debug)]
 pub struct Packet<P> {
@@ -139,7 +157,7 @@ pub struct Net<P> {
     next_id: u64,
     stats: NetStats,
     dropped: Vec<u64>,
-    faults: Faults,
+    faults: NetFaults,
 }
 
 impl<P> Net<P> {
@@ -154,12 +172,12 @@ impl<P> Net<P> {
             next_id: 0,
             stats: NetStats::default(),
             dropped: Vec::new(),
-            faults: Faults::default(),
+            faults: NetFaults::default(),
         }
     }
 
-    /// Turns on the simulator's extra faults (duplication, reordering); off by default.
-    pub fn set_faults(&mut self, faults: Faults) {
+    /// Turns on the network's extra faults (duplication, reordering); off by default.
+    pub fn set_faults(&mut self, faults: NetFaults) {
         self.faults = faults;
     }
 
@@ -309,5 +327,4 @@ impl<P> Net<P> {
 }
 
 #[cfg(test)]
-#[path = "net_tests.rs"]
 mod tests;

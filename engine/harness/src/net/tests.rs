@@ -159,7 +159,7 @@ fn drain_all(net: &mut Net<u32>) -> Vec<(u64, u32)> {
 #[test]
 fn duplication_delivers_server_messages_twice_and_client_messages_once() {
     let mut n = net(LatencyDist::Constant, 10);
-    n.set_faults(Faults { duplicate: 1.0, ..Faults::default() });
+    n.set_faults(NetFaults { duplicate: 1.0, ..NetFaults::default() });
     let (a, b, c) = (n.add(Role::Node), n.add(Role::Node), n.add(Role::Client));
     n.send(Duration::ZERO, a, b, 1);
     n.send(Duration::ZERO, b, c, 2);
@@ -171,7 +171,7 @@ fn duplication_delivers_server_messages_twice_and_client_messages_once() {
 #[test]
 fn reordering_lets_later_messages_overtake_at_constant_latency() {
     let mut n = net(LatencyDist::Constant, 10);
-    n.set_faults(Faults { reorder: ms(100), ..Faults::default() });
+    n.set_faults(NetFaults { reorder: ms(100), ..NetFaults::default() });
     let (a, b) = (n.add(Role::Node), n.add(Role::Node));
     for i in 0..50 {
         n.send(ms(i), a, b, i as u32);
