@@ -3,11 +3,41 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 pub const BENCH: &str = env!("CARGO_BIN_EXE_glomers-bench");
-pub const CONTROL: &str = env!("CARGO_BIN_EXE_glomers-control");
+
+/// The `glomers-control` binary, beside `glomers-bench` in the same target directory. It is
+/// another package's (`bench/controls`), so cargo does not build it for these tests: the first
+/// call builds it with the same profile (a no-op when it is fresh).
+pub fn control() -> &'static str {
+    static PATH: OnceLock<String> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let dir = Path::new(BENCH).parent().expect("glomers-bench sits in a directory");
+        let profile = match dir.file_name().and_then(|d| d.to_str()) {
+            Some("debug") | None => "dev",
+            Some(other) => other,
+        };
+        let built = Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "glomers-controls",
+                "--bin",
+                "glomers-control",
+                "--profile",
+                profile,
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("cargo runs");
+        assert!(built.success(), "building glomers-control failed");
+        dir.join("glomers-control").to_string_lossy().into_owned()
+    })
+}
 
 pub struct Outcome {
     pub code: i32,
@@ -51,7 +81,7 @@ pub fn bench(name: &str, args: &[&str]) -> Outcome {
 
 /// `test -w WORKLOAD --bin glomers-control FLAGS -- MODE`.
 pub fn test(name: &str, workload: &str, flags: &[&str], mode: &str) -> Outcome {
-    let mut args = vec!["test", "-w", workload, "--bin", CONTROL];
+    let mut args = vec!["test", "-w", workload, "--bin", control()];
     args.extend_from_slice(flags);
     args.extend_from_slice(&["--", mode]);
     bench(name, &args)
