@@ -19,8 +19,13 @@ fn control(name: &str) -> glomers_controls::registry::Factory {
 /// Runs seeds 1..=200 of `s`, prints "`name`: rejected on X/200 seeds" and returns the seeds
 /// that were not valid.
 fn rejected(name: &str, s: &Spec) -> Vec<SeedResult> {
-    let bad: Vec<SeedResult> = seeds(s, SEEDS).into_iter().filter(|r| !r.is_valid()).collect();
-    eprintln!("{name}: rejected on {}/{SEEDS} seeds", bad.len());
+    rejected_of(name, s, SEEDS)
+}
+
+/// [`rejected`] over seeds 1..=`n`.
+fn rejected_of(name: &str, s: &Spec, n: u64) -> Vec<SeedResult> {
+    let bad: Vec<SeedResult> = seeds(s, n).into_iter().filter(|r| !r.is_valid()).collect();
+    eprintln!("{name}: rejected on {}/{n} seeds", bad.len());
     bad
 }
 
@@ -133,4 +138,30 @@ fn write_cycles_are_g0_under_read_uncommitted_on_most_seeds() {
     let bad = rejected("txn-g0 (G0)", &txn("txn-g0", "4", "read-uncommitted", &extra));
     assert!(bad.len() >= 195, "rejected on only {}/{SEEDS} seeds", bad.len());
     all_name(&bad, "G0");
+}
+
+/// Seeds each echo control below runs over: one node, one client, nothing the seed can change
+/// about how it breaks.
+const ECHO_SEEDS: u64 = 20;
+
+#[test]
+fn echoes_that_break_the_protocol_are_rejected_on_every_seed() {
+    // 7 s at rate 2 outlasts the client's 5 s timeout, so a held or lost answer is seen.
+    let flags = ["--node-count", "1", "--time-limit", "7", "--rate", "2"];
+    let cases = [
+        ("echo-extra", "malformed-rpc-response: unexpected key(s) [\"note\"]"),
+        ("echo-late", "no reply within 5 s"),
+        // The junk line stops the bench reading the node, as Maelstrom does: no answer arrives.
+        ("junk", "no reply within 5 s"),
+        // In the simulator an exit is a node that goes quiet for good.
+        ("exit-early", "no reply within 5 s"),
+    ];
+    for (name, cause) in cases {
+        let bad = rejected_of(name, &spec("echo", &flags, control(name)), ECHO_SEEDS);
+        assert_eq!(bad.len() as u64, ECHO_SEEDS, "{name}");
+        assert!(bad.iter().all(|r| r.cause.as_deref().is_some_and(|c| c.contains(cause))), "{name}: {bad:?}");
+    }
+    let silent = seeds(&spec("echo", &flags, control("silent")), ECHO_SEEDS);
+    let crashed = |r: &SeedResult| r.verdict.as_ref().is_err_and(|e| e.contains("never answered init"));
+    assert!(silent.iter().all(crashed), "{:?}", silent.iter().find(|r| !crashed(r)));
 }
