@@ -21,12 +21,12 @@ pub const EXIT_STATUS: u8 = 3;
 /// A way to break the protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Breach {
-    /// Writes [`JUNK`], which is not a message, before each `echo_ok` (§2.1: stdout carries
-    /// only messages).
+    /// Writes [`JUNK`], which is not a message, before each `echo_ok` (docs/protocol.md §2.1:
+    /// stdout carries only messages).
     Junk,
     /// Exits with status [`EXIT_STATUS`] at its first echo.
     ExitEarly,
-    /// Never answers `init` (§2.3).
+    /// Never answers `init` (docs/protocol.md §2.3).
     Silent,
 }
 

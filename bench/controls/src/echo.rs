@@ -18,7 +18,7 @@ flaws! {
     Late,
 }
 
-/// How long [`Late`] holds its first echo: past the client's 5 s timeout (§6.2).
+/// How long [`Late`] holds its first echo: past the client's 5 s timeout (docs/protocol.md §2.5).
 pub const HOLD_FOR: Duration = Duration::from_millis(5500);
 
 /// How often [`Late`] checks whether its held echo is due.

@@ -1,6 +1,7 @@
 //! The g-counter controls (docs/protocol.md §7.4) on seq-kv: each node writes its own total
-//! under its id, and a read sums every node's key. seq-kv may serve stale reads (§4.3), so a
-//! read first writes a scratch key of this node, which moves its view to the latest state.
+//! under its id, and a read sums every node's key. seq-kv may serve stale reads
+//! (docs/protocol.md §4.3), so a read first writes a scratch key of this node, which moves its
+//! view to the latest state.
 //! Broken: the first non-zero add is acknowledged and never counted.
 
 use crate::Flawed;

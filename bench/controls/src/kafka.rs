@@ -31,7 +31,7 @@ pub const LOST_SEND: u64 = 5;
 pub const SKIP_EVERY: u64 = 3;
 
 /// How long a follower waits for the leader's answer to a forwarded request, under the
-/// client's 5 s timeout (§6.2); then it answers error 0 (timeout, outcome unknown).
+/// client's 5 s timeout (docs/protocol.md §2.5); then it answers error 0 (timeout, outcome unknown).
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// Bodies of the kafka workload.

@@ -12,7 +12,8 @@ use std::time::Duration;
 pub const PINGS_IN_FLIGHT: usize = 64;
 
 /// When the pings start: on the first tick, once every peer has had time to handle `init`
-/// (a ping that reaches a node before its `init` is dropped, §2.3, and would end its chain).
+/// (the engine drops a message that reaches a node before its `init`, which would end that
+/// ping's chain).
 const START_AFTER: Duration = Duration::from_millis(100);
 
 /// Bodies: echo's, plus the ping between nodes.

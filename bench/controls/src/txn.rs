@@ -32,7 +32,7 @@ flaws! {
 pub const EXPOSED_FOR: u32 = 5;
 
 /// How long [`WriteCycle`] holds a transaction waiting for a partner: well under the client's
-/// 5 s timeout (§6.2).
+/// 5 s timeout (docs/protocol.md §2.5).
 pub const HOLD_FOR: Duration = Duration::from_millis(1000);
 
 /// How often [`WriteCycle`] checks whether its held transaction is due.
