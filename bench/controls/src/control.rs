@@ -122,6 +122,18 @@ impl Control {
         Self::ALL.map(Control::name).join(", ")
     }
 
+    /// The control a command line names: exactly one argument, a control's name.
+    ///
+    /// # Errors
+    /// A missing mode, more than one argument, or an unknown name.
+    pub fn from_args(mut args: impl Iterator<Item = String>) -> Result<Self, ModeError> {
+        match (args.next(), args.count()) {
+            (Some(mode), 0) => mode.parse(),
+            (None, _) => Err(ModeError::Missing),
+            (Some(_), more) => Err(ModeError::TooMany(more + 1)),
+        }
+    }
+
     /// The node type behind this control, or the shim for one that breaks the protocol.
     fn way(self) -> Way {
         use Control as C;
@@ -209,24 +221,36 @@ impl fmt::Display for Control {
 }
 
 impl FromStr for Control {
-    type Err = UnknownControl;
+    type Err = ModeError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|c| c.name() == s).ok_or_else(|| UnknownControl(s.to_owned()))
+        Self::ALL.into_iter().find(|c| c.name() == s).ok_or_else(|| ModeError::Unknown(s.to_owned()))
     }
 }
 
-/// A name that is no control's.
+/// Why no control was picked. Every message lists the valid modes.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UnknownControl(pub String);
+pub enum ModeError {
+    /// No mode was given (there is no default: a forgotten mode must not run some control).
+    Missing,
+    /// More than one argument, this many.
+    TooMany(usize),
+    /// A name that is no control's.
+    Unknown(String),
+}
 
-impl fmt::Display for UnknownControl {
+impl fmt::Display for ModeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown control mode {:?}; valid modes: {}", self.0, Control::names())
+        match self {
+            ModeError::Missing => f.write_str("no control mode given")?,
+            ModeError::TooMany(n) => write!(f, "expected one control mode, got {n} arguments")?,
+            ModeError::Unknown(name) => write!(f, "unknown control mode {name:?}")?,
+        }
+        write!(f, "; valid modes: {}", Control::names())
     }
 }
 
-impl std::error::Error for UnknownControl {}
+impl std::error::Error for ModeError {}
 
 #[cfg(test)]
 mod tests {
@@ -254,5 +278,9 @@ mod tests {
         );
         assert!(text.ends_with("txn-intermediate, txn-g0"), "{text}");
         assert!("".parse::<Control>().is_err());
+        let args = |a: &[&str]| Control::from_args(a.iter().map(|s| s.to_string()));
+        assert_eq!(args(&["txn-g0"]), Ok(Control::TxnG0));
+        assert_eq!(args(&[]), Err(ModeError::Missing));
+        assert_eq!(args(&["echo", "x"]), Err(ModeError::TooMany(2)));
     }
 }

@@ -52,7 +52,7 @@ pub mod registry;
 pub mod txn;
 pub mod unique_ids;
 
-pub use control::{Control, UnknownControl};
+pub use control::{Control, ModeError};
 
 /// Names a control's flaw at the type level (see the crate doc): `F` is the workload's `Flaw`.
 pub trait Flawed<F>: Send + Sync + 'static {
