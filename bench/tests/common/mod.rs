@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use std::process::Command;
 
 pub const BENCH: &str = env!("CARGO_BIN_EXE_glomers-bench");
-pub const CONTROL: &str = env!("CARGO_BIN_EXE_glomers-control");
+
+/// The control-node binary (`bench/src/bin/glomers-control.rs`).
+pub fn control() -> &'static str {
+    env!("CARGO_BIN_EXE_glomers-control")
+}
 
 pub struct Outcome {
     pub code: i32,
@@ -51,7 +55,7 @@ pub fn bench(name: &str, args: &[&str]) -> Outcome {
 
 /// `test -w WORKLOAD --bin glomers-control FLAGS -- MODE`.
 pub fn test(name: &str, workload: &str, flags: &[&str], mode: &str) -> Outcome {
-    let mut args = vec!["test", "-w", workload, "--bin", CONTROL];
+    let mut args = vec!["test", "-w", workload, "--bin", control()];
     args.extend_from_slice(flags);
     args.extend_from_slice(&["--", mode]);
     bench(name, &args)

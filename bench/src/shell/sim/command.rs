@@ -31,7 +31,7 @@ pub struct SimArgs {
     #[command(flatten)]
     pub test: TestArgs,
     /// Which node of nodes/ to run in-process: echo, unique-ids, broadcast, g-counter, kafka,
-    /// kafka-lin-kv, txn.
+    /// kafka-lin-kv, txn; or a control of glomers-control not named like a node (echo-wrong...).
     #[arg(long = "node", value_name = "NAME", id = "node_impl")]
     pub node_impl: String,
     /// Run every seed of A..B (inclusive) and print a table instead of one results directory.
@@ -155,9 +155,12 @@ fn sim(args: &SimArgs, argv: &[String]) -> Result<u8, (u8, String)> {
         eprintln!("glomers-bench: extra faults: {}", cfg.run.faults.describe());
     }
     workloads::check_supported(&cfg.run.workload).map_err(refuse)?;
-    let node = glomers_nodes::registry::factory(&args.node_impl).ok_or_else(|| {
-        refuse(format!("no node called {:?}; known: {}", args.node_impl, glomers_nodes::registry::names()))
-    })?;
+    let node = glomers_nodes::registry::factory(&args.node_impl)
+        .or_else(|| glomers_controls::registry::factory(&args.node_impl))
+        .ok_or_else(|| {
+            let (nodes, controls) = (glomers_nodes::registry::names(), glomers_controls::registry::names());
+            refuse(format!("no node called {:?}; known: {nodes}; controls: {controls}", args.node_impl))
+        })?;
     let spec = Spec { run: cfg.run.clone(), availability: cfg.availability, node };
     let Some(seeds) = &args.seeds else {
         return one(&spec, &cfg.store, cfg.log_stderr, argv);
