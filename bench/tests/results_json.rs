@@ -4,7 +4,7 @@
 
 mod sim_spec;
 
-use glomers_bench::output::results::{judge, Clock};
+use glomers_bench::output::verdict::{judge, TimeBase};
 use glomers_bench::shell::sim::simulate;
 use sim_spec::{node, spec};
 use std::path::Path;
@@ -15,8 +15,9 @@ fn results_json(workload: &str, node_name: &str, flags: &[&str]) -> String {
     let s = spec(workload, flags, node(node_name));
     let (mut run, mut nodes) = s.start(7).expect("workload supported");
     simulate(&mut run, &mut nodes, drop, |_, _| {}).expect("simulation ends");
-    let report = judge(&run, s.availability, Duration::ZERO, Path::new(""), Clock::Virtual).expect("judged");
-    serde_json::to_string_pretty(&report.results).expect("serialisable")
+    let judged =
+        judge(&run, s.availability, Duration::ZERO, Path::new(""), TimeBase::Virtual).expect("judged");
+    serde_json::to_string_pretty(&judged.results.to_json()).expect("serialisable")
 }
 
 fn pinned(name: &str, workload: &str, node_name: &str, flags: &[&str]) {
