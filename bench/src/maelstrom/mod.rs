@@ -5,9 +5,7 @@
 pub mod edn;
 
 use crate::core::checkers::latency::Latencies;
-use crate::core::checkers::set_full::BroadcastCounts;
-use crate::core::checkers::verdict::{Quantiles, Validity};
-use crate::output::verdict::Report;
+use crate::output::verdict::{Headline, Report};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -38,32 +36,10 @@ pub fn run(maelstrom: &Path, workload: &str, bin: &Path, flags: &[&str]) -> Resu
     Ok(from_results(results, workload, start.elapsed(), dir))
 }
 
-/// A `Report` from Maelstrom's results map (read from EDN): this is where the real Maelstrom's
-/// key names are read. It has no per-operation latencies and names no anomalies for the table.
+/// A `Report` from Maelstrom's results map (read from EDN), which has the names of our
+/// results.json. It has no per-operation latencies and names no anomalies for the seed table.
 pub fn from_results(results: Value, workload: &str, wall: Duration, dir: PathBuf) -> Report {
-    let valid = match &results["valid?"] {
-        Value::Bool(true) => Validity::Valid,
-        Value::Bool(false) => Validity::Invalid,
-        _ => Validity::Unknown,
-    };
-    let w = &results["workload"];
-    let quantile = |q: &str| w["stable-latencies"][q].as_f64().map(|v| v as u64);
-    let stable_latency = match (quantile("0.5"), quantile("0.99"), quantile("1")) {
-        (Some(p50), Some(p99), Some(max)) => Some(Quantiles { p50, p99, max }),
-        _ => None,
-    };
-    let broadcast = match (
-        w["attempt-count"].as_u64(),
-        w["stable-count"].as_u64(),
-        w["lost-count"].as_u64(),
-        w["never-read-count"].as_u64(),
-    ) {
-        (Some(sent), Some(stable), Some(lost), Some(never_read)) => {
-            Some(BroadcastCounts { sent, stable, lost, never_read })
-        }
-        _ => None,
-    };
-    let count = |group: &str| results["net"][group]["send-count"].as_u64().unwrap_or(0);
+    let h = Headline::read(&results);
     let problems = results
         .as_object()
         .map(|sections| {
@@ -75,14 +51,14 @@ pub fn from_results(results: Value, workload: &str, wall: Duration, dir: PathBuf
         })
         .unwrap_or_default();
     Report {
-        valid,
-        msgs_per_op: results["net"]["servers"]["msgs-per-op"].as_f64(),
-        stable_latency,
-        broadcast,
+        valid: h.valid,
+        msgs_per_op: h.msgs_per_op,
+        stable_latency: h.stable_latency,
+        broadcast: h.broadcast,
         latency: Latencies::default(),
         anomalies: Vec::new(),
-        availability: results["availability"]["ok-fraction"].as_f64().unwrap_or(0.0),
-        messages: (count("servers"), count("clients")),
+        availability: h.availability,
+        messages: h.messages,
         problems,
         notices: Vec::new(),
         wall,
@@ -95,6 +71,7 @@ pub fn from_results(results: Value, workload: &str, wall: Duration, dir: PathBuf
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::checkers::verdict::{Quantiles, Validity};
 
     #[test]
     fn a_maelstrom_results_map_becomes_a_report() {

@@ -66,13 +66,6 @@ impl Section for WorkloadResult {
     }
 }
 
-impl<R> Checked<R> {
-    /// The same verdict and problems with the result wrapped, e.g. into a [`WorkloadResult`].
-    pub fn map<S>(self, f: impl FnOnce(R) -> S) -> Checked<S> {
-        Checked { valid: self.valid, result: f(self.result), problems: self.problems }
-    }
-}
-
 /// `--availability`: none, `total`, or a minimum fraction.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Availability {

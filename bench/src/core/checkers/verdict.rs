@@ -25,6 +25,15 @@ impl Validity {
         }
     }
 
+    /// The verdict of a `valid?` read back: `true`, `false`, anything else unknown.
+    pub fn from_json(v: &Value) -> Validity {
+        match v {
+            Value::Bool(true) => Validity::Valid,
+            Value::Bool(false) => Validity::Invalid,
+            _ => Validity::Unknown,
+        }
+    }
+
     /// Combines sections: false wins, then unknown.
     pub fn and(self, other: Validity) -> Validity {
         match (self, other) {
@@ -59,6 +68,14 @@ pub struct Checked<R> {
     pub result: R,
     /// Each problem in plain words, for the summary.
     pub problems: Vec<String>,
+}
+
+impl<R> Checked<R> {
+    /// The same verdict and problems with the result wrapped (a workload wraps its checker's
+    /// result into its variant of `WorkloadResult`).
+    pub fn map<S>(self, f: impl FnOnce(R) -> S) -> Checked<S> {
+        Checked { valid: self.valid, result: f(self.result), problems: self.problems }
+    }
 }
 
 impl<R: Section> Checked<R> {

@@ -5,11 +5,15 @@
 //!
 //! - `results.rs`: [`Checks`] (the history's sections) and [`Results`] (the whole file), typed,
 //!   and their JSON with Maelstrom's names (MAELSTROM.md §8.1);
-//! - `report.rs`: [`Report`] and the console [`summary`].
+//! - `report.rs`: [`Report`] and the console [`summary`];
+//! - `headline.rs`: the [`Headline`] figures of a results map read back (from a run directory,
+//!   or from the real Maelstrom).
 
+mod headline;
 mod report;
 mod results;
 
+pub use headline::Headline;
 pub use report::{summary, word, Report};
 pub use results::{Checks, Results, RunFacts, TimeBase};
 

@@ -185,3 +185,48 @@ fn the_pinned_histories_are_valid_and_invalid_as_meant() {
         assert_eq!(checks(name, &h).workload.valid, valid, "{name}");
     }
 }
+
+/// The console summary of a broadcast run, every line the typed figures feed: the same text as
+/// before checker results were typed.
+#[test]
+fn summary_of_a_broadcast_run() {
+    use super::{summary, Report, Results, RunFacts, TimeBase};
+    use crate::core::net::{Counts, NetStats};
+    use std::time::Duration;
+    let (name, h) = histories().into_iter().nth(3).expect("broadcast-lost");
+    assert_eq!(name, "broadcast-lost");
+    let net = NetStats {
+        all: Counts { send: 30, recv: 30 },
+        clients: Counts { send: 20, recv: 20 },
+        servers: Counts { send: 10, recv: 10 },
+    };
+    let run = RunFacts {
+        seed: 7,
+        time_base: TimeBase::Wall,
+        wall: Duration::from_secs(2),
+        nemesis: Vec::new(),
+        notices: Vec::new(),
+        faults: None,
+    };
+    let results = Results { checks: checks(name, &h), net, invokes: 6, run };
+    let report = Report::from_results(&results, "broadcast on 2 node(s)".into(), "x".into());
+    let want = "\
+broadcast on 2 node(s): verdict: INVALID
+msgs-per-op (servers): 1.67
+stable latency p50/p99/max: 90/90/90 ms
+broadcast values: 3 sent, 1 stable, 1 lost, 1 never read
+latency of ok operations: broadcast 5.00/10.00/10.00 ms (p50/p99/max, 2 ok); read 10.00/10.00/10.00 ms (p50/p99/max, 3 ok)
+availability: 0.8333
+wall time: 2.0 s
+messages: 10 between servers, 20 with clients (15/s routed)
+seed: 7 (rerun with --seed 7)
+results: x
+why:
+  - value 1, acknowledged by n0 at 0.0 s, missing from the final read of n1 at 4.0 s (last seen in a read of n1 at 0.5 s)
+";
+    assert_eq!(summary(&report), want);
+    let json = results.to_json();
+    assert_eq!(json["glomers"], json!({"seed": 7, "wall-time": 2.0, "nemesis": [], "notices": []}));
+    assert_eq!(json["net"]["servers"]["msgs-per-op"], json!(10.0 / 6.0));
+    assert_eq!(json["net"]["clients"].get("msgs-per-op"), None);
+}

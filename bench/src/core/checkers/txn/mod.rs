@@ -11,14 +11,14 @@
 //! prohibit plus `empty-transaction-graph`; the run is valid only if none was found. The result
 //! map has Elle's keys (`valid?`, `anomaly-types`, `anomalies`, `not`, `also-not`).
 
-pub mod anomalies;
-pub mod cycles;
-pub mod graph;
-pub mod models;
-pub mod parse;
-pub mod search;
-pub mod stricter;
-pub mod versions;
+mod anomalies;
+mod cycles;
+mod graph;
+mod models;
+mod parse;
+mod search;
+mod stricter;
+mod versions;
 
 use super::verdict::{Checked, Section, Validity};
 use crate::core::history::History;
