@@ -91,5 +91,4 @@ pub fn after_run(dir: &Path) {
 }
 
 #[cfg(test)]
-#[path = "tests.rs"]
 mod tests;

@@ -1,3 +1,6 @@
+//! The kafka workload on its own: the generator's keys and skew, the final phase, and the client's
+//! replies (malformed ones included), without a run.
+
 use super::client::KafkaClient;
 use super::*;
 use crate::core::topology::Topology;
