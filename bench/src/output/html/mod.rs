@@ -6,9 +6,9 @@
 //! `net-journal.jsonl`, and `run.json`, which this module writes with the run's configuration
 //! and problems), so an old run can be rendered again with `glomers-bench report DIR`.
 //!
-//! Layout: [`data`] reads a run, [`timeline`] derives latencies, partitions and per-second
-//! series, [`plots`] draws them, [`failures`] links each problem to its operations,
-//! [`anomalies`] tabulates kafka/txn anomalies, [`history_table`] the operations, [`run_page`]
+//! Layout: `data` reads a run, `timeline` derives latencies, partitions and per-second
+//! series, `plots` draws them, `failures` links each problem to its operations,
+//! `anomalies` tabulates kafka/txn anomalies, `history_table` the operations, `run_page`
 //! assembles the page from [`page`] pieces; [`index`] lists runs and challenges; [`serve`]
 //! serves the store.
 

@@ -1,10 +1,10 @@
 //! The `txn-rw-register` checker (MAELSTROM.md §7.6): Elle's rw-register analysis as Maelstrom
 //! runs it, with versions inferred only from "null comes first" and "writes follow reads".
 //!
-//! Layout: [`parse`] (transactions from the history), [`versions`] (version order,
-//! `cyclic-versions`), [`graph`] (dependency edges), [`cycles`] (SCCs, shortest paths),
-//! [`search`] (cycle anomalies), [`anomalies`] (G1a, G1b, internal, lost-update), [`models`]
-//! (what each consistency model prohibits), [`stricter`] (an optional stricter version order,
+//! Layout: `parse` (transactions from the history), `versions` (version order,
+//! `cyclic-versions`), `graph` (dependency edges), `cycles` (SCCs, shortest paths),
+//! `search` (cycle anomalies), `anomalies` (G1a, G1b, internal, lost-update), `models`
+//! (what each consistency model prohibits), `stricter` (an optional stricter version order,
 //! reported under `stricter-version-order` and never deciding the verdict).
 //!
 //! Validity follows Maelstrom: the anomalies worth reporting are those the chosen models
@@ -48,7 +48,7 @@ pub enum TxnResult {
 pub struct Anomalies {
     /// The anomalies the models prohibit (`anomaly-types`).
     pub types: Vec<String>,
-    /// Up to [`SHOWN`] instances of each (`anomalies`).
+    /// Up to 8 instances of each (`anomalies`).
     pub shown: Map<String, Value>,
     /// How many instances of every anomaly found, prohibited or not (`anomaly-counts`).
     pub counts: BTreeMap<String, usize>,
