@@ -215,14 +215,6 @@ impl Element<'_> {
     }
 }
 
-/// The stable latency of every stable value, in ms, sorted (for the report's distribution plot).
-pub fn stable_latencies(history: &History) -> Vec<u64> {
-    let (elements, _) = elements(history);
-    let mut l: Vec<u64> = elements.values().filter(|el| el.is_stable()).map(Element::latency_ms).collect();
-    l.sort_unstable();
-    l
-}
-
 /// Checks a broadcast history.
 pub fn check(history: &History) -> Checked<BroadcastResult> {
     let (elements, order) = elements(history);

@@ -308,7 +308,7 @@ fn messages_section(data: &RunData, points: &[Point], parts: &[Partition], t_max
 }
 
 fn stable_section(data: &RunData) -> String {
-    let lat = set_full::stable_latencies(&data.history);
+    let lat = set_full::check(&data.history).result.stable_latencies;
     if lat.is_empty() {
         return "<p class=\"note\">No value became stable.</p>".into();
     }
