@@ -1,8 +1,8 @@
 //! The Gossip Glomers challenges (MAELSTROM.md §9): each one's workload, node binary, exact
 //! flags, and for 3d/3e and 5c the efficiency targets judged on top of the verdict.
 
-use crate::core::workloads::Validity;
-use crate::output::report::{self, Report};
+use crate::core::checkers::verdict::{Quantiles, Validity};
+use crate::output::verdict::Report;
 
 /// Efficiency targets of 3d/3e (the challenge pages') and 5c (ours: 5c only asks for fewer
 /// messages and lower latency than 5b).
@@ -281,7 +281,7 @@ fn target_lines(t: &Targets, r: &Report) -> Vec<(String, bool)> {
     });
     match t.latency {
         LatencyTarget::Stable { median_ms, max_ms } => match r.stable_latency {
-            Some((p50, p99, max)) => {
+            Some(Quantiles { p50, p99, max }) => {
                 lines.push((
                     format!("median stable latency {p50} ms (target < {median_ms} ms)"),
                     p50 < median_ms,
@@ -296,8 +296,8 @@ fn target_lines(t: &Targets, r: &Report) -> Vec<(String, bool)> {
                 false,
             )),
         },
-        LatencyTarget::OpP99 { f, ms } => match report::op_latency(r, f) {
-            Some((_, p99, _)) => {
+        LatencyTarget::OpP99 { f, ms } => match r.latency.quantiles(f) {
+            Some(Quantiles { p99, .. }) => {
                 lines.push((format!("{f} p99 latency {p99:.2} ms (target ≤ {ms} ms)"), p99 <= ms))
             }
             None => lines.push((format!("{f} p99 latency n/a (target ≤ {ms} ms)"), false)),
@@ -316,8 +316,8 @@ pub fn against_targets(t: &Targets, r: &Report) -> String {
         .join("; ")
 }
 
-/// Judges the targets on a valid report: the verdict and each missed target.
-pub fn judge_targets(t: &Targets, r: &Report) -> (Validity, Vec<String>) {
+/// The verdict of the targets on a valid report, and each missed target.
+pub fn targets_verdict(t: &Targets, r: &Report) -> (Validity, Vec<String>) {
     if r.valid != Validity::Valid {
         return (r.valid, Vec::new());
     }
@@ -333,18 +333,20 @@ pub fn judge_targets(t: &Targets, r: &Report) -> (Validity, Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::Value;
+    use crate::core::checkers::latency::{Latencies, OpLatency};
     use std::path::PathBuf;
     use std::time::Duration;
 
-    fn report(valid: Validity, mpo: f64, lat: (u64, u64, u64)) -> Report {
+    fn report(valid: Validity, mpo: f64, (p50, p99, max): (u64, u64, u64)) -> Report {
         Report {
             valid,
-            results: Value::Null,
             problems: Vec::new(),
             notices: Vec::new(),
             msgs_per_op: Some(mpo),
-            stable_latency: Some(lat),
+            stable_latency: Some(Quantiles { p50, p99, max }),
+            broadcast: None,
+            latency: Latencies::default(),
+            anomalies: Vec::new(),
             availability: 1.0,
             wall: Duration::ZERO,
             dir: PathBuf::new(),
@@ -359,21 +361,21 @@ mod tests {
         let t3d = find("3d").and_then(|c| c.targets).expect("3d has targets");
         let t3e = find("3E").and_then(|c| c.targets).expect("3e has targets");
         let good = report(Validity::Valid, 25.0, (350, 500, 550));
-        assert_eq!(judge_targets(&t3d, &good), (Validity::Valid, vec![]));
-        let (v, why) = judge_targets(&t3e, &good);
+        assert_eq!(targets_verdict(&t3d, &good), (Validity::Valid, vec![]));
+        let (v, why) = targets_verdict(&t3e, &good);
         assert_eq!(v, Validity::Invalid);
         assert_eq!(why, vec!["msgs-per-op 25.00 (target < 20) is not met"]);
         let line = against_targets(&t3e, &good);
         assert!(line.starts_with("msgs-per-op 25.00 (target < 20): MISSED; median"), "{line}");
         assert!(against_targets(&t3d, &good).contains("(target < 30): met"));
         let slow = report(Validity::Valid, 10.0, (400, 900, 2000));
-        let (_, why) = judge_targets(&t3d, &slow);
+        let (_, why) = targets_verdict(&t3d, &slow);
         assert_eq!(why.len(), 2, "{why:?}");
         assert_eq!(
-            judge_targets(&t3e, &slow).1,
+            targets_verdict(&t3e, &slow).1,
             vec!["maximum stable latency 2000 ms (target < 2000 ms; p99 900 ms) is not met"]
         );
-        assert_eq!(judge_targets(&t3d, &report(Validity::Invalid, 1.0, (0, 0, 0))).0, Validity::Invalid);
+        assert_eq!(targets_verdict(&t3d, &report(Validity::Invalid, 1.0, (0, 0, 0))).0, Validity::Invalid);
         assert!(find("7").is_none());
     }
 
@@ -382,19 +384,20 @@ mod tests {
         let t = find("5c").and_then(|c| c.targets).expect("5c has targets");
         let mut r = report(Validity::Valid, 1.0, (0, 0, 0));
         r.stable_latency = None;
-        r.results = serde_json::json!({"perf": {"latency": {"send": {"0.5": 0.3, "0.99": 4.2, "1": 9.0}}}});
-        assert_eq!(judge_targets(&t, &r), (Validity::Valid, vec![]));
-        r.results["perf"]["latency"]["send"]["0.99"] = serde_json::json!(5.5);
+        let send = |p99| OpLatency { count: 1, p50: 0.3, p95: 4.0, p99, max: 9.0 };
+        r.latency = Latencies([("send".to_owned(), send(4.2))].into());
+        assert_eq!(targets_verdict(&t, &r), (Validity::Valid, vec![]));
+        r.latency = Latencies([("send".to_owned(), send(5.5))].into());
         r.msgs_per_op = Some(1.2);
         assert_eq!(
-            judge_targets(&t, &r).1,
+            targets_verdict(&t, &r).1,
             vec![
                 "msgs-per-op 1.20 (target ≤ 1) is not met",
                 "send p99 latency 5.50 ms (target ≤ 5 ms) is not met"
             ]
         );
-        r.results = Value::Null;
-        assert!(judge_targets(&t, &r)
+        r.latency = Latencies::default();
+        assert!(targets_verdict(&t, &r)
             .1
             .iter()
             .any(|w| w == "send p99 latency n/a (target ≤ 5 ms) is not met"));

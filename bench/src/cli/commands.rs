@@ -4,9 +4,10 @@
 
 use crate::cli::challenge::{self, Challenge};
 use crate::cli::config::TestArgs;
-use crate::core::workloads::{self, Validity};
+use crate::core::checkers::verdict::Validity;
+use crate::core::workloads;
 use crate::output::html;
-use crate::output::report::{self, Report};
+use crate::output::verdict::{self, Report};
 use crate::shell::session::{run_test, Crash};
 use clap::Parser;
 use std::path::{Path, PathBuf};
@@ -60,7 +61,7 @@ fn run_tests(args: &TestArgs, quiet: bool) -> Result<Report, NoVerdict> {
         }
         if k + 1 < cfg.test_count && !quiet {
             if let Some(r) = &last {
-                print!("{}", report::summary(r));
+                print!("{}", verdict::summary(r));
             }
         }
     }
@@ -71,7 +72,7 @@ fn run_tests(args: &TestArgs, quiet: bool) -> Result<Report, NoVerdict> {
 pub fn test(args: &TestArgs) -> u8 {
     match run_tests(args, false) {
         Ok(r) => {
-            print!("{}", report::summary(&r));
+            print!("{}", verdict::summary(&r));
             exit_code(r.valid)
         }
         Err(NoVerdict::Refused(m)) => {
@@ -142,9 +143,9 @@ fn run_challenge(c: &Challenge, bin: &Path, runner: Runner<'_>) -> Row {
                 Err(m) => return Row::Crashed(m),
             },
         };
-        print!("{}", report::summary(&r));
+        print!("{}", verdict::summary(&r));
         let (verdict, why) = match &c.targets {
-            Some(t) => challenge::judge_targets(t, &r),
+            Some(t) => challenge::targets_verdict(t, &r),
             None => (r.valid, Vec::new()),
         };
         let stop = verdict != Validity::Valid;
@@ -182,7 +183,7 @@ pub fn challenge(id: &str, bin: Option<PathBuf>, runner: Runner<'_>) -> u8 {
             for w in &why {
                 println!("target missed: {w}");
             }
-            println!("challenge {}: {}", c.id, report::verdict(verdict));
+            println!("challenge {}: {}", c.id, verdict::word(verdict));
             exit_code(verdict)
         }
         Row::Crashed(m) => {
@@ -222,12 +223,14 @@ pub fn challenges(bin_dir: &Path, runner: Runner<'_>) -> u8 {
                     Validity::Valid => 0,
                 });
                 (
-                    report::verdict(*verdict).to_owned(),
+                    verdict::word(*verdict).to_owned(),
                     report.msgs_per_op.map_or("n/a".into(), |m| format!("{m:.2}")),
                     match report.stable_latency {
-                        Some((a, b, m)) => format!("{a}/{b}/{m} ms"),
-                        None => report::op_latency(report, challenge::headline_op(c.workload))
-                            .map_or("-".into(), |(a, b, m)| format!("{a:.1}/{b:.1}/{m:.0} ms")),
+                        Some(q) => format!("{}/{}/{} ms", q.p50, q.p99, q.max),
+                        None => report
+                            .latency
+                            .quantiles(challenge::headline_op(c.workload))
+                            .map_or("-".into(), |q| format!("{:.1}/{:.1}/{:.0} ms", q.p50, q.p99, q.max)),
                     },
                     format!("{:.4}", report.availability),
                     format!("{wall:.1} s"),

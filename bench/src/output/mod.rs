@@ -1,6 +1,5 @@
-//! What a run leaves behind: `results.json` ([`results`]), the console summary ([`report`]), and
-//! the HTML report with its plots, the store's index and `serve` ([`html`]).
+//! What a run leaves behind: its verdict, `results.json` and the console summary
+//! ([`verdict`]), and the HTML report with its plots, the store's index and `serve` ([`html`]).
 
 pub mod html;
-pub mod report;
-pub mod results;
+pub mod verdict;

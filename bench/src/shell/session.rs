@@ -1,12 +1,11 @@
 //! The I/O shell around a [`Run`]: starts the node processes, owns the clock, feeds their output
 //! and `now` to the run, writes what it routes, streams the message journal, prints a progress
-//! line each second, and finally writes the results (with [`results::write`], as the
+//! line each second, and finally writes the results (with [`verdict::write`], as the
 //! simulator does). The only place that reads `Instant::now`.
 
 use crate::cli::config::TestConfig;
 use crate::core::run::{Phase, Run};
-use crate::output::report::Report;
-use crate::output::results;
+use crate::output::verdict::{self, Report, TimeBase};
 use crate::shell::process::{check_binary, NodeEvent, Nodes};
 use crate::shell::store;
 use crossbeam_channel::{unbounded, RecvTimeoutError};
@@ -109,7 +108,7 @@ pub fn run_test(cfg: &TestConfig, progress: bool) -> Result<Report, Crash> {
         let _ = std::fs::write(dir.join("history.jsonl"), run.history().to_jsonl());
         return Err(Crash(c));
     }
-    let report = results::write(&run, cfg.availability, wall, &dir, results::Clock::Wall).map_err(Crash)?;
+    let report = verdict::write(&run, cfg.availability, wall, &dir, TimeBase::Wall).map_err(Crash)?;
     // The HTML report: its failures are logged and never change the verdict.
     if let Err(e) = crate::output::html::write_meta(&dir, cfg, &report.problems) {
         eprintln!("glomers-bench: {e}");

@@ -1,12 +1,37 @@
 //! The echo checker (MAELSTROM.md §7.1): every invocation must complete `ok` with the same echo.
 
+use super::verdict::{Checked, Section, Validity};
 use super::{describe_outcome, secs};
-use crate::core::history::{History, Kind};
-use crate::core::workloads::{Checked, Validity};
+use crate::core::history::{Event, History, Kind};
 use serde_json::{json, Value};
 
+/// Most errors `results.json` lists.
+const SHOWN: usize = 1000;
+
+/// What the echo checker found: every operation that did not echo its value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EchoResult {
+    /// Each bad invocation and its completion (none if it never completed).
+    pub errors: Vec<(Event, Option<Event>)>,
+}
+
+impl Section for EchoResult {
+    fn to_results_json(&self, valid: Validity) -> Value {
+        let errors: Vec<Value> = self
+            .errors
+            .iter()
+            .take(SHOWN)
+            .map(|(invoke, complete)| {
+                json!({"invoke": invoke.to_json(), "complete": complete.as_ref().map(Event::to_json)})
+            })
+            .collect();
+        let errors = if errors.is_empty() { Value::Null } else { Value::Array(errors) };
+        json!({"valid?": valid.to_json(), "errors": errors})
+    }
+}
+
 /// Checks an echo history.
-pub fn check(history: &History) -> Checked {
+pub fn check(history: &History) -> Checked<EchoResult> {
     let mut errors = Vec::new();
     let mut problems = Vec::new();
     for p in history.pairs() {
@@ -19,11 +44,8 @@ pub fn check(history: &History) -> Checked {
             Some(c) => format!("echo of {sent} got no echo back: {}", describe_outcome(c)),
             None => format!("echo of {sent} to {} at {} never completed", p.invoke.node, secs(p.invoke)),
         };
-        errors.push(json!({"invoke": p.invoke.to_json(), "complete": p.complete.map(|c| c.to_json())}));
+        errors.push((p.invoke.clone(), p.complete.cloned()));
         problems.push(why);
     }
-    let valid = if errors.is_empty() { Validity::Valid } else { Validity::Invalid };
-    errors.truncate(1000);
-    let errors = if errors.is_empty() { Value::Null } else { Value::Array(errors) };
-    Checked { valid, result: json!({"valid?": valid.to_json(), "errors": errors}), problems }
+    Checked { valid: Validity::from_ok(errors.is_empty()), result: EchoResult { errors }, problems }
 }

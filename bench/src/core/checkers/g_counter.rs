@@ -2,9 +2,36 @@
 //! set built from the `ok` adds (certainly counted) and the `info` adds (maybe counted).
 
 use super::secs;
-use crate::core::history::{History, Kind};
-use crate::core::workloads::{Checked, Validity};
+use super::verdict::{Checked, Section, Validity};
+use crate::core::history::{Event, History, Kind};
 use serde_json::{json, Value};
+
+/// What the g-counter checker found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GCounterResult {
+    /// The final reads outside the acceptable set.
+    pub errors: Vec<Event>,
+    /// Every `ok` final read's value.
+    pub final_reads: Vec<Value>,
+    /// The acceptable values, as closed ranges.
+    pub acceptable: Vec<(i64, i64)>,
+}
+
+impl Section for GCounterResult {
+    fn to_results_json(&self, valid: Validity) -> Value {
+        let errors = if self.errors.is_empty() {
+            Value::Null
+        } else {
+            Value::Array(self.errors.iter().map(Event::to_json).collect())
+        };
+        json!({
+            "valid?": valid.to_json(),
+            "errors": errors,
+            "final-reads": self.final_reads,
+            "acceptable": self.acceptable.iter().map(|(lo, hi)| json!([lo, hi])).collect::<Vec<_>>(),
+        })
+    }
+}
 
 /// Closed ranges, sorted and merged.
 fn add_maybe(ranges: &[(i64, i64)], d: i64) -> Vec<(i64, i64)> {
@@ -22,7 +49,7 @@ fn add_maybe(ranges: &[(i64, i64)], d: i64) -> Vec<(i64, i64)> {
 }
 
 /// Checks a g-counter history.
-pub fn check(history: &History) -> Checked {
+pub fn check(history: &History) -> Checked<GCounterResult> {
     let mut sum: i64 = 0;
     let mut maybe: Vec<i64> = Vec::new();
     let mut adds_ok = 0;
@@ -56,7 +83,7 @@ pub fn check(history: &History) -> Checked {
         finals.push(e.value.clone());
         let ok = e.value.as_i64().is_some_and(|v| ranges.iter().any(|&(lo, hi)| lo <= v && v <= hi));
         if !ok {
-            errors.push(e.to_json());
+            errors.push(e.clone());
             problems.push(format!(
                 "final read of {} at {} returned {}, but {} ({} acknowledged adds sum to {sum}; {} adds of unknown outcome)",
                 e.node,
@@ -71,12 +98,9 @@ pub fn check(history: &History) -> Checked {
             ));
         }
     }
-    let valid = if errors.is_empty() { Validity::Valid } else { Validity::Invalid };
-    let result = json!({
-        "valid?": valid.to_json(),
-        "errors": if errors.is_empty() { Value::Null } else { Value::Array(errors) },
-        "final-reads": finals,
-        "acceptable": ranges.iter().map(|(lo, hi)| json!([lo, hi])).collect::<Vec<_>>(),
-    });
-    Checked { valid, result, problems }
+    Checked {
+        valid: Validity::from_ok(errors.is_empty()),
+        result: GCounterResult { errors, final_reads: finals, acceptable: ranges },
+        problems,
+    }
 }

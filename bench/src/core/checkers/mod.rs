@@ -1,5 +1,7 @@
 //! Checkers: each workload's own (MAELSTROM.md §7) plus the sections every run gets — `stats`,
-//! `availability` and `exceptions` (§8.1). Checkers are pure functions of a [`History`].
+//! `availability`, `exceptions` and the latencies of `perf` (§8.1). Checkers are pure functions
+//! of a [`History`] returning typed results ([`verdict`]); each result becomes its section of
+//! `results.json` only when that file is written. Checkers know nothing of workloads.
 
 pub mod echo;
 pub mod g_counter;
@@ -8,11 +10,61 @@ pub mod latency;
 pub mod set_full;
 pub mod txn;
 pub mod unique_ids;
+pub mod verdict;
 
 use crate::core::history::{Event, History, Kind};
-use crate::core::workloads::{Checked, Validity};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
+use verdict::{Checked, Section, Validity};
+
+/// What a workload's checker found, typed by workload.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WorkloadResult {
+    /// `echo`.
+    Echo(echo::EchoResult),
+    /// `unique-ids`.
+    UniqueIds(unique_ids::UniqueIdsResult),
+    /// `broadcast`.
+    Broadcast(set_full::BroadcastResult),
+    /// `g-counter`.
+    GCounter(g_counter::GCounterResult),
+    /// `kafka`.
+    Kafka(kafka::KafkaResult),
+    /// `txn-rw-register`.
+    Txn(txn::TxnResult),
+}
+
+impl WorkloadResult {
+    /// Broadcast's result, the only one with stable latencies.
+    pub fn broadcast(&self) -> Option<&set_full::BroadcastResult> {
+        match self {
+            WorkloadResult::Broadcast(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The anomalies the checker named: txn's `anomaly-types`, kafka's `bad-error-types`.
+    pub fn anomalies(&self) -> Vec<String> {
+        match self {
+            WorkloadResult::Kafka(k) => k.error_types.iter().map(|n| (*n).to_owned()).collect(),
+            WorkloadResult::Txn(t) => t.anomaly_types().to_vec(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl Section for WorkloadResult {
+    fn to_results_json(&self, valid: Validity) -> Value {
+        match self {
+            WorkloadResult::Echo(r) => r.to_results_json(valid),
+            WorkloadResult::UniqueIds(r) => r.to_results_json(valid),
+            WorkloadResult::Broadcast(r) => r.to_results_json(valid),
+            WorkloadResult::GCounter(r) => r.to_results_json(valid),
+            WorkloadResult::Kafka(r) => r.to_results_json(valid),
+            WorkloadResult::Txn(r) => r.to_results_json(valid),
+        }
+    }
+}
 
 /// `--availability`: none, `total`, or a minimum fraction.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -25,20 +77,54 @@ pub enum Availability {
     AtLeast(f64),
 }
 
-/// `:stats` (§8.1): completions overall and per `f`; each `f` needs at least one `ok`.
-pub fn stats(history: &History) -> Checked {
-    #[derive(Default)]
-    struct C {
-        count: u64,
-        ok: u64,
-        fail: u64,
-        info: u64,
+/// Completions of one kind of operation (or of all), by outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Completions.
+    pub count: u64,
+    /// `ok` ones.
+    pub ok: u64,
+    /// `fail` ones.
+    pub fail: u64,
+    /// `info` ones.
+    pub info: u64,
+}
+
+impl Counts {
+    /// `{"valid?": ok > 0, "count", "ok-count", "fail-count", "info-count"}`.
+    fn to_json(self) -> Value {
+        json!({"valid?": self.ok > 0, "count": self.count, "ok-count": self.ok,
+               "fail-count": self.fail, "info-count": self.info})
     }
-    let mut all = C::default();
-    let mut by_f: BTreeMap<&str, C> = BTreeMap::new();
+}
+
+/// What `:stats` found: completions overall and per `f`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Stats {
+    /// Every completion.
+    pub all: Counts,
+    /// Completions per `f`.
+    pub by_f: BTreeMap<String, Counts>,
+}
+
+impl Section for Stats {
+    fn to_results_json(&self, valid: Validity) -> Value {
+        let by_f: Map<String, Value> = self.by_f.iter().map(|(f, c)| (f.clone(), c.to_json())).collect();
+        let mut result = self.all.to_json();
+        if let Some(obj) = result.as_object_mut() {
+            obj.insert("valid?".into(), valid.to_json());
+            obj.insert("by-f".into(), Value::Object(by_f));
+        }
+        result
+    }
+}
+
+/// `:stats` (§8.1): completions overall and per `f`; each `f` needs at least one `ok`.
+pub fn stats(history: &History) -> Checked<Stats> {
+    let mut s = Stats::default();
     // Kafka's client crashes are not operations on the system (§7.5): stats ignores them.
     for e in history.completions().filter(|e| e.f != "crash") {
-        for c in [&mut all, by_f.entry(e.f.as_str()).or_default()] {
+        for c in [&mut s.all, s.by_f.entry(e.f.clone()).or_default()] {
             c.count += 1;
             match e.kind {
                 Kind::Ok => c.ok += 1,
@@ -47,29 +133,30 @@ pub fn stats(history: &History) -> Checked {
             }
         }
     }
-    let section = |c: &C| {
-        json!({"valid?": c.ok > 0, "count": c.count, "ok-count": c.ok,
-               "fail-count": c.fail, "info-count": c.info})
-    };
-    let mut problems = Vec::new();
-    let mut m = Map::new();
-    for (f, c) in &by_f {
-        if c.ok == 0 {
-            problems.push(format!("no {f} operation ever succeeded ({} attempted)", c.count));
-        }
-        m.insert((*f).to_owned(), section(c));
+    let problems: Vec<String> = s
+        .by_f
+        .iter()
+        .filter(|(_, c)| c.ok == 0)
+        .map(|(f, c)| format!("no {f} operation ever succeeded ({} attempted)", c.count))
+        .collect();
+    Checked { valid: Validity::from_ok(problems.is_empty()), result: s, problems }
+}
+
+/// What `:availability` found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AvailabilityResult {
+    /// `ok` completions ÷ invocations (1 without invocations).
+    pub ok_fraction: f64,
+}
+
+impl Section for AvailabilityResult {
+    fn to_results_json(&self, valid: Validity) -> Value {
+        json!({"valid?": valid.to_json(), "ok-fraction": self.ok_fraction})
     }
-    let valid = if problems.is_empty() { Validity::Valid } else { Validity::Invalid };
-    let mut result = section(&all);
-    if let Some(obj) = result.as_object_mut() {
-        obj.insert("valid?".into(), valid.to_json());
-        obj.insert("by-f".into(), Value::Object(m));
-    }
-    Checked { valid, result, problems }
 }
 
 /// `:availability` (§5.4): `ok-fraction` = ok completions ÷ invocations.
-pub fn availability(history: &History, want: Availability) -> Checked {
+pub fn availability(history: &History, want: Availability) -> Checked<AvailabilityResult> {
     let invokes = history.events.iter().filter(|e| e.kind == Kind::Invoke).count();
     let oks = history.events.iter().filter(|e| e.kind == Kind::Ok).count();
     let fraction = if invokes == 0 { 1.0 } else { oks as f64 / invokes as f64 };
@@ -93,27 +180,48 @@ pub fn availability(history: &History, want: Availability) -> Checked {
             first_bad.map(|e| format!(", the first: {}", describe_outcome(e))).unwrap_or_default()
         )]
     };
-    let valid = if ok { Validity::Valid } else { Validity::Invalid };
-    Checked { valid, result: json!({"valid?": ok, "ok-fraction": fraction}), problems }
+    Checked { valid: Validity::from_ok(ok), result: AvailabilityResult { ok_fraction: fraction }, problems }
 }
 
-/// `:exceptions`: exception messages grouped by class (the text before the first `:`).
-pub fn exceptions(history: &History) -> Value {
-    let mut by_class: BTreeMap<String, (u64, String)> = BTreeMap::new();
+/// One class of exception: how many, and the first message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExceptionClass {
+    /// Occurrences.
+    pub count: u64,
+    /// The first message of the class.
+    pub example: String,
+}
+
+/// What `:exceptions` found: exception messages by class (the text before the first `:`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Exceptions(pub BTreeMap<String, ExceptionClass>);
+
+impl Exceptions {
+    /// The `exceptions` section, always valid.
+    pub fn to_results_json(&self) -> Value {
+        if self.0.is_empty() {
+            return json!({"valid?": true});
+        }
+        let list: Vec<Value> = self
+            .0
+            .iter()
+            .map(|(class, c)| json!({"class": class, "count": c.count, "example": c.example}))
+            .collect();
+        json!({"valid?": true, "exceptions": list})
+    }
+}
+
+/// `:exceptions`: exception messages grouped by class.
+pub fn exceptions(history: &History) -> Exceptions {
+    let mut by_class: BTreeMap<String, ExceptionClass> = BTreeMap::new();
     for e in history.completions() {
         if let Some(x) = &e.exception {
             let class = x.split(':').next().unwrap_or("exception").to_owned();
-            by_class.entry(class).or_insert((0, x.clone())).0 += 1;
+            by_class.entry(class).or_insert_with(|| ExceptionClass { count: 0, example: x.clone() }).count +=
+                1;
         }
     }
-    if by_class.is_empty() {
-        return json!({"valid?": true});
-    }
-    let list: Vec<Value> = by_class
-        .into_iter()
-        .map(|(class, (count, example))| json!({"class": class, "count": count, "example": example}))
-        .collect();
-    json!({"valid?": true, "exceptions": list})
+    Exceptions(by_class)
 }
 
 /// Seconds since the origin, for messages: `4.2 s`.
@@ -133,5 +241,4 @@ pub fn describe_outcome(e: &Event) -> String {
 }
 
 #[cfg(test)]
-#[path = "tests.rs"]
 mod tests;

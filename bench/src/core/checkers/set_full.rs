@@ -5,11 +5,113 @@
 //! latency measures how long after it became known some read still missed it.
 
 use super::secs;
+use super::verdict::{Checked, Quantiles, Section, Validity};
 use crate::core::history::{Event, History, Kind};
-use crate::core::workloads::{Checked, Validity};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
+
+/// Stale values `worst-stale` details.
+const WORST_SHOWN: usize = 8;
+
+/// What the broadcast checker found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BroadcastResult {
+    /// Broadcast values attempted.
+    pub attempted: usize,
+    /// Values some read saw after the last read that missed them.
+    pub stable: usize,
+    /// Values lost: known, then missed by every later read (sorted).
+    pub lost: Vec<Value>,
+    /// Values no read ever saw, in invocation order.
+    pub never_read: Vec<Value>,
+    /// Stable values some read missed after they were known, the stalest first.
+    pub stale: Vec<Stale>,
+    /// The stable latency of every stable value, in ms, sorted.
+    pub stable_latencies: Vec<u64>,
+    /// The latency of every lost value, in ms, sorted.
+    pub lost_latencies: Vec<u64>,
+}
+
+/// A stable value that some read missed after it was known.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stale {
+    /// The broadcast value.
+    pub value: Value,
+    /// How long after it became known a read still missed it, in ms.
+    pub latency_ms: u64,
+    /// When it became known.
+    pub known: Option<Duration>,
+    /// When the last read that missed it was invoked.
+    pub last_absent: Option<Duration>,
+}
+
+/// The counts the console summary shows for broadcast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BroadcastCounts {
+    /// Values sent.
+    pub sent: u64,
+    /// Values stable.
+    pub stable: u64,
+    /// Values lost.
+    pub lost: u64,
+    /// Values never read.
+    pub never_read: u64,
+}
+
+impl BroadcastResult {
+    /// Stable latency p50, p99 and max in ms; `None` when no value was stable.
+    pub fn stable_latency(&self) -> Option<Quantiles<u64>> {
+        let q = |q| quantile(&self.stable_latencies, q);
+        Some(Quantiles { p50: q(0.5)?, p99: q(0.99)?, max: q(1.0)? })
+    }
+
+    /// The counts of values by outcome.
+    pub fn counts(&self) -> BroadcastCounts {
+        BroadcastCounts {
+            sent: self.attempted as u64,
+            stable: self.stable as u64,
+            lost: self.lost.len() as u64,
+            never_read: self.never_read.len() as u64,
+        }
+    }
+}
+
+impl Section for BroadcastResult {
+    fn to_results_json(&self, valid: Validity) -> Value {
+        let nanos = |t: Option<Duration>| t.map(|t| t.as_nanos() as u64);
+        let worst: Vec<Value> = self
+            .stale
+            .iter()
+            .take(WORST_SHOWN)
+            .map(|s| {
+                json!({"element": s.value, "outcome": "stable", "stable-latency": s.latency_ms,
+                       "known-time": nanos(s.known), "last-absent-time": nanos(s.last_absent)})
+            })
+            .collect();
+        let mut result = json!({
+            "valid?": valid.to_json(),
+            "attempt-count": self.attempted,
+            "stable-count": self.stable,
+            "lost-count": self.lost.len(),
+            "lost": self.lost,
+            "never-read-count": self.never_read.len(),
+            "never-read": self.never_read,
+            "stale-count": self.stale.len(),
+            "stale": self.stale.iter().map(|s| &s.value).collect::<Vec<_>>(),
+            "worst-stale": worst,
+            "stable-latencies": quantiles_json(&self.stable_latencies),
+            "duplicated-count": 0,
+            "duplicated": {},
+        });
+        if !self.lost.is_empty() {
+            if let Some(o) = result.as_object_mut() {
+                o.insert("lost-latencies".into(), quantiles_json(&self.lost_latencies));
+            }
+        }
+        result
+    }
+}
 
 #[derive(Default)]
 struct Element<'a> {
@@ -31,12 +133,16 @@ fn later<'a>(current: Option<&'a Event>, candidate: &'a Event) -> Option<&'a Eve
 }
 
 /// Jepsen's quantile: `s[min(n-1, floor(n·q))]` over sorted values.
-fn quantiles(sorted: &[u64]) -> Value {
-    let n = sorted.len();
+fn quantile(sorted: &[u64], q: f64) -> Option<u64> {
+    let i = ((sorted.len() as f64 * q).floor() as usize).min(sorted.len().saturating_sub(1));
+    sorted.get(i).copied()
+}
+
+/// Jepsen's quantile map, `{"0": min, "0.5": …, "1": max}` (empty without values).
+fn quantiles_json(sorted: &[u64]) -> Value {
     let mut m = serde_json::Map::new();
     for (name, q) in [("0", 0.0), ("0.5", 0.5), ("0.95", 0.95), ("0.99", 0.99), ("1", 1.0)] {
-        let i = ((n as f64 * q).floor() as usize).min(n.saturating_sub(1));
-        if let Some(v) = sorted.get(i) {
+        if let Some(v) = quantile(sorted, q) {
             m.insert(name.to_owned(), json!(v));
         }
     }
@@ -109,51 +215,42 @@ impl Element<'_> {
     }
 }
 
-/// The stable latency of every stable value, in ms, sorted (for the report's distribution plot).
-pub fn stable_latencies(history: &History) -> Vec<u64> {
-    let (elements, _) = elements(history);
-    let mut l: Vec<u64> = elements.values().filter(|el| el.is_stable()).map(Element::latency_ms).collect();
-    l.sort_unstable();
-    l
-}
-
 /// Checks a broadcast history.
-pub fn check(history: &History) -> Checked {
+pub fn check(history: &History) -> Checked<BroadcastResult> {
     let (elements, order) = elements(history);
     let (mut stable, mut lost, mut never) = (Vec::new(), Vec::new(), Vec::new());
     let mut problems = Vec::new();
     for (key, value) in &order {
         let Some(el) = elements.get(key) else { continue };
         let idx = |e: Option<&Event>| e.map(|e| e.index);
-        let is_stable = el.is_stable();
         let is_lost = match (el.known, el.last_absent) {
             (Some(k), Some(a)) => idx(el.last_present) < Some(a.index) && k.index < a.index,
             _ => false,
         };
-        if is_stable {
+        if el.is_stable() {
             stable.push((value, el.latency_ms(), el));
         } else if is_lost {
             lost.push((value, el.latency_ms()));
             problems.push(explain_lost(value, el));
         } else {
-            never.push(value);
+            never.push(value.clone());
         }
     }
-    let mut stable_lat: Vec<u64> = stable.iter().map(|(_, l, _)| *l).collect();
-    stable_lat.sort_unstable();
-    let mut lost_lat: Vec<u64> = lost.iter().map(|(_, l)| *l).collect();
-    lost_lat.sort_unstable();
-    let mut stale: Vec<&(&Value, u64, &Element<'_>)> = stable.iter().filter(|(_, l, _)| *l > 0).collect();
-    stale.sort_by_key(|s| std::cmp::Reverse(s.1));
-    let worst: Vec<Value> = stale
+    let mut stable_latencies: Vec<u64> = stable.iter().map(|(_, l, _)| *l).collect();
+    stable_latencies.sort_unstable();
+    let mut lost_latencies: Vec<u64> = lost.iter().map(|(_, l)| *l).collect();
+    lost_latencies.sort_unstable();
+    let mut stale: Vec<Stale> = stable
         .iter()
-        .take(8)
-        .map(|(v, l, el)| {
-            json!({"element": v, "outcome": "stable", "stable-latency": l,
-                   "known-time": el.known.map(|k| k.time.as_nanos() as u64),
-                   "last-absent-time": el.last_absent.map(|a| a.time.as_nanos() as u64)})
+        .filter(|(_, l, _)| *l > 0)
+        .map(|(v, l, el)| Stale {
+            value: (*v).clone(),
+            latency_ms: *l,
+            known: el.known.map(|k| k.time),
+            last_absent: el.last_absent.map(|a| a.time),
         })
         .collect();
+    stale.sort_by_key(|s| std::cmp::Reverse(s.latency_ms));
     let valid = if !lost.is_empty() {
         Validity::Invalid
     } else if stable.is_empty() {
@@ -162,28 +259,17 @@ pub fn check(history: &History) -> Checked {
     } else {
         Validity::Valid
     };
-    let mut lost_values: Vec<&Value> = lost.iter().map(|(v, _)| *v).collect();
+    let mut lost_values: Vec<Value> = lost.iter().map(|(v, _)| (*v).clone()).collect();
     lost_values.sort_by_key(|v| v.as_i64());
-    let mut result = json!({
-        "valid?": valid.to_json(),
-        "attempt-count": order.len(),
-        "stable-count": stable.len(),
-        "lost-count": lost.len(),
-        "lost": lost_values,
-        "never-read-count": never.len(),
-        "never-read": never,
-        "stale-count": stale.len(),
-        "stale": stale.iter().map(|(v, _, _)| *v).collect::<Vec<_>>(),
-        "worst-stale": worst,
-        "stable-latencies": quantiles(&stable_lat),
-        "duplicated-count": 0,
-        "duplicated": {},
-    });
-    if !lost.is_empty() {
-        if let Some(o) = result.as_object_mut() {
-            o.insert("lost-latencies".into(), quantiles(&lost_lat));
-        }
-    }
+    let result = BroadcastResult {
+        attempted: order.len(),
+        stable: stable.len(),
+        lost: lost_values,
+        never_read: never,
+        stale,
+        stable_latencies,
+        lost_latencies,
+    };
     Checked { valid, result, problems }
 }
 

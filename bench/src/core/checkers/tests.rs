@@ -37,12 +37,12 @@ fn unique_ids_valid_duplicate_and_incomparable() {
     }
     let c = unique_ids::check(&h);
     assert_eq!(c.valid, Validity::Valid);
-    assert_eq!(c.result["range"], json!([1, 3]));
+    assert_eq!(c.to_results_json()["range"], json!([1, 3]));
     ev(&mut h, Invoke, 1, "generate", json!(null), 1000);
     ev(&mut h, Ok, 1, "generate", json!(2), 1200);
     let c = unique_ids::check(&h);
     assert_eq!(c.valid, Validity::Invalid);
-    assert_eq!(c.result["duplicated-count"], 1);
+    assert_eq!(c.to_results_json()["duplicated-count"], 1);
     assert_eq!(c.problems, vec!["id 2 was generated 2 times: by n1 at 0.0 s, n1 at 1.2 s"]);
     let mut h = History::default();
     ev(&mut h, Invoke, 0, "generate", json!(null), 0);
@@ -72,17 +72,17 @@ fn broadcast_history(final_read: serde_json::Value) -> History {
 fn set_full_stable_with_latency() {
     let c = set_full::check(&broadcast_history(json!([0, 7])));
     assert_eq!(c.valid, Validity::Valid);
-    assert_eq!(c.result["stable-count"], 1);
+    assert_eq!(c.to_results_json()["stable-count"], 1);
     // Known at 10 ms (the ok broadcast), last missed by the read invoked at 100 ms.
-    assert_eq!(c.result["stable-latencies"]["0.5"], 90);
-    assert_eq!(c.result["stale-count"], 1);
+    assert_eq!(c.to_results_json()["stable-latencies"]["0.5"], 90);
+    assert_eq!(c.to_results_json()["stale-count"], 1);
 }
 
 #[test]
 fn set_full_lost_is_explained() {
     let c = set_full::check(&broadcast_history(json!([])));
     assert_eq!(c.valid, Validity::Invalid);
-    assert_eq!(c.result["lost"], json!([0]));
+    assert_eq!(c.to_results_json()["lost"], json!([0]));
     assert_eq!(
         c.problems,
         vec!["value 0, acknowledged by n0 at 0.0 s, missing from the final read of n1 at 4.0 s (last seen in a read of n1 at 0.5 s)"]
@@ -96,7 +96,7 @@ fn set_full_unknown_when_nothing_was_read() {
     ev(&mut h, Info, 0, "broadcast", json!(0), 5000);
     let c = set_full::check(&h);
     assert_eq!(c.valid, Validity::Unknown);
-    assert_eq!(c.result["never-read-count"], 1);
+    assert_eq!(c.to_results_json()["never-read-count"], 1);
 }
 
 #[test]
@@ -115,7 +115,7 @@ fn g_counter_acceptable_set() {
         mark_final(&mut h);
     }
     let c = g_counter::check(&h);
-    assert_eq!(c.result["acceptable"], json!([[3, 3], [5, 5], [7, 7], [9, 9]]));
+    assert_eq!(c.to_results_json()["acceptable"], json!([[3, 3], [5, 5], [7, 7], [9, 9]]));
     assert_eq!(c.valid, Validity::Valid);
     ev(&mut h, Invoke, 4, "read", json!(null), 20000);
     mark_final(&mut h);
@@ -141,9 +141,9 @@ fn stats_and_availability() {
     let s = stats(&h);
     assert_eq!(s.valid, Validity::Invalid);
     assert_eq!(s.problems, vec!["no broadcast operation ever succeeded (1 attempted)"]);
-    assert_eq!(s.result["by-f"]["read"]["ok-count"], 1);
+    assert_eq!(s.to_results_json()["by-f"]["read"]["ok-count"], 1);
     let a = availability(&h, Availability::Total);
-    assert_eq!((a.valid, a.result["ok-fraction"].as_f64()), (Validity::Invalid, Some(0.5)));
+    assert_eq!((a.valid, a.to_results_json()["ok-fraction"].as_f64()), (Validity::Invalid, Some(0.5)));
     assert_eq!(availability(&h, Availability::AtLeast(0.5)).valid, Validity::Valid);
     assert_eq!(availability(&h, Availability::Any).valid, Validity::Valid);
 }

@@ -1,11 +1,42 @@
 //! The unique-ids checker (MAELSTROM.md §7.2): ids of `ok` completions must be distinct.
 
 use super::secs;
+use super::verdict::{Checked, Section, Validity};
 use crate::core::history::{Event, History, Kind};
-use crate::core::workloads::{Checked, Validity};
 use serde_json::{json, Value};
 use std::cmp::Ordering;
 use std::collections::HashMap;
+
+/// Duplicated ids `results.json` lists.
+const SHOWN: usize = 48;
+
+/// What the unique-ids checker found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UniqueIdsResult {
+    /// Invocations.
+    pub attempted: usize,
+    /// `ok` completions.
+    pub acknowledged: usize,
+    /// Each id generated more than once and how often, the most repeated first.
+    pub duplicated: Vec<(Value, usize)>,
+    /// The lowest and highest id, when all ids are comparable.
+    pub range: Option<(Value, Value)>,
+}
+
+impl Section for UniqueIdsResult {
+    fn to_results_json(&self, valid: Validity) -> Value {
+        let duplicated: Vec<Value> =
+            self.duplicated.iter().take(SHOWN).map(|(id, n)| json!([id, n])).collect();
+        json!({
+            "valid?": valid.to_json(),
+            "attempted-count": self.attempted,
+            "acknowledged-count": self.acknowledged,
+            "duplicated-count": self.duplicated.len(),
+            "duplicated": duplicated,
+            "range": self.range.as_ref().map(|(lo, hi)| json!([lo, hi])),
+        })
+    }
+}
 
 /// Orders ids the way the checker's `:range` needs; `None` when two ids cannot be compared
 /// (for example a number and a string), which makes the result unknown.
@@ -33,7 +64,7 @@ fn compare(a: &Value, b: &Value) -> Option<Ordering> {
 }
 
 /// Checks a unique-ids history.
-pub fn check(history: &History) -> Checked {
+pub fn check(history: &History) -> Checked<UniqueIdsResult> {
     let attempted = history.events.iter().filter(|e| e.kind == Kind::Invoke).count();
     let oks: Vec<&Event> = history.completions().filter(|e| e.kind == Kind::Ok).collect();
     let mut seen: HashMap<String, Vec<&Event>> = HashMap::new();
@@ -52,8 +83,8 @@ pub fn check(history: &History) -> Checked {
             format!("id {id} was generated {} times: by {}", v.len(), who.join(", "))
         })
         .collect();
-    let duplicated: Vec<Value> =
-        dups.iter().take(48).map(|v| json!([v.first().map(|e| e.value.clone()), v.len()])).collect();
+    let duplicated: Vec<(Value, usize)> =
+        dups.iter().filter_map(|v| Some((v.first()?.value.clone(), v.len()))).collect();
     let mut range: Option<(&Value, &Value)> = None;
     let mut comparable = true;
     for e in &oks {
@@ -82,13 +113,11 @@ pub fn check(history: &History) -> Checked {
     if !comparable {
         problems.push("ids of different, incomparable types were returned (use one id type)".to_owned());
     }
-    let result = json!({
-        "valid?": valid.to_json(),
-        "attempted-count": attempted,
-        "acknowledged-count": oks.len(),
-        "duplicated-count": dups.len(),
-        "duplicated": duplicated,
-        "range": range.filter(|_| comparable).map(|(lo, hi)| json!([lo, hi])),
-    });
+    let result = UniqueIdsResult {
+        attempted,
+        acknowledged: oks.len(),
+        duplicated,
+        range: range.filter(|_| comparable).map(|(lo, hi)| (lo.clone(), hi.clone())),
+    };
     Checked { valid, result, problems }
 }

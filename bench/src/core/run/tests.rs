@@ -71,7 +71,7 @@ fn echo_run_counts_only_client_traffic() {
     assert_eq!(s.servers.send, 0);
     assert_eq!(s.clients.send, 2 + 2 * ops);
     assert_eq!(s.all.send, s.clients.send);
-    assert_eq!(run.workload().check(h).valid, crate::core::workloads::Validity::Valid);
+    assert_eq!(run.workload().check(h).valid, crate::core::checkers::verdict::Validity::Valid);
 }
 
 #[test]
@@ -112,7 +112,7 @@ fn servers_traffic_counts_gossip_and_services_but_not_clients() {
     // init and topology round trips plus one round trip per operation (final reads included).
     assert_eq!(s.clients.send, 3 * 2 + 3 * 2 + 2 * ops);
     let c = run.workload().check(h);
-    assert_eq!(c.valid, crate::core::workloads::Validity::Valid, "{:?}", c.problems);
+    assert_eq!(c.valid, crate::core::checkers::verdict::Validity::Valid, "{:?}", c.problems);
 }
 
 #[test]

@@ -6,7 +6,7 @@ use super::endpoints::Owner;
 use super::{Phase, Run};
 use crate::core::history::{Event, Kind};
 use crate::core::wire::Body;
-use crate::core::workloads::{Client, Completion, FinalStep, Op, Reply, Step};
+use crate::core::workloads::{Client, ClientReply, Completion, FinalStep, Op, Step};
 use glomers_harness::net::Ep;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -223,7 +223,7 @@ impl Run {
         }
         w.pending = None;
         let Some(op) = w.op.clone() else { return };
-        let step = w.client.on_reply(&op, Reply::Body(reply));
+        let step = w.client.on_reply(&op, ClientReply::Body(reply));
         self.step(now, t, step);
     }
 
@@ -236,7 +236,7 @@ impl Run {
             }
             w.pending = None;
             let Some(op) = w.op.clone() else { continue };
-            let step = w.client.on_reply(&op, Reply::Timeout);
+            let step = w.client.on_reply(&op, ClientReply::Timeout);
             self.step(now, t, step);
         }
     }

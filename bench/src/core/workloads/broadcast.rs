@@ -2,16 +2,16 @@
 //! at setup; a final read per worker after the heal and the 10 s pause.
 
 use super::{
-    body, standard_completion, Checked, Client, Completion, Field, FinalStep, Op, Reply, SingleRpc, Workload,
+    body, standard_completion, Client, ClientReply, Completion, FinalPhase, Op, SingleRpc, Workload,
     WorkloadConfig,
 };
-use crate::core::checkers;
+use crate::core::checkers::verdict::Checked;
+use crate::core::checkers::{self, WorkloadResult};
 use crate::core::history::History;
-use crate::core::wire::Body;
+use crate::core::wire::{Body, Field};
 use glomers_harness::Rng;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 /// The broadcast workload.
 pub struct Broadcast {
@@ -33,7 +33,7 @@ fn request(op: &Op) -> Body {
     }
 }
 
-fn complete(op: &Op, reply: Reply) -> Completion {
+fn complete(op: &Op, reply: ClientReply) -> Completion {
     match op.f {
         "broadcast" => standard_completion(reply, false, "broadcast_ok", &[], |_| op.value.clone()),
         // Reads are idempotent: a timeout or indefinite error is a fail (§7.3).
@@ -58,19 +58,15 @@ impl Workload for Broadcast {
         }
     }
 
-    fn has_final_phase(&self) -> bool {
-        true
-    }
-
-    fn final_step(&mut self, _worker: usize, _now: Duration, last: Option<&Completion>) -> FinalStep {
-        super::one_final_read(last)
+    fn final_phase(&self) -> FinalPhase {
+        FinalPhase::OneRead
     }
 
     fn client(&self) -> Box<dyn Client> {
         Box::new(SingleRpc { request, complete })
     }
 
-    fn check(&self, history: &History) -> Checked {
-        checkers::set_full::check(history)
+    fn check(&self, history: &History) -> Checked<WorkloadResult> {
+        checkers::set_full::check(history).map(WorkloadResult::Broadcast)
     }
 }

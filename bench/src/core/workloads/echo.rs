@@ -1,8 +1,10 @@
 //! `echo` (MAELSTROM.md §7.1): every operation echoes `"Please echo N"`; no final phase.
 
-use super::{body, standard_completion, Checked, Client, Field, Op, Reply, SingleRpc, Workload};
-use crate::core::checkers;
+use super::{body, standard_completion, Client, ClientReply, Op, SingleRpc, Workload};
+use crate::core::checkers::verdict::Checked;
+use crate::core::checkers::{self, WorkloadResult};
 use crate::core::history::History;
+use crate::core::wire::Field;
 use glomers_harness::Rng;
 use serde_json::{json, Value};
 
@@ -17,7 +19,7 @@ impl Workload for Echo {
     fn client(&self) -> Box<dyn Client> {
         Box::new(SingleRpc {
             request: |op| body("echo", &[("echo", op.value.clone())]),
-            complete: |_, reply: Reply| {
+            complete: |_, reply: ClientReply| {
                 standard_completion(reply, false, "echo_ok", &[("echo", Field::Any)], |b| {
                     b.get("echo").cloned().unwrap_or(Value::Null)
                 })
@@ -25,7 +27,7 @@ impl Workload for Echo {
         })
     }
 
-    fn check(&self, history: &History) -> Checked {
-        checkers::echo::check(history)
+    fn check(&self, history: &History) -> Checked<WorkloadResult> {
+        checkers::echo::check(history).map(WorkloadResult::Echo)
     }
 }

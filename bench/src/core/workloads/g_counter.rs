@@ -2,14 +2,14 @@
 //! malformed reply is an `info` with an exception; a final read per worker.
 
 use super::{
-    body, standard_completion, Checked, Client, Completion, Field, FinalStep, Op, Reply, SingleRpc, Workload,
+    body, standard_completion, Client, ClientReply, Completion, FinalPhase, Op, SingleRpc, Workload,
 };
-use crate::core::checkers;
+use crate::core::checkers::verdict::Checked;
+use crate::core::checkers::{self, WorkloadResult};
 use crate::core::history::{History, Kind};
-use crate::core::wire::Body;
+use crate::core::wire::{Body, Field};
 use glomers_harness::Rng;
 use serde_json::{json, Value};
-use std::time::Duration;
 
 /// The g-counter workload.
 pub struct GCounter;
@@ -21,7 +21,7 @@ fn request(op: &Op) -> Body {
     }
 }
 
-fn complete(op: &Op, reply: Reply) -> Completion {
+fn complete(op: &Op, reply: ClientReply) -> Completion {
     let c = match op.f {
         "add" => standard_completion(reply, false, "add_ok", &[], |_| op.value.clone()),
         _ => standard_completion(reply, false, "read_ok", &[("value", Field::Int)], |b| {
@@ -45,19 +45,15 @@ impl Workload for GCounter {
         }
     }
 
-    fn has_final_phase(&self) -> bool {
-        true
-    }
-
-    fn final_step(&mut self, _worker: usize, _now: Duration, last: Option<&Completion>) -> FinalStep {
-        super::one_final_read(last)
+    fn final_phase(&self) -> FinalPhase {
+        FinalPhase::OneRead
     }
 
     fn client(&self) -> Box<dyn Client> {
         Box::new(SingleRpc { request, complete })
     }
 
-    fn check(&self, history: &History) -> Checked {
-        checkers::g_counter::check(history)
+    fn check(&self, history: &History) -> Checked<WorkloadResult> {
+        checkers::g_counter::check(history).map(WorkloadResult::GCounter)
     }
 }

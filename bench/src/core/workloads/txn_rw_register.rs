@@ -4,10 +4,11 @@
 //! the values 1, 2, … up to `--max-writes-per-key`, then retired and replaced by a fresh key.
 //! No operation is idempotent and there is no final phase; the checker is [`checkers::txn`].
 
-use super::{body, standard_completion, Checked, Client, Completion, Field, Op, Reply, SingleRpc, Workload};
-use crate::core::checkers;
+use super::{body, standard_completion, Client, ClientReply, Completion, Op, SingleRpc, Workload};
+use crate::core::checkers::verdict::Checked;
+use crate::core::checkers::{self, WorkloadResult};
 use crate::core::history::{History, Kind};
-use crate::core::wire::Body;
+use crate::core::wire::{Body, Field};
 use glomers_harness::Rng;
 use serde_json::{json, Value};
 
@@ -78,7 +79,7 @@ fn malformed(txn: &Value) -> Option<String> {
     })
 }
 
-fn complete(op: &Op, reply: Reply) -> Completion {
+fn complete(op: &Op, reply: ClientReply) -> Completion {
     let mut c = standard_completion(reply, false, "txn_ok", &[("txn", Field::Array)], |b| {
         b.get("txn").cloned().unwrap_or(Value::Null)
     });
@@ -123,14 +124,16 @@ impl Workload for TxnRwRegister {
         true
     }
 
-    fn check(&self, history: &History) -> Checked {
-        checkers::txn::check(history, &self.models)
+    fn check(&self, history: &History) -> Checked<WorkloadResult> {
+        checkers::txn::check(history, &self.models).map(WorkloadResult::Txn)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::checkers::verdict::Validity;
+    use crate::core::history::build::ev;
     use crate::core::workloads::WorkloadOpts;
     use std::collections::{HashMap, HashSet};
 
@@ -166,20 +169,67 @@ mod tests {
     fn replies_are_schema_checked_and_failures_keep_the_txn() {
         let op = Op { f: "txn", value: json!([["r", 1, null]]), final_op: false };
         let reply = |v: Value| match json!({"type": "txn_ok", "in_reply_to": 1, "txn": v}) {
-            Value::Object(m) => Reply::Body(m),
-            _ => Reply::Timeout,
+            Value::Object(m) => ClientReply::Body(m),
+            _ => ClientReply::Timeout,
         };
         let ok = complete(&op, reply(json!([["r", 1, 3]])));
         assert_eq!((ok.kind, ok.value), (Kind::Ok, json!([["r", 1, 3]])));
         let bad = complete(&op, reply(json!([["x", 1, 3]])));
         assert_eq!(bad.kind, Kind::Info);
         assert!(bad.exception.is_some_and(|x| x.starts_with("malformed-rpc-response")));
-        let t = complete(&op, Reply::Timeout);
+        let t = complete(&op, ClientReply::Timeout);
         assert_eq!((t.kind, t.value), (Kind::Info, op.value.clone()));
         let err = match json!({"type": "error", "in_reply_to": 1, "code": 30}) {
-            Value::Object(m) => Reply::Body(m),
-            _ => Reply::Timeout,
+            Value::Object(m) => ClientReply::Body(m),
+            _ => ClientReply::Timeout,
         };
         assert_eq!(complete(&op, err).kind, Kind::Fail);
+    }
+
+    /// A serial execution of `count` generated transactions against one in-memory map.
+    fn generated_serial(count: u64) -> History {
+        let mut w = TxnRwRegister::new(&WorkloadOpts::default());
+        let mut rng = Rng::new(3);
+        let mut state: HashMap<i64, i64> = HashMap::new();
+        let mut h = History::default();
+        for t in 0..count {
+            let op = w.next_op(&mut rng);
+            let done: Vec<Value> = op
+                .value
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|m| {
+                    let k = m[1].as_i64().unwrap_or_default();
+                    if m[0] == "w" {
+                        state.insert(k, m[2].as_i64().unwrap_or_default());
+                        m.clone()
+                    } else {
+                        json!(["r", k, state.get(&k)])
+                    }
+                })
+                .collect();
+            ev(&mut h, Kind::Invoke, t % 10, "txn", op.value, 2 * t);
+            ev(&mut h, Kind::Ok, t % 10, "txn", Value::Array(done), 2 * t + 1);
+        }
+        h
+    }
+
+    #[test]
+    fn generated_serial_history_is_strict_serializable() {
+        let c = checkers::txn::check(&generated_serial(3000), "strict-serializable");
+        assert_eq!(c.valid, Validity::Valid, "{:?}", c.problems);
+    }
+
+    /// `cargo test --release -p glomers-bench -- --ignored txn_checker_speed --nocapture`
+    #[test]
+    #[ignore = "timing; run in release"]
+    fn txn_checker_speed() {
+        let h = generated_serial(20_000);
+        let start = std::time::Instant::now();
+        let c = checkers::txn::check(&h, "strict-serializable");
+        eprintln!("20000 txns checked in {:?}", start.elapsed());
+        assert_eq!(c.valid, Validity::Valid);
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
     }
 }

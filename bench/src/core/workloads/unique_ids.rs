@@ -1,8 +1,10 @@
 //! `unique-ids` (MAELSTROM.md §7.2): only `generate`; no final phase; clients are kept.
 
-use super::{body, standard_completion, Checked, Client, Field, Op, Reply, SingleRpc, Workload};
-use crate::core::checkers;
+use super::{body, standard_completion, Client, ClientReply, Op, SingleRpc, Workload};
+use crate::core::checkers::verdict::Checked;
+use crate::core::checkers::{self, WorkloadResult};
 use crate::core::history::History;
+use crate::core::wire::Field;
 use glomers_harness::Rng;
 use serde_json::Value;
 
@@ -17,7 +19,7 @@ impl Workload for UniqueIds {
     fn client(&self) -> Box<dyn Client> {
         Box::new(SingleRpc {
             request: |_| body("generate", &[]),
-            complete: |_, reply: Reply| {
+            complete: |_, reply: ClientReply| {
                 standard_completion(reply, false, "generate_ok", &[("id", Field::Any)], |b| {
                     b.get("id").cloned().unwrap_or(Value::Null)
                 })
@@ -29,7 +31,7 @@ impl Workload for UniqueIds {
         true
     }
 
-    fn check(&self, history: &History) -> Checked {
-        checkers::unique_ids::check(history)
+    fn check(&self, history: &History) -> Checked<WorkloadResult> {
+        checkers::unique_ids::check(history).map(WorkloadResult::UniqueIds)
     }
 }

@@ -5,6 +5,7 @@
 
 use super::data::RunData;
 use crate::core::checkers;
+use crate::core::checkers::verdict::Validity;
 use crate::core::history::{History, Kind};
 use crate::core::workloads::{self, WorkloadConfig};
 use serde_json::Value;
@@ -40,7 +41,7 @@ pub fn problem_texts(data: &RunData, workload: &str) -> Vec<String> {
         return list.iter().filter_map(Value::as_str).map(str::to_owned).collect();
     }
     let mut out = Vec::new();
-    if data.results["valid?"] == Value::Bool(true) {
+    if Validity::from_json(&data.results["valid?"]) == Validity::Valid {
         return out;
     }
     if let Some(w) = workloads::build(workload, &WorkloadConfig::probe()) {

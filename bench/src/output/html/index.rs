@@ -2,6 +2,7 @@
 //! with links to each challenge's last run.
 
 use super::page::{esc, frame};
+use crate::output::verdict::{self, Headline};
 use serde_json::Value;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -45,13 +46,14 @@ pub fn runs(store: &Path) -> Vec<RunRow> {
     for wdir in dirs(store) {
         for rdir in dirs(&wdir) {
             let Some(results) = read(&rdir.join("results.json")) else { continue };
+            let headline = Headline::read(&results);
             let summary = read(&rdir.join(super::SUMMARY)).unwrap_or(Value::Null);
             let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             rows.push(RunRow {
                 workload: name(&wdir),
                 time: name(&rdir),
-                verdict: super::run_page::verdict_word(&results["valid?"]).to_owned(),
-                msgs_per_op: results["net"]["servers"]["msgs-per-op"].as_f64(),
+                verdict: verdict::word(headline.valid).to_owned(),
+                msgs_per_op: headline.msgs_per_op,
                 p50_p99: summary["p50-ms"].as_f64().zip(summary["p99-ms"].as_f64()),
                 has_report: rdir.join(super::REPORT).exists(),
             });

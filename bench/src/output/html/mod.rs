@@ -6,9 +6,9 @@
 //! `net-journal.jsonl`, and `run.json`, which this module writes with the run's configuration
 //! and problems), so an old run can be rendered again with `glomers-bench report DIR`.
 //!
-//! Layout: [`data`] reads a run, [`timeline`] derives latencies, partitions and per-second
-//! series, [`plots`] draws them, [`failures`] links each problem to its operations,
-//! [`anomalies`] tabulates kafka/txn anomalies, [`history_table`] the operations, [`run_page`]
+//! Layout: `data` reads a run, `timeline` derives latencies, partitions and per-second
+//! series, `plots` draws them, `failures` links each problem to its operations,
+//! `anomalies` tabulates kafka/txn anomalies, `history_table` the operations, `run_page`
 //! assembles the page from [`page`] pieces; [`index`] lists runs and challenges; [`serve`]
 //! serves the store.
 
@@ -28,6 +28,7 @@ pub use data::{load, Messages, RunData};
 pub use meta::write_meta;
 pub use plots::{MAX_POINTS, PARTITION_COLOUR};
 
+use crate::output::verdict::{self, Headline};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -54,10 +55,11 @@ pub fn render_run(dir: &Path) -> Result<PathBuf, String> {
     std::fs::write(&out, html).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     let points = timeline::points(&data.history);
     let [p50, _, p99, _] = run_page::ok_quantiles(&points);
+    let headline = Headline::read(&data.results);
     let summary = json!({
         "workload": run_page::workload_name(&data),
-        "verdict": run_page::verdict_word(&data.results["valid?"]),
-        "msgs-per-op": data.results["net"]["servers"]["msgs-per-op"],
+        "verdict": verdict::word(headline.valid),
+        "msgs-per-op": headline.msgs_per_op,
         "p50-ms": p50,
         "p99-ms": p99,
         "operations": points.len(),
@@ -89,5 +91,4 @@ pub fn after_run(dir: &Path) {
 }
 
 #[cfg(test)]
-#[path = "tests.rs"]
 mod tests;

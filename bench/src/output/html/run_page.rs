@@ -9,6 +9,8 @@ use super::plots::{self, Series};
 use super::timeline::{self, Outcome, Partition, Point};
 use super::{anomalies, history_table};
 use crate::core::checkers::set_full;
+use crate::core::checkers::verdict::Validity;
+use crate::output::verdict::{self, Headline};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -19,15 +21,6 @@ const MAX_TYPES: usize = 8;
 const OPEN_FAILURES: usize = 8;
 /// Failures listed under the fold at most.
 const MAX_FAILURES: usize = 200;
-
-/// The verdict's word for a `valid?` value.
-pub fn verdict_word(v: &Value) -> &'static str {
-    match v {
-        Value::Bool(true) => "valid",
-        Value::Bool(false) => "INVALID",
-        _ => "unknown",
-    }
-}
 
 /// The workload's name: from `run.json`, else from the directory (`store/<workload>/<time>`).
 pub fn workload_name(data: &RunData) -> String {
@@ -61,6 +54,7 @@ pub fn ok_quantiles(points: &[Point]) -> [Option<f64>; 4] {
 
 fn summary(data: &RunData, workload: &str, points: &[Point], parts: &[Partition]) -> String {
     let r = &data.results;
+    let headline = Headline::read(r);
     let st = &r["stats"];
     let [p50, p95, p99, max] = ok_quantiles(points);
     let nodes = data.meta.as_ref().and_then(|m| m["nodes"].as_array()).map_or(0, Vec::len);
@@ -75,14 +69,8 @@ fn summary(data: &RunData, workload: &str, points: &[Point], parts: &[Partition]
                 st["count"], st["ok-count"], st["fail-count"], st["info-count"]
             ),
         ),
-        (
-            "availability (ok fraction)",
-            format!("{:.4}", r["availability"]["ok-fraction"].as_f64().unwrap_or(0.0)),
-        ),
-        (
-            "msgs-per-op (servers)",
-            r["net"]["servers"]["msgs-per-op"].as_f64().map_or("n/a".into(), |m| format!("{m:.2}")),
-        ),
+        ("availability (ok fraction)", format!("{:.4}", headline.availability)),
+        ("msgs-per-op (servers)", headline.msgs_per_op.map_or("n/a".into(), |m| format!("{m:.2}"))),
         (
             "messages",
             format!(
@@ -111,7 +99,7 @@ fn summary(data: &RunData, workload: &str, points: &[Point], parts: &[Partition]
     let checks: Vec<String> = ["workload", "stats", "availability", "exceptions", "net"]
         .iter()
         .map(|k| {
-            let w = verdict_word(&r[*k]["valid?"]);
+            let w = verdict::word(Validity::from_json(&r[*k]["valid?"]));
             format!("{k}: <span class=\"{}\">{w}</span>", if w == "valid" { "ok" } else { "fail" })
         })
         .collect();
@@ -258,8 +246,7 @@ fn messages_section(data: &RunData, points: &[Point], parts: &[Partition], t_max
     if !m.present {
         return "<p class=\"note\">No net-journal.jsonl in this run.</p>".into();
     }
-    let mpo =
-        data.results["net"]["servers"]["msgs-per-op"].as_f64().map_or("n/a".into(), |v| format!("{v:.2}"));
+    let mpo = Headline::read(&data.results).msgs_per_op.map_or("n/a".into(), |v| format!("{v:.2}"));
     if m.per_second.is_empty() {
         return format!("<p class=\"note\">No message between servers (msgs-per-op {mpo}).</p>");
     }
@@ -321,7 +308,7 @@ fn messages_section(data: &RunData, points: &[Point], parts: &[Partition], t_max
 }
 
 fn stable_section(data: &RunData) -> String {
-    let lat = set_full::stable_latencies(&data.history);
+    let lat = set_full::check(&data.history).result.stable_latencies;
     if lat.is_empty() {
         return "<p class=\"note\">No value became stable.</p>".into();
     }
@@ -378,7 +365,7 @@ fn config_section(data: &RunData) -> String {
 pub fn render(data: &RunData) -> String {
     let workload = workload_name(data);
     let stamp = data.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let verdict = verdict_word(&data.results["valid?"]);
+    let verdict = verdict::word(Validity::from_json(&data.results["valid?"]));
     let points = timeline::points(&data.history);
     let t_end = data.history.events.last().map_or(0.0, |e| e.time.as_secs_f64());
     let t_max = t_end.max(data.messages.per_second.values().map(Vec::len).max().unwrap_or(0) as f64).max(1.0);

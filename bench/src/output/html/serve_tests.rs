@@ -1,3 +1,5 @@
+//! The store's HTTP server: paths, files and errors, on a fresh store per test.
+
 use super::*;
 
 /// A fresh store per test (tests run in parallel).

@@ -1,3 +1,5 @@
+//! The HTML report from hand-made run files: data loading, timeline, pages and the index.
+
 use super::data::{parse_event, Messages, RunData};
 use super::timeline::{partitions, points};
 use super::*;

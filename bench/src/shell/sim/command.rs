@@ -8,10 +8,10 @@ use super::seeds::{run_seeds, table, Spec};
 use super::simulate;
 use crate::cli::commands::{clock_seed, exit_code, BAD_ARGS, CRASHED};
 use crate::cli::config::TestArgs;
+use crate::core::checkers::verdict::Validity;
 use crate::core::faults::Faults;
-use crate::core::workloads::{self, Validity};
-use crate::output::report;
-use crate::output::results::{self, Clock};
+use crate::core::workloads;
+use crate::output::verdict::{self, TimeBase};
 use crate::shell::store;
 use clap::Args;
 use std::fs::File;
@@ -249,12 +249,12 @@ fn one(
     }
     let ended = ended.map_err(crash)?;
     let wall = start.elapsed();
-    let r = results::write(&run, spec.availability, wall, &dir, Clock::Virtual).map_err(|m| {
+    let r = verdict::write(&run, spec.availability, wall, &dir, TimeBase::Virtual).map_err(|m| {
         let replay = replay_command(argv, seed);
         crash(format!("the run crashed: {m}\nreplay: {replay}"))
     })?;
     crate::output::html::after_run(&dir);
-    print!("{}", report::summary(&r));
+    print!("{}", verdict::summary(&r));
     println!("virtual time: {:.1} s, simulated in {:.3} s", ended.as_secs_f64(), wall.as_secs_f64());
     if r.valid != Validity::Valid {
         println!("replay: {}", replay_command(argv, seed));

@@ -2,12 +2,11 @@
 //! turn on every core, and the results come back in seed order with a table across them.
 
 use super::simulate;
+use crate::core::checkers::verdict::{Quantiles, Validity};
 use crate::core::checkers::Availability;
 use crate::core::history::Kind;
 use crate::core::run::{Run, RunConfig};
-use crate::core::workloads::Validity;
-use crate::output::report;
-use crate::output::results::{self, Clock};
+use crate::output::verdict::{self, TimeBase};
 use glomers_nodes::registry::Factory;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -56,8 +55,8 @@ pub struct SeedResult {
     pub anomalies: Vec<String>,
     /// `net.servers.msgs-per-op`.
     pub msgs_per_op: Option<f64>,
-    /// Broadcast stable latency p50, p99, max (ms).
-    pub stable_latency: Option<(u64, u64, u64)>,
+    /// Broadcast stable latency (ms).
+    pub stable_latency: Option<Quantiles<u64>>,
     /// Operation latency (invoke to completion) p50 and p99, in ms.
     pub op_latency: Option<(f64, f64)>,
     /// Wall time this seed took.
@@ -76,8 +75,9 @@ pub fn run_seed(spec: &Spec, seed: u64) -> SeedResult {
     let start = Instant::now();
     let outcome = spec.start(seed).and_then(|(mut run, mut nodes)| {
         simulate(&mut run, &mut nodes, drop, |_, _| {})?;
-        let report = results::judge(&run, spec.availability, start.elapsed(), Path::new(""), Clock::Virtual)?;
-        Ok((run, report))
+        let judged =
+            verdict::judge(&run, spec.availability, start.elapsed(), Path::new(""), TimeBase::Virtual)?;
+        Ok((run, judged.report))
     });
     let wall = start.elapsed();
     match outcome {
@@ -88,7 +88,7 @@ pub fn run_seed(spec: &Spec, seed: u64) -> SeedResult {
                 .then(|| r.problems.first().cloned().or_else(|| r.notices.first().map(|n| n.text.clone())))
                 .flatten()
                 .map(|c| one_line(&c)),
-            anomalies: anomalies(&r.results),
+            anomalies: r.anomalies,
             msgs_per_op: r.msgs_per_op,
             stable_latency: r.stable_latency,
             op_latency: op_latency(&run),
@@ -105,13 +105,6 @@ pub fn run_seed(spec: &Spec, seed: u64) -> SeedResult {
             wall,
         },
     }
-}
-
-/// The anomaly names in a results.json: txn's `anomaly-types`, kafka's `bad-error-types`.
-fn anomalies(results: &serde_json::Value) -> Vec<String> {
-    let w = &results["workload"];
-    let names = w["anomaly-types"].as_array().or(w["bad-error-types"].as_array());
-    names.into_iter().flatten().filter_map(|n| n.as_str().map(String::from)).collect()
 }
 
 fn one_line(text: &str) -> String {
@@ -217,19 +210,19 @@ pub fn table(results: &[SeedResult], wall: Duration, replay: &dyn Fn(u64) -> Str
     dist("msgs-per-op (servers)", results.iter().filter_map(|r| r.msgs_per_op).collect(), "", &mut s);
     dist("op latency p50", results.iter().filter_map(|r| r.op_latency.map(|l| l.0)).collect(), "ms", &mut s);
     dist("op latency p99", results.iter().filter_map(|r| r.op_latency.map(|l| l.1)).collect(), "ms", &mut s);
-    let stable = |f: fn((u64, u64, u64)) -> u64| -> Vec<f64> {
+    let stable = |f: fn(Quantiles<u64>) -> u64| -> Vec<f64> {
         results.iter().filter_map(|r| r.stable_latency.map(|l| f(l) as f64)).collect()
     };
-    dist("stable latency p50", stable(|l| l.0), "ms", &mut s);
-    dist("stable latency p99", stable(|l| l.1), "ms", &mut s);
-    dist("stable latency max", stable(|l| l.2), "ms", &mut s);
+    dist("stable latency p50", stable(|l| l.p50), "ms", &mut s);
+    dist("stable latency p99", stable(|l| l.p99), "ms", &mut s);
+    dist("stable latency max", stable(|l| l.max), "ms", &mut s);
     dist("wall per seed", results.iter().map(|r| r.wall.as_secs_f64() * 1000.0).collect(), "ms", &mut s);
     let failures: Vec<&SeedResult> = results.iter().filter(|r| !r.is_valid()).collect();
     if !failures.is_empty() {
         let _ = writeln!(s, "failures:");
         for r in failures.iter().take(20) {
             let word = match &r.verdict {
-                Ok(v) => report::verdict(*v),
+                Ok(v) => verdict::word(*v),
                 Err(_) => "crashed",
             };
             let _ = writeln!(

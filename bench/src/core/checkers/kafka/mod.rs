@@ -1,7 +1,7 @@
 //! The kafka checker (MAELSTROM.md §7.5): Jepsen's `jepsen.tests.kafka` analysis without
 //! write-write inference, on histories of one-micro-op `send`/`poll` operations and `assign`s.
-//! [`ops`] parses the history once; [`orders`] builds each key's log; [`monotonic`], [`reads`]
-//! and [`lag`] find the anomalies; this module condenses them into Maelstrom's result map.
+//! `ops` parses the history once; `orders` builds each key's log; `monotonic`, `reads`
+//! and `lag` find the anomalies; this module condenses them into Maelstrom's result map.
 
 mod intmap;
 mod lag;
@@ -10,8 +10,8 @@ mod ops;
 mod orders;
 mod reads;
 
+use super::verdict::{Checked, Section, Validity};
 use crate::core::history::{History, Kind};
-use crate::core::workloads::{Checked, Validity};
 use ops::{Msg, Op, Parsed};
 use orders::Orders;
 use serde_json::{json, Map, Value};
@@ -34,8 +34,42 @@ struct Case {
 /// Cases by anomaly name.
 type Found = BTreeMap<&'static str, Vec<Case>>;
 
+/// What the kafka checker found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KafkaResult {
+    /// The anomalies found, each failing the test (`error-types`, `bad-error-types`).
+    pub error_types: Vec<&'static str>,
+    /// Each anomaly's Jepsen data (`{count, errs}`, or unseen's counts and messages), written as
+    /// is.
+    pub anomalies: BTreeMap<&'static str, Value>,
+    /// Polled messages no send could have written, if any (`{count, errs}`).
+    pub unknown_messages: Option<Value>,
+    /// The distinct errors of indeterminate sends and polls.
+    pub info_txn_causes: Vec<Value>,
+    /// The worst real-time lag of a poll.
+    pub worst_realtime_lag: Value,
+}
+
+impl Section for KafkaResult {
+    fn to_results_json(&self, valid: Validity) -> Value {
+        let mut result = Map::new();
+        if let Some(data) = &self.unknown_messages {
+            result.insert("unknown-messages".into(), data.clone());
+        }
+        result.insert("valid?".into(), valid.to_json());
+        result.insert("error-types".into(), json!(self.error_types));
+        result.insert("bad-error-types".into(), json!(self.error_types));
+        result.insert("info-txn-causes".into(), json!(self.info_txn_causes));
+        result.insert("worst-realtime-lag".into(), self.worst_realtime_lag.clone());
+        for (name, data) in &self.anomalies {
+            result.insert((*name).to_owned(), data.clone());
+        }
+        Value::Object(result)
+    }
+}
+
 /// Checks a kafka history.
-pub fn check(history: &History) -> Checked {
+pub fn check(history: &History) -> Checked<KafkaResult> {
     let p = Parsed::new(history);
     let orders = Orders::new(&p);
     let mut found = Found::new();
@@ -45,22 +79,22 @@ pub fn check(history: &History) -> Checked {
     reads::lost_writes(&p, &orders, &mut found);
     let phantoms = reads::writers_of_reads(&p, &mut found);
 
-    let mut sections: BTreeMap<&str, (Value, String)> =
+    let mut sections: BTreeMap<&'static str, (Value, String)> =
         found.into_iter().map(|(name, cases)| (name, condense(name, cases))).collect();
     if let Some(unseen) = reads::unseen(&p) {
         sections.insert("unseen", unseen);
     }
     // Every anomaly found here fails the test: the allowed ones (G0 and the PL-1 cycles) need
     // write-write inference, which Maelstrom turns off.
-    let names: Vec<&str> = sections.keys().copied().collect();
+    let error_types: Vec<&'static str> = sections.keys().copied().collect();
     let mut problems: Vec<String> = sections.values().map(|(_, s)| s.clone()).collect();
-    let mut valid = if names.is_empty() { Validity::Valid } else { Validity::Invalid };
-    let mut result = Map::new();
+    let mut valid = Validity::from_ok(error_types.is_empty());
+    let mut unknown_messages = None;
     if !phantoms.is_empty() {
         let (data, sentence) = condense("unknown-messages", phantoms);
         problems
             .push(format!("{sentence}; Jepsen's checker stops on such a message, so the verdict is unknown"));
-        result.insert("unknown-messages".into(), data);
+        unknown_messages = Some(data);
         valid = valid.and(Validity::Unknown);
     }
     if let Some(first) = p.malformed.first() {
@@ -70,15 +104,14 @@ pub fn check(history: &History) -> Checked {
         ));
         valid = valid.and(Validity::Unknown);
     }
-    result.insert("valid?".into(), valid.to_json());
-    result.insert("error-types".into(), json!(names));
-    result.insert("bad-error-types".into(), json!(names));
-    result.insert("info-txn-causes".into(), info_txn_causes(&p));
-    result.insert("worst-realtime-lag".into(), lag::worst(&p));
-    for (name, (data, _)) in sections {
-        result.insert(name.to_owned(), data);
-    }
-    Checked { valid, result: Value::Object(result), problems }
+    let result = KafkaResult {
+        error_types,
+        anomalies: sections.into_iter().map(|(name, (data, _))| (name, data)).collect(),
+        unknown_messages,
+        info_txn_causes: info_txn_causes(&p),
+        worst_realtime_lag: lag::worst(&p),
+    };
+    Checked { valid, result, problems }
 }
 
 /// `{count, errs}` with the most telling examples, and the anomaly in one sentence.
@@ -102,8 +135,8 @@ fn condense(name: &str, mut cases: Vec<Case>) -> (Value, String) {
     (json!({"count": count, "errs": errs}), sentence)
 }
 
-/// The distinct `error` values of indeterminate sends and polls (`null` when there was none).
-fn info_txn_causes(p: &Parsed<'_>) -> Value {
+/// The distinct `error` values of indeterminate sends and polls (`null` for one without).
+fn info_txn_causes(p: &Parsed<'_>) -> Vec<Value> {
     let mut causes: Vec<Value> = Vec::new();
     for op in &p.ops {
         let Some(c) = op.complete else { continue };
@@ -114,7 +147,7 @@ fn info_txn_causes(p: &Parsed<'_>) -> Value {
             }
         }
     }
-    Value::Array(causes)
+    causes
 }
 
 /// An operation in an error map: where it is in the history and how it ended.
@@ -146,5 +179,4 @@ fn list_msgs(msgs: &[Msg]) -> String {
 }
 
 #[cfg(test)]
-#[path = "tests.rs"]
 mod tests;

@@ -45,30 +45,30 @@ impl Builder {
         self.op(p, "crash", Value::Null, Info, Value::Null)
     }
 
-    fn check(&self) -> Checked {
+    fn check(&self) -> Checked<KafkaResult> {
         check(&self.h)
     }
 }
 
 /// The names in `error-types`.
-fn errors(c: &Checked) -> Vec<&str> {
-    c.result["error-types"].as_array().into_iter().flatten().filter_map(Value::as_str).collect()
+fn errors(c: &Checked<KafkaResult>) -> Vec<&str> {
+    c.result.error_types.clone()
 }
 
 /// Asserts the history fails with exactly these anomalies, one problem sentence each.
-fn fails_with(c: &Checked, names: &[&str]) {
-    assert_eq!(errors(c), names, "{:#}", c.result);
-    assert_eq!(c.result["bad-error-types"], json!(names));
+fn fails_with(c: &Checked<KafkaResult>, names: &[&str]) {
+    assert_eq!(errors(c), names, "{:#}", c.to_results_json());
+    assert_eq!(c.to_results_json()["bad-error-types"], json!(names));
     assert_eq!(c.valid, Validity::Invalid);
-    assert_eq!(c.result["valid?"], json!(false));
+    assert_eq!(c.to_results_json()["valid?"], json!(false));
     assert_eq!(c.problems.len(), names.len(), "{:?}", c.problems);
     for name in names.iter().filter(|n| **n != "unseen") {
-        let count = c.result[*name]["count"].as_u64().unwrap_or_default();
-        let shown = c.result[*name]["errs"].as_array().map_or(0, Vec::len) as u64;
-        assert!(count >= 1 && shown == count.min(SHOWN as u64), "{name}: {}", c.result[*name]);
+        let count = c.to_results_json()[*name]["count"].as_u64().unwrap_or_default();
+        let shown = c.to_results_json()[*name]["errs"].as_array().map_or(0, Vec::len) as u64;
+        assert!(count >= 1 && shown == count.min(SHOWN as u64), "{name}: {}", c.to_results_json()[*name]);
     }
-    assert!(c.result["worst-realtime-lag"]["lag"].is_number());
-    assert!(c.result["info-txn-causes"].is_array());
+    assert!(c.to_results_json()["worst-realtime-lag"]["lag"].is_number());
+    assert!(c.to_results_json()["info-txn-causes"].is_array());
 }
 
 /// Three messages on key 3 at offsets 0, 1 and 2, sent by process 0.
@@ -101,11 +101,11 @@ fn clean_history_with_gaps_crashes_reassigns_and_indeterminate_sends_is_valid() 
         .assign(2, json!(["3", "5"]))
         .poll(2, json!({"3": [[0, 1], [2, 2], [5, 3], [9, 4]], "5": [[10, 1]]}));
     let c = b.check();
-    assert_eq!(c.valid, Validity::Valid, "{:?} {:#}", c.problems, c.result);
+    assert_eq!(c.valid, Validity::Valid, "{:?} {:#}", c.problems, c.to_results_json());
     assert!(c.problems.is_empty());
-    assert_eq!(c.result["error-types"], json!([]));
-    assert_eq!(c.result["info-txn-causes"], json!(["net-timeout"]));
-    let lag = &c.result["worst-realtime-lag"];
+    assert_eq!(c.to_results_json()["error-types"], json!([]));
+    assert_eq!(c.to_results_json()["info-txn-causes"], json!(["net-timeout"]));
+    let lag = &c.to_results_json()["worst-realtime-lag"];
     assert_eq!((lag["process"].as_u64(), lag["key"].as_i64()), (Some(3), Some(3)), "{lag}");
     // Process 3's empty poll of key 3 at 0.09 s still stood at offset 0, which stopped being
     // the tail when process 1's send to offset 2 completed at 0.031 s.
@@ -118,7 +118,7 @@ fn two_messages_at_one_offset_are_inconsistent_offsets() {
     b.send(0, 3, 1, 0).send(1, 3, 2, 0).poll(2, json!({"3": [[0, 1]]})).poll(3, json!({"3": [[0, 2]]}));
     let c = b.check();
     fails_with(&c, &["inconsistent-offsets"]);
-    assert_eq!(c.result["inconsistent-offsets"]["errs"][0]["values"], json!([1, 2]));
+    assert_eq!(c.to_results_json()["inconsistent-offsets"]["errs"][0]["values"], json!([1, 2]));
     assert_eq!(
         c.problems[0],
         "inconsistent-offsets: key 3: offset 0 holds message 1 in send #1 (process 0) but message 2 in \
@@ -133,7 +133,7 @@ fn one_message_at_two_offsets_is_a_duplicate() {
     let c = b.check();
     // The reply also goes back to message 1 after message 2.
     fails_with(&c, &["duplicate", "int-nonmonotonic-poll"]);
-    assert_eq!(c.result["duplicate"]["errs"][0]["offsets"], json!([0, 2]));
+    assert_eq!(c.to_results_json()["duplicate"]["errs"][0]["offsets"], json!([0, 2]));
     assert!(
         c.problems[0].starts_with("duplicate: key 3: message 1 appears at offset 0"),
         "{}",
@@ -147,14 +147,14 @@ fn a_message_below_what_polls_read_but_never_read_is_a_lost_write() {
     b.poll(1, json!({"3": [[0, 1]]})).poll(2, json!({"3": [[2, 3]]}));
     let c = b.check();
     fails_with(&c, &["lost-write", "unseen"]);
-    assert_eq!(c.result["lost-write"]["errs"][0]["value"], json!(2));
-    assert_eq!(c.result["lost-write"]["errs"][0]["max-read-index"], json!(2));
+    assert_eq!(c.to_results_json()["lost-write"]["errs"][0]["value"], json!(2));
+    assert_eq!(c.to_results_json()["lost-write"]["errs"][0]["max-read-index"], json!(2));
     assert_eq!(
         c.problems[0],
         "lost-write: key 3: message 2 (offset 1, log index 1), sent by send #3 (process 0), was never returned \
          by any poll, though poll #9 (process 2) returned message 3 at log index 2, past it"
     );
-    assert_eq!(c.result["unseen"], json!({"unseen": {"3": 1}, "messages": {"3": [2]}}));
+    assert_eq!(c.to_results_json()["unseen"], json!({"unseen": {"3": 1}, "messages": {"3": [2]}}));
 }
 
 #[test]
@@ -163,7 +163,10 @@ fn acknowledged_but_never_polled_is_unseen() {
     b.send(0, 3, 1, 0).send(0, 4, 1, 0).send(0, 4, 2, 1).poll(1, json!({"4": [[0, 1]]}));
     let c = b.check();
     fails_with(&c, &["unseen"]);
-    assert_eq!(c.result["unseen"], json!({"unseen": {"3": 1, "4": 1}, "messages": {"3": [1], "4": [2]}}));
+    assert_eq!(
+        c.to_results_json()["unseen"],
+        json!({"unseen": {"3": 1, "4": 1}, "messages": {"3": [1], "4": [2]}})
+    );
     assert!(c.problems[0].contains("key 3: message 1 (the first acknowledged by send #1 (process 0))"));
 }
 
@@ -176,8 +179,8 @@ fn a_process_jumping_ahead_between_polls_is_a_poll_skip() {
         .poll(5, json!({"3": [[2, 3]]}));
     let c = b.check();
     fails_with(&c, &["poll-skip"]);
-    assert_eq!(c.result["poll-skip"]["errs"][0]["skipped"], json!([2]));
-    assert_eq!(c.result["poll-skip"]["errs"][0]["delta"], json!(2));
+    assert_eq!(c.to_results_json()["poll-skip"]["errs"][0]["skipped"], json!([2]));
+    assert_eq!(c.to_results_json()["poll-skip"]["errs"][0]["delta"], json!(2));
     assert_eq!(
         c.problems[0],
         "poll-skip: key 3: poll #11 (process 5) ended at message 1 (offset 0), but the same process's next \
@@ -191,7 +194,7 @@ fn a_process_going_back_between_polls_is_nonmonotonic_unless_it_reassigned() {
     b.poll(5, json!({"3": [[0, 1], [1, 2]]})).poll(5, json!({"3": [[1, 2], [2, 3]]}));
     let c = b.check();
     fails_with(&c, &["nonmonotonic-poll"]);
-    assert_eq!(c.result["nonmonotonic-poll"]["errs"][0]["values"], json!([2, 2]));
+    assert_eq!(c.to_results_json()["nonmonotonic-poll"]["errs"][0]["values"], json!([2, 2]));
 
     let mut b = three_sent();
     b.poll(5, json!({"3": [[0, 1], [1, 2]]}))
@@ -223,7 +226,7 @@ fn many_cases_keep_eight_examples_and_one_sentence() {
     }
     let c = b.check();
     fails_with(&c, &["int-poll-skip"]);
-    assert_eq!(c.result["int-poll-skip"]["count"], json!(20));
+    assert_eq!(c.to_results_json()["int-poll-skip"]["count"], json!(20));
     assert!(
         c.problems[0].starts_with("int-poll-skip: 20 cases, e.g. key 3: poll #9 (process 2)"),
         "{:?}",
@@ -296,7 +299,7 @@ fn malformed_values_and_unknown_messages_make_the_verdict_unknown_without_panick
     b.poll(1, json!({"3": [[0, 9]]}));
     let c = b.check();
     assert_eq!(c.valid, Validity::Unknown);
-    assert_eq!(c.result["unknown-messages"]["count"], json!(1));
+    assert_eq!(c.to_results_json()["unknown-messages"]["count"], json!(1));
     assert!(c.problems[0].contains("key 3: poll #1 (process 1) returned message 9 at offset 0"));
 }
 
@@ -304,7 +307,7 @@ fn malformed_values_and_unknown_messages_make_the_verdict_unknown_without_panick
 fn an_empty_history_is_valid() {
     let c = check(&History::default());
     assert_eq!(c.valid, Validity::Valid);
-    assert_eq!(c.result["worst-realtime-lag"], json!({"time": 0, "lag": 0}));
+    assert_eq!(c.to_results_json()["worst-realtime-lag"], json!({"time": 0, "lag": 0}));
 }
 
 /// About the size of a 20 s run at rate 1000: 4 processes, 1000 keys of 16 messages, and

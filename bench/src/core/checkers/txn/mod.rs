@@ -1,27 +1,27 @@
 //! The `txn-rw-register` checker (MAELSTROM.md §7.6): Elle's rw-register analysis as Maelstrom
 //! runs it, with versions inferred only from "null comes first" and "writes follow reads".
 //!
-//! Layout: [`parse`] (transactions from the history), [`versions`] (version order,
-//! `cyclic-versions`), [`graph`] (dependency edges), [`cycles`] (SCCs, shortest paths),
-//! [`search`] (cycle anomalies), [`anomalies`] (G1a, G1b, internal, lost-update), [`models`]
-//! (what each consistency model prohibits), [`stricter`] (an optional stricter version order,
+//! Layout: `parse` (transactions from the history), `versions` (version order,
+//! `cyclic-versions`), `graph` (dependency edges), `cycles` (SCCs, shortest paths),
+//! `search` (cycle anomalies), `anomalies` (G1a, G1b, internal, lost-update), `models`
+//! (what each consistency model prohibits), `stricter` (an optional stricter version order,
 //! reported under `stricter-version-order` and never deciding the verdict).
 //!
 //! Validity follows Maelstrom: the anomalies worth reporting are those the chosen models
 //! prohibit plus `empty-transaction-graph`; the run is valid only if none was found. The result
 //! map has Elle's keys (`valid?`, `anomaly-types`, `anomalies`, `not`, `also-not`).
 
-pub mod anomalies;
-pub mod cycles;
-pub mod graph;
-pub mod models;
-pub mod parse;
-pub mod search;
-pub mod stricter;
-pub mod versions;
+mod anomalies;
+mod cycles;
+mod graph;
+mod models;
+mod parse;
+mod search;
+mod stricter;
+mod versions;
 
+use super::verdict::{Checked, Section, Validity};
 use crate::core::history::History;
-use crate::core::workloads::{Checked, Validity};
 use anomalies::Case;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -29,11 +29,74 @@ use std::collections::BTreeMap;
 /// How many instances of each anomaly the result map and the problems list show.
 const SHOWN: usize = 8;
 
+/// What the txn checker found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TxnResult {
+    /// The models or a transaction could not be read: nothing was checked.
+    Unreadable(String),
+    /// The history was analysed.
+    Analysed {
+        /// The anomalies the models prohibit, if any (then the run is invalid).
+        found: Option<Anomalies>,
+        /// What the optional stricter version order found, never deciding the verdict.
+        stricter: Option<Value>,
+    },
+}
+
+/// The anomalies reported, with Elle's keys.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Anomalies {
+    /// The anomalies the models prohibit (`anomaly-types`).
+    pub types: Vec<String>,
+    /// Up to 8 instances of each (`anomalies`).
+    pub shown: Map<String, Value>,
+    /// How many instances of every anomaly found, prohibited or not (`anomaly-counts`).
+    pub counts: BTreeMap<String, usize>,
+    /// The models ruled out (`not`).
+    pub not: Vec<&'static str>,
+    /// The stronger models ruled out with them (`also-not`).
+    pub also_not: Vec<&'static str>,
+}
+
+impl TxnResult {
+    /// The anomalies the models prohibit (`anomaly-types`).
+    pub fn anomaly_types(&self) -> &[String] {
+        match self {
+            TxnResult::Analysed { found: Some(a), .. } => &a.types,
+            _ => &[],
+        }
+    }
+}
+
+impl Section for TxnResult {
+    fn to_results_json(&self, valid: Validity) -> Value {
+        let (mut result, stricter) = match self {
+            TxnResult::Unreadable(why) => return json!({"valid?": valid.to_json(), "error": why}),
+            TxnResult::Analysed { found: None, stricter } => (json!({"valid?": valid.to_json()}), stricter),
+            TxnResult::Analysed { found: Some(a), stricter } => (
+                json!({
+                    "valid?": valid.to_json(),
+                    "anomaly-types": a.types,
+                    "anomalies": a.shown,
+                    "anomaly-counts": a.counts,
+                    "not": a.not,
+                    "also-not": a.also_not,
+                }),
+                stricter,
+            ),
+        };
+        if let (Some(extra), Some(map)) = (stricter, result.as_object_mut()) {
+            map.insert("stricter-version-order".into(), extra.clone());
+        }
+        result
+    }
+}
+
 /// Checks a history against `models` (the `--consistency-models` text).
-pub fn check(history: &History, models: &str) -> Checked {
+pub fn check(history: &History, models: &str) -> Checked<TxnResult> {
     let unknown = |why: String| Checked {
         valid: Validity::Unknown,
-        result: json!({"valid?": "unknown", "error": why}),
+        result: TxnResult::Unreadable(why.clone()),
         problems: vec![why],
     };
     let models = match models::parse(models) {
@@ -69,33 +132,37 @@ pub fn check(history: &History, models: &str) -> Checked {
             .to_owned();
         add("empty-transaction-graph", vec![Case { json: json!(true), text }]);
     }
-    let mut checked = result(&models, found);
-    if let (Some(extra), Some(map)) =
-        (stricter::check(&txns, &versions, history, SHOWN), checked.result.as_object_mut())
-    {
-        map.insert("stricter-version-order".into(), extra);
+    let (found, problems) = reportable(&models, found);
+    let stricter = stricter::check(&txns, &versions, history, SHOWN);
+    Checked {
+        valid: Validity::from_ok(found.is_none()),
+        result: TxnResult::Analysed { found, stricter },
+        problems,
     }
-    checked
 }
 
-/// The result map and problems from what was found.
-fn result(models: &[models::Model], found: BTreeMap<String, Vec<Case>>) -> Checked {
-    let reportable: Vec<&String> = found
+/// The anomalies the models prohibit (none when valid), and the problems.
+fn reportable(
+    models: &[models::Model],
+    found: BTreeMap<String, Vec<Case>>,
+) -> (Option<Anomalies>, Vec<String>) {
+    let types: Vec<String> = found
         .keys()
         .filter(|a| *a == "empty-transaction-graph" || models.iter().any(|m| models::prohibits(m, a)))
+        .cloned()
         .collect();
-    if reportable.is_empty() {
-        return Checked { valid: Validity::Valid, result: json!({"valid?": true}), problems: Vec::new() };
+    if types.is_empty() {
+        return (None, Vec::new());
     }
-    let mut anomalies = Map::new();
+    let mut shown = Map::new();
     let mut problems = Vec::new();
-    for name in &reportable {
-        let cases = found.get(*name).map(Vec::as_slice).unwrap_or_default();
-        if *name == "empty-transaction-graph" {
-            anomalies.insert((*name).clone(), json!(true));
+    for name in &types {
+        let cases = found.get(name).map(Vec::as_slice).unwrap_or_default();
+        if name == "empty-transaction-graph" {
+            shown.insert(name.clone(), json!(true));
         } else {
-            let shown: Vec<Value> = cases.iter().take(SHOWN).map(|c| c.json.clone()).collect();
-            anomalies.insert((*name).clone(), Value::Array(shown));
+            let first: Vec<Value> = cases.iter().take(SHOWN).map(|c| c.json.clone()).collect();
+            shown.insert(name.clone(), Value::Array(first));
         }
         problems.extend(cases.iter().take(3).map(|c| c.text.clone()));
         if cases.len() > 3 {
@@ -104,21 +171,9 @@ fn result(models: &[models::Model], found: BTreeMap<String, Vec<Case>>) -> Check
     }
     let all: Vec<&str> = found.keys().map(String::as_str).collect();
     let (not, also_not) = models::boundary(&all);
-    let counts: Map<String, Value> = found.iter().map(|(k, v)| (k.clone(), json!(v.len()))).collect();
-    Checked {
-        valid: Validity::Invalid,
-        result: json!({
-            "valid?": false,
-            "anomaly-types": reportable,
-            "anomalies": anomalies,
-            "anomaly-counts": counts,
-            "not": not,
-            "also-not": also_not,
-        }),
-        problems,
-    }
+    let counts = found.iter().map(|(k, v)| (k.clone(), v.len())).collect();
+    (Some(Anomalies { types, shown, counts, not, also_not }), problems)
 }
 
 #[cfg(test)]
-#[path = "tests.rs"]
 mod tests;

@@ -2,9 +2,9 @@
 //! committed offsets, `poll` polls the whole map and then commits what it got, `send` is one
 //! RPC, and `crash` ends the client (the run replaces it after the `info`).
 
-use super::super::{body, check_schema, standard_completion, Client, Completion, Field, Op, Reply, Step};
+use super::super::{body, standard_completion, Client, ClientReply, Completion, Op, Step};
 use crate::core::history::Kind;
-use crate::core::wire::Body;
+use crate::core::wire::{check_schema, Body, Field};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -66,7 +66,7 @@ fn parse_msgs(msgs: &Map<String, Value>) -> Result<BTreeMap<i64, Vec<(i64, Value
 }
 
 impl KafkaClient {
-    fn on_assign(&mut self, op: &Op, reply: Reply) -> Step {
+    fn on_assign(&mut self, op: &Op, reply: ClientReply) -> Step {
         let c = standard_completion(
             reply,
             true,
@@ -99,11 +99,11 @@ impl KafkaClient {
         done(Kind::Ok, op.value.clone())
     }
 
-    fn on_poll(&mut self, reply: Reply) -> Step {
+    fn on_poll(&mut self, reply: ClientReply) -> Step {
         const FIELDS: &[(&str, Field)] = &[("msgs", Field::Object)];
         // Errors and timeouts take the usual path; a poll_ok is checked here, without a copy.
         let b = match reply {
-            Reply::Body(b) if b.get("type").and_then(Value::as_str) == Some("poll_ok") => b,
+            ClientReply::Body(b) if b.get("type").and_then(Value::as_str) == Some("poll_ok") => b,
             other => {
                 return Step::Done(standard_completion(other, false, "poll_ok", FIELDS, |_| Value::Null))
             }
@@ -172,7 +172,7 @@ impl Client for KafkaClient {
         }
     }
 
-    fn on_reply(&mut self, op: &Op, reply: Reply) -> Step {
+    fn on_reply(&mut self, op: &Op, reply: ClientReply) -> Step {
         match (op.f, std::mem::take(&mut self.stage)) {
             ("assign", _) => self.on_assign(op, reply),
             ("send", _) => {

@@ -11,8 +11,9 @@
 mod client;
 mod generator;
 
-use super::{Checked, Client, Completion, FinalStep, Op, Workload, WorkloadConfig};
-use crate::core::checkers;
+use super::{Client, Completion, FinalPhase, FinalStep, Op, Workload, WorkloadConfig};
+use crate::core::checkers::verdict::Checked;
+use crate::core::checkers::{self, WorkloadResult};
 use crate::core::history::{History, Kind};
 use generator::Generator;
 use glomers_harness::Rng;
@@ -122,8 +123,8 @@ impl Workload for Kafka {
         }
     }
 
-    fn has_final_phase(&self) -> bool {
-        true
+    fn final_phase(&self) -> FinalPhase {
+        FinalPhase::Custom
     }
 
     fn final_step(&mut self, worker: usize, now: Duration, last: Option<&Completion>) -> FinalStep {
@@ -170,11 +171,10 @@ impl Workload for Kafka {
         Box::new(client::KafkaClient::default())
     }
 
-    fn check(&self, history: &History) -> Checked {
-        checkers::kafka::check(history)
+    fn check(&self, history: &History) -> Checked<WorkloadResult> {
+        checkers::kafka::check(history).map(WorkloadResult::Kafka)
     }
 }
 
 #[cfg(test)]
-#[path = "tests.rs"]
 mod tests;

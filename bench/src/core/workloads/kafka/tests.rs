@@ -1,7 +1,10 @@
+//! The kafka workload on its own: the generator's keys and skew, the final phase, and the client's
+//! replies (malformed ones included), without a run.
+
 use super::client::KafkaClient;
 use super::*;
 use crate::core::topology::Topology;
-use crate::core::workloads::{Reply, Step, WorkloadOpts};
+use crate::core::workloads::{ClientReply, Step, WorkloadOpts};
 
 fn cfg(rate: f64, concurrency: usize) -> WorkloadConfig {
     WorkloadConfig {
@@ -13,10 +16,10 @@ fn cfg(rate: f64, concurrency: usize) -> WorkloadConfig {
     }
 }
 
-fn reply(v: Value) -> Reply {
+fn reply(v: Value) -> ClientReply {
     match v {
-        Value::Object(m) => Reply::Body(m),
-        _ => Reply::Timeout,
+        Value::Object(m) => ClientReply::Body(m),
+        _ => ClientReply::Timeout,
     }
 }
 
@@ -132,13 +135,13 @@ fn client_outcomes_follow_the_error_rules() {
     let ok = finished(c.on_reply(&send, reply(json!({"type": "send_ok", "in_reply_to": 1, "offset": 12}))));
     assert_eq!((ok.kind, ok.value), (Kind::Ok, json!([["send", 3, [12, 7]]])));
     let _ = sent(c.invoke(&send));
-    assert_eq!(finished(c.on_reply(&send, Reply::Timeout)).kind, Kind::Info);
+    assert_eq!(finished(c.on_reply(&send, ClientReply::Timeout)).kind, Kind::Info);
     let _ = sent(c.invoke(&send));
     let definite = json!({"type": "error", "in_reply_to": 3, "code": 11});
     assert_eq!(finished(c.on_reply(&send, reply(definite))).kind, Kind::Fail);
     let assign = Op { f: "assign", value: json!([1]), final_op: false };
     let _ = sent(c.invoke(&assign));
-    assert_eq!(finished(c.on_reply(&assign, Reply::Timeout)).kind, Kind::Fail, "assign timeouts fail");
+    assert_eq!(finished(c.on_reply(&assign, ClientReply::Timeout)).kind, Kind::Fail, "assign timeouts fail");
     let poll = Op { f: "poll", value: json!([["poll"]]), final_op: false };
     let _ = sent(c.invoke(&poll));
     let bad = json!({"type": "poll_ok", "in_reply_to": 5, "msgs": {"1": [[0]]}});

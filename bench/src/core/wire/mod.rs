@@ -4,6 +4,11 @@
 //! nodes it judges. Node output is parsed strictly (exactly `src`, `dest`, `body`, optional `id`;
 //! a body is an object with a string `type`); bodies between nodes stay raw JSON text and are
 //! forwarded byte for byte, and only bodies addressed to clients and services are decoded.
+//! [`check_schema`] checks a decoded reply body against the exact fields of its type.
+
+mod schema;
+
+pub use schema::{check_schema, Field};
 
 use serde::Deserialize;
 use serde_json::value::RawValue;

@@ -1,0 +1,94 @@
+//! The one place a run is judged: every checker over the finished run's history, the verdict
+//! they make together, the typed [`Results`] that become `results.json` (written here, beside
+//! `history.jsonl`, for both shells), and the [`Report`] of figures that the console summary, the
+//! challenge targets and the seed table read.
+//!
+//! - `results.rs`: [`Checks`] (the history's sections) and [`Results`] (the whole file), typed,
+//!   and their JSON with Maelstrom's names (MAELSTROM.md §8.1);
+//! - `report.rs`: [`Report`] and the console [`summary`];
+//! - `headline.rs`: the [`Headline`] figures of a results map read back (from a run directory,
+//!   or from the real Maelstrom).
+
+mod headline;
+mod report;
+mod results;
+
+pub use headline::Headline;
+pub use report::{summary, word, Report};
+pub use results::{Checks, Results, RunFacts, TimeBase};
+
+use crate::core::checkers::Availability;
+use crate::core::history::Kind;
+use crate::core::run::{Phase, Run};
+use std::path::Path;
+use std::time::Duration;
+
+/// A judged run: the results to write and the figures to show.
+#[derive(Debug, Clone)]
+pub struct Judged {
+    /// Everything results.json holds, typed.
+    pub results: Results,
+    /// The figures for the summary and the targets.
+    pub report: Report,
+}
+
+/// Judges a finished run without writing anything; `dir` is where its results go (for the
+/// summary).
+///
+/// # Errors
+/// The run aborted (init or setup failed): it has no verdict.
+pub fn judge(
+    run: &Run,
+    want: Availability,
+    wall: Duration,
+    dir: &Path,
+    time_base: TimeBase,
+) -> Result<Judged, String> {
+    if let Phase::Failed(f) = run.phase() {
+        return Err(f.to_string());
+    }
+    let history = run.history();
+    let cfg = run.config();
+    let checks = Checks::new(run.workload().check(history), history, want);
+    let faults = (time_base == TimeBase::Virtual && cfg.faults.any()).then(|| cfg.faults.describe());
+    let results = Results {
+        checks,
+        net: run.net_stats(),
+        invokes: history.events.iter().filter(|e| e.kind == Kind::Invoke).count() as u64,
+        run: RunFacts {
+            seed: cfg.seed,
+            time_base,
+            wall,
+            nemesis: run.nemesis_log().to_vec(),
+            notices: run.notices().to_vec(),
+            faults,
+        },
+    };
+    let title = format!("{} on {} node(s)", cfg.workload, cfg.nodes.len());
+    let report = Report::from_results(&results, title, dir.to_path_buf());
+    Ok(Judged { results, report })
+}
+
+/// Writes `history.jsonl` into `dir`; then, unless the run aborted, judges it and writes
+/// `results.json`.
+///
+/// # Errors
+/// Why the run has no verdict: it aborted (init or setup failed), or a file could not be
+/// written.
+pub fn write(
+    run: &Run,
+    want: Availability,
+    wall: Duration,
+    dir: &Path,
+    time_base: TimeBase,
+) -> Result<Report, String> {
+    std::fs::write(dir.join("history.jsonl"), run.history().to_jsonl())
+        .map_err(|e| format!("cannot write history: {e}"))?;
+    let judged = judge(run, want, wall, dir, time_base)?;
+    let text = serde_json::to_string_pretty(&judged.results.to_json()).unwrap_or_default();
+    std::fs::write(dir.join("results.json"), text).map_err(|e| format!("cannot write results: {e}"))?;
+    Ok(judged.report)
+}
+
+#[cfg(test)]
+mod tests;
