@@ -29,7 +29,7 @@ fn drive(mut run: Run, mut node: impl FnMut(usize, &Value) -> Vec<Value>) -> Run
         run.tick(now);
         for (i, line) in run.take_writes() {
             let msg: Value = serde_json::from_slice(&line).expect("the run writes JSON");
-            for out in node(i, &msg) {
+            for out in node(i.0, &msg) {
                 run.on_line(now, i, out.to_string().as_bytes());
             }
         }
