@@ -352,3 +352,46 @@ fn stderr_loop(stderr: impl std::io::Read, log: File, echo: Option<String>) {
     }
     let _ = log.flush();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(input: Vec<u8>) -> Vec<NodeEvent> {
+        let (tx, rx) = unbounded();
+        read_loop(std::io::Cursor::new(input), &tx);
+        drop(tx);
+        rx.iter().collect()
+    }
+
+    fn lines(ev: &NodeEvent) -> Vec<&[u8]> {
+        match ev {
+            NodeEvent::Lines(l) => l.iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_reader_batches_whole_lines_and_skips_an_overlong_one() {
+        let mut input = b"a\nbb\n".to_vec();
+        input.extend(std::iter::repeat_n(b'x', MAX_LINE + 5));
+        input.extend_from_slice(b"\nc\nlast");
+        let ev = events(input);
+        assert_eq!(ev.len(), 4, "{ev:?}");
+        assert_eq!(lines(&ev[0]), [b"a".as_slice(), b"bb"]);
+        assert!(matches!(ev[1], NodeEvent::LineTooLong));
+        assert_eq!(lines(&ev[2]), [b"c".as_slice(), b"last"], "a last line without newline counts");
+        assert!(matches!(ev[3], NodeEvent::Eof));
+    }
+
+    #[test]
+    fn a_batch_is_handed_over_once_it_is_big_enough() {
+        let line = [b'y'; 99];
+        let input: Vec<u8> =
+            (0..3 * BATCH_BYTES / 100).flat_map(|_| line.iter().copied().chain([b'\n'])).collect();
+        let ev = events(input);
+        assert!(ev.len() >= 3, "{} events", ev.len());
+        assert!(ev.iter().all(|e| lines(e).len() <= BATCH_BYTES / 99 + 1), "each batch about BATCH_BYTES");
+        assert_eq!(ev.iter().map(|e| lines(e).len()).sum::<usize>(), 3 * BATCH_BYTES / 100);
+    }
+}

@@ -3,10 +3,10 @@
 //! each node's stdin.
 //!
 //! A run is three owned sub-states that [`Run::tick`] drives in turn, each in its own module
-//! with the invariants it keeps: the [`Router`](router::Router) (network, endpoints, journal),
-//! the [`Workers`](workers::Workers) (operations, the history) and the
-//! [`Phases`](phases::Phases) (init, setup, main, drain, recovery, final; the nemesis). What is
-//! left here is the routing of a delivery to its owner: a node's stdin, a service, or a client.
+//! whose doc states the invariants it keeps: `Router` in `router.rs` (network, endpoints,
+//! journal), `Workers` in `workers.rs` (operations, the history) and `Phases` in `phases.rs`
+//! (init, setup, main, drain, recovery, final; the nemesis). What is left here is the hand-off
+//! of a delivery to its owner: a node's stdin, a service, or a client.
 //!
 //! A shell bounds its memory with [`Run::is_backlogged`] (stop reading a node that has
 //! [`MAX_BACKLOG`] messages in flight) and [`Run::hold_deliveries`] (stop delivering to a node

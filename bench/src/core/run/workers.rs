@@ -54,6 +54,24 @@ struct Worker {
     state: State,
 }
 
+impl Worker {
+    /// The history event of `op` on this worker (its process, its node) at `now`.
+    fn event(&self, kind: Kind, op: &Op, now: Duration, router: &Router) -> Event {
+        Event {
+            index: 0,
+            kind,
+            f: op.f.to_owned(),
+            value: op.value.clone(),
+            process: self.process,
+            time: now,
+            node: router.node_name(self.node).to_owned(),
+            final_op: op.final_op,
+            error: None,
+            exception: None,
+        }
+    }
+}
+
 /// What a worker acts on besides itself: the network and the workload.
 pub struct Ctx<'a> {
     /// Where requests go.
@@ -176,27 +194,10 @@ impl Workers {
             .min()
     }
 
-    fn event(&self, w: &Worker, kind: Kind, op: &Op, now: Duration, router: &Router) -> Event {
-        Event {
-            index: 0,
-            kind,
-            f: op.f.to_owned(),
-            value: op.value.clone(),
-            process: w.process,
-            time: now,
-            node: router.node_name(w.node).to_owned(),
-            final_op: op.final_op,
-            error: None,
-            exception: None,
-        }
-    }
-
     fn invoke(&mut self, now: Duration, t: usize, op: Op, ctx: &mut Ctx<'_>) {
-        let Some(w) = self.workers.get(t) else { return };
-        let event = self.event(w, Kind::Invoke, &op, now, ctx.router);
-        self.history.push(event);
-        self.progress.invoked += 1;
         let Some(w) = self.workers.get_mut(t) else { return };
+        self.history.push(w.event(Kind::Invoke, &op, now, ctx.router));
+        self.progress.invoked += 1;
         let step = w.client.invoke(&op);
         w.state = State::Running { op, rpc: None };
         self.step(now, t, step, ctx);
@@ -224,9 +225,9 @@ impl Workers {
         let State::Running { op, .. } = std::mem::replace(&mut w.state, State::Free) else { return };
         ctx.workload.on_complete(t, &op, &c);
         let next = if ctx.final_phase { ctx.workload.final_step(t, now, Some(&c)) } else { FinalStep::Done };
-        let Some(w) = self.workers.get(t) else { return };
+        let Some(w) = self.workers.get_mut(t) else { return };
         let kind = c.kind;
-        let mut event = self.event(w, kind, &op, now, ctx.router);
+        let mut event = w.event(kind, &op, now, ctx.router);
         if kind == Kind::Ok || c.value != Value::Null {
             event.value = c.value;
         }
@@ -239,7 +240,6 @@ impl Workers {
             _ => self.progress.info += 1,
         }
         if kind == Kind::Info {
-            let Some(w) = self.workers.get_mut(t) else { return };
             // An indeterminate outcome replaces the Jepsen process; non-reusable clients are
             // closed and reopened with a new id (§1).
             w.process += concurrency;
