@@ -5,12 +5,13 @@
 //! Every queue between a node's pipes and the session is bounded, so a node that writes faster
 //! than the bench routes, or never reads, is slowed by its own pipe instead of growing the
 //! bench's memory:
-//! - stdout: the reader gathers whole lines into batches of about [`BATCH_BYTES`] (a line is at
-//!   most [`MAX_LINE`] bytes) and hands them over a channel of [`READ_QUEUE`] batches; when the
+//! - stdout: the reader gathers whole lines into batches of about `BATCH_BYTES` (a line is at
+//!   most [`MAX_LINE`] bytes) and hands them over a channel of `READ_QUEUE` batches; when the
 //!   channel is full the reader blocks, the pipe fills, and the node blocks on its write;
 //! - stdin: the session hands each node's lines to its writer thread, and stops once
-//!   [`WRITE_LIMIT`] bytes wait there ([`Nodes::is_backed_up`]); the caller then holds
-//!   deliveries to that node on the simulated network instead.
+//!   `WRITE_LIMIT` bytes wait there ([`Nodes::is_backed_up`]); the caller then holds
+//!   deliveries to that node on the simulated network instead;
+//! - stderr: copied to the log a line at a time, a line cut every [`MAX_LINE`] bytes.
 
 use crate::core::run::NodeIdx;
 use crossbeam_channel::{bounded, unbounded, Receiver, Select, Sender};
@@ -29,11 +30,11 @@ use std::time::{Duration, Instant};
 pub const MAX_LINE: usize = 16 << 20;
 /// A reader hands over its batch once it holds this many bytes, or once the pipe has nothing
 /// more to read at once (so a lone line is not kept waiting).
-pub const BATCH_BYTES: usize = 64 << 10;
+const BATCH_BYTES: usize = 64 << 10;
 /// Batches of one node waiting for the session; beyond that its reader blocks.
-pub const READ_QUEUE: usize = 4;
+const READ_QUEUE: usize = 4;
 /// Bytes waiting for one node's stdin writer above which [`Nodes::is_backed_up`] says so.
-pub const WRITE_LIMIT: usize = 1 << 20;
+const WRITE_LIMIT: usize = 1 << 20;
 
 /// Whole lines a node wrote, without their newlines, in one buffer.
 #[derive(Debug, Default)]
@@ -141,7 +142,7 @@ impl Nodes {
         }
     }
 
-    /// Whether at least [`WRITE_LIMIT`] bytes wait for node `i`'s stdin: the node reads slower
+    /// Whether at least `WRITE_LIMIT` bytes wait for node `i`'s stdin: the node reads slower
     /// than it is written to.
     pub fn is_backed_up(&self, i: NodeIdx) -> bool {
         self.stdins.get(i.0).is_some_and(|w| w.queued.load(Ordering::Relaxed) >= WRITE_LIMIT)
@@ -285,7 +286,7 @@ fn write_loop(stdin: ChildStdin, rx: &Receiver<Vec<u8>>, queued: &AtomicUsize) {
 }
 
 /// Reads a node's stdout into batches of whole lines; blocks (and so blocks the node) while the
-/// session has [`READ_QUEUE`] batches of it still to take.
+/// session has `READ_QUEUE` batches of it still to take.
 fn read_loop(stdout: impl Read, events: &Sender<NodeEvent>) {
     let mut reader = BufReader::with_capacity(1 << 16, stdout);
     let mut batch = Lines::default();
@@ -339,11 +340,12 @@ fn skip_line(reader: &mut impl BufRead) {
     }
 }
 
-fn stderr_loop(stderr: impl std::io::Read, log: File, echo: Option<String>) {
+/// Copies a node's stderr to its log, a line (or [`MAX_LINE`] bytes of one) at a time.
+fn stderr_loop(stderr: impl Read, log: File, echo: Option<String>) {
     let mut reader = BufReader::new(stderr);
     let mut log = BufWriter::new(log);
     let mut line = Vec::new();
-    while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+    while (&mut reader).take(MAX_LINE as u64).read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
         let _ = log.write_all(&line);
         if let Some(name) = &echo {
             eprint!("[{name}] {}", String::from_utf8_lossy(&line));
