@@ -3,13 +3,15 @@
 //!
 //! # Threads (process mode)
 //! ```text
-//! node stdout ─ reader thread ─┐                          ┌─ writer thread ─> node stdin
-//! node stdout ─ reader thread ─┼─> channel ─> session ────┼─ writer thread ─> node stdin
-//! node stderr ─ log thread ─> node-logs/<id>.log   loop   └─> net-journal.jsonl
+//! node stdout ─ reader thread ─> batches (bounded) ─┐          ┌─ writer thread ─> node stdin
+//! node stdout ─ reader thread ─> batches (bounded) ─┼─> session ┼─ writer thread ─> node stdin
+//! node stderr ─ log thread ─> node-logs/<id>.log      loop     └─> net-journal.jsonl
 //!                                          (Run: network, services, workers, timers)
 //! ```
 //! The session loop is the only thread that routes: it stamps each line with the time since the
 //! run began and hands it to the sans-IO [`core::run::Run`], which returns the lines to write.
+//! Every queue on the way is bounded, so a node that writes faster than the bench routes, or
+//! never reads, blocks on its own pipe (see [`shell::process`]).
 //!
 //! # Layout
 //! The folders are the layers; each depends only on the ones listed before it.

@@ -126,3 +126,17 @@ fn report_renders_an_old_run_again_and_serve_refuses_bad_stores() {
     assert_eq!(code(&["report", "/nonexistent/run"]), Some(254));
     assert_eq!(code(&["serve", "--port", "0", "--store", "/nonexistent/store"]), Some(254));
 }
+
+#[test]
+fn a_simulated_run_writes_run_json_with_its_replay_command() {
+    let args =
+        ["sim", "-w", "echo", "--node", "echo", "--node-count", "1", "--time-limit", "1", "--seed", "5"];
+    let o = common::bench("report-sim-meta", &args);
+    assert_eq!(o.code, 0, "{}", o.show());
+    let text = std::fs::read_to_string(o.store.join("latest/run.json")).unwrap_or_default();
+    let meta: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let replay = meta["reproduce"].as_str().unwrap_or_default();
+    assert!(replay.contains("glomers-bench sim -w echo --node echo"), "{text}");
+    assert!(replay.ends_with("--seed 5"), "the replay command pins the seed: {replay}");
+    assert!(report(&o).contains(&esc(replay)), "the report shows the replay command");
+}

@@ -1,23 +1,70 @@
 //! Node processes: the only module that touches pipes. Each node gets a reader thread for its
-//! stdout (lines go to one channel shared with the session), a writer thread for its stdin, and a
-//! thread copying its stderr to `node-logs/<id>.log` (and to the console with `--log-stderr`).
+//! stdout, a writer thread for its stdin, and a thread copying its stderr to
+//! `node-logs/<id>.log` (and to the console with `--log-stderr`).
+//!
+//! Every queue between a node's pipes and the session is bounded, so a node that writes faster
+//! than the bench routes, or never reads, is slowed by its own pipe instead of growing the
+//! bench's memory:
+//! - stdout: the reader gathers whole lines into batches of about `BATCH_BYTES` (a line is at
+//!   most [`MAX_LINE`] bytes) and hands them over a channel of `READ_QUEUE` batches; when the
+//!   channel is full the reader blocks, the pipe fills, and the node blocks on its write;
+//! - stdin: the session hands each node's lines to its writer thread, and stops once
+//!   `WRITE_LIMIT` bytes wait there ([`Nodes::is_backed_up`]); the caller then holds
+//!   deliveries to that node on the simulated network instead;
+//! - stderr: copied to the log a line at a time, a line cut every [`MAX_LINE`] bytes.
 
-use crossbeam_channel::{unbounded, Receiver, Sender};
+use crate::core::run::NodeIdx;
+use crossbeam_channel::{bounded, unbounded, Receiver, Select, Sender};
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+/// The longest line a node may write: 16 MiB, four times the longest line the engine's nodes
+/// accept. A longer line is skipped and reported, so one line cannot take unbounded memory.
+pub const MAX_LINE: usize = 16 << 20;
+/// A reader hands over its batch once it holds this many bytes, or once the pipe has nothing
+/// more to read at once (so a lone line is not kept waiting).
+const BATCH_BYTES: usize = 64 << 10;
+/// Batches of one node waiting for the session; beyond that its reader blocks.
+const READ_QUEUE: usize = 4;
+/// Bytes waiting for one node's stdin writer above which [`Nodes::is_backed_up`] says so.
+const WRITE_LIMIT: usize = 1 << 20;
+
+/// Whole lines a node wrote, without their newlines, in one buffer.
+#[derive(Debug, Default)]
+pub struct Lines {
+    bytes: Vec<u8>,
+    /// Where each line ends in `bytes`; line `k` starts where line `k - 1` ends.
+    ends: Vec<usize>,
+}
+
+impl Lines {
+    /// The lines in order.
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(self.ends.iter()).map(|(a, &b)| self.bytes.get(a..b).unwrap_or_default())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+}
 
 /// Something a node did on its stdout.
 #[derive(Debug)]
 pub enum NodeEvent {
-    /// One line, without its newline.
-    Line(usize, Vec<u8>),
+    /// Lines it wrote.
+    Lines(Lines),
+    /// It wrote a line longer than [`MAX_LINE`] (skipped).
+    LineTooLong,
     /// Its stdout closed (usually: it exited).
-    Eof(usize),
+    Eof,
 }
 
 /// Checks that `bin` exists and is an executable file.
@@ -36,15 +83,22 @@ pub fn check_binary(bin: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// One node's stdin: its writer thread's queue, and the bytes waiting in it.
+struct Stdin {
+    tx: Sender<Vec<u8>>,
+    queued: Arc<AtomicUsize>,
+}
+
 /// The running node processes.
 pub struct Nodes {
     children: Vec<Child>,
-    writers: Vec<Sender<Vec<u8>>>,
+    stdins: Vec<Stdin>,
+    stdouts: Vec<Receiver<NodeEvent>>,
     logs: Vec<JoinHandle<()>>,
 }
 
 impl Nodes {
-    /// Starts one process per node name; their stdout events go to `events`.
+    /// Starts one process per node name.
     ///
     /// # Errors
     /// A message if a process or a log file cannot be created.
@@ -54,18 +108,19 @@ impl Nodes {
         names: &[String],
         log_dir: &Path,
         log_stderr: bool,
-        events: &Sender<NodeEvent>,
     ) -> Result<Nodes, String> {
         // Nodes run in the temp dir (as under Maelstrom), so a relative path must be resolved first.
         let bin = std::fs::canonicalize(bin).map_err(|e| format!("cannot resolve {}: {e}", bin.display()))?;
         let bin = bin.as_path();
-        let mut nodes = Nodes { children: Vec::new(), writers: Vec::new(), logs: Vec::new() };
-        for (i, name) in names.iter().enumerate() {
-            match start(bin, args, i, name, log_dir, log_stderr, events) {
-                Ok((child, writer, log)) => {
-                    nodes.children.push(child);
-                    nodes.writers.push(writer);
-                    nodes.logs.push(log);
+        let mut nodes =
+            Nodes { children: Vec::new(), stdins: Vec::new(), stdouts: Vec::new(), logs: Vec::new() };
+        for name in names {
+            match start(bin, args, name, log_dir, log_stderr) {
+                Ok(started) => {
+                    nodes.children.push(started.child);
+                    nodes.stdins.push(started.stdin);
+                    nodes.stdouts.push(started.stdout);
+                    nodes.logs.push(started.logger);
                 }
                 Err(e) => {
                     // Do not leave the nodes already started running.
@@ -77,17 +132,54 @@ impl Nodes {
         Ok(nodes)
     }
 
-    /// Queues a line for node `i`'s stdin.
-    pub fn write(&self, i: usize, line: Vec<u8>) {
-        if let Some(w) = self.writers.get(i) {
+    /// Queues bytes (whole lines) for node `i`'s stdin. The caller stops while
+    /// [`Nodes::is_backed_up`] says so; that is what bounds the queue.
+    pub fn write(&self, i: NodeIdx, bytes: Vec<u8>) {
+        if let Some(w) = self.stdins.get(i.0) {
+            w.queued.fetch_add(bytes.len(), Ordering::Relaxed);
             // A closed writer means the node is gone; its EOF reports that.
-            let _ = w.send(line);
+            let _ = w.tx.send(bytes);
         }
     }
 
+    /// Whether at least `WRITE_LIMIT` bytes wait for node `i`'s stdin: the node reads slower
+    /// than it is written to.
+    pub fn is_backed_up(&self, i: NodeIdx) -> bool {
+        self.stdins.get(i.0).is_some_and(|w| w.queued.load(Ordering::Relaxed) >= WRITE_LIMIT)
+    }
+
+    /// Waits up to `timeout` for output from the nodes `listen` accepts, then takes at most one
+    /// event from each of them: what one step of the session handles, bounded whatever the
+    /// nodes write. Nodes not listened to keep their output in their pipes.
+    pub fn next_events(
+        &self,
+        listen: impl Fn(NodeIdx) -> bool,
+        timeout: Duration,
+    ) -> Vec<(NodeIdx, NodeEvent)> {
+        let open: Vec<(NodeIdx, &Receiver<NodeEvent>)> = self
+            .stdouts
+            .iter()
+            .enumerate()
+            .map(|(i, rx)| (NodeIdx(i), rx))
+            .filter(|(i, _)| listen(*i))
+            .collect();
+        if open.is_empty() {
+            std::thread::sleep(timeout);
+            return Vec::new();
+        }
+        let mut sel = Select::new();
+        for (_, rx) in &open {
+            sel.recv(rx);
+        }
+        if sel.ready_timeout(timeout).is_err() {
+            return Vec::new();
+        }
+        open.into_iter().filter_map(|(i, rx)| rx.try_recv().ok().map(|ev| (i, ev))).collect()
+    }
+
     /// Node `i`'s exit status, waiting up to `grace` for it to exit.
-    pub fn exit_status(&mut self, i: usize, grace: Duration) -> Option<ExitStatus> {
-        let child = self.children.get_mut(i)?;
+    pub fn exit_status(&mut self, i: NodeIdx, grace: Duration) -> Option<ExitStatus> {
+        let child = self.children.get_mut(i.0)?;
         let until = Instant::now() + grace;
         loop {
             if let Ok(Some(s)) = child.try_wait() {
@@ -101,17 +193,17 @@ impl Nodes {
     }
 
     /// Nodes that have already exited, with their status.
-    pub fn exited(&mut self) -> Vec<(usize, ExitStatus)> {
+    pub fn exited(&mut self) -> Vec<(NodeIdx, ExitStatus)> {
         self.children
             .iter_mut()
             .enumerate()
-            .filter_map(|(i, c)| c.try_wait().ok().flatten().map(|s| (i, s)))
+            .filter_map(|(i, c)| c.try_wait().ok().flatten().map(|s| (NodeIdx(i), s)))
             .collect()
     }
 
     /// Kills every node (SIGKILL), reaps them, and waits for their stderr logs to be complete.
     pub fn kill_all(mut self) {
-        self.writers.clear();
+        self.stdins.clear();
         for c in &mut self.children {
             let _ = c.kill();
             let _ = c.wait();
@@ -122,18 +214,21 @@ impl Nodes {
     }
 }
 
-/// A started node: the process, its stdin queue, and its stderr logger thread.
-type Started = (Child, Sender<Vec<u8>>, JoinHandle<()>);
+/// A started node: the process, its stdin queue, its stdout events and its stderr logger.
+struct Started {
+    child: Child,
+    stdin: Stdin,
+    stdout: Receiver<NodeEvent>,
+    logger: JoinHandle<()>,
+}
 
-/// Starts node `i` with its three threads: stdin writer, stdout reader, stderr logger.
+/// Starts one node with its three threads: stdin writer, stdout reader, stderr logger.
 fn start(
     bin: &Path,
     args: &[String],
-    i: usize,
     name: &str,
     log_dir: &Path,
     log_stderr: bool,
-    events: &Sender<NodeEvent>,
 ) -> Result<Started, String> {
     let mut child = Command::new(bin)
         .args(args)
@@ -157,26 +252,32 @@ fn start(
             return Err(format!("cannot create {}: {e}", log_path.display()));
         }
     };
+    // Unbounded as a channel, bounded by `queued`: the session stops at WRITE_LIMIT, and must
+    // never block on a node that does not read (it would stop routing for every node).
     let (tx, rx) = unbounded();
-    std::thread::spawn(move || write_loop(stdin, &rx));
-    let ev = events.clone();
-    std::thread::spawn(move || read_loop(i, stdout, &ev));
+    let queued = Arc::new(AtomicUsize::new(0));
+    let q = Arc::clone(&queued);
+    std::thread::spawn(move || write_loop(stdin, &rx, &q));
+    let (events, stdout_rx) = bounded(READ_QUEUE);
+    std::thread::spawn(move || read_loop(stdout, &events));
     let prefix = name.to_owned();
     let logger = std::thread::spawn(move || stderr_loop(stderr, log, log_stderr.then_some(prefix)));
-    Ok((child, tx, logger))
+    Ok(Started { child, stdin: Stdin { tx, queued }, stdout: stdout_rx, logger })
 }
 
-fn write_loop(stdin: ChildStdin, rx: &Receiver<Vec<u8>>) {
+fn write_loop(stdin: ChildStdin, rx: &Receiver<Vec<u8>>, queued: &AtomicUsize) {
     let mut out = BufWriter::with_capacity(1 << 16, stdin);
-    while let Ok(line) = rx.recv() {
-        if out.write_all(&line).is_err() {
+    while let Ok(bytes) = rx.recv() {
+        if out.write_all(&bytes).is_err() {
             return;
         }
-        // Batch whatever else is queued, then flush once.
+        queued.fetch_sub(bytes.len(), Ordering::Relaxed);
+        // Write whatever else is queued, then flush once.
         while let Ok(more) = rx.try_recv() {
             if out.write_all(&more).is_err() {
                 return;
             }
+            queued.fetch_sub(more.len(), Ordering::Relaxed);
         }
         if out.flush().is_err() {
             return;
@@ -184,30 +285,67 @@ fn write_loop(stdin: ChildStdin, rx: &Receiver<Vec<u8>>) {
     }
 }
 
-fn read_loop(i: usize, stdout: impl std::io::Read, events: &Sender<NodeEvent>) {
+/// Reads a node's stdout into batches of whole lines; blocks (and so blocks the node) while the
+/// session has `READ_QUEUE` batches of it still to take.
+fn read_loop(stdout: impl Read, events: &Sender<NodeEvent>) {
     let mut reader = BufReader::with_capacity(1 << 16, stdout);
+    let mut batch = Lines::default();
     loop {
-        let mut line = Vec::new();
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {
-                if line.last() == Some(&b'\n') {
-                    line.pop();
-                }
-                if events.send(NodeEvent::Line(i, line)).is_err() {
-                    return;
-                }
+        let start = batch.bytes.len();
+        let n = (&mut reader).take(MAX_LINE as u64 + 1).read_until(b'\n', &mut batch.bytes).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        if batch.bytes.last() == Some(&b'\n') {
+            batch.bytes.pop();
+        } else if n > MAX_LINE {
+            batch.bytes.truncate(start);
+            skip_line(&mut reader);
+            if !send(events, &mut batch) || events.send(NodeEvent::LineTooLong).is_err() {
+                return;
             }
+            continue;
+        }
+        // A last line without a newline (EOF) counts as a line too.
+        batch.ends.push(batch.bytes.len());
+        if (reader.buffer().is_empty() || batch.bytes.len() >= BATCH_BYTES) && !send(events, &mut batch) {
+            return;
         }
     }
-    let _ = events.send(NodeEvent::Eof(i));
+    if send(events, &mut batch) {
+        let _ = events.send(NodeEvent::Eof);
+    }
 }
 
-fn stderr_loop(stderr: impl std::io::Read, log: File, echo: Option<String>) {
+/// Hands the batch over if it holds a line; false once the session is gone.
+fn send(events: &Sender<NodeEvent>, batch: &mut Lines) -> bool {
+    batch.is_empty() || events.send(NodeEvent::Lines(std::mem::take(batch))).is_ok()
+}
+
+/// Skips the rest of an overlong line, through its newline.
+fn skip_line(reader: &mut impl BufRead) {
+    loop {
+        let Ok(buf) = reader.fill_buf() else { return };
+        if buf.is_empty() {
+            return;
+        }
+        let (used, done) = match buf.iter().position(|&b| b == b'\n') {
+            Some(p) => (p + 1, true),
+            None => (buf.len(), false),
+        };
+        reader.consume(used);
+        if done {
+            return;
+        }
+    }
+}
+
+/// Copies a node's stderr to its log, a line (or [`MAX_LINE`] bytes of one) at a time.
+fn stderr_loop(stderr: impl Read, log: File, echo: Option<String>) {
     let mut reader = BufReader::new(stderr);
     let mut log = BufWriter::new(log);
     let mut line = Vec::new();
-    while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+    while (&mut reader).take(MAX_LINE as u64).read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
         let _ = log.write_all(&line);
         if let Some(name) = &echo {
             eprint!("[{name}] {}", String::from_utf8_lossy(&line));
@@ -215,4 +353,47 @@ fn stderr_loop(stderr: impl std::io::Read, log: File, echo: Option<String>) {
         line.clear();
     }
     let _ = log.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(input: Vec<u8>) -> Vec<NodeEvent> {
+        let (tx, rx) = unbounded();
+        read_loop(std::io::Cursor::new(input), &tx);
+        drop(tx);
+        rx.iter().collect()
+    }
+
+    fn lines(ev: &NodeEvent) -> Vec<&[u8]> {
+        match ev {
+            NodeEvent::Lines(l) => l.iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_reader_batches_whole_lines_and_skips_an_overlong_one() {
+        let mut input = b"a\nbb\n".to_vec();
+        input.extend(std::iter::repeat_n(b'x', MAX_LINE + 5));
+        input.extend_from_slice(b"\nc\nlast");
+        let ev = events(input);
+        assert_eq!(ev.len(), 4, "{ev:?}");
+        assert_eq!(lines(&ev[0]), [b"a".as_slice(), b"bb"]);
+        assert!(matches!(ev[1], NodeEvent::LineTooLong));
+        assert_eq!(lines(&ev[2]), [b"c".as_slice(), b"last"], "a last line without newline counts");
+        assert!(matches!(ev[3], NodeEvent::Eof));
+    }
+
+    #[test]
+    fn a_batch_is_handed_over_once_it_is_big_enough() {
+        let line = [b'y'; 99];
+        let input: Vec<u8> =
+            (0..3 * BATCH_BYTES / 100).flat_map(|_| line.iter().copied().chain([b'\n'])).collect();
+        let ev = events(input);
+        assert!(ev.len() >= 3, "{} events", ev.len());
+        assert!(ev.iter().all(|e| lines(e).len() <= BATCH_BYTES / 99 + 1), "each batch about BATCH_BYTES");
+        assert_eq!(ev.iter().map(|e| lines(e).len()).sum::<usize>(), 3 * BATCH_BYTES / 100);
+    }
 }

@@ -1,17 +1,23 @@
 //! The I/O shell around a [`Run`]: starts the node processes, owns the clock, feeds their output
 //! and `now` to the run, writes what it routes, streams the message journal, prints a progress
-//! line each second, and finally writes the results (with [`verdict::write`], as the
-//! simulator does). The only place that reads `Instant::now`.
+//! line each second, and finally writes the run directory (with [`RunDir`], as the simulator
+//! does). The only place that reads `Instant::now`.
+//!
+//! Each step handles at most one batch of output per node ([`Nodes::next_events`]), skips nodes
+//! the run says are backlogged, and holds deliveries to nodes whose stdin is backed up, so the
+//! bench's memory stays bounded whatever the nodes do (see [`crate::shell::process`]).
 
 use crate::cli::config::TestConfig;
-use crate::core::run::{Phase, Run};
-use crate::output::verdict::{self, Report, TimeBase};
-use crate::shell::process::{check_binary, NodeEvent, Nodes};
-use crate::shell::store;
-use crossbeam_channel::{unbounded, RecvTimeoutError};
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use crate::core::run::{NodeIdx, Phase, Run};
+use crate::output::html::reproduce;
+use crate::output::verdict::Report;
+use crate::output::verdict::TimeBase;
+use crate::shell::process::{check_binary, NodeEvent, Nodes, MAX_LINE};
+use crate::shell::rundir::RunDir;
 use std::time::{Duration, Instant};
+
+/// How often the session looks again at a node whose stdin is backed up.
+const BACKED_UP_POLL: Duration = Duration::from_millis(1);
 
 /// How a test ended without a verdict (exit code 255).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,30 +30,19 @@ pub struct Crash(pub String);
 /// exited early, an I/O error.
 pub fn run_test(cfg: &TestConfig, progress: bool) -> Result<Report, Crash> {
     check_binary(&cfg.bin).map_err(Crash)?;
-    let dir = store::create_run_dir(&cfg.store, &cfg.run.workload).map_err(Crash)?;
-    store::mark_latest(&cfg.store, &dir);
+    let mut dir = RunDir::create(&cfg.store, &cfg.run.workload).map_err(Crash)?;
     let origin = Instant::now();
     let mut run = Run::start(cfg.run.clone(), Duration::ZERO).map_err(Crash)?;
-    let (tx, rx) = unbounded();
-    let mut nodes =
-        Nodes::spawn(&cfg.bin, &cfg.node_args, &cfg.run.nodes, &dir.join("node-logs"), cfg.log_stderr, &tx)
-            .map_err(Crash)?;
-    drop(tx);
-    let journal_path = dir.join("net-journal.jsonl");
-    let mut journal = BufWriter::with_capacity(
-        1 << 20,
-        File::create(&journal_path)
-            .map_err(|e| Crash(format!("cannot create {}: {e}", journal_path.display())))?,
-    );
+    let mut nodes = Nodes::spawn(&cfg.bin, &cfg.node_args, &cfg.run.nodes, &dir.node_logs(), cfg.log_stderr)
+        .map_err(Crash)?;
+    let mut stdin = Stdins::new(cfg.run.nodes.len());
     let mut next_progress = Duration::from_secs(1);
     let mut crashed: Option<String> = None;
     loop {
         let now = origin.elapsed();
         run.tick(now);
-        for (i, line) in run.take_writes() {
-            nodes.write(i, line);
-        }
-        let _ = journal.write_all(&run.take_journal());
+        stdin.flush(&mut run, &nodes);
+        dir.journal(&run.take_journal());
         if run.is_over() {
             break;
         }
@@ -64,25 +59,25 @@ pub fn run_test(cfg: &TestConfig, progress: bool) -> Result<Report, Crash> {
             );
             next_progress = Duration::from_secs(now.as_secs() + 1);
         }
-        let wake = run.next_deadline().unwrap_or(now + Duration::from_millis(100)).min(next_progress);
-        let event = match rx.recv_timeout(wake.saturating_sub(origin.elapsed())) {
-            Ok(ev) => ev,
-            Err(RecvTimeoutError::Timeout) => continue,
-            Err(RecvTimeoutError::Disconnected) => break,
-        };
-        // Take whatever else has arrived too, so a burst costs one tick.
-        for ev in std::iter::once(event).chain(rx.try_iter().take(4096)) {
+        let mut wake = run.next_deadline().unwrap_or(now + Duration::from_millis(100)).min(next_progress);
+        if stdin.any_held() {
+            wake = wake.min(now + BACKED_UP_POLL);
+        }
+        let timeout = wake.saturating_sub(origin.elapsed());
+        for (i, ev) in nodes.next_events(|i| !run.is_backlogged(i), timeout) {
+            let at = origin.elapsed();
             match ev {
-                NodeEvent::Line(i, line) => run.on_line(origin.elapsed(), i, &line),
-                NodeEvent::Eof(i) => {
-                    let name = cfg.run.nodes.get(i).cloned().unwrap_or_default();
+                NodeEvent::Lines(lines) => lines.iter().for_each(|line| run.on_line(at, i, line)),
+                NodeEvent::LineTooLong => run.on_overlong_line(at, i, MAX_LINE),
+                NodeEvent::Eof => {
                     let status = nodes
                         .exit_status(i, Duration::from_millis(200))
                         .map_or("closed its stdout".to_owned(), |s| format!("exited ({s})"));
+                    let name = run.node_name(i);
                     crashed = Some(format!(
                         "node {name} {status} at {:.1} s, before the end of the test; see {}",
                         origin.elapsed().as_secs_f64(),
-                        dir.join("node-logs").join(format!("{name}.log")).display()
+                        dir.node_log(name).display()
                     ));
                 }
             }
@@ -91,30 +86,61 @@ pub fn run_test(cfg: &TestConfig, progress: bool) -> Result<Report, Crash> {
             break;
         }
     }
-    let _ = journal.write_all(&run.take_journal());
-    let _ = journal.flush();
+    dir.journal(&run.take_journal());
     // A node that exited on its own before teardown makes the run crash (§5.1).
     if crashed.is_none() {
         if let Some((i, s)) = nodes.exited().into_iter().next() {
-            let name = cfg.run.nodes.get(i).cloned().unwrap_or_default();
-            crashed = Some(format!("node {name} exited ({s}) before the end of the test"));
+            crashed = Some(format!("node {} exited ({s}) before the end of the test", run.node_name(i)));
         }
     }
     nodes.kill_all();
     let wall = origin.elapsed();
     // An aborted run (init or setup failed) explains itself better than the crash it caused.
     if let Some(c) = crashed.filter(|_| !matches!(run.phase(), Phase::Failed(_))) {
-        // The history is kept even when the run has no verdict.
-        let _ = std::fs::write(dir.join("history.jsonl"), run.history().to_jsonl());
+        dir.abandon(&run);
         return Err(Crash(c));
     }
-    let report = verdict::write(&run, cfg.availability, wall, &dir, TimeBase::Wall).map_err(Crash)?;
-    // The HTML report: its failures are logged and never change the verdict.
-    if let Err(e) = crate::output::html::write_meta(&dir, cfg, &report.problems) {
-        eprintln!("glomers-bench: {e}");
+    dir.finish(&run, cfg, &reproduce(cfg), wall, TimeBase::Wall).map_err(Crash)
+}
+
+/// What the session has routed to each node's stdin but not yet handed to its writer, and
+/// which nodes the run holds deliveries to.
+struct Stdins {
+    /// Lines for each node, gathered so one step costs one hand-over per node.
+    pending: Vec<Vec<u8>>,
+    /// Whether deliveries to each node are held (its stdin is backed up).
+    held: Vec<bool>,
+}
+
+impl Stdins {
+    fn new(nodes: usize) -> Self {
+        Stdins { pending: vec![Vec::new(); nodes], held: vec![false; nodes] }
     }
-    crate::output::html::after_run(&dir);
-    Ok(report)
+
+    /// Hands the run's writes to the nodes' writers, except to nodes whose stdin is backed up:
+    /// the run then holds deliveries to them, so what waits here is at most one step's worth.
+    fn flush(&mut self, run: &mut Run, nodes: &Nodes) {
+        for (i, line) in run.take_writes() {
+            if let Some(p) = self.pending.get_mut(i.0) {
+                p.extend_from_slice(&line);
+            }
+        }
+        for (k, (pending, held)) in self.pending.iter_mut().zip(self.held.iter_mut()).enumerate() {
+            let i = NodeIdx(k);
+            if !pending.is_empty() && !nodes.is_backed_up(i) {
+                nodes.write(i, std::mem::take(pending));
+            }
+            let hold = nodes.is_backed_up(i);
+            if hold != *held {
+                run.hold_deliveries(i, hold);
+                *held = hold;
+            }
+        }
+    }
+
+    fn any_held(&self) -> bool {
+        self.held.iter().any(|&h| h)
+    }
 }
 
 fn phase_name(p: &Phase) -> &'static str {

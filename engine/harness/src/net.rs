@@ -5,6 +5,11 @@
 //! Each receiver has a queue ordered by deadline and, like Maelstrom's delivery thread, holds at
 //! most one message "in hand": the earliest one, taken as soon as the receiver is idle, and
 //! checked against the partition at that moment (§3.2). Statistics follow §3.3.
+//!
+//! Two hooks let a shell bound its memory without dropping anything: [`Net::backlog`] counts the
+//! messages in flight charged to an endpoint (so the shell can stop reading a node that floods),
+//! and [`Net::hold`] keeps a receiver's message in hand past its deadline (so the shell can stop
+//! writing to a node that does not read). Neither changes a run that never uses them.
 
 use crate::Rng;
 use std::cmp::Reverse;
@@ -125,6 +130,12 @@ struct Inbox<P> {
     in_hand: Option<Packet<P>>,
     /// Senders this receiver drops (the nemesis's grudge), by endpoint index; missing = kept.
     grudge: Vec<bool>,
+    /// Deliveries to this receiver wait (see [`Net::hold`]).
+    held: bool,
+    /// The message in hand fell due while held, and left `due` until the hold ends.
+    parked: bool,
+    /// Messages in flight charged to this endpoint (see [`Net::backlog`]).
+    charged: u32,
 }
 
 struct Queued<P>(Packet<P>);
@@ -185,7 +196,14 @@ impl<P> Net<P> {
     pub fn add(&mut self, role: Role) -> Ep {
         self.roles.push(role);
         // Grudges start empty and grow only when set: clients come and go all run long.
-        self.inboxes.push(Inbox { queue: BinaryHeap::new(), in_hand: None, grudge: Vec::new() });
+        self.inboxes.push(Inbox {
+            queue: BinaryHeap::new(),
+            in_hand: None,
+            grudge: Vec::new(),
+            held: false,
+            parked: false,
+            charged: 0,
+        });
         Ep((self.roles.len() - 1) as u32)
     }
 
@@ -206,6 +224,7 @@ impl<P> Net<P> {
             return id;
         };
         let client = rs == Role::Client || rd == Role::Client;
+        let payer = if rs == Role::Service { dest } else { src };
         let latency = if client { Duration::ZERO } else { self.latency.draw(&mut self.rng) };
         self.stats.all.send += 1;
         if client {
@@ -226,43 +245,94 @@ impl<P> Net<P> {
                 if let Some(inbox) = self.inboxes.get_mut(dest.at()) {
                     inbox.queue.push(Reverse(Queued(copy)));
                 }
+                self.charge(payer, true);
             }
         }
         let packet = Packet { id, src, dest, deadline, payload };
         if let Some(inbox) = self.inboxes.get_mut(dest.at()) {
             inbox.queue.push(Reverse(Queued(packet)));
         }
+        self.charge(payer, true);
         self.refill(dest);
         id
+    }
+
+    /// Who a message from `src` to `dest` is charged to: its sender, except that a service's
+    /// answer is charged to the node that asked (a service only answers), so a node that
+    /// floods a service with requests and never reads fills its own share, not the service's.
+    fn payer(&self, src: Ep, dest: Ep) -> Ep {
+        if self.role(src) == Some(Role::Service) {
+            dest
+        } else {
+            src
+        }
+    }
+
+    fn charge(&mut self, payer: Ep, add: bool) {
+        if let Some(inbox) = self.inboxes.get_mut(payer.at()) {
+            inbox.charged =
+                if add { inbox.charged.saturating_add(1) } else { inbox.charged.saturating_sub(1) };
+        }
+    }
+
+    /// Messages in flight (queued, in hand or held) charged to `ep`: those it sent, and the
+    /// answers of services to it.
+    pub fn backlog(&self, ep: Ep) -> u32 {
+        self.inboxes.get(ep.at()).map_or(0, |i| i.charged)
+    }
+
+    /// Holds deliveries to `ep` (its message in hand stays in hand when due) or, with
+    /// `held == false`, releases them: a held message due by then is delivered by the next
+    /// [`Net::poll`]. Partitions are still checked when a message is taken in hand.
+    pub fn hold(&mut self, ep: Ep, held: bool) {
+        let Some(inbox) = self.inboxes.get_mut(ep.at()) else { return };
+        inbox.held = held;
+        if !held && inbox.parked {
+            inbox.parked = false;
+            if let Some(p) = &inbox.in_hand {
+                self.due.push(Reverse((p.deadline, p.id, ep)));
+            }
+        }
     }
 
     /// Takes the earliest queued message into the receiver's hand if it is idle, dropping those
     /// whose sender the receiver holds a grudge against (§3.2).
     fn refill(&mut self, dest: Ep) {
-        let Some(inbox) = self.inboxes.get_mut(dest.at()) else {
-            return;
-        };
-        while inbox.in_hand.is_none() {
-            let Some(Reverse(Queued(p))) = inbox.queue.pop() else {
+        loop {
+            let Some(inbox) = self.inboxes.get_mut(dest.at()) else { return };
+            if inbox.in_hand.is_some() {
                 return;
-            };
+            }
+            let Some(Reverse(Queued(p))) = inbox.queue.pop() else { return };
             if inbox.grudge.get(p.src.at()).copied().unwrap_or(false) {
                 self.dropped.push(p.id);
+                let payer = self.payer(p.src, p.dest);
+                self.charge(payer, false);
                 continue;
             }
             self.due.push(Reverse((p.deadline, p.id, dest)));
             inbox.in_hand = Some(p);
+            return;
         }
     }
 
     /// Delivers the next message due at or before `now`, if any.
     pub fn poll(&mut self, now: Duration) -> Option<Packet<P>> {
-        let &Reverse((deadline, _, dest)) = self.due.peek()?;
-        if deadline > now {
-            return None;
-        }
-        self.due.pop();
+        let dest = loop {
+            let &Reverse((deadline, _, dest)) = self.due.peek()?;
+            if deadline > now {
+                return None;
+            }
+            self.due.pop();
+            let inbox = self.inboxes.get_mut(dest.at())?;
+            if !inbox.held {
+                break dest;
+            }
+            inbox.parked = true;
+        };
         let packet = self.inboxes.get_mut(dest.at())?.in_hand.take()?;
+        let payer = self.payer(packet.src, packet.dest);
+        self.charge(payer, false);
         self.stats.all.recv += 1;
         let client =
             self.role(packet.src) == Some(Role::Client) || self.role(packet.dest) == Some(Role::Client);

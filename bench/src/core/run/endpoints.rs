@@ -2,6 +2,7 @@
 //! a node's `dest` (MAELSTROM.md §1). Closed clients leave the lookup, so a late reply to one is
 //! the "unknown dest" case of §2.1.
 
+use super::NodeIdx;
 use glomers_harness::net::{Ep, Net, Role};
 use std::collections::HashMap;
 
@@ -9,13 +10,13 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Owner {
     /// Server node `i`.
-    Node(usize),
+    Node(NodeIdx),
     /// Service `i` (in the order of `services::NAMES`).
     Service(usize),
     /// The client that sends `init` to node `i`.
-    Init(usize),
+    Init(NodeIdx),
     /// The client that sends the workload's setup request to node `i`.
-    Setup(usize),
+    Setup(NodeIdx),
     /// Worker thread `t`'s current client.
     Worker(usize),
 }

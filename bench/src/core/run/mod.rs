@@ -1,30 +1,48 @@
-//! One test run as a sans-IO state machine: endpoints, the simulated network, services, workers
-//! and the phases of MAELSTROM.md §5.1. The I/O shell feeds it node output lines and `now`,
-//! calls [`Run::tick`], and drains the lines to write to each node's stdin.
+//! One test run as a sans-IO state machine (the phases of MAELSTROM.md §5.1). The I/O shell
+//! feeds it node output lines and `now`, calls [`Run::tick`], and drains the lines to write to
+//! each node's stdin.
 //!
-//! Routing lives here; workers and operation scheduling in `workers.rs`; the phase machine in
-//! `phases.rs`. The message journal is JSON lines: `{"event":"send","id","time","src","dest",
-//! "body"}` for each send, `{"event":"recv"|"drop","id","time"}` for each delivery or partition
-//! drop, times in ns since the run began.
+//! A run is three owned sub-states that [`Run::tick`] drives in turn, each in its own module
+//! whose doc states the invariants it keeps: `Router` in `router.rs` (network, endpoints,
+//! journal), `Workers` in `workers.rs` (operations, the history) and `Phases` in `phases.rs`
+//! (init, setup, main, drain, recovery, final; the nemesis). What is left here is the hand-off
+//! of a delivery to its owner: a node's stdin, a service, or a client.
+//!
+//! A shell bounds its memory with [`Run::is_backlogged`] (stop reading a node that has
+//! [`MAX_BACKLOG`] messages in flight) and [`Run::hold_deliveries`] (stop delivering to a node
+//! whose stdin is backed up). A run that never needs them is unchanged by them.
 
 mod endpoints;
 mod phases;
+mod router;
 mod workers;
 
 pub use phases::{Failure, Phase};
 
 use crate::core::faults::Faults;
 use crate::core::history::History;
-use crate::core::nemesis::Schedule;
 use crate::core::topology::Topology;
-use crate::core::wire::{self, Body};
+use crate::core::wire;
 use crate::core::workloads::{self, Workload, WorkloadConfig, WorkloadOpts};
-use endpoints::{Endpoints, Owner};
-use glomers_harness::net::{Ep, Latency, Net, NetStats, Role};
+use endpoints::Owner;
+use glomers_harness::net::{Ep, Latency, Net, NetStats};
 use glomers_harness::services::{Service, NAMES};
 use glomers_harness::Rng;
+use phases::{Parts, Phases};
+use router::Router;
 use std::time::Duration;
-use workers::Worker;
+use workers::{Ctx, Workers};
+
+/// Messages in flight charged to one node (those it sent, and services' answers to it) above
+/// which a shell should stop reading that node's output until they drain. Far above what a
+/// correct node has in flight (pingpong keeps 64 per peer); a node flooding the network is
+/// slowed to the speed of delivery instead of growing the bench's memory.
+pub const MAX_BACKLOG: u32 = 16_384;
+
+/// A node's index in [`RunConfig::nodes`]. Only the run hands them out, so one that names no
+/// node is a bug.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeIdx(pub usize);
 
 /// Everything a run needs to know.
 #[derive(Debug, Clone)]
@@ -98,24 +116,15 @@ pub struct Progress {
 pub struct Run {
     cfg: RunConfig,
     workload: Box<dyn Workload>,
-    net: Net<Box<str>>,
-    eps: Endpoints,
-    node_eps: Vec<Ep>,
-    /// Each node's init client, closed once its `init_ok` arrives.
-    init_clients: Vec<Ep>,
+    router: Router,
     services: Vec<Service>,
-    workers: Vec<Worker>,
-    /// Whether each node's stdout is still read (§2.1: a bad line stops it for good).
+    workers: Workers,
+    phases: Phases,
+    /// Whether each node's stdout is no longer read (§2.1: a bad line stops it for good).
     deaf: Vec<bool>,
-    phase: Phase,
-    history: History,
-    writes: Vec<(usize, Vec<u8>)>,
-    journal: Vec<u8>,
+    writes: Vec<(NodeIdx, Vec<u8>)>,
     notices: Vec<Notice>,
-    nemesis_log: Vec<(Duration, String)>,
     rng: Rng,
-    nemesis: Option<Schedule>,
-    progress: Progress,
 }
 
 impl Run {
@@ -136,150 +145,123 @@ impl Run {
         let mut rng = Rng::new(cfg.seed);
         let mut net = Net::new(cfg.latency, rng.fork());
         net.set_faults(cfg.faults.net());
-        let mut eps = Endpoints::default();
-        let node_eps: Vec<Ep> = (0..cfg.nodes.len())
-            .map(|i| {
-                let name = cfg.nodes.get(i).cloned().unwrap_or_default();
-                eps.add(&mut net, name, Role::Node, Owner::Node(i))
-            })
-            .collect();
+        let mut router = Router::new(net, &cfg.nodes);
         let mut services = Vec::new();
         for (i, name) in NAMES.iter().enumerate() {
             if let Some(s) = Service::named(name, rng.fork()) {
-                eps.add(&mut net, (*name).to_owned(), Role::Service, Owner::Service(i));
+                router.add_service(name, i);
                 services.push(s);
             }
         }
-        let n = cfg.nodes.len();
-        let mut run = Run {
+        let phases = Phases::start(now, &cfg.nodes, &mut router);
+        Ok(Run {
             workload,
-            net,
-            eps,
-            node_eps,
-            init_clients: Vec::new(),
+            router,
             services,
-            workers: Vec::new(),
-            deaf: vec![false; n],
-            phase: Phase::Init { deadline: now + phases::INIT_TIMEOUT, waiting: vec![true; n] },
-            history: History::default(),
+            workers: Workers::default(),
+            phases,
+            deaf: vec![false; cfg.nodes.len()],
             writes: Vec::new(),
-            journal: Vec::new(),
             notices: Vec::new(),
-            nemesis_log: Vec::new(),
             rng,
-            nemesis: None,
-            progress: Progress::default(),
             cfg,
-        };
-        run.send_init(now);
-        Ok(run)
+        })
     }
 
-    /// Handles one line a node wrote to stdout.
-    pub fn on_line(&mut self, now: Duration, node: usize, line: &[u8]) {
-        if self.deaf.get(node).copied().unwrap_or(true) {
+    /// Node `i`'s id.
+    ///
+    /// # Panics
+    /// `i` is not a node of this run (a bug: only the run hands out node indices).
+    pub fn node_name(&self, i: NodeIdx) -> &str {
+        self.router.node_name(i)
+    }
+
+    /// Handles one line node `node` wrote to stdout.
+    pub fn on_line(&mut self, now: Duration, node: NodeIdx, line: &[u8]) {
+        if self.deaf.get(node.0).copied().unwrap_or(true) {
             return;
         }
-        let name = self.cfg.nodes.get(node).cloned().unwrap_or_default();
-        let routed = match wire::parse_line(line) {
-            Err(e) => Err(format!("wrote a line that is not a valid protocol message ({e})")),
-            Ok(msg) => match (self.eps.lookup(&msg.src), self.eps.lookup(&msg.dest)) {
-                (Some(src), Some(dest)) => {
-                    self.send_raw(now, src, dest, msg.body.get().into());
-                    Ok(())
-                }
-                (None, _) => Err(format!("sent a message from an unknown src {:?}", msg.src)),
-                (_, None) => Err(self.explain_unknown_dest(&msg.dest, &msg.msg_type)),
-            },
-        };
-        if let Err(why) = routed {
-            if let Some(d) = self.deaf.get_mut(node) {
-                *d = true;
-            }
-            let text = format!(
-                "{name} {why}. Maelstrom stops reading {name}'s stdout after such a line, and so \
-                 does this bench: everything {name} writes from now on is lost"
-            );
-            self.notices.push(Notice { at: now, node: name, text });
+        if let Err(why) = self.router.route_line(now, line) {
+            self.make_deaf(now, node, &why);
         }
     }
 
-    fn explain_unknown_dest(&self, dest: &str, msg_type: &str) -> String {
-        match self.eps.closed_owner(dest) {
-            Some(Owner::Init(_)) => {
-                format!("sent {msg_type} to {dest}, the init client, which closed after init_ok")
-            }
-            Some(_) => format!(
-                "sent {msg_type} to {dest}, a client that has gone away (its request timed out \
-                 or failed and it was replaced)"
-            ),
-            None => format!("sent {msg_type} to {dest:?}, which is not on the network"),
+    /// Node `node` wrote a line longer than the shell accepts: like any line that is not a
+    /// protocol message, it stops the node's output for good.
+    pub fn on_overlong_line(&mut self, now: Duration, node: NodeIdx, max_bytes: usize) {
+        if !self.deaf.get(node.0).copied().unwrap_or(true) {
+            self.make_deaf(now, node, &format!("wrote a line longer than {max_bytes} bytes"));
         }
     }
 
-    /// Sends a raw body through the network, journaling it. A send is journaled before the
-    /// partition check, so dropped messages still count as sent (§3.3).
-    fn send_raw(&mut self, now: Duration, src: Ep, dest: Ep, body: Box<str>) {
-        let line = format!(
-            "{{\"event\":\"send\",\"id\":{},\"time\":{},\"src\":{},\"dest\":{},\"body\":{body}}}\n",
-            self.net.next_id(),
-            now.as_nanos(),
-            serde_json::Value::from(self.eps.name(src)),
-            serde_json::Value::from(self.eps.name(dest)),
+    fn make_deaf(&mut self, now: Duration, node: NodeIdx, why: &str) {
+        if let Some(d) = self.deaf.get_mut(node.0) {
+            *d = true;
+        }
+        let name = self.node_name(node).to_owned();
+        let text = format!(
+            "{name} {why}. Maelstrom stops reading {name}'s stdout after such a line, and so \
+             does this bench: everything {name} writes from now on is lost"
         );
-        self.journal.extend_from_slice(line.as_bytes());
-        self.net.send(now, src, dest, body);
-        for id in self.net.take_dropped() {
-            self.journal_event("drop", id, now);
-        }
-    }
-
-    /// Sends a decoded body.
-    fn send_body(&mut self, now: Duration, src: Ep, dest: Ep, body: &Body) {
-        self.send_raw(now, src, dest, wire::encode_body(body).into());
-    }
-
-    fn journal_event(&mut self, event: &str, id: u64, now: Duration) {
-        let line = format!("{{\"event\":\"{event}\",\"id\":{id},\"time\":{}}}\n", now.as_nanos());
-        self.journal.extend_from_slice(line.as_bytes());
+        self.notices.push(Notice { at: now, node: name, text });
     }
 
     /// Delivers everything due at `now`, then runs timeouts, the nemesis and the phase machine.
     pub fn tick(&mut self, now: Duration) {
         loop {
-            while let Some(p) = self.net.poll(now) {
-                self.journal_event("recv", p.id, now);
-                for id in self.net.take_dropped() {
-                    self.journal_event("drop", id, now);
-                }
+            while let Some(p) = self.router.poll(now) {
                 self.deliver(now, p.src, p.dest, p.id, &p.payload);
             }
-            self.expire_rpcs(now);
-            self.start_paused_ops(now);
-            self.advance(now);
-            if !matches!(self.net.next_deadline(), Some(d) if d <= now) {
+            let mut ctx = Ctx {
+                router: &mut self.router,
+                workload: self.workload.as_mut(),
+                final_phase: self.phases.is_final(),
+            };
+            self.workers.expire(now, &mut ctx);
+            self.workers.start_paused(now, &mut ctx);
+            let parts = Parts {
+                cfg: &self.cfg,
+                router: &mut self.router,
+                workers: &mut self.workers,
+                workload: self.workload.as_mut(),
+                rng: &mut self.rng,
+            };
+            self.phases.advance(now, parts);
+            if !matches!(self.router.next_deadline(), Some(d) if d <= now) {
                 break;
             }
         }
     }
 
     fn deliver(&mut self, now: Duration, src: Ep, dest: Ep, id: u64, body: &str) {
-        match self.eps.owner(dest) {
+        match self.router.owner(dest) {
             Some(Owner::Node(i)) => {
-                let line = wire::encode_line(id, self.eps.name(src), self.eps.name(dest), body);
+                let line = wire::encode_line(id, self.router.name(src), self.router.name(dest), body);
                 self.writes.push((i, line));
             }
             Some(Owner::Service(i)) => {
                 let Ok(req) = wire::decode_body(body) else { return };
-                let caller = self.eps.name(src).to_owned();
+                let caller = self.router.name(src).to_owned();
                 let reply = self.services.get_mut(i).and_then(|s| s.handle(&caller, &req));
                 if let Some(reply) = reply {
-                    self.send_body(now, dest, src, &reply);
+                    self.router.send_body(now, dest, src, &reply);
                 }
             }
             Some(owner) => {
                 let Ok(reply) = wire::decode_body(body) else { return };
-                self.on_client_reply(now, owner, reply);
+                match owner {
+                    Owner::Init(i) => self.phases.on_init_reply(i, reply, &mut self.router),
+                    Owner::Setup(i) => self.phases.on_setup_reply(i, reply, &self.router),
+                    Owner::Worker(t) => {
+                        let mut ctx = Ctx {
+                            router: &mut self.router,
+                            workload: self.workload.as_mut(),
+                            final_phase: self.phases.is_final(),
+                        };
+                        self.workers.on_reply(now, t, reply, &mut ctx);
+                    }
+                    Owner::Node(_) | Owner::Service(_) => {}
+                }
             }
             None => {}
         }
@@ -287,17 +269,37 @@ impl Run {
 
     /// When the run next needs a [`Run::tick`], if ever.
     pub fn next_deadline(&self) -> Option<Duration> {
-        [self.net.next_deadline(), self.phase_deadline(), self.worker_deadline()].into_iter().flatten().min()
+        [
+            self.router.next_deadline(),
+            self.phases.deadline(&self.workers, self.cfg.rate),
+            self.workers.deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
-    /// Lines to write, as (node index, line), since the last call.
-    pub fn take_writes(&mut self) -> Vec<(usize, Vec<u8>)> {
+    /// Whether the shell should stop reading node `i` for now: [`MAX_BACKLOG`] messages charged
+    /// to it are still in flight. Reading resumes as they are delivered.
+    pub fn is_backlogged(&self, i: NodeIdx) -> bool {
+        self.router.is_backlogged(i)
+    }
+
+    /// Holds deliveries to node `i` (its stdin is backed up) or, with `held == false`,
+    /// releases them. Held messages stay on the network, in order, and count against their
+    /// senders' backlogs, so the senders are slowed in turn; nothing is dropped.
+    pub fn hold_deliveries(&mut self, i: NodeIdx, held: bool) {
+        self.router.hold(i, held);
+    }
+
+    /// Lines to write, as (node, line), since the last call.
+    pub fn take_writes(&mut self) -> Vec<(NodeIdx, Vec<u8>)> {
         std::mem::take(&mut self.writes)
     }
 
     /// Journal lines since the last call.
     pub fn take_journal(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.journal)
+        self.router.take_journal()
     }
 
     /// Notices so far.
@@ -307,27 +309,32 @@ impl Run {
 
     /// Nemesis actions so far, with their times.
     pub fn nemesis_log(&self) -> &[(Duration, String)] {
-        &self.nemesis_log
+        self.phases.nemesis_log()
     }
 
     /// Totals for the progress line.
     pub fn progress(&self) -> Progress {
-        self.progress
+        self.workers.progress()
     }
 
     /// The current phase.
     pub fn phase(&self) -> &Phase {
-        &self.phase
+        self.phases.phase()
+    }
+
+    /// Whether the run is over (done or failed).
+    pub fn is_over(&self) -> bool {
+        matches!(self.phase(), Phase::Done | Phase::Failed(_))
     }
 
     /// Network statistics.
     pub fn net_stats(&self) -> NetStats {
-        self.net.stats()
+        self.router.stats()
     }
 
     /// The history so far.
     pub fn history(&self) -> &History {
-        &self.history
+        self.workers.history()
     }
 
     /// The workload, for checking.
@@ -342,5 +349,4 @@ impl Run {
 }
 
 #[cfg(test)]
-#[path = "tests.rs"]
 mod tests;

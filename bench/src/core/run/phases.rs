@@ -1,12 +1,22 @@
 //! The phases of a run (MAELSTROM.md §5.1): init, setup, main, drain, recovery, final, done;
-//! the init and setup clients; and the failures that abort a run with exit code 255.
+//! the init and setup clients; the nemesis; and the failures that abort a run with exit code 255.
+//!
+//! Invariants [`Phases`] owns:
+//! - phases only move forward, in the order of [`Phase`], and `Done` and `Failed` are final;
+//! - `waiting[i]` of init (setup) is set exactly while node `i` owes its `init_ok`
+//!   (`topology_ok`), and a reply counts only from node `i`'s own init (setup) client;
+//! - node `i`'s init client closes as soon as its `init_ok` arrives (§2.3);
+//! - the nemesis runs only in the main phase, and the heal before recovery is logged.
 
 use super::endpoints::Owner;
-use super::{Run, Worker};
+use super::router::Router;
+use super::workers::{Ctx, Workers};
+use super::{NodeIdx, RunConfig};
 use crate::core::nemesis::{Action, Schedule};
 use crate::core::wire::Body;
-use crate::core::workloads::body;
+use crate::core::workloads::{body, Workload};
 use glomers_harness::net::Ep;
+use glomers_harness::Rng;
 use serde_json::{json, Value};
 use std::fmt;
 use std::time::Duration;
@@ -91,136 +101,165 @@ impl fmt::Display for Failure {
     }
 }
 
-impl Run {
-    pub(super) fn send_init(&mut self, now: Duration) {
-        let nodes: Vec<Value> = self.cfg.nodes.iter().map(|n| json!(n)).collect();
-        for (i, name) in self.cfg.nodes.clone().into_iter().enumerate() {
-            let client = self.eps.add_client(&mut self.net, Owner::Init(i));
-            self.init_clients.push(client);
+/// The phase machine and the clients and nemesis it runs.
+pub struct Phases {
+    phase: Phase,
+    /// Each node's init client, closed once its `init_ok` arrives.
+    init_clients: Vec<Ep>,
+    nemesis: Option<Schedule>,
+    /// Nemesis actions so far, with their times.
+    log: Vec<(Duration, String)>,
+}
+
+/// What the phase machine acts on: the run's configuration, network, workers, workload and RNG.
+pub struct Parts<'a> {
+    /// The configuration.
+    pub cfg: &'a RunConfig,
+    /// The network.
+    pub router: &'a mut Router,
+    /// The workers.
+    pub workers: &'a mut Workers,
+    /// The workload.
+    pub workload: &'a mut dyn Workload,
+    /// The run's RNG.
+    pub rng: &'a mut Rng,
+}
+
+impl Phases {
+    /// Sends `init` to every node at `now` and waits for their `init_ok`.
+    pub fn start(now: Duration, nodes: &[String], router: &mut Router) -> Self {
+        let all: Vec<Value> = nodes.iter().map(|n| json!(n)).collect();
+        let mut init_clients = Vec::with_capacity(nodes.len());
+        for (i, name) in nodes.iter().enumerate() {
+            let client = router.add_client(Owner::Init(NodeIdx(i)));
+            init_clients.push(client);
             let msg =
-                body("init", &[("msg_id", json!(1)), ("node_id", json!(name)), ("node_ids", json!(nodes))]);
-            if let Some(&node) = self.node_eps.get(i) {
-                self.send_body(now, client, node, &msg);
-            }
+                body("init", &[("msg_id", json!(1)), ("node_id", json!(name)), ("node_ids", json!(all))]);
+            let node = router.node_ep(NodeIdx(i));
+            router.send_body(now, client, node, &msg);
+        }
+        let waiting = vec![true; nodes.len()];
+        Phases {
+            phase: Phase::Init { deadline: now + INIT_TIMEOUT, waiting },
+            init_clients,
+            nemesis: None,
+            log: Vec::new(),
         }
     }
 
-    fn start_setup(&mut self, now: Duration) {
-        let n = self.cfg.nodes.len();
+    fn start_setup(&mut self, now: Duration, p: &mut Parts<'_>) {
+        let n = p.cfg.nodes.len();
         let mut waiting = vec![false; n];
-        for (i, name) in self.cfg.nodes.clone().into_iter().enumerate() {
-            let client = self.eps.add_client(&mut self.net, Owner::Setup(i));
-            if let (Some(mut req), Some(&node)) = (self.workload.setup_request(&name), self.node_eps.get(i)) {
+        for (i, w) in waiting.iter_mut().enumerate() {
+            let node = NodeIdx(i);
+            let client = p.router.add_client(Owner::Setup(node));
+            if let Some(mut req) = p.workload.setup_request(p.router.node_name(node)) {
                 req.insert("msg_id".into(), json!(1));
-                if let Some(w) = waiting.get_mut(i) {
-                    *w = true;
-                }
-                self.send_body(now, client, node, &req);
+                *w = true;
+                let dest = p.router.node_ep(node);
+                p.router.send_body(now, client, dest, &req);
             }
         }
         self.phase = Phase::Setup { deadline: now + SETUP_TIMEOUT, waiting };
     }
 
-    fn start_main(&mut self, now: Duration) {
-        let n = self.cfg.nodes.len().max(1);
-        for t in 0..self.cfg.concurrency {
-            let client = self.eps.add_client(&mut self.net, Owner::Worker(t));
-            self.workers.push(Worker::new(t, t % n, client, self.workload.client()));
-        }
-        if self.cfg.nemesis {
+    fn start_main(&mut self, now: Duration, p: &mut Parts<'_>) {
+        let (count, nodes) = (p.cfg.concurrency, p.cfg.nodes.len());
+        p.workers.spawn(
+            count,
+            nodes,
+            &mut Ctx { router: p.router, workload: p.workload, final_phase: false },
+        );
+        if p.cfg.nemesis {
             self.nemesis = Some(
-                Schedule::new(self.cfg.nemesis_interval, self.cfg.nodes.len(), now, self.rng.fork())
-                    .with_faults(self.cfg.faults.one_way, self.cfg.faults.flap),
+                Schedule::new(p.cfg.nemesis_interval, nodes, now, p.rng.fork())
+                    .with_faults(p.cfg.faults.one_way, p.cfg.faults.flap),
             );
         }
-        self.phase = Phase::Main { start: now, end: now + self.cfg.time_limit, next_op: now };
+        self.phase = Phase::Main { start: now, end: now + p.cfg.time_limit, next_op: now };
     }
 
-    /// Handles a reply addressed to an init or setup client, or to a worker.
-    pub(super) fn on_client_reply(&mut self, now: Duration, owner: Owner, reply: Body) {
-        match owner {
-            Owner::Init(i) => {
-                let Phase::Init { waiting, .. } = &mut self.phase else { return };
-                if reply.get("in_reply_to") != Some(&json!(1)) {
-                    return;
-                }
-                let name = self.cfg.nodes.get(i).cloned().unwrap_or_default();
-                if reply.get("type").and_then(Value::as_str) != Some("init_ok") {
-                    self.phase = Phase::Failed(Failure::InitRejected(name, Value::Object(reply).to_string()));
-                    return;
-                }
-                if let Some(w) = waiting.get_mut(i) {
-                    *w = false;
-                }
-                // The init client closes as soon as init_ok arrives (§2.3).
-                if let Some(&client) = self.init_clients.get(i) {
-                    self.eps.close(client);
-                }
-            }
-            Owner::Setup(i) => {
-                let Phase::Setup { waiting, .. } = &mut self.phase else { return };
-                if reply.get("in_reply_to") != Some(&json!(1)) || !waiting.get(i).copied().unwrap_or(false) {
-                    return;
-                }
-                let name = self.cfg.nodes.get(i).cloned().unwrap_or_default();
-                if reply.get("type").and_then(Value::as_str) != Some("topology_ok") {
-                    self.phase =
-                        Phase::Failed(Failure::SetupRejected(name, Value::Object(reply).to_string()));
-                    return;
-                }
-                if let Some(w) = waiting.get_mut(i) {
-                    *w = false;
-                }
-            }
-            Owner::Worker(t) => self.on_worker_reply(now, t, reply),
-            Owner::Node(_) | Owner::Service(_) => {}
+    /// Handles a reply to node `i`'s init client.
+    pub fn on_init_reply(&mut self, i: NodeIdx, reply: Body, router: &mut Router) {
+        let Phase::Init { waiting, .. } = &mut self.phase else { return };
+        if reply.get("in_reply_to").and_then(Value::as_u64) != Some(1) {
+            return;
+        }
+        if reply.get("type").and_then(Value::as_str) != Some("init_ok") {
+            let name = router.node_name(i).to_owned();
+            self.phase = Phase::Failed(Failure::InitRejected(name, Value::Object(reply).to_string()));
+            return;
+        }
+        if let Some(w) = waiting.get_mut(i.0) {
+            *w = false;
+        }
+        // The init client closes as soon as init_ok arrives (§2.3).
+        if let Some(&client) = self.init_clients.get(i.0) {
+            router.close(client);
         }
     }
 
-    /// Moves through the phases as far as `now` allows.
-    pub(super) fn advance(&mut self, now: Duration) {
+    /// Handles a reply to node `i`'s setup client.
+    pub fn on_setup_reply(&mut self, i: NodeIdx, reply: Body, router: &Router) {
+        let Phase::Setup { waiting, .. } = &mut self.phase else { return };
+        let Some(w) = waiting.get_mut(i.0) else { return };
+        if reply.get("in_reply_to").and_then(Value::as_u64) != Some(1) || !*w {
+            return;
+        }
+        if reply.get("type").and_then(Value::as_str) != Some("topology_ok") {
+            let name = router.node_name(i).to_owned();
+            self.phase = Phase::Failed(Failure::SetupRejected(name, Value::Object(reply).to_string()));
+            return;
+        }
+        *w = false;
+    }
+
+    /// Moves through the phases as far as `now` allows, running the nemesis and starting
+    /// operations on the way.
+    pub fn advance(&mut self, now: Duration, mut p: Parts<'_>) {
         loop {
-            match &self.phase {
+            match &mut self.phase {
                 Phase::Init { deadline, waiting } => {
                     if let Some(i) = waiting.iter().position(|&w| w) {
                         if now >= *deadline {
-                            let name = self.cfg.nodes.get(i).cloned().unwrap_or_default();
+                            let name = p.router.node_name(NodeIdx(i)).to_owned();
                             self.phase = Phase::Failed(Failure::InitTimeout(name));
                         }
                         return;
                     }
-                    self.start_setup(now);
+                    self.start_setup(now, &mut p);
                 }
                 Phase::Setup { deadline, waiting } => {
                     if let Some(i) = waiting.iter().position(|&w| w) {
                         if now >= *deadline {
-                            let name = self.cfg.nodes.get(i).cloned().unwrap_or_default();
+                            let name = p.router.node_name(NodeIdx(i)).to_owned();
                             self.phase = Phase::Failed(Failure::SetupTimeout(name, "topology".into()));
                         }
                         return;
                     }
-                    self.start_main(now);
+                    self.start_main(now, &mut p);
                 }
-                Phase::Main { end, .. } => {
+                Phase::Main { end, next_op, .. } => {
                     if now >= *end {
                         self.phase = Phase::Drain;
                         continue;
                     }
-                    self.run_nemesis(now);
-                    self.dispatch_ops(now);
+                    run_nemesis(self.nemesis.as_mut(), &mut self.log, now, p.cfg, p.router);
+                    let mut ctx = Ctx { router: p.router, workload: p.workload, final_phase: false };
+                    p.workers.dispatch(now, next_op, p.cfg.rate, p.rng, &mut ctx);
                     return;
                 }
                 Phase::Drain => {
-                    if !self.workers_idle() {
+                    if !p.workers.is_idle() {
                         return;
                     }
-                    if !self.workload.has_final_phase() {
+                    if !p.workload.has_final_phase() {
                         self.phase = Phase::Done;
                         return;
                     }
                     if self.nemesis.is_some() {
-                        self.net.heal();
-                        self.nemesis_log.push((now, "stop-partition (final heal)".into()));
+                        p.router.heal();
+                        self.log.push((now, "stop-partition (final heal)".into()));
                     }
                     self.phase = Phase::Recovery { until: now + RECOVERY };
                 }
@@ -229,10 +268,13 @@ impl Run {
                         return;
                     }
                     self.phase = Phase::Final;
-                    self.start_final_ops(now);
+                    p.workers.start_final(
+                        now,
+                        &mut Ctx { router: p.router, workload: p.workload, final_phase: true },
+                    );
                 }
                 Phase::Final => {
-                    if self.workers_idle() {
+                    if p.workers.is_idle() {
                         self.phase = Phase::Done;
                     }
                     return;
@@ -242,41 +284,12 @@ impl Run {
         }
     }
 
-    fn run_nemesis(&mut self, now: Duration) {
-        let Some(schedule) = self.nemesis.as_mut() else { return };
-        if let Some(action) = schedule.poll(now) {
-            match action {
-                Action::Start(p) => {
-                    let grudge: Vec<(Ep, Vec<Ep>)> = p
-                        .drops
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(r, senders)| {
-                            let r = *self.node_eps.get(r)?;
-                            Some((r, senders.iter().filter_map(|s| self.node_eps.get(*s).copied()).collect()))
-                        })
-                        .collect();
-                    self.net.set_grudge(&grudge);
-                    self.nemesis_log.push((now, format!("start-partition {}", p.describe(&self.cfg.nodes))));
-                }
-                Action::Stop => {
-                    self.net.heal();
-                    self.nemesis_log.push((now, "stop-partition".into()));
-                }
-            }
-        }
-    }
-
-    /// The phase's own next deadline.
-    pub(super) fn phase_deadline(&self) -> Option<Duration> {
+    /// The phase's own next deadline; operations are due only while a worker is free.
+    pub fn deadline(&self, workers: &Workers, rate: f64) -> Option<Duration> {
         match &self.phase {
             Phase::Init { deadline, .. } | Phase::Setup { deadline, .. } => Some(*deadline),
             Phase::Main { end, next_op, .. } => {
-                let op = if self.workers.iter().any(Worker::is_free) && self.cfg.rate > 0.0 {
-                    Some(*next_op)
-                } else {
-                    None
-                };
+                let op = (workers.any_free() && rate > 0.0).then_some(*next_op);
                 let nem = self.nemesis.as_ref().map(Schedule::next_at);
                 [Some(*end), op, nem].into_iter().flatten().min()
             }
@@ -285,8 +298,44 @@ impl Run {
         }
     }
 
-    /// Whether the run is over (done or failed).
-    pub fn is_over(&self) -> bool {
-        matches!(self.phase, Phase::Done | Phase::Failed(_))
+    /// The current phase.
+    pub fn phase(&self) -> &Phase {
+        &self.phase
+    }
+
+    /// Whether completions should ask for the next final step.
+    pub fn is_final(&self) -> bool {
+        self.phase == Phase::Final
+    }
+
+    /// Nemesis actions so far, with their times.
+    pub fn nemesis_log(&self) -> &[(Duration, String)] {
+        &self.log
+    }
+}
+
+fn run_nemesis(
+    schedule: Option<&mut Schedule>,
+    log: &mut Vec<(Duration, String)>,
+    now: Duration,
+    cfg: &RunConfig,
+    router: &mut Router,
+) {
+    let Some(action) = schedule.and_then(|s| s.poll(now)) else { return };
+    match action {
+        Action::Start(p) => {
+            let grudge: Vec<(NodeIdx, Vec<NodeIdx>)> = p
+                .drops
+                .iter()
+                .enumerate()
+                .map(|(r, senders)| (NodeIdx(r), senders.iter().map(|&s| NodeIdx(s)).collect()))
+                .collect();
+            router.set_grudge(&grudge);
+            log.push((now, format!("start-partition {}", p.describe(&cfg.nodes))));
+        }
+        Action::Stop => {
+            router.heal();
+            log.push((now, "stop-partition".into()));
+        }
     }
 }

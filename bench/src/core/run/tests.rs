@@ -29,7 +29,7 @@ fn drive(mut run: Run, mut node: impl FnMut(usize, &Value) -> Vec<Value>) -> Run
         run.tick(now);
         for (i, line) in run.take_writes() {
             let msg: Value = serde_json::from_slice(&line).expect("the run writes JSON");
-            for out in node(i, &msg) {
+            for out in node(i.0, &msg) {
                 run.on_line(now, i, out.to_string().as_bytes());
             }
         }
@@ -146,4 +146,28 @@ fn init_timeout_fails_the_run() {
     let run = Run::start(config("echo", 2, 10.0, 1), Duration::ZERO).expect("supported");
     let run = drive(run, |i, msg| if i == 0 { vec![reply(msg, json!({"type":"init_ok"}))] } else { vec![] });
     assert_eq!(run.phase(), &Phase::Failed(Failure::InitTimeout("n1".into())));
+}
+
+#[test]
+fn a_flooding_node_is_backlogged_until_its_messages_are_delivered() {
+    let mut run = Run::start(config("echo", 2, 0.0, 1), Duration::ZERO).expect("supported");
+    let (n0, n1) = (NodeIdx(0), NodeIdx(1));
+    let line = br#"{"src":"n0","dest":"n1","body":{"type":"flood"}}"#;
+    for _ in 0..MAX_BACKLOG {
+        assert!(!run.is_backlogged(n0));
+        run.on_line(Duration::ZERO, n0, line);
+    }
+    assert!(run.is_backlogged(n0) && !run.is_backlogged(n1));
+    let floods = |run: &mut Run| {
+        let writes = run.take_writes();
+        writes.iter().filter(|(i, l)| *i == n1 && String::from_utf8_lossy(l).contains("flood")).count()
+    };
+    run.hold_deliveries(n1, true);
+    run.tick(Duration::from_millis(10));
+    assert_eq!(floods(&mut run), 0, "nothing reaches a held node");
+    assert!(run.is_backlogged(n0), "held messages stay charged to their sender");
+    run.hold_deliveries(n1, false);
+    run.tick(Duration::from_millis(10));
+    assert_eq!(floods(&mut run), MAX_BACKLOG as usize, "nothing was dropped");
+    assert!(!run.is_backlogged(n0));
 }

@@ -1,13 +1,14 @@
 //! `run.json`: what a report needs that results.json lacks: the configuration (flags, seed,
-//! binary, versions, a command to reproduce the run) and each problem in plain words.
+//! binary, versions, a command to reproduce the run) and each problem in plain words; and the
+//! shell quoting of the command lines that reproduce runs.
 
 use crate::cli::config::TestConfig;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::UNIX_EPOCH;
 
-/// A shell word, quoted when it needs to be.
-fn shell_word(s: &str) -> String {
+/// A shell word, quoted when it needs to be (for the reproduce and replay command lines).
+pub fn shell_word(s: &str) -> String {
     if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@".contains(c)) {
         s.to_owned()
     } else {
@@ -60,14 +61,15 @@ pub fn reproduce(cfg: &TestConfig) -> String {
     w.iter().map(|s| shell_word(s)).collect::<Vec<_>>().join(" ")
 }
 
-/// The configuration and problems as JSON.
-pub fn meta(cfg: &TestConfig, problems: &[String]) -> Value {
+/// The configuration and problems as JSON; `reproduce` is the command line that repeats the run
+/// (a `test` one from [`reproduce`], or the simulator's replay command).
+pub fn meta(cfg: &TestConfig, reproduce: &str, problems: &[String]) -> Value {
     let r = &cfg.run;
     let bin = std::fs::canonicalize(&cfg.bin).unwrap_or_else(|_| cfg.bin.clone());
     let file = std::fs::metadata(&bin).ok();
     json!({
         "workload": r.workload,
-        "reproduce": reproduce(cfg),
+        "reproduce": reproduce,
         "argv": std::env::args().collect::<Vec<_>>(),
         "bin": bin.display().to_string(),
         "bin-size": file.as_ref().map(std::fs::Metadata::len),
@@ -98,8 +100,8 @@ pub fn meta(cfg: &TestConfig, problems: &[String]) -> Value {
 ///
 /// # Errors
 /// A message when it cannot be written.
-pub fn write_meta(dir: &Path, cfg: &TestConfig, problems: &[String]) -> Result<(), String> {
+pub fn write_meta(dir: &Path, cfg: &TestConfig, reproduce: &str, problems: &[String]) -> Result<(), String> {
     let path = dir.join(super::META);
-    let text = serde_json::to_string_pretty(&meta(cfg, problems)).unwrap_or_default();
+    let text = serde_json::to_string_pretty(&meta(cfg, reproduce, problems)).unwrap_or_default();
     std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

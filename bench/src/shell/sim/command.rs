@@ -1,18 +1,21 @@
 //! `glomers-bench sim -w W --node NAME [test flags] [--seed S | --seeds A..B]`.
 //!
-//! One seed writes the same results directory as `test` (history, journal, results.json); many
+//! One seed writes the same results directory as `test` (history, journal, results.json,
+//! run.json with the replay command, the report); many
 //! seeds run on every core, judged in memory, and print one table with each failing seed's
 //! replay command. Exit codes are `test`'s.
 
 use super::seeds::{run_seeds, table, Spec};
 use super::simulate;
 use crate::cli::commands::{clock_seed, exit_code, BAD_ARGS, CRASHED};
-use crate::cli::config::TestArgs;
+use crate::cli::config::{TestArgs, TestConfig};
 use crate::core::checkers::verdict::Validity;
 use crate::core::faults::Faults;
 use crate::core::workloads;
-use crate::output::verdict::{self, TimeBase};
-use crate::shell::store;
+use crate::output::html::shell_word;
+use crate::output::verdict;
+use crate::output::verdict::TimeBase;
+use crate::shell::rundir::RunDir;
 use clap::Args;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -31,7 +34,7 @@ pub struct SimArgs {
     #[command(flatten)]
     pub test: TestArgs,
     /// Which node of nodes/ to run in-process: echo, unique-ids, broadcast, g-counter, kafka,
-    /// kafka-lin-kv, txn; or a control of glomers-control not named like a node (echo-wrong...).
+    /// kafka-lin-kv, txn.
     #[arg(long = "node", value_name = "NAME", id = "node_impl")]
     pub node_impl: String,
     /// Run every seed of A..B (inclusive) and print a table instead of one results directory.
@@ -120,20 +123,12 @@ fn replay_command(argv: &[String], seed: u64) -> String {
         if a.starts_with("--seeds=") || a.starts_with("--seed=") || a.starts_with("--jobs=") {
             continue;
         }
-        out.push(quote(a));
+        out.push(shell_word(a));
     }
     // Before a `--` (node arguments), so the flag stays a flag.
     let at = out.iter().position(|a| a == "--").unwrap_or(out.len());
     out.insert(at, format!("--seed {seed}"));
     out.join(" ")
-}
-
-fn quote(a: &str) -> String {
-    if !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,".contains(c)) {
-        a.to_owned()
-    } else {
-        format!("'{}'", a.replace('\'', r"'\''"))
-    }
 }
 
 /// `glomers-bench sim`; `argv` is the whole command line, for replay commands.
@@ -155,15 +150,12 @@ fn sim(args: &SimArgs, argv: &[String]) -> Result<u8, (u8, String)> {
         eprintln!("glomers-bench: extra faults: {}", cfg.run.faults.describe());
     }
     workloads::check_supported(&cfg.run.workload).map_err(refuse)?;
-    let node = glomers_nodes::registry::factory(&args.node_impl)
-        .or_else(|| glomers_controls::registry::factory(&args.node_impl))
-        .ok_or_else(|| {
-            let (nodes, controls) = (glomers_nodes::registry::names(), glomers_controls::registry::names());
-            refuse(format!("no node called {:?}; known: {nodes}; controls: {controls}", args.node_impl))
-        })?;
+    let node = glomers_nodes::registry::factory(&args.node_impl).ok_or_else(|| {
+        refuse(format!("no node called {:?}; known: {}", args.node_impl, glomers_nodes::registry::names()))
+    })?;
     let spec = Spec { run: cfg.run.clone(), availability: cfg.availability, node };
     let Some(seeds) = &args.seeds else {
-        return one(&spec, &cfg.store, cfg.log_stderr, argv);
+        return one(&spec, &cfg, argv);
     };
     let seeds = parse_seeds(seeds).map_err(refuse)?;
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
@@ -200,42 +192,29 @@ fn sim(args: &SimArgs, argv: &[String]) -> Result<u8, (u8, String)> {
     })
 }
 
-/// One seed, into a results directory like `test`'s; with `log_stderr`, node logs are copied
-/// to the console too, as `test --log-stderr` does.
-fn one(
-    spec: &Spec,
-    store_root: &std::path::Path,
-    log_stderr: bool,
-    argv: &[String],
-) -> Result<u8, (u8, String)> {
+/// One seed, into a results directory like `test`'s (its `run.json` reproduces it with the
+/// replay command); with `--log-stderr`, node logs are copied to the console too, as `test
+/// --log-stderr` does.
+fn one(spec: &Spec, cfg: &TestConfig, argv: &[String]) -> Result<u8, (u8, String)> {
     let crash = |m: String| (CRASHED, m);
     let seed = spec.run.seed;
-    let dir = store::create_run_dir(store_root, &spec.run.workload).map_err(crash)?;
-    store::mark_latest(store_root, &dir);
+    let replay = replay_command(argv, seed);
+    let mut dir = RunDir::create(&cfg.store, &spec.run.workload).map_err(crash)?;
     eprintln!("glomers-bench: sim {}", spec.run.describe());
     let start = Instant::now();
     let (mut run, mut nodes) = spec.start(seed).map_err(crash)?;
-    let path = dir.join("net-journal.jsonl");
-    let file = File::create(&path).map_err(|e| crash(format!("cannot create {}: {e}", path.display())))?;
-    let mut journal = BufWriter::with_capacity(1 << 20, file);
     // Each node's log goes to node-logs/<id>.log, as a process's stderr would.
-    let mut logs: Vec<Option<BufWriter<File>>> = spec
-        .run
-        .nodes
-        .iter()
-        .map(|n| File::create(dir.join("node-logs").join(format!("{n}.log"))).ok().map(BufWriter::new))
-        .collect();
+    let mut logs: Vec<Option<BufWriter<File>>> =
+        spec.run.nodes.iter().map(|n| File::create(dir.node_log(n)).ok().map(BufWriter::new)).collect();
     let ended = simulate(
         &mut run,
         &mut nodes,
-        |chunk| {
-            let _ = journal.write_all(&chunk);
-        },
+        |chunk| dir.journal(&chunk),
         |i, lines| {
             if let Some(Some(f)) = logs.get_mut(i) {
                 let _ = f.write_all(&lines);
             }
-            if log_stderr {
+            if cfg.log_stderr {
                 let name = spec.run.nodes.get(i).map_or("?", String::as_str);
                 for line in String::from_utf8_lossy(&lines).lines() {
                     eprintln!("[{name}] {line}");
@@ -243,21 +222,24 @@ fn one(
             }
         },
     );
-    let _ = journal.flush();
     for f in logs.iter_mut().flatten() {
         let _ = f.flush();
     }
-    let ended = ended.map_err(crash)?;
+    let ended = match ended {
+        Ok(t) => t,
+        Err(m) => {
+            dir.abandon(&run);
+            return Err(crash(m));
+        }
+    };
     let wall = start.elapsed();
-    let r = verdict::write(&run, spec.availability, wall, &dir, TimeBase::Virtual).map_err(|m| {
-        let replay = replay_command(argv, seed);
-        crash(format!("the run crashed: {m}\nreplay: {replay}"))
-    })?;
-    crate::output::html::after_run(&dir);
+    let r = dir
+        .finish(&run, cfg, &replay, wall, TimeBase::Virtual)
+        .map_err(|m| crash(format!("the run crashed: {m}\nreplay: {replay}")))?;
     print!("{}", verdict::summary(&r));
     println!("virtual time: {:.1} s, simulated in {:.3} s", ended.as_secs_f64(), wall.as_secs_f64());
     if r.valid != Validity::Valid {
-        println!("replay: {}", replay_command(argv, seed));
+        println!("replay: {replay}");
     }
     Ok(exit_code(r.valid))
 }

@@ -17,7 +17,7 @@ mod seeds;
 pub use command::{main, SimArgs};
 pub use seeds::{run_seed, run_seeds, table, SeedResult, Spec};
 
-use crate::core::run::Run;
+use crate::core::run::{NodeIdx, Run};
 use glomers_engine::sim::Driver;
 use std::time::Duration;
 
@@ -53,13 +53,13 @@ pub fn simulate(
                 break;
             }
             for (i, line) in writes {
-                if let Some(node) = nodes.get_mut(i) {
+                if let Some(node) = nodes.get_mut(i.0) {
                     node.on_line(now, &line, &mut lines);
                     for out in lines.drain(..) {
                         run.on_line(now, i, &out);
                     }
-                    take_log(node.as_mut(), i, &mut log);
-                    if let Some(d) = due.get_mut(i) {
+                    take_log(node.as_mut(), i.0, &mut log);
+                    if let Some(d) = due.get_mut(i.0) {
                         *d = node.next_deadline();
                     }
                 }
@@ -88,7 +88,7 @@ pub fn simulate(
             if d.is_some_and(|d| d <= now) {
                 node.advance(now, &mut lines);
                 for out in lines.drain(..) {
-                    run.on_line(now, i, &out);
+                    run.on_line(now, NodeIdx(i), &out);
                 }
                 take_log(node.as_mut(), i, &mut log);
                 *d = node.next_deadline();

@@ -188,3 +188,38 @@ fn reordering_lets_later_messages_overtake_at_constant_latency() {
     let got: Vec<u32> = drain_all(&mut n).into_iter().map(|(_, p)| p).collect();
     assert!(got.windows(2).all(|w| w[0] < w[1]));
 }
+
+#[test]
+fn backlog_charges_senders_and_services_answers_to_the_asker() {
+    let mut n = net(LatencyDist::Constant, 10);
+    let (a, b, kv) = (n.add(Role::Node), n.add(Role::Node), n.add(Role::Service));
+    n.send(Duration::ZERO, a, b, 1);
+    n.send(Duration::ZERO, a, kv, 2);
+    n.send(Duration::ZERO, kv, b, 3);
+    assert_eq!((n.backlog(a), n.backlog(b), n.backlog(kv)), (2, 1, 0));
+    while n.poll(ms(10)).is_some() {}
+    assert_eq!((n.backlog(a), n.backlog(b), n.backlog(kv)), (0, 0, 0), "deliveries discharge");
+    n.set_grudge(&[(b, vec![a])]);
+    n.send(ms(10), a, b, 4);
+    assert_eq!(n.take_dropped().len(), 1);
+    assert_eq!(n.backlog(a), 0, "a partition drop discharges too");
+}
+
+#[test]
+fn a_held_receiver_gets_nothing_until_released_then_everything_in_order() {
+    let mut n = net(LatencyDist::Constant, 10);
+    let (a, b, c) = (n.add(Role::Node), n.add(Role::Node), n.add(Role::Node));
+    n.hold(b, true);
+    for k in 0..3 {
+        n.send(Duration::ZERO, a, b, k);
+    }
+    n.send(Duration::ZERO, a, c, 9);
+    let got: Vec<u32> = std::iter::from_fn(|| n.poll(ms(50))).map(|p| p.payload).collect();
+    assert_eq!(got, [9], "only the receiver not held gets its message");
+    assert_eq!(n.next_deadline(), None, "a held message is not announced as due");
+    assert_eq!(n.backlog(a), 3, "held messages stay charged to their sender");
+    n.hold(b, false);
+    let got: Vec<u32> = std::iter::from_fn(|| n.poll(ms(50))).map(|p| p.payload).collect();
+    assert_eq!(got, [0, 1, 2]);
+    assert_eq!(n.stats().all, Counts { send: 4, recv: 4 }, "nothing dropped");
+}

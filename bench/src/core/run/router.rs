@@ -1,0 +1,191 @@
+//! The router: the simulated network, who is on it ([`Endpoints`]) and the message journal.
+//!
+//! Invariants it owns:
+//! - every message goes into the network through [`Router::send_raw`], which journals it
+//!   (`send`, with the id the network gives it) before the partition check, so dropped messages
+//!   still count as sent (MAELSTROM.md §3.3); every delivery is journaled `recv` and every
+//!   partition drop `drop`, so the journal replays the network exactly;
+//! - node `i`'s endpoint is `node_eps[i]`, registered first and in node order, so a
+//!   [`NodeIdx`] handed out by the run always names an endpoint.
+//!
+//! The journal is JSON lines: `{"event":"send","id","time","src","dest","body"}` for each send,
+//! `{"event":"recv"|"drop","id","time"}` for each delivery or partition drop, times in ns since
+//! the run began.
+
+use super::endpoints::{Endpoints, Owner};
+use super::NodeIdx;
+use crate::core::wire::{self, Body};
+use glomers_harness::net::{Ep, Net, NetStats, Packet, Role};
+use std::time::Duration;
+
+/// The network, its endpoints and the journal of everything that crossed it.
+pub struct Router {
+    net: Net<Box<str>>,
+    eps: Endpoints,
+    node_eps: Vec<Ep>,
+    journal: Vec<u8>,
+}
+
+impl Router {
+    /// A router over `net` with one endpoint per node name, in order.
+    pub fn new(mut net: Net<Box<str>>, nodes: &[String]) -> Self {
+        let mut eps = Endpoints::default();
+        let node_eps = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, name)| eps.add(&mut net, name.clone(), Role::Node, Owner::Node(NodeIdx(i))))
+            .collect();
+        Router { net, eps, node_eps, journal: Vec::new() }
+    }
+
+    /// Registers service `i` under `name`.
+    pub fn add_service(&mut self, name: &str, i: usize) {
+        self.eps.add(&mut self.net, name.to_owned(), Role::Service, Owner::Service(i));
+    }
+
+    /// Node `i`'s endpoint.
+    ///
+    /// # Panics
+    /// `i` is not a node of this run: a bug, since only the run hands out node indices.
+    pub fn node_ep(&self, i: NodeIdx) -> Ep {
+        *self.node_eps.get(i.0).expect("node index from Run")
+    }
+
+    /// Node `i`'s id.
+    ///
+    /// # Panics
+    /// As [`Router::node_ep`].
+    pub fn node_name(&self, i: NodeIdx) -> &str {
+        self.eps.name(self.node_ep(i))
+    }
+
+    /// Opens a client with the next id `c<k>`.
+    pub fn add_client(&mut self, owner: Owner) -> Ep {
+        self.eps.add_client(&mut self.net, owner)
+    }
+
+    /// Closes a client: later messages to its id have an unknown `dest`.
+    pub fn close(&mut self, ep: Ep) {
+        self.eps.close(ep);
+    }
+
+    /// An endpoint's id.
+    pub fn name(&self, ep: Ep) -> &str {
+        self.eps.name(ep)
+    }
+
+    /// An endpoint's owner.
+    pub fn owner(&self, ep: Ep) -> Option<Owner> {
+        self.eps.owner(ep)
+    }
+
+    /// Routes a line node `from` wrote: parses it and sends its body on, byte for byte.
+    ///
+    /// # Errors
+    /// Why the line cannot be routed, in plain words (§2.1: the node goes deaf).
+    pub fn route_line(&mut self, now: Duration, line: &[u8]) -> Result<(), String> {
+        let msg = wire::parse_line(line)
+            .map_err(|e| format!("wrote a line that is not a valid protocol message ({e})"))?;
+        match (self.eps.lookup(&msg.src), self.eps.lookup(&msg.dest)) {
+            (Some(src), Some(dest)) => {
+                let body: Box<str> = msg.body.get().into();
+                self.send_raw(now, src, dest, body);
+                Ok(())
+            }
+            (None, _) => Err(format!("sent a message from an unknown src {:?}", msg.src)),
+            (_, None) => Err(self.explain_unknown_dest(&msg.dest, &msg.msg_type)),
+        }
+    }
+
+    fn explain_unknown_dest(&self, dest: &str, msg_type: &str) -> String {
+        match self.eps.closed_owner(dest) {
+            Some(Owner::Init(_)) => {
+                format!("sent {msg_type} to {dest}, the init client, which closed after init_ok")
+            }
+            Some(_) => format!(
+                "sent {msg_type} to {dest}, a client that has gone away (its request timed out \
+                 or failed and it was replaced)"
+            ),
+            None => format!("sent {msg_type} to {dest:?}, which is not on the network"),
+        }
+    }
+
+    /// Sends a raw body through the network, journaling it first.
+    pub fn send_raw(&mut self, now: Duration, src: Ep, dest: Ep, body: Box<str>) {
+        let line = format!(
+            "{{\"event\":\"send\",\"id\":{},\"time\":{},\"src\":{},\"dest\":{},\"body\":{body}}}\n",
+            self.net.next_id(),
+            now.as_nanos(),
+            serde_json::Value::from(self.eps.name(src)),
+            serde_json::Value::from(self.eps.name(dest)),
+        );
+        self.journal.extend_from_slice(line.as_bytes());
+        self.net.send(now, src, dest, body);
+        self.journal_drops(now);
+    }
+
+    /// Sends a decoded body.
+    pub fn send_body(&mut self, now: Duration, src: Ep, dest: Ep, body: &Body) {
+        self.send_raw(now, src, dest, wire::encode_body(body).into());
+    }
+
+    /// The next message due at or before `now`, journaled as received.
+    pub fn poll(&mut self, now: Duration) -> Option<Packet<Box<str>>> {
+        let p = self.net.poll(now)?;
+        self.journal_event("recv", p.id, now);
+        self.journal_drops(now);
+        Some(p)
+    }
+
+    fn journal_drops(&mut self, now: Duration) {
+        for id in self.net.take_dropped() {
+            self.journal_event("drop", id, now);
+        }
+    }
+
+    fn journal_event(&mut self, event: &str, id: u64, now: Duration) {
+        let line = format!("{{\"event\":\"{event}\",\"id\":{id},\"time\":{}}}\n", now.as_nanos());
+        self.journal.extend_from_slice(line.as_bytes());
+    }
+
+    /// When the next message falls due, if any is in flight.
+    pub fn next_deadline(&self) -> Option<Duration> {
+        self.net.next_deadline()
+    }
+
+    /// Whether messages charged to node `i` fill its share of the network (see
+    /// [`Net::backlog`]): the shell should stop reading that node until they drain.
+    pub fn is_backlogged(&self, i: NodeIdx) -> bool {
+        self.net.backlog(self.node_ep(i)) >= super::MAX_BACKLOG
+    }
+
+    /// Holds (or releases) deliveries to node `i` while its stdin is backed up.
+    pub fn hold(&mut self, i: NodeIdx, held: bool) {
+        let ep = self.node_ep(i);
+        self.net.hold(ep, held);
+    }
+
+    /// Partitions the nodes: each receiver drops messages from its listed senders.
+    pub fn set_grudge(&mut self, grudge: &[(NodeIdx, Vec<NodeIdx>)]) {
+        let eps: Vec<(Ep, Vec<Ep>)> = grudge
+            .iter()
+            .map(|(r, senders)| (self.node_ep(*r), senders.iter().map(|s| self.node_ep(*s)).collect()))
+            .collect();
+        self.net.set_grudge(&eps);
+    }
+
+    /// Heals every partition.
+    pub fn heal(&mut self) {
+        self.net.heal();
+    }
+
+    /// Journal lines since the last call.
+    pub fn take_journal(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.journal)
+    }
+
+    /// Network statistics.
+    pub fn stats(&self) -> NetStats {
+        self.net.stats()
+    }
+}
