@@ -4,7 +4,8 @@
 
 pub mod edn;
 
-use crate::core::workloads::Validity;
+use crate::cli::error::BenchError;
+use crate::core::workloads::{Validity, WorkloadKind};
 use crate::output::report::Report;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -18,26 +19,35 @@ const LATEST: &str = "store/latest/results.edn";
 /// output, and reads the results.
 ///
 /// # Errors
-/// When Maelstrom cannot start, crashes (exit 255), or leaves no readable results.
-pub fn run(maelstrom: &Path, workload: &str, bin: &Path, flags: &[&str]) -> Result<Report, String> {
+/// [`BenchError::Maelstrom`] when Maelstrom cannot start, crashes (exit 255), or leaves no
+/// readable results.
+pub fn run(
+    maelstrom: &Path,
+    workload: WorkloadKind,
+    bin: &Path,
+    flags: &[String],
+) -> Result<Report, BenchError> {
     let start = Instant::now();
     let status = Command::new(maelstrom)
-        .args(["test", "-w", workload, "--bin"])
+        .args(["test", "-w", workload.name(), "--bin"])
         .arg(bin)
         .args(flags)
         .status()
-        .map_err(|e| format!("cannot start {}: {e}", maelstrom.display()))?;
+        .map_err(|e| BenchError::Maelstrom(format!("cannot start {}: {e}", maelstrom.display())))?;
     if status.code() == Some(255) {
-        return Err(format!("Maelstrom reports a crashed run (exit 255); see {LATEST} and jepsen.log"));
+        return Err(BenchError::Maelstrom(format!(
+            "it reports a crashed run (exit 255); see {LATEST} and jepsen.log"
+        )));
     }
-    let text = std::fs::read_to_string(LATEST).map_err(|e| format!("cannot read {LATEST}: {e}"))?;
-    let results = edn::parse(&text).map_err(|e| format!("{LATEST}: {e}"))?;
+    let text = std::fs::read_to_string(LATEST)
+        .map_err(|e| BenchError::Maelstrom(format!("cannot read {LATEST}: {e}")))?;
+    let results = edn::parse(&text).map_err(|e| BenchError::Maelstrom(format!("{LATEST}: {e}")))?;
     let dir = std::fs::canonicalize("store/latest").unwrap_or_else(|_| PathBuf::from("store/latest"));
     Ok(from_results(results, workload, start.elapsed(), dir))
 }
 
 /// A `Report` from Maelstrom's results map (read from EDN).
-pub fn from_results(results: Value, workload: &str, wall: Duration, dir: PathBuf) -> Report {
+pub fn from_results(results: Value, workload: WorkloadKind, wall: Duration, dir: PathBuf) -> Report {
     let valid = match &results["valid?"] {
         Value::Bool(true) => Validity::Valid,
         Value::Bool(false) => Validity::Invalid,
@@ -87,7 +97,7 @@ mod tests {
             :workload {:valid? false, :lost-count 1, :stable-latencies {0 0, 0.5 452, 0.95 674, 0.99 791, 1 802}}
             :valid? false}"#;
         let results = edn::parse(text).unwrap();
-        let r = from_results(results, "broadcast", Duration::from_secs(30), PathBuf::from("x"));
+        let r = from_results(results, WorkloadKind::Broadcast, Duration::from_secs(30), PathBuf::from("x"));
         assert_eq!(r.valid, Validity::Invalid);
         assert_eq!(r.msgs_per_op, Some(3.97));
         assert_eq!(r.stable_latency, Some((452, 791, 802)));
@@ -100,7 +110,7 @@ mod tests {
     #[test]
     fn unknown_validity_stays_unknown() {
         let results = edn::parse("{:valid? :unknown}").unwrap();
-        let r = from_results(results, "txn-rw-register", Duration::ZERO, PathBuf::new());
+        let r = from_results(results, WorkloadKind::TxnRwRegister, Duration::ZERO, PathBuf::new());
         assert_eq!(r.valid, Validity::Unknown);
         assert_eq!(r.msgs_per_op, None);
     }

@@ -25,10 +25,10 @@ pub struct Crash(pub String);
 /// exited early, an I/O error.
 pub fn run_test(cfg: &TestConfig, progress: bool) -> Result<Report, Crash> {
     check_binary(&cfg.bin).map_err(Crash)?;
-    let dir = store::create_run_dir(&cfg.store, &cfg.run.workload).map_err(Crash)?;
+    let dir = store::create_run_dir(&cfg.store, cfg.run.workload.name()).map_err(Crash)?;
     store::mark_latest(&cfg.store, &dir);
     let origin = Instant::now();
-    let mut run = Run::start(cfg.run.clone(), Duration::ZERO).map_err(Crash)?;
+    let mut run = Run::start(cfg.run.clone(), Duration::ZERO);
     let (tx, rx) = unbounded();
     let mut nodes =
         Nodes::spawn(&cfg.bin, &cfg.node_args, &cfg.run.nodes, &dir.join("node-logs"), cfg.log_stderr, &tx)

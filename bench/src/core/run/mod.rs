@@ -21,7 +21,7 @@ use crate::core::rng::Rng;
 use crate::core::services::{Service, NAMES};
 use crate::core::topology::Topology;
 use crate::core::wire::{self, Body};
-use crate::core::workloads::{self, Workload, WorkloadConfig, WorkloadOpts};
+use crate::core::workloads::{Workload, WorkloadConfig, WorkloadKind, WorkloadOpts};
 use endpoints::{Endpoints, Owner};
 use std::time::Duration;
 use workers::Worker;
@@ -29,8 +29,8 @@ use workers::Worker;
 /// Everything a run needs to know.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
-    /// Workload name.
-    pub workload: String,
+    /// The workload.
+    pub workload: WorkloadKind,
     /// Node ids in order.
     pub nodes: Vec<String>,
     /// Worker count.
@@ -120,10 +120,7 @@ pub struct Run {
 
 impl Run {
     /// Creates the run and sends `init` to every node at `now`.
-    ///
-    /// # Errors
-    /// The workload is not supported.
-    pub fn start(cfg: RunConfig, now: Duration) -> Result<Run, String> {
+    pub fn start(cfg: RunConfig, now: Duration) -> Run {
         let wcfg = WorkloadConfig {
             nodes: cfg.nodes.clone(),
             topology: cfg.topology,
@@ -131,8 +128,7 @@ impl Run {
             rate: cfg.rate,
             opts: cfg.opts.clone(),
         };
-        let workload = workloads::build(&cfg.workload, &wcfg)
-            .ok_or_else(|| format!("workload {} is not supported yet", cfg.workload))?;
+        let workload = cfg.workload.build(&wcfg);
         let mut rng = Rng::new(cfg.seed);
         let mut net = Net::new(cfg.latency, rng.fork());
         net.set_faults(cfg.faults);
@@ -172,7 +168,7 @@ impl Run {
             cfg,
         };
         run.send_init(now);
-        Ok(run)
+        run
     }
 
     /// Handles one line a node wrote to stdout.

@@ -163,7 +163,7 @@ impl Run {
                     return;
                 }
                 let name = self.cfg.nodes.get(i).cloned().unwrap_or_default();
-                if reply.get("type").and_then(Value::as_str) != Some("topology_ok") {
+                if reply.get("type").and_then(Value::as_str) != self.cfg.workload.setup().map(|s| s.reply) {
                     self.phase =
                         Phase::Failed(Failure::SetupRejected(name, Value::Object(reply).to_string()));
                     return;
@@ -195,7 +195,8 @@ impl Run {
                     if let Some(i) = waiting.iter().position(|&w| w) {
                         if now >= *deadline {
                             let name = self.cfg.nodes.get(i).cloned().unwrap_or_default();
-                            self.phase = Phase::Failed(Failure::SetupTimeout(name, "topology".into()));
+                            let label = self.cfg.workload.setup().map_or("setup", |s| s.request);
+                            self.phase = Phase::Failed(Failure::SetupTimeout(name, label.into()));
                         }
                         return;
                     }

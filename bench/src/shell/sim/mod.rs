@@ -8,13 +8,13 @@
 //! operation, a phase deadline, or a node's tick or RPC timeout. Nothing reads a real clock, so
 //! a seed replays byte for byte.
 //!
-//! - `command.rs`: `glomers-bench sim` (one seed into a results directory, or many seeds).
 //! - `seeds.rs`: many seeds on every core, and the table across them.
+//!
+//! The `sim` command itself (flags, one seed into a results directory, or many seeds) is
+//! `cli/sim.rs`.
 
-mod command;
 mod seeds;
 
-pub use command::{main, SimArgs};
 pub use seeds::{run_seed, run_seeds, table, SeedResult, Spec};
 
 use crate::core::run::Run;

@@ -222,14 +222,11 @@ fn scc_and_paths_handle_long_chains() {
 
 /// A serial execution of `count` generated transactions against one in-memory map.
 fn generated_serial(count: usize) -> History {
-    let mut w = crate::core::workloads::build(
-        "txn-rw-register",
-        &crate::core::workloads::WorkloadConfig {
+    let mut w =
+        crate::core::workloads::WorkloadKind::TxnRwRegister.build(&crate::core::workloads::WorkloadConfig {
             opts: WorkloadOpts::default(),
-            ..crate::core::workloads::WorkloadConfig::probe()
-        },
-    )
-    .expect("txn workload");
+            ..crate::core::workloads::WorkloadConfig::for_checking()
+        });
     let mut rng = Rng::new(3);
     let mut state: HashMap<i64, i64> = HashMap::new();
     let mut h = History::default();
