@@ -10,7 +10,7 @@ use crate::core::run::RunConfig;
 use crate::core::topology::Topology;
 use crate::core::workloads::{WorkloadKind, WorkloadOpts, NOT_YET};
 use clap::builder::{EnumValueParser, PossibleValue, TypedValueParser};
-use clap::{Args, Command, FromArgMatches, ValueEnum};
+use clap::{Args, Command, FromArgMatches};
 use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -18,8 +18,8 @@ use std::time::Duration;
 /// What to run: the flags `test` and `sim` share.
 #[derive(Args, Debug, Clone)]
 pub struct RunArgs {
-    /// The workload. Required: Maelstrom's default, lin-kv, is not built here yet, and
-    /// defaulting to another would run something the user did not ask for.
+    /// The workload; required, as Maelstrom's default (lin-kv) is not built here yet and
+    /// another default would run what the user did not ask for.
     #[arg(short = 'w', long, required = true, value_parser = WorkloadParser)]
     pub workload: Option<WorkloadKind>,
     /// Nodes n0…n(N-1); overrides --nodes.
@@ -160,7 +160,8 @@ impl TypedValueParser for WorkloadParser {
     }
 
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
-        Some(Box::new(WorkloadKind::ALL.into_iter().filter_map(|k| k.to_possible_value())))
+        // Names only: a description per value would turn every `--help` into the long format.
+        Some(Box::new(WorkloadKind::ALL.into_iter().map(|k| PossibleValue::new(k.name()))))
     }
 }
 

@@ -19,7 +19,7 @@ use glomers_bench::cli::{commands, sim};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// The width help is wrapped at, whatever the terminal: the help text is checked against
+/// The width help is laid out for, whatever the terminal: the help text is checked against
 /// golden files (`bench/tests/golden/`).
 const HELP_WIDTH: usize = 100;
 
@@ -29,8 +29,7 @@ const HELP_WIDTH: usize = 100;
     name = "glomers-bench",
     version,
     about = "Run and judge Gossip Glomers nodes natively",
-    term_width = HELP_WIDTH,
-    max_term_width = HELP_WIDTH
+    term_width = HELP_WIDTH
 )]
 struct Cli {
     #[command(subcommand)]
