@@ -101,7 +101,8 @@ fn judge_challenge(c: &Challenge, bin: &Path, runner: Runner<'_>) -> Result<Row,
                 run_tests(&TestConfig::new(setup, bin.to_path_buf(), Vec::new(), 1))?
             }
             Runner::Maelstrom(maelstrom) => {
-                crate::maelstrom::run(maelstrom, c.workload, bin, &spec.to_argv())?
+                crate::maelstrom::run(maelstrom, c.workload, bin, &spec.to_argv())
+                    .map_err(BenchError::Maelstrom)?
             }
         };
         stdout::print(&report::summary(&r));

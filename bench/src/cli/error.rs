@@ -4,6 +4,7 @@
 
 use crate::cli::outcome::Outcome;
 use crate::core::workloads::WorkloadKind;
+use crate::maelstrom::MaelstromError;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
@@ -54,7 +55,7 @@ pub enum BenchError {
         cause: io::Error,
     },
     /// The real Maelstrom could not run, crashed, or left no readable results.
-    Maelstrom(String),
+    Maelstrom(MaelstromError),
 }
 
 impl BenchError {
@@ -131,6 +132,7 @@ impl std::error::Error for BenchError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             BenchError::Io { cause, .. } | BenchError::Serve { cause, .. } => Some(cause),
+            BenchError::Maelstrom(e) => Some(e),
             _ => None,
         }
     }

@@ -4,10 +4,11 @@
 
 pub mod edn;
 
-use crate::cli::error::BenchError;
 use crate::core::workloads::{Validity, WorkloadKind};
 use crate::output::report::Report;
 use serde_json::Value;
+use std::fmt;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -15,33 +16,71 @@ use std::time::{Duration, Instant};
 /// Where Maelstrom leaves its newest results, relative to the directory it ran in (§8.1).
 const LATEST: &str = "store/latest/results.edn";
 
+/// Why the real Maelstrom gave no results to read.
+#[derive(Debug)]
+pub enum MaelstromError {
+    /// It could not be started.
+    Start {
+        /// The path given to `--maelstrom`.
+        path: PathBuf,
+        /// The cause.
+        cause: io::Error,
+    },
+    /// It reported a crashed run (exit 255).
+    Crashed,
+    /// Its results file could not be read.
+    Unreadable(io::Error),
+    /// Its results file is not EDN.
+    Malformed(edn::EdnError),
+}
+
+impl fmt::Display for MaelstromError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MaelstromError::Start { path, cause } => write!(f, "cannot start {}: {cause}", path.display()),
+            MaelstromError::Crashed => {
+                write!(f, "it reports a crashed run (exit 255); see {LATEST} and jepsen.log")
+            }
+            MaelstromError::Unreadable(cause) => write!(f, "cannot read {LATEST}: {cause}"),
+            MaelstromError::Malformed(why) => write!(f, "{LATEST}: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for MaelstromError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            MaelstromError::Start { cause, .. } | MaelstromError::Unreadable(cause) => Some(cause),
+            MaelstromError::Malformed(e) => Some(e),
+            MaelstromError::Crashed => None,
+        }
+    }
+}
+
 /// Runs `maelstrom test -w WORKLOAD --bin BIN FLAGS` in the current directory, showing its
 /// output, and reads the results.
 ///
 /// # Errors
-/// [`BenchError::Maelstrom`] when Maelstrom cannot start, crashes (exit 255), or leaves no
-/// readable results.
+/// [`MaelstromError`] when Maelstrom cannot start, crashes (exit 255), or leaves no readable
+/// results.
 pub fn run(
     maelstrom: &Path,
     workload: WorkloadKind,
     bin: &Path,
     flags: &[String],
-) -> Result<Report, BenchError> {
+) -> Result<Report, MaelstromError> {
     let start = Instant::now();
     let status = Command::new(maelstrom)
         .args(["test", "-w", workload.name(), "--bin"])
         .arg(bin)
         .args(flags)
         .status()
-        .map_err(|e| BenchError::Maelstrom(format!("cannot start {}: {e}", maelstrom.display())))?;
+        .map_err(|cause| MaelstromError::Start { path: maelstrom.to_path_buf(), cause })?;
     if status.code() == Some(255) {
-        return Err(BenchError::Maelstrom(format!(
-            "it reports a crashed run (exit 255); see {LATEST} and jepsen.log"
-        )));
+        return Err(MaelstromError::Crashed);
     }
-    let text = std::fs::read_to_string(LATEST)
-        .map_err(|e| BenchError::Maelstrom(format!("cannot read {LATEST}: {e}")))?;
-    let results = edn::parse(&text).map_err(|e| BenchError::Maelstrom(format!("{LATEST}: {e}")))?;
+    let text = std::fs::read_to_string(LATEST).map_err(MaelstromError::Unreadable)?;
+    let results = edn::parse(&text).map_err(MaelstromError::Malformed)?;
     let dir = std::fs::canonicalize("store/latest").unwrap_or_else(|_| PathBuf::from("store/latest"));
     Ok(from_results(results, workload, start.elapsed(), dir))
 }

@@ -9,6 +9,7 @@ use super::plots::{self, Series};
 use super::timeline::{self, Outcome, Partition, Point};
 use super::{anomalies, history_table};
 use crate::core::checkers::set_full;
+use crate::core::workloads::WorkloadKind;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -409,7 +410,7 @@ pub fn render(data: &RunData) -> String {
         "Server messages",
         &messages_section(data, &points, &parts, t_max),
     ));
-    if workload == "broadcast" {
+    if WorkloadKind::from_name(&workload) == Some(WorkloadKind::Broadcast) {
         toc.push(("stable", "stable latency"));
         sections.push_str(&section("stable", "Broadcast: stable latencies", &stable_section(data)));
     }
