@@ -10,7 +10,7 @@ use crate::core::run::RunConfig;
 use crate::core::topology::Topology;
 use crate::core::workloads::{WorkloadKind, WorkloadOpts, NOT_YET};
 use clap::builder::{EnumValueParser, PossibleValue, TypedValueParser};
-use clap::{Args, Command, FromArgMatches};
+use clap::{Args, Command, FromArgMatches, ValueEnum};
 use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -160,8 +160,7 @@ impl TypedValueParser for WorkloadParser {
     }
 
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
-        // Names only: a description per value would turn every `--help` into the long format.
-        Some(Box::new(WorkloadKind::ALL.into_iter().map(|k| PossibleValue::new(k.name()))))
+        Some(Box::new(WorkloadKind::value_variants().iter().filter_map(ValueEnum::to_possible_value)))
     }
 }
 

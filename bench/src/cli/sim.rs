@@ -13,6 +13,7 @@ use crate::cli::outcome::Outcome;
 use crate::cli::stdout;
 use crate::core::faults::Faults;
 use crate::core::workloads::Validity;
+use crate::output::html::shell_word;
 use crate::output::report;
 use crate::output::results::{self, Clock};
 use crate::shell::sim::{run_seeds, simulate, table, Spec};
@@ -163,20 +164,12 @@ fn replay_command(argv: &[String], seed: u64) -> String {
         if a.starts_with("--seeds=") || a.starts_with("--seed=") || a.starts_with("--jobs=") {
             continue;
         }
-        out.push(quote(a));
+        out.push(shell_word(a));
     }
     // Before a `--` (node arguments), so the flag stays a flag.
     let at = out.iter().position(|a| a == "--").unwrap_or(out.len());
     out.insert(at, format!("--seed {seed}"));
     out.join(" ")
-}
-
-fn quote(a: &str) -> String {
-    if !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,".contains(c)) {
-        a.to_owned()
-    } else {
-        format!("'{}'", a.replace('\'', r"'\''"))
-    }
 }
 
 /// What one run of the simulator needs, checked before anything runs.

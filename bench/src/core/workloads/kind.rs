@@ -4,11 +4,12 @@
 //! how to build its generator, clients and checker.
 
 use super::{broadcast, echo, g_counter, kafka, txn_rw_register, unique_ids, Workload, WorkloadConfig};
+use clap::builder::PossibleValue;
 use clap::ValueEnum;
 use std::fmt;
 
 /// A workload of MAELSTROM.md §7 that this bench implements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WorkloadKind {
     /// Echo (challenge 1).
     Echo,
@@ -118,6 +119,18 @@ impl WorkloadKind {
     }
 }
 
+/// `-w`: the values are [`WorkloadKind::ALL`] by [`WorkloadKind::name`], so the help text, the
+/// list in an error and the parser cannot disagree.
+impl ValueEnum for WorkloadKind {
+    fn value_variants<'a>() -> &'a [Self] {
+        &WorkloadKind::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.name()))
+    }
+}
+
 impl fmt::Display for WorkloadKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -129,14 +142,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_are_the_value_enum_names_and_round_trip() {
+    fn names_parse_back_and_the_not_yet_built_are_not_among_them() {
         for k in WorkloadKind::ALL {
-            let value = k.to_possible_value().expect("no variant is skipped");
-            assert_eq!(value.get_name(), k.name());
+            assert_eq!(WorkloadKind::from_str(k.name(), false), Ok(k));
             assert_eq!(WorkloadKind::from_name(k.name()), Some(k));
             assert_eq!(k.to_string(), k.name());
         }
-        assert_eq!(WorkloadKind::value_variants(), WorkloadKind::ALL);
         assert!(NOT_YET.iter().all(|n| WorkloadKind::from_name(n).is_none()));
     }
 

@@ -25,7 +25,7 @@ pub mod serve;
 mod timeline;
 
 pub use data::{load, Messages, RunData};
-pub use meta::write_meta;
+pub use meta::{shell_word, write_meta};
 pub use plots::{MAX_POINTS, PARTITION_COLOUR};
 
 use serde_json::json;
