@@ -5,6 +5,7 @@
 use crate::cli::outcome::Outcome;
 use crate::core::workloads::WorkloadKind;
 use crate::maelstrom::MaelstromError;
+use crate::shell::sim::Stuck;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
@@ -45,6 +46,8 @@ pub enum BenchError {
     /// The run ended without a verdict: a node failed, the run could not finish, or its
     /// results could not be written.
     Aborted(String),
+    /// The simulator could not go on: events kept arriving without the clock moving.
+    Stuck(Stuck),
     /// An HTML report or index could not be rendered or written (the renderer's explanation).
     Render(String),
     /// The HTTP server could not start or stopped.
@@ -73,6 +76,7 @@ impl BenchError {
             BenchError::RunDir(_)
             | BenchError::Io { .. }
             | BenchError::Aborted(_)
+            | BenchError::Stuck(_)
             | BenchError::Render(_)
             | BenchError::Serve { .. }
             | BenchError::Maelstrom(_) => Outcome::Crashed,
@@ -122,6 +126,7 @@ impl fmt::Display for BenchError {
             }
             BenchError::Io { path, cause } => write!(f, "{}: {cause}", path.display()),
             BenchError::Aborted(m) => write!(f, "the run crashed: {m}"),
+            BenchError::Stuck(stuck) => write!(f, "the run crashed: {stuck}"),
             BenchError::Serve { port, cause } => write!(f, "cannot serve on 127.0.0.1:{port}: {cause}"),
             BenchError::Maelstrom(m) => write!(f, "the real Maelstrom failed: {m}"),
         }
@@ -133,6 +138,7 @@ impl std::error::Error for BenchError {
         match self {
             BenchError::Io { cause, .. } | BenchError::Serve { cause, .. } => Some(cause),
             BenchError::Maelstrom(e) => Some(e),
+            BenchError::Stuck(e) => Some(e),
             _ => None,
         }
     }

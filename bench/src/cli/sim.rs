@@ -317,7 +317,7 @@ fn one(spec: &Spec, store_root: &Path, log_stderr: bool, argv: &[String]) -> Res
     for f in logs.iter_mut().flatten() {
         let _ = f.flush();
     }
-    let ended = ended.map_err(BenchError::Aborted)?;
+    let ended = ended.map_err(BenchError::Stuck)?;
     let wall = start.elapsed();
     let r = results::write(&run, spec.availability, wall, &dir, Clock::Virtual)
         .map_err(|m| BenchError::Aborted(format!("{m}\nreplay: {}", replay_command(argv, seed))))?;

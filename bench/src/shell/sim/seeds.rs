@@ -72,9 +72,10 @@ impl SeedResult {
 pub fn run_seed(spec: &Spec, seed: u64) -> SeedResult {
     let start = Instant::now();
     let (mut run, mut nodes) = spec.start(seed);
-    let outcome = simulate(&mut run, &mut nodes, drop, |_, _| {}).and_then(|_| {
-        results::judge(&run, spec.availability, start.elapsed(), Path::new(""), Clock::Virtual)
-    });
+    let outcome =
+        simulate(&mut run, &mut nodes, drop, |_, _| {}).map_err(|stuck| stuck.to_string()).and_then(|_| {
+            results::judge(&run, spec.availability, start.elapsed(), Path::new(""), Clock::Virtual)
+        });
     let wall = start.elapsed();
     match outcome {
         Ok(r) => SeedResult {
