@@ -115,18 +115,12 @@ screenshots: build
 SEEDS ?= 1000
 SIM := $(BENCH) sim --store store/sim --seeds 1..$(SEEDS)
 
+# Every challenge, in order (as `glomers-bench challenges` runs them).
+CHALLENGES := 1 2 3a 3b 3c 3d 3e 4 5a 5b 5c 6a 6b 6c
+
 soak: build
-	$(SIM) -w echo --node echo --node-count 1 --time-limit 10
-	$(SIM) -w unique-ids --node unique-ids --time-limit 30 --rate 1000 --node-count 3 --availability total --nemesis partition
-	$(SIM) -w broadcast --node broadcast --node-count 1 --time-limit 20 --rate 10
-	$(SIM) -w broadcast --node broadcast --node-count 5 --time-limit 20 --rate 10
-	$(SIM) -w broadcast --node broadcast --node-count 5 --time-limit 20 --rate 10 --nemesis partition
-	$(SIM) -w broadcast --node broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100
-	$(SIM) -w g-counter --node g-counter --node-count 3 --rate 100 --time-limit 20 --nemesis partition
-	$(SIM) -w kafka --node kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --nemesis partition
-	$(SIM) -w txn-rw-register --node txn --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 \
-		--consistency-models read-committed --availability total --nemesis partition
+	@set -e; for c in $(CHALLENGES); do echo "== challenge $$c"; $(SIM) --challenge $$c; done
 
 sim-speed: build
-	$(BENCH) sim --store store/sim -w broadcast --node broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100 --seed 1
-	$(BENCH) sim --store store/sim -w broadcast --node broadcast --node-count 5 --time-limit 20 --rate 10 --nemesis partition --seeds 1..1000
+	$(BENCH) sim --store store/sim --challenge 3d --seed 1
+	$(BENCH) sim --store store/sim --challenge 3c --seeds 1..1000

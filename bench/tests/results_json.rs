@@ -15,7 +15,7 @@ use std::time::Duration;
 /// that the figures read back from it are the report's.
 fn results_json(workload: &str, node_name: &str, flags: &[&str]) -> String {
     let s = spec(workload, flags, node(node_name));
-    let (mut run, mut nodes) = s.start(7).expect("workload supported");
+    let (mut run, mut nodes) = s.start(7);
     simulate(&mut run, &mut nodes, drop, |_, _| {}).expect("simulation ends");
     let judged =
         judge(&run, s.availability, Duration::ZERO, Path::new(""), TimeBase::Virtual).expect("judged");

@@ -150,10 +150,11 @@ fn seed_1_kafka_appends_a_forward_delivered_twice_once() {
         "partition",
         "--nemesis-interval",
         "2",
-        "--duplicate",
-        "0.05",
     ];
-    let s = spec("kafka", &flags, node("kafka"));
+    // Until the command line was strict, `--duplicate 0.05` here was swallowed as a node
+    // argument and this test ran without duplicates.
+    let mut s = spec("kafka", &flags, node("kafka"));
+    s.run.faults.duplicate = 0.05;
     for seed in 1..=5 {
         let r = glomers_bench::shell::sim::run_seed(&s, seed);
         assert!(r.is_valid(), "seed {seed}: {:?}", r.cause);
@@ -206,7 +207,7 @@ fn a_seed_replays_byte_for_byte_and_other_seeds_differ() {
     let flags = [
         "-w",
         "g-counter",
-        "--node",
+        "--impl",
         "g-counter",
         "--node-count",
         "3",
@@ -267,7 +268,7 @@ fn a_seed_replays_byte_for_byte_and_other_seeds_differ() {
 #[test]
 fn node_logs_go_to_their_file_and_with_log_stderr_to_the_console() {
     // seq-kv round trips of 6 s outlast the node's 5 s call timeout, which it logs.
-    let args = ["-w", "g-counter", "--node", "g-counter", "--node-count", "1", "--time-limit", "2"];
+    let args = ["-w", "g-counter", "--impl", "g-counter", "--node-count", "1", "--time-limit", "2"];
     let mut with = args.to_vec();
     with.extend_from_slice(&["--latency", "3000", "--seed", "1", "--log-stderr"]);
     let o = sim("logs", &with);
@@ -283,7 +284,7 @@ fn many_seeds_print_a_table() {
         &[
             "-w",
             "broadcast",
-            "--node",
+            "--impl",
             "broadcast",
             "--node-count",
             "3",
@@ -311,7 +312,7 @@ fn a_failing_seed_prints_its_replay_command() {
         &[
             "-w",
             "broadcast",
-            "--node",
+            "--impl",
             "broadcast",
             "--node-count",
             "3",
@@ -327,7 +328,7 @@ fn a_failing_seed_prints_its_replay_command() {
     assert!(o.stdout.contains("failures:\n  seed 2: INVALID: value 3, acknowledged by n1"), "{}", o.show());
     assert!(
         o.stdout.contains(
-            "sim -w broadcast --node broadcast --node-count 3 --time-limit 2 --latency 8000 --store"
+            "sim -w broadcast --impl broadcast --node-count 3 --time-limit 2 --latency 8000 --store"
         ),
         "{}",
         o.show()
@@ -365,13 +366,21 @@ fn the_nodes_stay_valid_under_every_extra_fault() {
 
 #[test]
 fn bad_arguments_exit_254() {
-    let cases: [(&[&str], &str); 6] = [
-        (&["-w", "echo", "--node", "echo", "--reorder", "99999999"], "--reorder must be at most 60000 ms"),
-        (&["-w", "echo", "--node", "nope"], "no node called \"nope\"; known: echo, unique-ids"),
-        (&["-w", "echo", "--node", "echo", "--one-way"], "they need --nemesis partition"),
-        (&["-w", "echo", "--node", "echo", "--duplicate", "2"], "--duplicate must be a probability"),
-        (&["-w", "pn-counter", "--node", "echo"], "workload pn-counter is not supported yet"),
-        (&["-w", "echo", "--node", "echo", "--seeds", "5..1"], "the first seed is above the last"),
+    let cases: [(&[&str], &str); 14] = [
+        (&["-w", "echo", "--impl", "echo", "--reorder", "99999999"], "--reorder must be at most 60000 ms"),
+        (&["-w", "echo", "--impl", "nope"], "invalid value 'nope' for '--impl <NAME>'"),
+        (&["-w", "broadcast", "--impl", "echo"], "node echo does not implement workload broadcast"),
+        (&["-w", "echo", "--bin", "/bin/true"], "unexpected argument '--bin'"),
+        (&["-w", "echo", "--test-count", "3"], "unexpected argument '--test-count'"),
+        (&["-w", "echo", "--", "arg"], "unexpected argument"),
+        (&["-w", "echo", "--time-limt", "1"], "a similar argument exists: '--time-limit'"),
+        (&["--impl", "echo"], "required arguments were not provided"),
+        (&["--challenge", "3c", "--rate", "5"], "cannot be used with"),
+        (&["--challenge", "9z"], "unknown challenge \"9z\""),
+        (&["-w", "echo", "--impl", "echo", "--one-way"], "they need --nemesis partition"),
+        (&["-w", "echo", "--impl", "echo", "--duplicate", "2"], "--duplicate must be a probability"),
+        (&["-w", "pn-counter"], "workload pn-counter is not supported yet"),
+        (&["-w", "echo", "--impl", "echo", "--seeds", "5..1"], "the first seed is above the last"),
     ];
     for (args, want) in cases {
         let o = sim("sim-args", args);
@@ -379,8 +388,32 @@ fn bad_arguments_exit_254() {
         assert!(o.stderr.contains(want), "{args:?}: {}", o.show());
     }
     assert_eq!(
-        sim("sim-args", &["-w", "echo", "--node", "echo", "--seed", "1", "--seeds", "1..2"]).code,
+        sim("sim-args", &["-w", "echo", "--impl", "echo", "--seed", "1", "--seeds", "1..2"]).code,
         254
     );
     assert_eq!(bench("sim-args", &["test", "-w", "echo"]).code, 254, "test still needs --bin");
+}
+
+#[test]
+fn a_challenge_runs_with_its_own_flags_over_seeds() {
+    let o = sim("challenge", &["--challenge", "1", "--seeds", "1..3"]);
+    assert_eq!(o.code, 0, "{}", o.show());
+    assert!(o.stderr.contains("sim echo with node echo on 1 node(s), seeds 1..3"), "{}", o.show());
+    assert!(o.stdout.contains("seeds run: 3, valid: 3, not valid: 0, crashed: 0"), "{}", o.show());
+}
+
+#[test]
+fn a_closed_stdout_ends_the_command_quietly() {
+    use std::process::{Command, Stdio};
+    let store = std::env::temp_dir().join(format!("glomers-bench-pipe-{}", std::process::id()));
+    let mut child = Command::new(common::BENCH)
+        .args(["sim", "-w", "echo", "--node-count", "1", "--time-limit", "1", "--seed", "1", "--store"])
+        .arg(&store)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("glomers-bench runs");
+    drop(child.stdout.take());
+    let status = child.wait().expect("it ends");
+    assert_eq!(status.code(), Some(0), "a closed pipe is not an error");
 }

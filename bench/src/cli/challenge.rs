@@ -1,7 +1,9 @@
 //! The Gossip Glomers challenges (MAELSTROM.md §9): each one's workload, node binary, exact
 //! flags, and for 3d/3e and 5c the efficiency targets judged on top of the verdict.
 
+use crate::cli::config::RunArgs;
 use crate::core::checkers::verdict::{Quantiles, Validity};
+use crate::core::workloads::WorkloadKind;
 use crate::output::verdict::Report;
 
 /// Efficiency targets of 3d/3e (the challenge pages') and 5c (ours: 5c only asks for fewer
@@ -35,6 +37,98 @@ pub enum LatencyTarget {
     },
 }
 
+/// One run of a challenge: the flags that differ from Maelstrom's defaults, as typed values.
+/// Written once here; [`RunSpec::run_args`] gives the workbench's flags and
+/// [`RunSpec::to_argv`] the real Maelstrom's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunSpec {
+    /// `--node-count`.
+    pub node_count: usize,
+    /// `--concurrency Kn`: workers per node (`None`: Maelstrom's default, 1n).
+    pub workers_per_node: Option<usize>,
+    /// `--time-limit`, in seconds.
+    pub time_limit_s: u64,
+    /// `--rate` (`None`: Maelstrom's default, 5).
+    pub rate: Option<u32>,
+    /// `--latency`, in ms (`None`: Maelstrom's default, 0).
+    pub latency_ms: Option<u64>,
+    /// `--consistency-models` (`None`: Maelstrom's default).
+    pub consistency_model: Option<&'static str>,
+    /// `--availability total`.
+    pub total_availability: bool,
+    /// `--nemesis partition`.
+    pub partitions: bool,
+}
+
+impl RunSpec {
+    /// A run on `node_count` nodes for `time_limit_s` seconds, every other flag at its default.
+    pub const fn new(node_count: usize, time_limit_s: u64) -> RunSpec {
+        RunSpec {
+            node_count,
+            workers_per_node: None,
+            time_limit_s,
+            rate: None,
+            latency_ms: None,
+            consistency_model: None,
+            total_availability: false,
+            partitions: false,
+        }
+    }
+
+    /// The flags for `maelstrom test`, after `-w` and `--bin`.
+    pub fn to_argv(&self) -> Vec<String> {
+        let mut argv = vec!["--node-count".to_owned(), self.node_count.to_string()];
+        let mut flag = |name: &str, value: String| argv.extend([name.to_owned(), value]);
+        if let Some(k) = self.workers_per_node {
+            flag("--concurrency", format!("{k}n"));
+        }
+        flag("--time-limit", self.time_limit_s.to_string());
+        if let Some(r) = self.rate {
+            flag("--rate", r.to_string());
+        }
+        if let Some(l) = self.latency_ms {
+            flag("--latency", l.to_string());
+        }
+        if let Some(m) = self.consistency_model {
+            flag("--consistency-models", m.to_owned());
+        }
+        if self.total_availability {
+            flag("--availability", "total".to_owned());
+        }
+        if self.partitions {
+            flag("--nemesis", "partition".to_owned());
+        }
+        argv
+    }
+
+    /// The workbench's flags for this run of `workload`: the defaults of [`RunArgs`] with
+    /// this spec's values set.
+    pub fn run_args(&self, workload: WorkloadKind) -> RunArgs {
+        let mut a = RunArgs::from_flags(&["-w", workload.name()]).expect("-w alone is a valid run");
+        a.node_count = Some(self.node_count);
+        if let Some(k) = self.workers_per_node {
+            a.concurrency = format!("{k}n");
+        }
+        a.time_limit = self.time_limit_s as f64;
+        if let Some(r) = self.rate {
+            a.rate = f64::from(r);
+        }
+        if let Some(l) = self.latency_ms {
+            a.latency = l;
+        }
+        if let Some(m) = self.consistency_model {
+            a.consistency_models = m.to_owned();
+        }
+        if self.total_availability {
+            a.availability = Some("total".to_owned());
+        }
+        if self.partitions {
+            a.nemesis = Some("partition".to_owned());
+        }
+        a
+    }
+}
+
 /// One challenge.
 #[derive(Debug, Clone, Copy)]
 pub struct Challenge {
@@ -42,89 +136,74 @@ pub struct Challenge {
     pub id: &'static str,
     /// Its title.
     pub name: &'static str,
-    /// Workload name.
-    pub workload: &'static str,
-    /// Node binary name under `target/release/`.
-    pub node: &'static str,
-    /// Flag sets; the challenge passes only if every run is valid (6b has two).
-    pub runs: &'static [&'static [&'static str]],
+    /// The workload; its default node is the binary under `target/release/`.
+    pub workload: WorkloadKind,
+    /// The runs; the challenge passes only if every run is valid (6b has two).
+    pub runs: &'static [RunSpec],
     /// Efficiency targets, if any.
     pub targets: Option<Targets>,
 }
 
-const BROADCAST_EFFICIENT: &[&str] =
-    &["--node-count", "25", "--time-limit", "20", "--rate", "100", "--latency", "100"];
-const TXN_6B: &[&str] = &[
-    "--node-count",
-    "2",
-    "--concurrency",
-    "2n",
-    "--time-limit",
-    "20",
-    "--rate",
-    "1000",
-    "--consistency-models",
-    "read-uncommitted",
-];
+/// 3d and 3e: 25 nodes, 100 ms latency, rate 100.
+const BROADCAST_EFFICIENT: RunSpec =
+    RunSpec { rate: Some(100), latency_ms: Some(100), ..RunSpec::new(25, 20) };
+/// 5a-5c: two workers per node at rate 1000.
+const KAFKA: RunSpec = RunSpec { workers_per_node: Some(2), rate: Some(1000), ..RunSpec::new(2, 20) };
+/// 6a-6c: two workers per node at rate 1000, read uncommitted, totally available.
+const TXN: RunSpec = RunSpec {
+    workers_per_node: Some(2),
+    rate: Some(1000),
+    consistency_model: Some("read-uncommitted"),
+    total_availability: true,
+    ..RunSpec::new(2, 20)
+};
 
 /// Every challenge, in order.
 pub const ALL: [Challenge; 14] = [
     Challenge {
         id: "1",
         name: "Echo",
-        workload: "echo",
-        node: "echo",
-        runs: &[&["--node-count", "1", "--time-limit", "10"]],
+        workload: WorkloadKind::Echo,
+        runs: &[RunSpec::new(1, 10)],
         targets: None,
     },
     Challenge {
         id: "2",
         name: "Unique ID Generation",
-        workload: "unique-ids",
-        node: "unique-ids",
-        runs: &[&[
-            "--time-limit",
-            "30",
-            "--rate",
-            "1000",
-            "--node-count",
-            "3",
-            "--availability",
-            "total",
-            "--nemesis",
-            "partition",
-        ]],
+        workload: WorkloadKind::UniqueIds,
+        runs: &[RunSpec {
+            rate: Some(1000),
+            total_availability: true,
+            partitions: true,
+            ..RunSpec::new(3, 30)
+        }],
         targets: None,
     },
     Challenge {
         id: "3a",
         name: "Single-Node Broadcast",
-        workload: "broadcast",
-        node: "broadcast",
-        runs: &[&["--node-count", "1", "--time-limit", "20", "--rate", "10"]],
+        workload: WorkloadKind::Broadcast,
+        runs: &[RunSpec { rate: Some(10), ..RunSpec::new(1, 20) }],
         targets: None,
     },
     Challenge {
         id: "3b",
         name: "Multi-Node Broadcast",
-        workload: "broadcast",
-        node: "broadcast",
-        runs: &[&["--node-count", "5", "--time-limit", "20", "--rate", "10"]],
+        workload: WorkloadKind::Broadcast,
+        runs: &[RunSpec { rate: Some(10), ..RunSpec::new(5, 20) }],
         targets: None,
     },
     Challenge {
         id: "3c",
         name: "Fault-Tolerant Broadcast",
-        workload: "broadcast",
-        node: "broadcast",
-        runs: &[&["--node-count", "5", "--time-limit", "20", "--rate", "10", "--nemesis", "partition"]],
+        workload: WorkloadKind::Broadcast,
+        runs: &[RunSpec { rate: Some(10), partitions: true, ..RunSpec::new(5, 20) }],
         targets: None,
     },
     Challenge {
         id: "3d",
         name: "Efficient Broadcast I",
-        workload: "broadcast",
-        node: "broadcast",
+        workload: WorkloadKind::Broadcast,
         runs: &[BROADCAST_EFFICIENT],
         targets: Some(Targets {
             msgs_per_op: 30.0,
@@ -135,8 +214,7 @@ pub const ALL: [Challenge; 14] = [
     Challenge {
         id: "3e",
         name: "Efficient Broadcast II",
-        workload: "broadcast",
-        node: "broadcast",
+        workload: WorkloadKind::Broadcast,
         runs: &[BROADCAST_EFFICIENT],
         targets: Some(Targets {
             msgs_per_op: 20.0,
@@ -147,33 +225,29 @@ pub const ALL: [Challenge; 14] = [
     Challenge {
         id: "4",
         name: "Grow-Only Counter",
-        workload: "g-counter",
-        node: "g-counter",
-        runs: &[&["--node-count", "3", "--rate", "100", "--time-limit", "20", "--nemesis", "partition"]],
+        workload: WorkloadKind::GCounter,
+        runs: &[RunSpec { rate: Some(100), partitions: true, ..RunSpec::new(3, 20) }],
         targets: None,
     },
     Challenge {
         id: "5a",
         name: "Single-Node Kafka Log",
-        workload: "kafka",
-        node: "kafka",
-        runs: &[&["--node-count", "1", "--concurrency", "2n", "--time-limit", "20", "--rate", "1000"]],
+        workload: WorkloadKind::Kafka,
+        runs: &[RunSpec { node_count: 1, ..KAFKA }],
         targets: None,
     },
     Challenge {
         id: "5b",
         name: "Multi-Node Kafka Log",
-        workload: "kafka",
-        node: "kafka",
-        runs: &[&["--node-count", "2", "--concurrency", "2n", "--time-limit", "20", "--rate", "1000"]],
+        workload: WorkloadKind::Kafka,
+        runs: &[KAFKA],
         targets: None,
     },
     Challenge {
         id: "5c",
         name: "Efficient Kafka Log",
-        workload: "kafka",
-        node: "kafka",
-        runs: &[&["--node-count", "2", "--concurrency", "2n", "--time-limit", "20", "--rate", "1000"]],
+        workload: WorkloadKind::Kafka,
+        runs: &[KAFKA],
         targets: Some(Targets {
             msgs_per_op: 1.0,
             msgs_inclusive: true,
@@ -183,86 +257,26 @@ pub const ALL: [Challenge; 14] = [
     Challenge {
         id: "6a",
         name: "Single-Node Transactions",
-        workload: "txn-rw-register",
-        node: "txn",
-        runs: &[&[
-            "--node-count",
-            "1",
-            "--time-limit",
-            "20",
-            "--rate",
-            "1000",
-            "--concurrency",
-            "2n",
-            "--consistency-models",
-            "read-uncommitted",
-            "--availability",
-            "total",
-        ]],
+        workload: WorkloadKind::TxnRwRegister,
+        runs: &[RunSpec { node_count: 1, ..TXN }],
         targets: None,
     },
     Challenge {
         id: "6b",
         name: "Read Uncommitted",
-        workload: "txn-rw-register",
-        node: "txn",
-        runs: &[
-            TXN_6B,
-            &[
-                "--node-count",
-                "2",
-                "--concurrency",
-                "2n",
-                "--time-limit",
-                "20",
-                "--rate",
-                "1000",
-                "--consistency-models",
-                "read-uncommitted",
-                "--availability",
-                "total",
-                "--nemesis",
-                "partition",
-            ],
-        ],
+        workload: WorkloadKind::TxnRwRegister,
+        // Without partitions first, and without --availability total (as the challenge page).
+        runs: &[RunSpec { total_availability: false, ..TXN }, RunSpec { partitions: true, ..TXN }],
         targets: None,
     },
     Challenge {
         id: "6c",
         name: "Read Committed",
-        workload: "txn-rw-register",
-        node: "txn",
-        runs: &[&[
-            "--node-count",
-            "2",
-            "--concurrency",
-            "2n",
-            "--time-limit",
-            "20",
-            "--rate",
-            "1000",
-            "--consistency-models",
-            "read-committed",
-            "--availability",
-            "total",
-            "--nemesis",
-            "partition",
-        ]],
+        workload: WorkloadKind::TxnRwRegister,
+        runs: &[RunSpec { consistency_model: Some("read-committed"), partitions: true, ..TXN }],
         targets: None,
     },
 ];
-
-/// The operation whose latency the challenge table shows for a workload without stable
-/// latencies.
-pub fn headline_op(workload: &str) -> &'static str {
-    match workload {
-        "echo" => "echo",
-        "unique-ids" => "generate",
-        "g-counter" => "add",
-        "kafka" => "send",
-        _ => "txn",
-    }
-}
 
 /// The challenge with this id (case-insensitive).
 pub fn find(id: &str) -> Option<&'static Challenge> {
@@ -377,6 +391,31 @@ mod tests {
         );
         assert_eq!(targets_verdict(&t3d, &report(Validity::Invalid, 1.0, (0, 0, 0))).0, Validity::Invalid);
         assert!(find("7").is_none());
+    }
+
+    #[test]
+    fn each_run_gives_the_same_flags_to_the_bench_and_to_maelstrom() {
+        for c in &ALL {
+            for spec in c.runs {
+                let argv = spec.to_argv();
+                let mut flags = vec!["-w", c.workload.name()];
+                flags.extend(argv.iter().map(String::as_str));
+                let parsed = RunArgs::from_flags(&flags).expect("the argv parses");
+                let (a, b) = (spec.run_args(c.workload).validate(1), parsed.validate(1));
+                let (a, b) = (a.expect("valid"), b.expect("valid"));
+                assert_eq!(format!("{:?}", a.run), format!("{:?}", b.run), "{}", c.id);
+                assert_eq!(a.availability, b.availability, "{}", c.id);
+            }
+        }
+        let c6b = find("6b").expect("6b");
+        assert_eq!(
+            c6b.runs.iter().map(RunSpec::to_argv).map(|a| a.join(" ")).collect::<Vec<_>>(),
+            [
+                "--node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-uncommitted",
+                "--node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models \
+                 read-uncommitted --availability total --nemesis partition",
+            ]
+        );
     }
 
     #[test]

@@ -1,25 +1,27 @@
-//! The `test` command line (MAELSTROM.md §5.5): Maelstrom's flags with the same names and
-//! defaults, validated into a [`TestConfig`]. Flags for workloads not implemented yet are accepted
-//! and ignored.
+//! The flags of a run (MAELSTROM.md §5.5), in three groups that the commands flatten:
+//! [`RunArgs`] (what to run; `test` and `sim`), [`ProcessArgs`] (node processes; `test` only)
+//! and the simulator's own flags (`cli/sim.rs`). Maelstrom's names and defaults; validated into
+//! a [`TestConfig`] or a [`RunSetup`]. Unknown flags are errors; node arguments come after `--`.
 
+use crate::cli::error::BenchError;
 use crate::core::checkers::Availability;
 use crate::core::run::RunConfig;
 use crate::core::topology::Topology;
-use crate::core::workloads::WorkloadOpts;
-use clap::Args;
+use crate::core::workloads::{WorkloadKind, WorkloadOpts, NOT_YET};
+use clap::builder::{EnumValueParser, PossibleValue, TypedValueParser};
+use clap::{Args, Command, FromArgMatches, ValueEnum};
 use glomers_harness::net::{Latency, LatencyDist};
+use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Options of `glomers-bench test`.
+/// What to run: the flags `test` and `sim` share.
 #[derive(Args, Debug, Clone)]
-pub struct TestArgs {
-    /// Workload: echo, unique-ids, broadcast, g-counter (kafka, txn-rw-register: not yet).
-    #[arg(short = 'w', long, default_value = "lin-kv")]
-    pub workload: String,
-    /// The node program (`test`: required; `sim` runs `--node` in-process instead).
-    #[arg(long)]
-    pub bin: Option<PathBuf>,
+pub struct RunArgs {
+    /// The workload; required, as Maelstrom's default (lin-kv) is not built here yet and
+    /// another default would run what the user did not ask for.
+    #[arg(short = 'w', long, required = true, value_parser = WorkloadParser)]
+    pub workload: Option<WorkloadKind>,
     /// Nodes n0…n(N-1); overrides --nodes.
     #[arg(long)]
     pub node_count: Option<usize>,
@@ -56,12 +58,9 @@ pub struct TestArgs {
     /// Broadcast topology: grid, line, tree, tree2, tree3, tree4, total.
     #[arg(long, default_value = "grid")]
     pub topology: String,
-    /// Copy node stderr to the console.
+    /// Copy node logs (stderr) to the console.
     #[arg(long)]
     pub log_stderr: bool,
-    /// Repeat the test; stops at the first result that is not valid.
-    #[arg(long, default_value_t = 1)]
-    pub test_count: u32,
     /// Seed for every random choice (default: from the clock; printed in the summary).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -80,6 +79,17 @@ pub struct TestArgs {
     /// kafka and txn-rw-register: writes to a key before it is retired.
     #[arg(long, default_value_t = 16)]
     pub max_writes_per_key: u64,
+}
+
+/// Node processes: the flags only `test` has.
+#[derive(Args, Debug, Clone)]
+pub struct ProcessArgs {
+    /// The node program.
+    #[arg(long)]
+    pub bin: PathBuf,
+    /// Repeat the test; stops at the first result that is not valid.
+    #[arg(long, default_value_t = 1)]
+    pub test_count: u32,
     /// Accepted; ignored (every message is in the journal anyway).
     #[arg(long)]
     pub log_net_send: bool,
@@ -101,9 +111,70 @@ pub struct TestArgs {
     /// Ignored (Jepsen option).
     #[arg(long, hide = true)]
     pub logging_json: bool,
-    /// Arguments passed to every node.
-    #[arg(num_args = 0.., trailing_var_arg = true, allow_hyphen_values = true)]
+    /// Arguments passed to every node, after `--`.
+    #[arg(last = true, value_name = "NODE_ARGS")]
     pub node_args: Vec<String>,
+}
+
+/// Options of `glomers-bench test`.
+#[derive(Args, Debug, Clone)]
+pub struct TestArgs {
+    /// What to run.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// The node processes.
+    #[command(flatten)]
+    pub process: ProcessArgs,
+}
+
+/// Parses `flags` as one group of flags alone would be (no program name): a test's flags, and
+/// the defaults a challenge's run starts from.
+///
+/// # Errors
+/// clap's error for a flag that is unknown, misspelt or missing.
+pub fn parse_flags<T: Args + FromArgMatches>(flags: &[&str]) -> Result<T, clap::Error> {
+    let cmd = T::augment_args(Command::new("glomers-bench").no_binary_name(true));
+    T::from_arg_matches(&cmd.try_get_matches_from(flags)?)
+}
+
+/// `-w`: a [`WorkloadKind`], with its own error for the Maelstrom workloads not built here.
+#[derive(Clone)]
+struct WorkloadParser;
+
+impl TypedValueParser for WorkloadParser {
+    type Value = WorkloadKind;
+
+    fn parse_ref(
+        &self,
+        cmd: &Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<WorkloadKind, clap::Error> {
+        if let Some(name) = value.to_str().filter(|n| NOT_YET.contains(n)) {
+            let e = BenchError::UnsupportedWorkload(name.to_owned());
+            return Err(
+                clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("{e}\n")).with_cmd(cmd)
+            );
+        }
+        EnumValueParser::<WorkloadKind>::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(WorkloadKind::value_variants().iter().filter_map(ValueEnum::to_possible_value)))
+    }
+}
+
+/// A validated [`RunArgs`].
+#[derive(Debug, Clone)]
+pub struct RunSetup {
+    /// What the run core needs.
+    pub run: RunConfig,
+    /// `--availability`.
+    pub availability: Availability,
+    /// `--log-stderr`.
+    pub log_stderr: bool,
+    /// Results directory root.
+    pub store: PathBuf,
 }
 
 /// A validated test configuration.
@@ -111,7 +182,7 @@ pub struct TestArgs {
 pub struct TestConfig {
     /// What the run core needs.
     pub run: RunConfig,
-    /// The node program (empty for a simulation).
+    /// The node program.
     pub bin: PathBuf,
     /// Its arguments.
     pub node_args: Vec<String>,
@@ -125,19 +196,32 @@ pub struct TestConfig {
     pub store: PathBuf,
 }
 
-fn secs(flag: &str, s: f64) -> Result<Duration, String> {
+fn secs(flag: &str, s: f64) -> Result<Duration, BenchError> {
     Duration::try_from_secs_f64(s)
-        .map_err(|_| format!("{flag} must be a non-negative number of seconds, got {s}"))
+        .map_err(|_| bad(format!("{flag} must be a non-negative number of seconds, got {s}")))
 }
 
-impl TestArgs {
+fn bad(message: impl Into<String>) -> BenchError {
+    BenchError::BadArgs(message.into())
+}
+
+impl RunArgs {
+    /// Parses these flags alone (see [`parse_flags`]).
+    ///
+    /// # Errors
+    /// clap's error for a flag that is unknown, misspelt or missing.
+    pub fn from_flags(flags: &[&str]) -> Result<RunArgs, clap::Error> {
+        parse_flags(flags)
+    }
+
     /// Validates the flags; `seed` is used when `--seed` is absent.
     ///
     /// # Errors
-    /// A message naming the bad flag (exit code 254).
-    pub fn validate(&self, seed: u64) -> Result<TestConfig, String> {
+    /// [`BenchError::BadArgs`] naming the bad flag.
+    pub fn validate(&self, seed: u64) -> Result<RunSetup, BenchError> {
+        let workload = self.workload.ok_or_else(|| bad("-w/--workload is required"))?;
         let nodes: Vec<String> = match (self.node_count, &self.nodes) {
-            (Some(0), _) => return Err("--node-count must be at least 1".into()),
+            (Some(0), _) => return Err(bad("--node-count must be at least 1")),
             (Some(n), _) => (0..n).map(|i| format!("n{i}")).collect(),
             (None, None) if !self.node.is_empty() => self.node.clone(),
             (None, Some(list)) => {
@@ -146,39 +230,43 @@ impl TestArgs {
             (None, None) => (1..=5).map(|i| format!("n{i}")).collect(),
         };
         if nodes.is_empty() {
-            return Err("--nodes names no node".into());
+            return Err(bad("--nodes names no node"));
         }
         if (1..nodes.len())
             .any(|i| nodes.get(i).is_some_and(|n| nodes.get(..i).is_some_and(|seen| seen.contains(n))))
         {
-            return Err(format!("node names must be distinct: {nodes:?}"));
+            return Err(bad(format!("node names must be distinct: {nodes:?}")));
         }
         if nodes.iter().any(|n| n.starts_with('c') || glomers_harness::services::NAMES.contains(&n.as_str()))
         {
-            return Err(format!("node names must not start with 'c' or be a service name: {nodes:?}"));
+            return Err(bad(format!("node names must not start with 'c' or be a service name: {nodes:?}")));
         }
         let concurrency = parse_concurrency(&self.concurrency, nodes.len())?;
         if !(self.rate >= 0.0 && self.rate.is_finite()) {
-            return Err(format!("--rate must be a non-negative number, got {}", self.rate));
+            return Err(bad(format!("--rate must be a non-negative number, got {}", self.rate)));
         }
         let dist = match self.latency_dist.as_str() {
             "constant" => LatencyDist::Constant,
             "uniform" => LatencyDist::Uniform,
             "exponential" => LatencyDist::Exponential,
-            d => return Err(format!("--latency-dist must be constant, uniform or exponential, got {d:?}")),
+            d => {
+                return Err(bad(format!(
+                    "--latency-dist must be constant, uniform or exponential, got {d:?}"
+                )))
+            }
         };
         if dist != LatencyDist::Constant && self.latency == 0 {
-            return Err(format!(
+            return Err(bad(format!(
                 "--latency-dist {} needs --latency above 0 (Maelstrom would hang or crash with 0)",
                 self.latency_dist
-            ));
+            )));
         }
         let nemesis = match self.nemesis.as_deref() {
             None | Some("") => false,
             Some(list) => {
                 for f in list.split(',').map(str::trim) {
                     if f != "partition" {
-                        return Err(format!("--nemesis supports only partition, got {f:?}"));
+                        return Err(bad(format!("--nemesis supports only partition, got {f:?}")));
                     }
                 }
                 true
@@ -189,24 +277,23 @@ impl TestArgs {
             Some("total") => Availability::Total,
             Some(p) => match p.parse::<f64>() {
                 Ok(x) if (0.0..=1.0).contains(&x) => Availability::AtLeast(x),
-                _ => return Err(format!("--availability must be total or a number in [0, 1], got {p:?}")),
+                _ => {
+                    return Err(bad(format!("--availability must be total or a number in [0, 1], got {p:?}")))
+                }
             },
         };
         let topology = Topology::parse(&self.topology).ok_or_else(|| {
-            format!(
+            bad(format!(
                 "--topology must be grid, line, tree, tree2, tree3, tree4 or total, got {:?}",
                 self.topology
-            )
+            ))
         })?;
         if nemesis && self.nemesis_interval <= 0.0 {
-            return Err("--nemesis-interval must be above 0 seconds".into());
+            return Err(bad("--nemesis-interval must be above 0 seconds"));
         }
-        if self.test_count == 0 {
-            return Err("--test-count must be at least 1".into());
-        }
-        Ok(TestConfig {
+        Ok(RunSetup {
             run: RunConfig {
-                workload: self.workload.clone(),
+                workload,
                 nodes,
                 concurrency,
                 rate: self.rate,
@@ -224,25 +311,64 @@ impl TestArgs {
                 },
                 faults: crate::core::faults::Faults::default(),
             },
-            bin: self.bin.clone().unwrap_or_default(),
-            node_args: self.node_args.clone(),
             availability,
             log_stderr: self.log_stderr,
-            test_count: self.test_count,
             store: self.store.clone(),
         })
     }
 }
 
+impl TestArgs {
+    /// Parses these flags alone (see [`parse_flags`]).
+    ///
+    /// # Errors
+    /// clap's error for a flag that is unknown, misspelt or missing.
+    pub fn from_flags(flags: &[&str]) -> Result<TestArgs, clap::Error> {
+        parse_flags(flags)
+    }
+
+    /// Validates the flags; `seed` is used when `--seed` is absent.
+    ///
+    /// # Errors
+    /// [`BenchError::BadArgs`] naming the bad flag.
+    pub fn validate(&self, seed: u64) -> Result<TestConfig, BenchError> {
+        let setup = self.run.validate(seed)?;
+        if self.process.test_count == 0 {
+            return Err(bad("--test-count must be at least 1"));
+        }
+        Ok(TestConfig::new(
+            setup,
+            self.process.bin.clone(),
+            self.process.node_args.clone(),
+            self.process.test_count,
+        ))
+    }
+}
+
+impl TestConfig {
+    /// A test of `bin` (given `node_args`, repeated `test_count` times) on a validated run.
+    pub fn new(setup: RunSetup, bin: PathBuf, node_args: Vec<String>, test_count: u32) -> TestConfig {
+        TestConfig {
+            run: setup.run,
+            bin,
+            node_args,
+            availability: setup.availability,
+            log_stderr: setup.log_stderr,
+            test_count,
+            store: setup.store,
+        }
+    }
+}
+
 /// `--concurrency`: `Kn` is K × node count, a plain integer is literal.
-fn parse_concurrency(s: &str, nodes: usize) -> Result<usize, String> {
-    let bad = || format!("--concurrency must be an integer or Kn (like 2n), got {s:?}");
+fn parse_concurrency(s: &str, nodes: usize) -> Result<usize, BenchError> {
+    let not_a_count = || bad(format!("--concurrency must be an integer or Kn (like 2n), got {s:?}"));
     let c = match s.strip_suffix('n') {
-        Some(k) => k.parse::<usize>().map_err(|_| bad())? * nodes,
-        None => s.parse::<usize>().map_err(|_| bad())?,
+        Some(k) => k.parse::<usize>().map_err(|_| not_a_count())? * nodes,
+        None => s.parse::<usize>().map_err(|_| not_a_count())?,
     };
     if c == 0 {
-        return Err("--concurrency must be at least 1".into());
+        return Err(bad("--concurrency must be at least 1"));
     }
     Ok(c)
 }
@@ -250,17 +376,10 @@ fn parse_concurrency(s: &str, nodes: usize) -> Result<usize, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: TestArgs,
-    }
 
     fn parse(flags: &[&str]) -> Result<TestConfig, String> {
-        let argv = ["x", "--bin", "/bin/true"].iter().chain(flags);
-        Cli::try_parse_from(argv).map_err(|e| e.to_string())?.args.validate(1)
+        let argv: Vec<&str> = ["-w", "echo", "--bin", "/bin/true"].iter().chain(flags).copied().collect();
+        TestArgs::from_flags(&argv).map_err(|e| e.to_string())?.validate(1).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -298,5 +417,18 @@ mod tests {
         assert!(parse(&["--nemesis", "partition", "--nemesis-interval", "0"]).is_err());
         assert!(parse(&["--availability", "1.5"]).is_err());
         assert!(parse(&["--topology", "star"]).is_err());
+        assert!(parse(&["--test-count", "0"]).is_err());
+    }
+
+    #[test]
+    fn unknown_flags_are_errors_and_node_arguments_come_after_a_double_dash() {
+        let e = parse(&["--time-limt", "1"]).expect_err("misspelt");
+        assert!(e.contains("unexpected argument '--time-limt'") && e.contains("'--time-limit'"), "{e}");
+        assert!(parse(&["echo"]).is_err(), "a node argument without --");
+        let e = TestArgs::from_flags(&["-w", "lin-kv", "--bin", "x"]).expect_err("not built").to_string();
+        assert!(e.contains("workload lin-kv is not supported yet"), "{e}");
+        let e = TestArgs::from_flags(&["-w", "ech", "--bin", "x"]).expect_err("misspelt").to_string();
+        assert!(e.contains("possible values: echo, unique-ids"), "{e}");
+        assert!(TestArgs::from_flags(&["--bin", "x"]).is_err(), "-w is required");
     }
 }

@@ -1,6 +1,11 @@
-//! The command line: `test` flags ([`config`]), the Gossip Glomers challenges ([`challenge`]),
-//! and the commands with their exit codes ([`commands`]).
+//! The command line: the flags of a run ([`config`]), the Gossip Glomers challenges as typed
+//! values ([`challenge`]), the commands ([`commands`], and [`sim`] for the simulator), how a
+//! command ends ([`outcome`], [`error`]: one exit code each), and stdout ([`stdout`]).
 
 pub mod challenge;
 pub mod commands;
 pub mod config;
+pub mod error;
+pub mod outcome;
+pub mod sim;
+pub mod stdout;

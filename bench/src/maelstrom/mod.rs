@@ -5,8 +5,11 @@
 pub mod edn;
 
 use crate::core::checkers::latency::Latencies;
+use crate::core::workloads::WorkloadKind;
 use crate::output::verdict::{Headline, Report};
 use serde_json::Value;
+use std::fmt;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -14,31 +17,78 @@ use std::time::{Duration, Instant};
 /// Where Maelstrom leaves its newest results, relative to the directory it ran in (§8.1).
 const LATEST: &str = "store/latest/results.edn";
 
+/// Why the real Maelstrom gave no results to read.
+#[derive(Debug)]
+pub enum MaelstromError {
+    /// It could not be started.
+    Start {
+        /// The path given to `--maelstrom`.
+        path: PathBuf,
+        /// The cause.
+        cause: io::Error,
+    },
+    /// It reported a crashed run (exit 255).
+    Crashed,
+    /// Its results file could not be read.
+    Unreadable(io::Error),
+    /// Its results file is not EDN.
+    Malformed(edn::EdnError),
+}
+
+impl fmt::Display for MaelstromError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MaelstromError::Start { path, cause } => write!(f, "cannot start {}: {cause}", path.display()),
+            MaelstromError::Crashed => {
+                write!(f, "it reports a crashed run (exit 255); see {LATEST} and jepsen.log")
+            }
+            MaelstromError::Unreadable(cause) => write!(f, "cannot read {LATEST}: {cause}"),
+            MaelstromError::Malformed(why) => write!(f, "{LATEST}: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for MaelstromError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            MaelstromError::Start { cause, .. } | MaelstromError::Unreadable(cause) => Some(cause),
+            MaelstromError::Malformed(e) => Some(e),
+            MaelstromError::Crashed => None,
+        }
+    }
+}
+
 /// Runs `maelstrom test -w WORKLOAD --bin BIN FLAGS` in the current directory, showing its
 /// output, and reads the results.
 ///
 /// # Errors
-/// When Maelstrom cannot start, crashes (exit 255), or leaves no readable results.
-pub fn run(maelstrom: &Path, workload: &str, bin: &Path, flags: &[&str]) -> Result<Report, String> {
+/// [`MaelstromError`] when Maelstrom cannot start, crashes (exit 255), or leaves no readable
+/// results.
+pub fn run(
+    maelstrom: &Path,
+    workload: WorkloadKind,
+    bin: &Path,
+    flags: &[String],
+) -> Result<Report, MaelstromError> {
     let start = Instant::now();
     let status = Command::new(maelstrom)
-        .args(["test", "-w", workload, "--bin"])
+        .args(["test", "-w", workload.name(), "--bin"])
         .arg(bin)
         .args(flags)
         .status()
-        .map_err(|e| format!("cannot start {}: {e}", maelstrom.display()))?;
+        .map_err(|cause| MaelstromError::Start { path: maelstrom.to_path_buf(), cause })?;
     if status.code() == Some(255) {
-        return Err(format!("Maelstrom reports a crashed run (exit 255); see {LATEST} and jepsen.log"));
+        return Err(MaelstromError::Crashed);
     }
-    let text = std::fs::read_to_string(LATEST).map_err(|e| format!("cannot read {LATEST}: {e}"))?;
-    let results = edn::parse(&text).map_err(|e| format!("{LATEST}: {e}"))?;
+    let text = std::fs::read_to_string(LATEST).map_err(MaelstromError::Unreadable)?;
+    let results = edn::parse(&text).map_err(MaelstromError::Malformed)?;
     let dir = std::fs::canonicalize("store/latest").unwrap_or_else(|_| PathBuf::from("store/latest"));
     Ok(from_results(results, workload, start.elapsed(), dir))
 }
 
 /// A `Report` from Maelstrom's results map (read from EDN), which has the names of our
 /// results.json. It has no per-operation latencies and names no anomalies for the seed table.
-pub fn from_results(results: Value, workload: &str, wall: Duration, dir: PathBuf) -> Report {
+pub fn from_results(results: Value, workload: WorkloadKind, wall: Duration, dir: PathBuf) -> Report {
     let h = Headline::read(&results);
     let problems = results
         .as_object()
@@ -81,7 +131,7 @@ mod tests {
             :workload {:valid? false, :lost-count 1, :stable-latencies {0 0, 0.5 452, 0.95 674, 0.99 791, 1 802}}
             :valid? false}"#;
         let results = edn::parse(text).unwrap();
-        let r = from_results(results, "broadcast", Duration::from_secs(30), PathBuf::from("x"));
+        let r = from_results(results, WorkloadKind::Broadcast, Duration::from_secs(30), PathBuf::from("x"));
         assert_eq!(r.valid, Validity::Invalid);
         assert_eq!(r.msgs_per_op, Some(3.97));
         assert_eq!(r.stable_latency, Some(Quantiles { p50: 452, p99: 791, max: 802 }));
@@ -95,7 +145,7 @@ mod tests {
     #[test]
     fn unknown_validity_stays_unknown() {
         let results = edn::parse("{:valid? :unknown}").unwrap();
-        let r = from_results(results, "txn-rw-register", Duration::ZERO, PathBuf::new());
+        let r = from_results(results, WorkloadKind::TxnRwRegister, Duration::ZERO, PathBuf::new());
         assert_eq!(r.valid, Validity::Unknown);
         assert_eq!(r.msgs_per_op, None);
     }

@@ -30,9 +30,9 @@ pub struct Crash(pub String);
 /// exited early, an I/O error.
 pub fn run_test(cfg: &TestConfig, progress: bool) -> Result<Report, Crash> {
     check_binary(&cfg.bin).map_err(Crash)?;
-    let mut dir = RunDir::create(&cfg.store, &cfg.run.workload).map_err(Crash)?;
+    let mut dir = RunDir::create(&cfg.store, cfg.run.workload.name()).map_err(Crash)?;
     let origin = Instant::now();
-    let mut run = Run::start(cfg.run.clone(), Duration::ZERO).map_err(Crash)?;
+    let mut run = Run::start(cfg.run.clone(), Duration::ZERO);
     let mut nodes = Nodes::spawn(&cfg.bin, &cfg.node_args, &cfg.run.nodes, &dir.node_logs(), cfg.log_stderr)
         .map_err(Crash)?;
     let mut stdin = Stdins::new(cfg.run.nodes.len());

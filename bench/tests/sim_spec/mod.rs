@@ -3,20 +3,14 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
-use glomers_bench::cli::config::TestArgs;
+use glomers_bench::cli::config::RunArgs;
 use glomers_bench::shell::sim::{run_seeds, SeedResult, Spec};
 
 /// The spec `glomers-bench sim` would build from these flags, with node `make`.
 pub fn spec(workload: &str, flags: &[&str], make: glomers_nodes::registry::Factory) -> Spec {
-    use clap::Parser;
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: TestArgs,
-    }
-    let argv = ["sim", "-w", workload].into_iter().chain(flags.iter().copied());
-    let cfg = Cli::try_parse_from(argv).expect("flags parse").args.validate(1).expect("flags are valid");
-    Spec { run: cfg.run, availability: cfg.availability, node: make }
+    let argv: Vec<&str> = ["-w", workload].iter().chain(flags).copied().collect();
+    let setup = RunArgs::from_flags(&argv).expect("flags parse").validate(1).expect("flags are valid");
+    Spec { run: setup.run, availability: setup.availability, node: make }
 }
 
 /// A node of `nodes/` by its registry name.

@@ -8,9 +8,12 @@
 //! from that scheduled time, so a stall shows up in every request queued behind it.
 
 use clap::Args;
+use glomers_bench::cli::error::BenchError;
+use glomers_bench::cli::outcome::Outcome;
+use glomers_bench::cli::stdout;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, ExitCode, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Options of `glomers-bench flood`.
@@ -40,15 +43,16 @@ struct Run {
     exit_note: Option<String>,
 }
 
-/// Runs the flood and prints the report; non-zero exit on any wrong or missing reply.
-pub fn main(args: FloodArgs) -> ExitCode {
+/// Runs the flood and prints the report; [`Outcome::Invalid`] on any wrong or missing reply.
+///
+/// # Errors
+/// [`BenchError::BadArgs`] for a count, run count or rate out of range.
+pub fn main(args: &FloodArgs) -> Result<Outcome, BenchError> {
     if args.count == 0 || args.runs == 0 {
-        eprintln!("glomers-bench: --count and --runs must be at least 1");
-        return ExitCode::from(254);
+        return Err(BenchError::BadArgs("--count and --runs must be at least 1".into()));
     }
     if args.rate.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
-        eprintln!("glomers-bench: --rate must be a positive number of requests per second");
-        return ExitCode::from(254);
+        return Err(BenchError::BadArgs("--rate must be a positive number of requests per second".into()));
     }
     let mut results: Vec<Vec<Run>> = args.bins.iter().map(|_| Vec::new()).collect();
     for round in 0..args.runs {
@@ -66,7 +70,7 @@ pub fn main(args: FloodArgs) -> ExitCode {
                 }
                 Err(e) => {
                     eprintln!("glomers-bench: flood of {} failed: {e}", bin.display());
-                    return ExitCode::from(1);
+                    return Ok(Outcome::Invalid);
                 }
             }
         }
@@ -75,11 +79,11 @@ pub fn main(args: FloodArgs) -> ExitCode {
         Some(r) => format!("latency at {r} requests/s offered, {} requests", args.count),
         None => format!("throughput, {} requests piped as fast as the pipe takes them", args.count),
     };
-    println!("flood: {mode}; median of {} run(s)", args.runs);
+    stdout::println(&format!("flood: {mode}; median of {} run(s)", args.runs));
     for (bin, runs) in args.bins.iter().zip(&results) {
-        println!("  {:<40} {}", bin.display(), describe(&median(runs), args.rate));
+        stdout::println(&format!("  {:<40} {}", bin.display(), describe(&median(runs), args.rate)));
     }
-    ExitCode::SUCCESS
+    Ok(Outcome::Valid)
 }
 
 fn describe(run: &Run, rate: Option<f64>) -> String {

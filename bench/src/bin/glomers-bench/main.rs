@@ -10,15 +10,27 @@
 
 mod flood;
 
-use clap::{Parser, Subcommand};
-use glomers_bench::cli::commands;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use glomers_bench::cli::config::TestArgs;
+use glomers_bench::cli::error::{warn, BenchError};
+use glomers_bench::cli::outcome::Outcome;
+use glomers_bench::cli::sim::SimCommand;
+use glomers_bench::cli::{commands, sim};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// The width help is laid out for, whatever the terminal: the help text is checked against
+/// golden files (`bench/tests/golden/`).
+const HELP_WIDTH: usize = 100;
+
 /// Command line of `glomers-bench`.
 #[derive(Parser)]
-#[command(name = "glomers-bench", version, about = "Run and judge Gossip Glomers nodes natively")]
+#[command(
+    name = "glomers-bench",
+    version,
+    about = "Run and judge Gossip Glomers nodes natively",
+    term_width = HELP_WIDTH
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -31,8 +43,9 @@ enum Command {
     Flood(flood::FloodArgs),
     /// Run a workload against node processes and judge it like Maelstrom.
     Test(Box<TestArgs>),
-    /// Run a workload against a node of nodes/ in-process, under virtual time, for one seed or many.
-    Sim(Box<glomers_bench::shell::sim::SimArgs>),
+    /// Run a workload (or a challenge's runs) against a node of nodes/ in-process, under virtual
+    /// time, for one seed or many.
+    Sim(Box<SimCommand>),
     /// Run one Gossip Glomers challenge (1, 2, 3a-3e, 4, 5a-5c, 6a-6c) with its exact flags.
     Challenge {
         /// Challenge id.
@@ -82,29 +95,43 @@ fn runner<'a>(store: &'a std::path::Path, maelstrom: Option<&'a std::path::Path>
     maelstrom.map_or(commands::Runner::Bench(store), commands::Runner::Maelstrom)
 }
 
-fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            // Maelstrom exits 254 on bad arguments, 0 after --help (§8.2).
-            return ExitCode::from(if e.use_stderr() { commands::BAD_ARGS } else { 0 });
-        }
-    };
-    match cli.command {
-        Command::Flood(args) => flood::main(args),
-        Command::Test(args) => ExitCode::from(commands::test(&args)),
-        Command::Sim(args) => {
-            let argv: Vec<String> = std::env::args().collect();
-            ExitCode::from(glomers_bench::shell::sim::main(&args, &argv))
-        }
+/// Runs the command the user asked for.
+fn run(command: Command) -> Result<Outcome, BenchError> {
+    match command {
+        Command::Flood(args) => flood::main(&args),
+        Command::Test(args) => commands::test(&args),
+        Command::Sim(args) => sim::sim(&args, &std::env::args().collect::<Vec<_>>()),
         Command::Challenge { id, bin, store, maelstrom } => {
-            ExitCode::from(commands::challenge(&id, bin, runner(&store, maelstrom.as_deref())))
+            commands::challenge(&id, bin, runner(&store, maelstrom.as_deref()))
         }
         Command::Challenges { bin_dir, store, maelstrom } => {
-            ExitCode::from(commands::challenges(&bin_dir, runner(&store, maelstrom.as_deref())))
+            commands::challenges(&bin_dir, runner(&store, maelstrom.as_deref()))
         }
-        Command::Report { dirs } => ExitCode::from(commands::report(&dirs)),
-        Command::Serve { port, store } => ExitCode::from(commands::serve(&store, port)),
+        Command::Report { dirs } => commands::report(&dirs),
+        Command::Serve { port, store } => commands::serve(&store, port),
+    }
+}
+
+fn main() -> ExitCode {
+    let parsed = Cli::command().try_get_matches().and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout; a closed pipe there is no error.
+            if !e.use_stderr() {
+                glomers_bench::cli::stdout::print(&e.render().to_string());
+                return ExitCode::SUCCESS;
+            }
+            let _ = e.print();
+            // Maelstrom exits 254 on bad arguments (§8.2), not clap's 2.
+            return ExitCode::from(Outcome::BadArgs.exit_code());
+        }
+    };
+    match run(cli.command) {
+        Ok(outcome) => ExitCode::from(outcome.exit_code()),
+        Err(e) => {
+            warn(&e);
+            ExitCode::from(e.exit_code())
+        }
     }
 }

@@ -23,7 +23,7 @@ use crate::core::faults::Faults;
 use crate::core::history::History;
 use crate::core::topology::Topology;
 use crate::core::wire;
-use crate::core::workloads::{self, Workload, WorkloadConfig, WorkloadOpts};
+use crate::core::workloads::{Workload, WorkloadConfig, WorkloadKind, WorkloadOpts};
 use endpoints::Owner;
 use glomers_harness::net::{Ep, Latency, Net, NetStats};
 use glomers_harness::services::{Service, NAMES};
@@ -47,8 +47,8 @@ pub struct NodeIdx(pub usize);
 /// Everything a run needs to know.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
-    /// Workload name.
-    pub workload: String,
+    /// The workload.
+    pub workload: WorkloadKind,
     /// Node ids in order.
     pub nodes: Vec<String>,
     /// Worker count.
@@ -129,10 +129,7 @@ pub struct Run {
 
 impl Run {
     /// Creates the run and sends `init` to every node at `now`.
-    ///
-    /// # Errors
-    /// The workload is not supported.
-    pub fn start(cfg: RunConfig, now: Duration) -> Result<Run, String> {
+    pub fn start(cfg: RunConfig, now: Duration) -> Run {
         let wcfg = WorkloadConfig {
             nodes: cfg.nodes.clone(),
             topology: cfg.topology,
@@ -140,8 +137,7 @@ impl Run {
             rate: cfg.rate,
             opts: cfg.opts.clone(),
         };
-        let workload = workloads::build(&cfg.workload, &wcfg)
-            .ok_or_else(|| format!("workload {} is not supported yet", cfg.workload))?;
+        let workload = cfg.workload.build(&wcfg);
         let mut rng = Rng::new(cfg.seed);
         let mut net = Net::new(cfg.latency, rng.fork());
         net.set_faults(cfg.faults.net());
@@ -153,8 +149,8 @@ impl Run {
                 services.push(s);
             }
         }
-        let phases = Phases::start(now, &cfg.nodes, &mut router);
-        Ok(Run {
+        let phases = Phases::start(now, &cfg.nodes, cfg.workload.setup(), &mut router);
+        Run {
             workload,
             router,
             services,
@@ -165,7 +161,7 @@ impl Run {
             notices: Vec::new(),
             rng,
             cfg,
-        })
+        }
     }
 
     /// Node `i`'s id.

@@ -14,7 +14,7 @@ use super::workers::{Ctx, Workers};
 use super::{NodeIdx, RunConfig};
 use crate::core::nemesis::{Action, Schedule};
 use crate::core::wire::Body;
-use crate::core::workloads::{body, Workload};
+use crate::core::workloads::{body, SetupRpc, Workload};
 use glomers_harness::net::Ep;
 use glomers_harness::Rng;
 use serde_json::{json, Value};
@@ -38,7 +38,7 @@ pub enum Phase {
         /// Nodes that have not answered yet.
         waiting: Vec<bool>,
     },
-    /// Waiting for the setup replies (broadcast's `topology_ok`).
+    /// Waiting for the setup replies (for broadcast, `topology_ok`).
     Setup {
         /// Give up then.
         deadline: Duration,
@@ -109,6 +109,8 @@ pub struct Phases {
     nemesis: Option<Schedule>,
     /// Nemesis actions so far, with their times.
     log: Vec<(Duration, String)>,
+    /// The workload's setup request and its expected reply, if it has one.
+    setup: Option<SetupRpc>,
 }
 
 /// What the phase machine acts on: the run's configuration, network, workers, workload and RNG.
@@ -127,7 +129,7 @@ pub struct Parts<'a> {
 
 impl Phases {
     /// Sends `init` to every node at `now` and waits for their `init_ok`.
-    pub fn start(now: Duration, nodes: &[String], router: &mut Router) -> Self {
+    pub fn start(now: Duration, nodes: &[String], setup: Option<SetupRpc>, router: &mut Router) -> Self {
         let all: Vec<Value> = nodes.iter().map(|n| json!(n)).collect();
         let mut init_clients = Vec::with_capacity(nodes.len());
         for (i, name) in nodes.iter().enumerate() {
@@ -144,6 +146,7 @@ impl Phases {
             init_clients,
             nemesis: None,
             log: Vec::new(),
+            setup,
         }
     }
 
@@ -206,7 +209,7 @@ impl Phases {
         if reply.get("in_reply_to").and_then(Value::as_u64) != Some(1) || !*w {
             return;
         }
-        if reply.get("type").and_then(Value::as_str) != Some("topology_ok") {
+        if reply.get("type").and_then(Value::as_str) != self.setup.map(|s| s.reply) {
             let name = router.node_name(i).to_owned();
             self.phase = Phase::Failed(Failure::SetupRejected(name, Value::Object(reply).to_string()));
             return;
@@ -233,7 +236,8 @@ impl Phases {
                     if let Some(i) = waiting.iter().position(|&w| w) {
                         if now >= *deadline {
                             let name = p.router.node_name(NodeIdx(i)).to_owned();
-                            self.phase = Phase::Failed(Failure::SetupTimeout(name, "topology".into()));
+                            let label = self.setup.map_or("setup", |s| s.request);
+                            self.phase = Phase::Failed(Failure::SetupTimeout(name, label.into()));
                         }
                         return;
                     }

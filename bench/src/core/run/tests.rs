@@ -5,9 +5,9 @@ use crate::core::history::Kind;
 use glomers_harness::net::LatencyDist;
 use serde_json::{json, Value};
 
-fn config(workload: &str, nodes: usize, rate: f64, secs: u64) -> RunConfig {
+fn config(workload: WorkloadKind, nodes: usize, rate: f64, secs: u64) -> RunConfig {
     RunConfig {
-        workload: workload.into(),
+        workload,
         nodes: (0..nodes).map(|i| format!("n{i}")).collect(),
         concurrency: nodes,
         rate,
@@ -53,7 +53,7 @@ fn reply(msg: &Value, body: Value) -> Value {
 
 #[test]
 fn echo_run_counts_only_client_traffic() {
-    let run = Run::start(config("echo", 1, 10.0, 3), Duration::ZERO).expect("supported");
+    let run = Run::start(config(WorkloadKind::Echo, 1, 10.0, 3), Duration::ZERO);
     let run = drive(run, |_, msg| {
         let b = &msg["body"];
         match b["type"].as_str() {
@@ -78,7 +78,7 @@ fn echo_run_counts_only_client_traffic() {
 fn servers_traffic_counts_gossip_and_services_but_not_clients() {
     // Each broadcast is forwarded once to every other node and written to lin-kv: per broadcast,
     // 2 gossip messages, 1 kv request and 1 kv reply are servers traffic.
-    let run = Run::start(config("broadcast", 3, 20.0, 2), Duration::ZERO).expect("supported");
+    let run = Run::start(config(WorkloadKind::Broadcast, 3, 20.0, 2), Duration::ZERO);
     let mut seen: Vec<Vec<Value>> = vec![Vec::new(); 3];
     let run = drive(run, |i, msg| {
         let b = &msg["body"];
@@ -117,7 +117,7 @@ fn servers_traffic_counts_gossip_and_services_but_not_clients() {
 
 #[test]
 fn a_reply_to_a_closed_client_makes_the_node_deaf() {
-    let run = Run::start(config("echo", 1, 10.0, 1), Duration::ZERO).expect("supported");
+    let run = Run::start(config(WorkloadKind::Echo, 1, 10.0, 1), Duration::ZERO);
     let mut late = true;
     let run = drive(run, |_, msg| match msg["body"]["type"].as_str() {
         Some("init") => vec![reply(msg, json!({"type":"init_ok"}))],
@@ -143,14 +143,14 @@ fn a_reply_to_a_closed_client_makes_the_node_deaf() {
 
 #[test]
 fn init_timeout_fails_the_run() {
-    let run = Run::start(config("echo", 2, 10.0, 1), Duration::ZERO).expect("supported");
+    let run = Run::start(config(WorkloadKind::Echo, 2, 10.0, 1), Duration::ZERO);
     let run = drive(run, |i, msg| if i == 0 { vec![reply(msg, json!({"type":"init_ok"}))] } else { vec![] });
     assert_eq!(run.phase(), &Phase::Failed(Failure::InitTimeout("n1".into())));
 }
 
 #[test]
 fn a_flooding_node_is_backlogged_until_its_messages_are_delivered() {
-    let mut run = Run::start(config("echo", 2, 0.0, 1), Duration::ZERO).expect("supported");
+    let mut run = Run::start(config(WorkloadKind::Echo, 2, 0.0, 1), Duration::ZERO);
     let (n0, n1) = (NodeIdx(0), NodeIdx(1));
     let line = br#"{"src":"n0","dest":"n1","body":{"type":"flood"}}"#;
     for _ in 0..MAX_BACKLOG {

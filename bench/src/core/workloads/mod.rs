@@ -1,14 +1,15 @@
 //! Workloads (MAELSTROM.md §7): each is a generator of operations, a client that turns an
 //! operation into RPCs and their replies into an outcome (the protocol is in `client.rs`), and
 //! a checker, called from [`Workload::check`]. A new workload is one module here implementing
-//! [`Workload`] (and a [`Client`] when one operation takes several RPCs), plus its checker under
-//! `checkers/`, which never imports this module.
+//! [`Workload`] (and a [`Client`] when one operation takes several RPCs), its checker under
+//! `checkers/` (which never imports this module), and a variant of [`WorkloadKind`].
 
 mod broadcast;
 mod client;
 mod echo;
 mod g_counter;
 mod kafka;
+mod kind;
 mod txn_rw_register;
 mod unique_ids;
 
@@ -22,6 +23,7 @@ use crate::core::history::History;
 use crate::core::topology::Topology;
 use crate::core::wire::Body;
 use glomers_harness::Rng;
+pub use kind::{SetupRpc, WorkloadKind, NOT_YET};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -94,8 +96,8 @@ pub struct WorkloadConfig {
 }
 
 impl WorkloadConfig {
-    /// Enough to ask [`build`] whether a workload exists.
-    pub fn probe() -> Self {
+    /// Enough to build a workload whose checker judges a stored history.
+    pub fn for_checking() -> Self {
         WorkloadConfig {
             nodes: vec![],
             topology: Topology::Grid,
@@ -128,35 +130,4 @@ impl Default for WorkloadOpts {
             consistency_models: "strict-serializable".into(),
         }
     }
-}
-
-/// Whether a workload name is known to Maelstrom but not yet implemented here.
-pub fn is_planned(name: &str) -> bool {
-    matches!(name, "g-set" | "pn-counter" | "lin-kv" | "txn-list-append")
-}
-
-/// Whether this bench can run the workload called `name`.
-///
-/// # Errors
-/// `workload NAME is not supported yet` (a Maelstrom workload not built here) or
-/// `workload NAME is unknown`.
-pub fn check_supported(name: &str) -> Result<(), String> {
-    if build(name, &WorkloadConfig::probe()).is_some() {
-        return Ok(());
-    }
-    let why = if is_planned(name) { "is not supported yet" } else { "is unknown" };
-    Err(format!("workload {name} {why}"))
-}
-
-/// Builds the workload called `name`, or `None` if this bench does not support it.
-pub fn build(name: &str, cfg: &WorkloadConfig) -> Option<Box<dyn Workload>> {
-    Some(match name {
-        "echo" => Box::new(echo::Echo),
-        "unique-ids" => Box::new(unique_ids::UniqueIds),
-        "broadcast" => Box::new(broadcast::Broadcast::new(cfg)),
-        "g-counter" => Box::new(g_counter::GCounter),
-        "kafka" => Box::new(kafka::Kafka::new(cfg)),
-        "txn-rw-register" => Box::new(txn_rw_register::TxnRwRegister::new(&cfg.opts)),
-        _ => return None,
-    })
 }

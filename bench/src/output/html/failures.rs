@@ -7,7 +7,7 @@ use super::data::RunData;
 use crate::core::checkers;
 use crate::core::checkers::verdict::Validity;
 use crate::core::history::{History, Kind};
-use crate::core::workloads::{self, WorkloadConfig};
+use crate::core::workloads::{WorkloadConfig, WorkloadKind};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -44,8 +44,8 @@ pub fn problem_texts(data: &RunData, workload: &str) -> Vec<String> {
     if Validity::from_json(&data.results["valid?"]) == Validity::Valid {
         return out;
     }
-    if let Some(w) = workloads::build(workload, &WorkloadConfig::probe()) {
-        out.extend(w.check(&data.history).problems);
+    if let Some(kind) = WorkloadKind::from_name(workload) {
+        out.extend(kind.build(&WorkloadConfig::for_checking()).check(&data.history).problems);
     }
     out.extend(checkers::stats(&data.history).problems);
     out

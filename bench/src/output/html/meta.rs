@@ -3,6 +3,7 @@
 //! shell quoting of the command lines that reproduce runs.
 
 use crate::cli::config::TestConfig;
+use crate::core::workloads::WorkloadKind;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::UNIX_EPOCH;
@@ -27,7 +28,7 @@ pub fn reproduce(cfg: &TestConfig) -> String {
         "glomers-bench".into(),
         "test".into(),
         "-w".into(),
-        r.workload.clone(),
+        r.workload.name().into(),
         "--bin".into(),
         cfg.bin.display().to_string(),
         "--nodes".into(),
@@ -47,7 +48,7 @@ pub fn reproduce(cfg: &TestConfig) -> String {
         w.extend(["--nemesis".into(), "partition".into()]);
         w.extend(["--nemesis-interval".into(), r.nemesis_interval.as_secs_f64().to_string()]);
     }
-    if r.workload == "broadcast" {
+    if r.workload == WorkloadKind::Broadcast {
         w.extend(["--topology".into(), lower_debug(r.topology)]);
     }
     if let Some(k) = r.opts.key_count {
@@ -68,7 +69,7 @@ pub fn meta(cfg: &TestConfig, reproduce: &str, problems: &[String]) -> Value {
     let bin = std::fs::canonicalize(&cfg.bin).unwrap_or_else(|_| cfg.bin.clone());
     let file = std::fs::metadata(&bin).ok();
     json!({
-        "workload": r.workload,
+        "workload": r.workload.name(),
         "reproduce": reproduce,
         "argv": std::env::args().collect::<Vec<_>>(),
         "bin": bin.display().to_string(),

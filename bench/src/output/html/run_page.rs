@@ -10,6 +10,7 @@ use super::timeline::{self, Outcome, Partition, Point};
 use super::{anomalies, history_table};
 use crate::core::checkers::set_full;
 use crate::core::checkers::verdict::Validity;
+use crate::core::workloads::WorkloadKind;
 use crate::output::verdict::{self, Headline};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -396,7 +397,7 @@ pub fn render(data: &RunData) -> String {
         "Server messages",
         &messages_section(data, &points, &parts, t_max),
     ));
-    if workload == "broadcast" {
+    if WorkloadKind::from_name(&workload) == Some(WorkloadKind::Broadcast) {
         toc.push(("stable", "stable latency"));
         sections.push_str(&section("stable", "Broadcast: stable latencies", &stable_section(data)));
     }

@@ -8,17 +8,18 @@
 //! operation, a phase deadline, or a node's tick or RPC timeout. Nothing reads a real clock, so
 //! a seed replays byte for byte.
 //!
-//! - `command.rs`: `glomers-bench sim` (one seed into a results directory, or many seeds).
 //! - `seeds.rs`: many seeds on every core, and the table across them.
+//!
+//! The `sim` command itself (flags, one seed into a results directory, or many seeds) is
+//! `cli/sim.rs`.
 
-mod command;
 mod seeds;
 
-pub use command::{main, SimArgs};
 pub use seeds::{run_seed, run_seeds, table, SeedResult, Spec};
 
 use crate::core::run::{NodeIdx, Run};
 use glomers_engine::sim::Driver;
+use std::fmt;
 use std::time::Duration;
 
 /// How far the clock jumps when nothing at all is scheduled (as the process shell's idle wait).
@@ -28,18 +29,34 @@ const IDLE: Duration = Duration::from_millis(100);
 /// forever at zero latency would otherwise hang the simulator.
 const MAX_STEPS_AT_ONE_INSTANT: u32 = 1_000_000;
 
+/// A simulation that cannot go on: events keep arriving at one instant and the clock never
+/// moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stuck {
+    /// The virtual time it is stuck at.
+    pub at: Duration,
+}
+
+impl fmt::Display for Stuck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the simulation is stuck at {:.3} s: events never stop", self.at.as_secs_f64())
+    }
+}
+
+impl std::error::Error for Stuck {}
+
 /// Runs `run` to its end with `nodes` (one driver per node, in the run's node order), handing
 /// every chunk of the message journal to `journal` and what node `i` logged to `log(i, …)`.
 /// Returns the virtual time it ended at.
 ///
 /// # Errors
-/// The simulation is stuck: events keep arriving without the clock ever moving.
+/// [`Stuck`]: events keep arriving without the clock ever moving.
 pub fn simulate(
     run: &mut Run,
     nodes: &mut [Box<dyn Driver>],
     mut journal: impl FnMut(Vec<u8>),
     mut log: impl FnMut(usize, Vec<u8>),
-) -> Result<Duration, String> {
+) -> Result<Duration, Stuck> {
     let mut now = Duration::ZERO;
     let mut lines = Vec::new();
     let mut steps_here = 0u32;
@@ -78,10 +95,7 @@ pub fn simulate(
         } else {
             steps_here += 1;
             if steps_here > MAX_STEPS_AT_ONE_INSTANT {
-                return Err(format!(
-                    "the simulation is stuck at {:.3} s: events never stop",
-                    now.as_secs_f64()
-                ));
+                return Err(Stuck { at: now });
             }
         }
         for (i, (node, d)) in nodes.iter_mut().zip(due.iter_mut()).enumerate() {

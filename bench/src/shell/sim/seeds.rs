@@ -29,16 +29,13 @@ pub struct Spec {
 
 impl Spec {
     /// A fresh run and its nodes for `seed`.
-    ///
-    /// # Errors
-    /// The workload is not supported.
-    pub fn start(&self, seed: u64) -> Result<(Run, Vec<Box<dyn glomers_engine::sim::Driver>>), String> {
+    pub fn start(&self, seed: u64) -> (Run, Vec<Box<dyn glomers_engine::sim::Driver>>) {
         let mut cfg = self.run.clone();
         cfg.seed = seed;
         let clocks = cfg.faults.clocks(cfg.nodes.len(), seed);
         let nodes =
             (0..cfg.nodes.len()).map(|i| (self.node)(clocks.get(i).copied().unwrap_or_default())).collect();
-        Ok((Run::start(cfg, Duration::ZERO)?, nodes))
+        (Run::start(cfg, Duration::ZERO), nodes)
     }
 }
 
@@ -73,15 +70,16 @@ impl SeedResult {
 /// Simulates one seed and judges it in memory.
 pub fn run_seed(spec: &Spec, seed: u64) -> SeedResult {
     let start = Instant::now();
-    let outcome = spec.start(seed).and_then(|(mut run, mut nodes)| {
-        simulate(&mut run, &mut nodes, drop, |_, _| {})?;
-        let judged =
-            verdict::judge(&run, spec.availability, start.elapsed(), Path::new(""), TimeBase::Virtual)?;
-        Ok((run, judged.report))
-    });
+    let (mut run, mut nodes) = spec.start(seed);
+    let outcome =
+        simulate(&mut run, &mut nodes, drop, |_, _| {}).map_err(|stuck| stuck.to_string()).and_then(|_| {
+            let judged =
+                verdict::judge(&run, spec.availability, start.elapsed(), Path::new(""), TimeBase::Virtual)?;
+            Ok(judged.report)
+        });
     let wall = start.elapsed();
     match outcome {
-        Ok((run, r)) => SeedResult {
+        Ok(r) => SeedResult {
             seed,
             verdict: Ok(r.valid),
             cause: (r.valid != Validity::Valid)

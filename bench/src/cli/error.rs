@@ -1,0 +1,151 @@
+//! Why a command could not do its job, one variant per cause with its data. Commands return
+//! [`BenchError`]; only `main` turns one into a line on stderr (prefixed `glomers-bench:`) and
+//! an exit code.
+
+use crate::cli::outcome::Outcome;
+use crate::core::workloads::WorkloadKind;
+use crate::maelstrom::MaelstromError;
+use crate::shell::sim::Stuck;
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+/// An error of a `glomers-bench` command.
+#[derive(Debug)]
+pub enum BenchError {
+    /// A flag's value is invalid, or flags contradict each other (the sentence names them).
+    BadArgs(String),
+    /// A Maelstrom workload this bench does not build yet.
+    UnsupportedWorkload(String),
+    /// `--impl` names a node that implements another workload.
+    NodeMismatch {
+        /// The workload asked for.
+        workload: WorkloadKind,
+        /// The node asked for.
+        node: String,
+    },
+    /// No challenge has this id.
+    UnknownChallenge(String),
+    /// The node binary cannot be run (the shell's explanation).
+    Binary(String),
+    /// A challenge's node binary is not built.
+    NotBuilt(PathBuf),
+    /// A path given to `report` is neither a run directory nor a store with runs.
+    NotARun(PathBuf),
+    /// The store to serve is not a directory.
+    NoStore(PathBuf),
+    /// The run directory cannot be created (the shell's explanation).
+    RunDir(String),
+    /// Reading or writing a file failed.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        cause: io::Error,
+    },
+    /// The run ended without a verdict: a node failed, the run could not finish, or its
+    /// results could not be written.
+    Aborted(String),
+    /// The simulator could not go on: events kept arriving without the clock moving.
+    Stuck(Stuck),
+    /// An HTML report or index could not be rendered or written (the renderer's explanation).
+    Render(String),
+    /// The HTTP server could not start or stopped.
+    Serve {
+        /// The port asked for.
+        port: u16,
+        /// The cause.
+        cause: io::Error,
+    },
+    /// The real Maelstrom could not run, crashed, or left no readable results.
+    Maelstrom(MaelstromError),
+}
+
+impl BenchError {
+    /// What this error makes of the command: bad arguments or a crash.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            BenchError::BadArgs(_)
+            | BenchError::UnsupportedWorkload(_)
+            | BenchError::NodeMismatch { .. }
+            | BenchError::UnknownChallenge(_)
+            | BenchError::Binary(_)
+            | BenchError::NotBuilt(_)
+            | BenchError::NotARun(_)
+            | BenchError::NoStore(_) => Outcome::BadArgs,
+            BenchError::RunDir(_)
+            | BenchError::Io { .. }
+            | BenchError::Aborted(_)
+            | BenchError::Stuck(_)
+            | BenchError::Render(_)
+            | BenchError::Serve { .. }
+            | BenchError::Maelstrom(_) => Outcome::Crashed,
+        }
+    }
+
+    /// The process exit code (§8.2): 254 for bad arguments, 255 for a crash.
+    pub fn exit_code(&self) -> u8 {
+        self.outcome().exit_code()
+    }
+}
+
+fn list(names: impl IntoIterator<Item = &'static str>) -> String {
+    names.into_iter().collect::<Vec<_>>().join(", ")
+}
+
+impl fmt::Display for BenchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BenchError::BadArgs(m)
+            | BenchError::Binary(m)
+            | BenchError::RunDir(m)
+            | BenchError::Render(m) => f.write_str(m),
+            BenchError::UnsupportedWorkload(name) => write!(
+                f,
+                "workload {name} is not supported yet (Maelstrom has it; this bench runs {})",
+                list(WorkloadKind::ALL.map(WorkloadKind::name))
+            ),
+            BenchError::NodeMismatch { workload, node } => write!(
+                f,
+                "node {node} does not implement workload {workload}; --impl for {workload}: {}",
+                list(workload.nodes().iter().copied())
+            ),
+            BenchError::UnknownChallenge(id) => write!(
+                f,
+                "unknown challenge {id:?}; known: {}",
+                list(crate::cli::challenge::ALL.iter().map(|c| c.id))
+            ),
+            BenchError::NotBuilt(path) => {
+                write!(f, "{} is not built (cargo build --release -p glomers-nodes)", path.display())
+            }
+            BenchError::NotARun(path) => {
+                write!(f, "{} is neither a run directory nor a store with runs", path.display())
+            }
+            BenchError::NoStore(path) => {
+                write!(f, "{} is not a directory (run a test first, or pass --store)", path.display())
+            }
+            BenchError::Io { path, cause } => write!(f, "{}: {cause}", path.display()),
+            BenchError::Aborted(m) => write!(f, "the run crashed: {m}"),
+            BenchError::Stuck(stuck) => write!(f, "the run crashed: {stuck}"),
+            BenchError::Serve { port, cause } => write!(f, "cannot serve on 127.0.0.1:{port}: {cause}"),
+            BenchError::Maelstrom(m) => write!(f, "the real Maelstrom failed: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for BenchError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BenchError::Io { cause, .. } | BenchError::Serve { cause, .. } => Some(cause),
+            BenchError::Maelstrom(e) => Some(e),
+            BenchError::Stuck(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Tells the user about an error without ending the command (one line on stderr, prefixed
+/// with the tool's name); `main` uses it for the error that ends one.
+pub fn warn(e: &BenchError) {
+    eprintln!("glomers-bench: {e}");
+}

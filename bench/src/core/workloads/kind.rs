@@ -1,0 +1,167 @@
+//! The workloads this bench runs, as one enum: the `-w` values, their help text and validation
+//! (through `clap::ValueEnum`), and everything the rest of the bench knows about a workload by
+//! name — its headline operation, the node of `nodes/` that implements it, its setup RPC, and
+//! how to build its generator, clients and checker.
+
+use super::{broadcast, echo, g_counter, kafka, txn_rw_register, unique_ids, Workload, WorkloadConfig};
+use clap::builder::PossibleValue;
+use clap::ValueEnum;
+use std::fmt;
+
+/// A workload of MAELSTROM.md §7 that this bench implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WorkloadKind {
+    /// Echo (challenge 1).
+    Echo,
+    /// Globally unique ids (challenge 2).
+    UniqueIds,
+    /// Broadcast with gossip (challenges 3a–3e).
+    Broadcast,
+    /// A grow-only counter over seq-kv (challenge 4).
+    GCounter,
+    /// Replicated logs (challenges 5a–5c).
+    Kafka,
+    /// Transactions on read/write registers (challenges 6a–6c).
+    TxnRwRegister,
+}
+
+/// The request a workload sends each node once init is over, before the main phase (§5.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SetupRpc {
+    /// The request's `type` (also the label of a setup timeout).
+    pub request: &'static str,
+    /// The `type` of the expected reply; anything else aborts the run.
+    pub reply: &'static str,
+}
+
+/// Workloads Maelstrom has that this bench does not build yet (§7): `-w` names them in its
+/// error, so a user learns they exist rather than that they are misspelt.
+pub const NOT_YET: [&str; 4] = ["lin-kv", "g-set", "pn-counter", "txn-list-append"];
+
+impl WorkloadKind {
+    /// Every workload, in the order of the challenges.
+    pub const ALL: [WorkloadKind; 6] = [
+        WorkloadKind::Echo,
+        WorkloadKind::UniqueIds,
+        WorkloadKind::Broadcast,
+        WorkloadKind::GCounter,
+        WorkloadKind::Kafka,
+        WorkloadKind::TxnRwRegister,
+    ];
+
+    /// Maelstrom's name (`-w`), e.g. `txn-rw-register`.
+    pub fn name(self) -> &'static str {
+        match self {
+            WorkloadKind::Echo => "echo",
+            WorkloadKind::UniqueIds => "unique-ids",
+            WorkloadKind::Broadcast => "broadcast",
+            WorkloadKind::GCounter => "g-counter",
+            WorkloadKind::Kafka => "kafka",
+            WorkloadKind::TxnRwRegister => "txn-rw-register",
+        }
+    }
+
+    /// The workload called `name`, if this bench runs it.
+    pub fn from_name(name: &str) -> Option<WorkloadKind> {
+        WorkloadKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// The operation whose latency stands for the workload where it has no stable latencies
+    /// (the challenge table's latency column).
+    pub fn headline_op(self) -> &'static str {
+        match self {
+            WorkloadKind::Echo => "echo",
+            WorkloadKind::UniqueIds => "generate",
+            WorkloadKind::Broadcast => "broadcast",
+            WorkloadKind::GCounter => "add",
+            WorkloadKind::Kafka => "send",
+            WorkloadKind::TxnRwRegister => "txn",
+        }
+    }
+
+    /// The nodes of `nodes/` (their registry and binary names) that implement this workload;
+    /// the first is the default, and the binary a challenge runs.
+    pub fn nodes(self) -> &'static [&'static str] {
+        match self {
+            WorkloadKind::Echo => &["echo"],
+            WorkloadKind::UniqueIds => &["unique-ids"],
+            WorkloadKind::Broadcast => &["broadcast"],
+            WorkloadKind::GCounter => &["g-counter"],
+            // The simple lin-kv design the `kafka` binary runs with GLOMERS_KAFKA_DESIGN=lin-kv.
+            WorkloadKind::Kafka => &["kafka", "kafka-lin-kv"],
+            WorkloadKind::TxnRwRegister => &["txn"],
+        }
+    }
+
+    /// The node of `nodes/` that implements this workload by default.
+    pub fn default_node(self) -> &'static str {
+        self.nodes().first().copied().expect("every workload lists a node")
+    }
+
+    /// The setup RPC, for workloads that have one (only broadcast: `topology`).
+    pub fn setup(self) -> Option<SetupRpc> {
+        match self {
+            WorkloadKind::Broadcast => Some(SetupRpc { request: "topology", reply: "topology_ok" }),
+            _ => None,
+        }
+    }
+
+    /// Builds the workload's generator, clients and checker for a run.
+    pub fn build(self, cfg: &WorkloadConfig) -> Box<dyn Workload> {
+        match self {
+            WorkloadKind::Echo => Box::new(echo::Echo),
+            WorkloadKind::UniqueIds => Box::new(unique_ids::UniqueIds),
+            WorkloadKind::Broadcast => Box::new(broadcast::Broadcast::new(cfg)),
+            WorkloadKind::GCounter => Box::new(g_counter::GCounter),
+            WorkloadKind::Kafka => Box::new(kafka::Kafka::new(cfg)),
+            WorkloadKind::TxnRwRegister => Box::new(txn_rw_register::TxnRwRegister::new(&cfg.opts)),
+        }
+    }
+}
+
+/// `-w`: the values are [`WorkloadKind::ALL`] by [`WorkloadKind::name`], so the help text, the
+/// list in an error and the parser cannot disagree.
+impl ValueEnum for WorkloadKind {
+    fn value_variants<'a>() -> &'a [Self] {
+        &WorkloadKind::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.name()))
+    }
+}
+
+impl fmt::Display for WorkloadKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_back_and_the_not_yet_built_are_not_among_them() {
+        for k in WorkloadKind::ALL {
+            assert_eq!(WorkloadKind::from_str(k.name(), false), Ok(k));
+            assert_eq!(WorkloadKind::from_name(k.name()), Some(k));
+            assert_eq!(k.to_string(), k.name());
+        }
+        assert!(NOT_YET.iter().all(|n| WorkloadKind::from_name(n).is_none()));
+    }
+
+    #[test]
+    fn every_node_of_the_registry_implements_exactly_one_workload() {
+        for (node, _) in glomers_nodes::registry::NODES {
+            let owners: Vec<WorkloadKind> =
+                WorkloadKind::ALL.into_iter().filter(|k| k.nodes().contains(&node)).collect();
+            assert_eq!(owners.len(), 1, "{node}: {owners:?}");
+        }
+        for k in WorkloadKind::ALL {
+            assert!(k.nodes().iter().all(|n| glomers_nodes::registry::factory(n).is_some()), "{k}");
+        }
+        assert_eq!(WorkloadKind::TxnRwRegister.default_node(), "txn");
+        assert_eq!(WorkloadKind::Broadcast.setup().map(|s| s.reply), Some("topology_ok"));
+    }
+}
