@@ -5,7 +5,7 @@
 //! them, so `test` stays Maelstrom's network.
 
 use crate::rng::Rng;
-use glomers_engine::sim::{Clock, TIMER_START_MAX};
+use glomers_engine::driver::{Clock, TIMER_START_MAX};
 use std::time::Duration;
 
 /// Which extra faults a run injects.

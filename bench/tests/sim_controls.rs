@@ -5,7 +5,7 @@
 mod sim_spec;
 
 use glomers_bench::sim::{SeedResult, Spec};
-use glomers_engine::sim::{Clock, Driver, LineDriver};
+use glomers_engine::driver::{Clock, Driver, LineDriver};
 use glomers_engine::{ErrorCode, Init, Message, MsgId, Node, NodeId, Out, RpcError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};

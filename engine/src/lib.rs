@@ -21,7 +21,7 @@
 //! Modules: `message` (envelope, ids), `error` (codes), `node` (the `Node` trait, `Out`),
 //! `codec` (wire format), `reader`, `workers`, `timer`, `writer` (one thread kind each),
 //! `admission` (backpressure), `rpc` (calls in flight, blocking `Caller`), `kv` (service
-//! client), `runtime` (wiring), `log` (stderr), `sim` (one node driven line by line under
+//! client), `runtime` (wiring), `log` (stderr), `driver` (one node driven line by line under
 //! virtual time, for simulators), `testkit` (tests without threads).
 
 #![warn(missing_docs)]
@@ -29,6 +29,7 @@
 
 mod admission;
 pub mod codec;
+pub mod driver;
 pub mod error;
 pub mod kv;
 pub mod log;
@@ -38,7 +39,6 @@ mod protocol;
 mod reader;
 mod rpc;
 mod runtime;
-pub mod sim;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod timer;

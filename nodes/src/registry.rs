@@ -5,7 +5,7 @@
 //! `GLOMERS_KAFKA_DESIGN=lin-kv`.
 
 use crate::{broadcast, echo, g_counter, kafka, txn, unique_ids};
-use glomers_engine::sim::{Clock, Driver, LineDriver};
+use glomers_engine::driver::{Clock, Driver, LineDriver};
 
 /// Makes one uninitialised node whose timers follow the given clock.
 pub type Factory = fn(Clock) -> Box<dyn Driver>;

@@ -33,7 +33,7 @@ impl Spec {
     ///
     /// # Errors
     /// The workload is not supported.
-    pub fn start(&self, seed: u64) -> Result<(Run, Vec<Box<dyn glomers_engine::sim::Driver>>), String> {
+    pub fn start(&self, seed: u64) -> Result<(Run, Vec<Box<dyn glomers_engine::driver::Driver>>), String> {
         let mut cfg = self.run.clone();
         cfg.seed = seed;
         let clocks = cfg.faults.clocks(cfg.nodes.len(), seed);

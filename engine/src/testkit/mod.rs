@@ -5,7 +5,7 @@
 //! `Outgoing` values to inspect. `Cluster` runs many nodes over a simulated network, with the
 //! in-memory `seq-kv`, `lin-kv` and `lww-kv` of `Services` answering their calls.
 //!
-//! Calls in flight are kept in the same table as the simulator's line driver (`crate::sim`);
+//! Calls in flight are kept in the same table as the simulator's line driver (`crate::driver`);
 //! `TestNode` works on typed messages where the driver works on protocol lines.
 //!
 //! ```
@@ -37,10 +37,10 @@ pub use cluster::{Cluster, Delivered};
 pub use services::{LinKv, LwwKv, SeqKv, Services};
 
 use crate::codec::{encode, Reply};
+use crate::driver::CallTable;
 use crate::error::RpcError;
 use crate::message::{Init, Message, MsgId, NodeId};
 use crate::node::{Node, Out, Outgoing};
-use crate::sim::CallTable;
 use std::time::Duration;
 
 /// One node under test, with a fake clock.

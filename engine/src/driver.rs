@@ -12,7 +12,7 @@
 //! ticks and call deadlines as its timer does. Handlers run one at a time, in arrival order.
 //!
 //! ```
-//! use glomers_engine::sim::{Driver, LineDriver};
+//! use glomers_engine::driver::{Driver, LineDriver};
 //! # use glomers_engine::{Init, Message, Node, Out, RpcError};
 //! # use serde::{Deserialize, Serialize};
 //! # #[derive(Serialize, Deserialize)]
@@ -447,5 +447,5 @@ impl<N: Node> LineDriver<N> {
 }
 
 #[cfg(test)]
-#[path = "sim_tests.rs"]
+#[path = "driver_tests.rs"]
 mod tests;
