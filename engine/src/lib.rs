@@ -8,7 +8,7 @@
 //!  timer: ticks, call deadlines ───────────────┘
 //! ```
 //!
-//! - The **reader** parses each line with simd-json, answers bad lines (error 10 or 12), runs
+//! - The **reader** parses each line with simd-json, answers bad lines (error 10, 11 or 12), runs
 //!   `init`, routes replies to the calls waiting for them, and queues the rest for the workers
 //!   with backpressure ([`Config::queue_limit`]).
 //! - The **workers** run the node's handlers; what a batch produced goes to the writer at once.
@@ -19,7 +19,8 @@
 //! On EOF every message read is handled, stdout is flushed, and [`run`] returns.
 //!
 //! Modules: `message` (envelope, ids), `error` (codes), `node` (the `Node` trait, `Out`),
-//! `codec` (wire format), `reader`, `workers`, `timer`, `writer` (one thread kind each),
+//! `codec` (wire format), `protocol` (the one decision for an input line, sans-IO, carried out
+//! by the reader and by `driver`), `reader`, `workers`, `timer`, `writer` (one thread kind each),
 //! `admission` (backpressure), `rpc` (calls in flight, blocking `Caller`), `kv` (service
 //! client), `runtime` (wiring), `log` (stderr), `driver` (one node driven line by line under
 //! virtual time, for simulators), `testkit` (tests without threads).

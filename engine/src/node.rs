@@ -58,6 +58,18 @@ pub trait Node: Sized + Send + Sync + 'static {
     fn on_tick(&self, _out: &mut Out<Self>) {}
 }
 
+/// Runs `node`'s handler on `msg`, as every driver does: a handler's `Err` becomes an `error`
+/// reply when the message expects one (a reply never gets one, so two nodes cannot loop).
+pub(crate) fn handle<N: Node>(node: &N, msg: Message<N::Body>, out: &mut Out<N>) {
+    let (src, msg_id, is_reply) = (msg.src.clone(), msg.msg_id, msg.in_reply_to.is_some());
+    if let Err(e) = node.on_message(msg, out) {
+        crate::log_debug!("answering {src} with {e}");
+        if !is_reply {
+            out.reply_error(src, msg_id, e);
+        }
+    }
+}
+
 /// What runs when an RPC's reply (or its timeout) arrives. It must not block: it runs on the
 /// reader thread (replies) or the timer thread (timeouts).
 pub type Continuation<N> = Box<dyn for<'i> FnOnce(&N, Result<Reply<'i>, RpcError>, &mut Out<N>) + Send>;

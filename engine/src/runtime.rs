@@ -39,12 +39,18 @@ impl Config {
     }
 }
 
+/// The node once `init` built it, with the id `init` gave it: the sender of all it sends.
+pub(crate) struct Running<N> {
+    /// This node's id.
+    pub(crate) id: NodeId,
+    /// The node.
+    pub(crate) node: N,
+}
+
 /// What all threads share.
 pub(crate) struct Shared<N: Node> {
-    /// This node's id, once `init` named it.
-    pub(crate) id: OnceLock<NodeId>,
     /// The node, once `init` built it.
-    pub(crate) node: OnceLock<Arc<N>>,
+    pub(crate) node: OnceLock<Running<N>>,
     pub(crate) calls: Calls<N>,
     pub(crate) admission: Admission,
     writer: Sender<WriterMsg<N::Body>>,
@@ -58,30 +64,26 @@ impl<N: Node> Shared<N> {
         self.start.elapsed()
     }
 
-    /// An empty `Out` at the current time.
-    pub(crate) fn out(self: &Arc<Self>) -> Out<N> {
-        Out::with_caller(self.now(), Caller::new(self.clone()))
+    /// An empty `Out` at the current time for a handler of node `me`, with a blocking caller.
+    pub(crate) fn out(self: &Arc<Self>, me: &NodeId) -> Out<N> {
+        Out::with_caller(self.now(), Caller::new(self.clone(), me.clone()))
     }
 
-    /// Hands messages to the writer.
-    pub(crate) fn send(&self, batch: Vec<Outgoing<N::Body>>) {
+    /// Hands messages sent from `from` to the writer.
+    pub(crate) fn send(&self, from: &NodeId, batch: Vec<Outgoing<N::Body>>) {
         if !batch.is_empty() {
             // The writer outlives every sender (it stops last), so this cannot fail in a run.
-            let _ = self.writer.send(WriterMsg::Batch(batch));
+            let _ = self.writer.send(WriterMsg::Batch(from.clone(), batch));
         }
     }
 
-    /// Hands messages to the writer, sent as from `me` (before `init` names this node).
-    pub(crate) fn send_as(&self, me: NodeId, batch: Vec<Outgoing<N::Body>>) {
-        let _ = self.writer.send(WriterMsg::BatchAs(me, batch));
-    }
-
-    /// Sends what a handler produced: registers its calls (with their deadlines on the timer)
-    /// before the requests reach the writer, so no reply can arrive unregistered.
-    pub(crate) fn dispatch(&self, out: &mut Out<N>) {
+    /// Sends what a handler of node `from` produced: registers its calls (with their
+    /// deadlines on the timer) before the requests reach the writer, so no reply can arrive
+    /// unregistered.
+    pub(crate) fn dispatch(&self, from: &NodeId, out: &mut Out<N>) {
         let mut batch = Vec::new();
         self.dispatch_into(out, &mut batch);
-        self.send(batch);
+        self.send(from, batch);
     }
 
     /// Like `dispatch`, collecting the messages into `batch` for the caller to send.
@@ -110,7 +112,6 @@ pub fn run_with<N: Node>(config: Config, input: impl std::io::Read, output: impl
     let (timer_tx, timer_rx) = unbounded();
     let (work_tx, work_rx) = unbounded();
     let shared: Arc<Shared<N>> = Arc::new(Shared {
-        id: OnceLock::new(),
         node: OnceLock::new(),
         calls: Calls::new(),
         admission: Admission::new(config.queue_limit),
@@ -119,10 +120,7 @@ pub fn run_with<N: Node>(config: Config, input: impl std::io::Read, output: impl
         start: Instant::now(),
     });
     std::thread::scope(|scope| {
-        let writer = {
-            let shared = shared.clone();
-            scope.spawn(move || writer::run(&shared, writer_rx, output))
-        };
+        let writer = scope.spawn(move || writer::run(writer_rx, output));
         let timer = {
             let shared = shared.clone();
             std::thread::Builder::new()
@@ -143,7 +141,7 @@ pub fn run_with<N: Node>(config: Config, input: impl std::io::Read, output: impl
         drop(work_rx);
         // The reader runs here; when it returns, stdin has ended and every message read has
         // been queued. Dropping its sender lets the workers drain the queue and stop.
-        reader::run(&shared, input, work_tx, config.max_line);
+        reader::run(&shared, input, work_tx, config.max_line, N::init);
         for w in workers {
             let _ = w.join();
         }

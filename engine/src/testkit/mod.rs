@@ -40,7 +40,7 @@ use crate::codec::{encode, Reply};
 use crate::driver::CallTable;
 use crate::error::RpcError;
 use crate::message::{Init, Message, MsgId, NodeId};
-use crate::node::{Node, Out, Outgoing};
+use crate::node::{handle, Node, Out, Outgoing};
 use std::time::Duration;
 
 /// One node under test, with a fake clock.
@@ -111,12 +111,7 @@ impl<N: Node> TestNode<N> {
             return self.reply_json(id.0, &msg.src, &body);
         }
         let mut out = Out::new(self.now);
-        let (src, msg_id, is_reply) = (msg.src.clone(), msg.msg_id, msg.in_reply_to.is_some());
-        if let Err(e) = self.node.on_message(msg, &mut out) {
-            if !is_reply {
-                out.reply_error(src, msg_id, e);
-            }
-        }
+        handle(&self.node, msg, &mut out);
         self.drain(&mut out)
     }
 
