@@ -202,7 +202,7 @@ impl Node for Forgetful {
     fn tick_every(&self) -> Option<Duration> {
         Some(Duration::from_millis(200))
     }
-    fn on_tick(&self, out: &mut Out<Self>) {
+    fn on_tick(&self, out: &mut glomers_engine::Effects<Self>) {
         let total = self.state.lock().map_or(0, |st| st.0);
         for p in &self.peers {
             out.send(p.clone(), CountBody::Total { total });
@@ -535,7 +535,7 @@ impl<const MODE: u8> Node for Txn<MODE> {
     fn tick_every(&self) -> Option<Duration> {
         (MODE == WRITE_CYCLE).then_some(Duration::from_millis(50))
     }
-    fn on_tick(&self, out: &mut Out<Self>) {
+    fn on_tick(&self, out: &mut glomers_engine::Effects<Self>) {
         let Ok(mut st) = self.0.lock() else { return };
         if st.held.as_ref().is_some_and(|h| out.now().saturating_sub(h.at) >= HOLD_FOR) {
             if let Some(h) = st.held.take() {

@@ -40,7 +40,7 @@
 use crate::codec::encode;
 use crate::error::RpcError;
 use crate::message::{Init, MsgId, NodeId};
-use crate::node::{handle, Continuation, Node, Out, Outgoing};
+use crate::node::{handle, Continuation, Effects, Node, Out, Outgoing};
 use crate::protocol::{Answer, Decision, Inbox};
 use crate::{log_debug, log_error};
 use std::collections::{BTreeMap, BTreeSet};
@@ -153,7 +153,7 @@ impl<N: Node> CallTable<N> {
 
     /// Takes the effects out of `out`: numbers and registers its calls, appends every message
     /// to `sent`.
-    pub(crate) fn drain(&mut self, out: &mut Out<N>, sent: &mut Vec<Outgoing<N::Body>>) {
+    pub(crate) fn drain(&mut self, out: &mut Effects<N>, sent: &mut Vec<Outgoing<N::Body>>) {
         let next_id = &mut self.next_id;
         let calls = &mut self.calls;
         let deadlines = &mut self.deadlines;
@@ -303,7 +303,7 @@ impl<N: Node> LineDriver<N> {
             }
             Decision::Reply { waiter, reply } => {
                 if let Some(node) = self.node.as_ref() {
-                    let mut out = Out::new(local);
+                    let mut out = Effects::new(local);
                     waiter(node, Ok(reply), &mut out);
                     self.drain(&mut out);
                 }
@@ -338,7 +338,7 @@ impl<N: Node> LineDriver<N> {
     }
 
     /// Registers the calls `out` made and queues what it sent.
-    fn drain(&mut self, out: &mut Out<N>) {
+    fn drain(&mut self, out: &mut Effects<N>) {
         self.calls.drain(out, &mut self.sent);
         // Only a node that init built has effects to drain, and init named it.
         let Some(me) = self.inbox.me().cloned() else { return };
@@ -390,7 +390,7 @@ impl<N: Node> LineDriver<N> {
         loop {
             if let Some((id, then)) = self.calls.take_due(local) {
                 if let Some(node) = self.node.as_ref() {
-                    let mut o = Out::new(local);
+                    let mut o = Effects::new(local);
                     then(node, Err(RpcError::timeout(format!("no reply to msg {id}"))), &mut o);
                     self.drain(&mut o);
                 }
@@ -401,7 +401,7 @@ impl<N: Node> LineDriver<N> {
                 break;
             };
             let every = node.tick_every().unwrap_or(Duration::MAX).max(MIN_TICK);
-            let mut o = Out::new(local);
+            let mut o = Effects::new(local);
             node.on_tick(&mut o);
             self.drain(&mut o);
             // As in the engine: a late tick is not made up for.

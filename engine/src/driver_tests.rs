@@ -44,7 +44,7 @@ impl Node for Asker {
     fn tick_every(&self) -> Option<Duration> {
         Some(Duration::from_millis(100))
     }
-    fn on_tick(&self, _: &mut Out<Self>) {
+    fn on_tick(&self, _: &mut Effects<Self>) {
         *self.ticks.lock() += 1;
     }
 }

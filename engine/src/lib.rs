@@ -49,6 +49,6 @@ mod writer;
 pub use error::{ErrorCode, RpcError};
 pub use kv::Kv;
 pub use message::{Init, Message, MsgId, NodeId};
-pub use node::{Node, Out, Outgoing, Payload};
+pub use node::{Effects, Node, Out, Outgoing, Payload};
 pub use rpc::Caller;
 pub use runtime::{run, run_with, Config};

@@ -6,7 +6,7 @@
 use crate::codec::Reply;
 use crate::error::{ErrorCode, RpcError};
 use crate::message::{MsgId, NodeId};
-use crate::node::{Continuation, Node, Out, Outgoing, Payload};
+use crate::node::{Continuation, Effects, Node, Outgoing, Payload};
 use crate::runtime::{Running, Shared};
 use crossbeam_channel::{bounded, Sender};
 use dashmap::DashMap;
@@ -80,7 +80,7 @@ pub(crate) fn finish<N: Node>(
     match waiter {
         Waiter::Then(then) => {
             let then = then.into_inner();
-            let mut out = Out::new(shared.now());
+            let mut out = Effects::new(shared.now());
             then(&running.node, reply, &mut out);
             shared.dispatch(&running.id, &mut out);
         }

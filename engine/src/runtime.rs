@@ -5,7 +5,7 @@
 
 use crate::admission::Admission;
 use crate::message::NodeId;
-use crate::node::{Node, Out, Outgoing};
+use crate::node::{Effects, Node, Out, Outgoing};
 use crate::rpc::{Caller, Calls, Waiter};
 use crate::timer::TimerMsg;
 use crate::writer::WriterMsg;
@@ -80,14 +80,14 @@ impl<N: Node> Shared<N> {
     /// Sends what a handler of node `from` produced: registers its calls (with their
     /// deadlines on the timer) before the requests reach the writer, so no reply can arrive
     /// unregistered.
-    pub(crate) fn dispatch(&self, from: &NodeId, out: &mut Out<N>) {
+    pub(crate) fn dispatch(&self, from: &NodeId, out: &mut Effects<N>) {
         let mut batch = Vec::new();
         self.dispatch_into(out, &mut batch);
         self.send(from, batch);
     }
 
     /// Like `dispatch`, collecting the messages into `batch` for the caller to send.
-    pub(crate) fn dispatch_into(&self, out: &mut Out<N>, batch: &mut Vec<Outgoing<N::Body>>) {
+    pub(crate) fn dispatch_into(&self, out: &mut Effects<N>, batch: &mut Vec<Outgoing<N::Body>>) {
         out.drain(
             || self.calls.next_id(),
             |id, peer, deadline, then| {

@@ -5,7 +5,7 @@
 
 use crate::error::RpcError;
 use crate::message::MsgId;
-use crate::node::{Node, Out};
+use crate::node::{Effects, Node};
 use crate::rpc::finish;
 use crate::runtime::Shared;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
@@ -62,7 +62,7 @@ pub(crate) fn run<N: Node>(shared: &Arc<Shared<N>>, rx: Receiver<TimerMsg>) {
         match next_tick {
             None => next_tick = Some(now + every),
             Some(at) if at <= now => {
-                let mut out = Out::new(shared.now());
+                let mut out = Effects::new(shared.now());
                 running.node.on_tick(&mut out);
                 shared.dispatch(&running.id, &mut out);
                 // A late tick is not made up for: the next one is a full period away.

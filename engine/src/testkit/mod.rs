@@ -40,7 +40,7 @@ use crate::codec::{encode, Reply};
 use crate::driver::CallTable;
 use crate::error::RpcError;
 use crate::message::{Init, Message, MsgId, NodeId};
-use crate::node::{handle, Node, Out, Outgoing};
+use crate::node::{handle, Effects, Node, Out, Outgoing};
 use std::time::Duration;
 
 /// One node under test, with a fake clock.
@@ -126,7 +126,7 @@ impl<N: Node> TestNode<N> {
         let mut buf = Vec::new();
         let reply =
             Reply::from_body_json(body, &mut buf).unwrap_or_else(|e| panic!("reply is not JSON: {e}"));
-        let mut out = Out::new(self.now);
+        let mut out = Effects::new(self.now);
         then(&self.node, Ok(reply), &mut out);
         self.drain(&mut out)
     }
@@ -154,7 +154,7 @@ impl<N: Node> TestNode<N> {
                     self.now = self.now.max(at);
                     if deadline == Some(at) {
                         if let Some((id, then)) = self.calls.take_due(at) {
-                            let mut out = Out::new(self.now);
+                            let mut out = Effects::new(self.now);
                             then(
                                 &self.node,
                                 Err(RpcError::timeout(format!("no reply to msg {id}"))),
@@ -163,7 +163,7 @@ impl<N: Node> TestNode<N> {
                             sent.extend(self.drain(&mut out));
                         }
                     } else {
-                        let mut out = Out::new(self.now);
+                        let mut out = Effects::new(self.now);
                         self.node.on_tick(&mut out);
                         sent.extend(self.drain(&mut out));
                         self.next_tick = self.node.tick_every().map(|every| at + every);
@@ -187,7 +187,7 @@ impl<N: Node> TestNode<N> {
         line[start..line.len().saturating_sub(2)].to_string()
     }
 
-    fn drain(&mut self, out: &mut Out<N>) -> Vec<Outgoing<N::Body>> {
+    fn drain(&mut self, out: &mut Effects<N>) -> Vec<Outgoing<N::Body>> {
         let mut sent = Vec::new();
         self.calls.drain(out, &mut sent);
         sent

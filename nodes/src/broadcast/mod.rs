@@ -23,7 +23,7 @@
 //! messages per operation, reads included. Once every value is acknowledged, nodes are silent.
 
 use crate::link::{poll_all, to_peers, Batch, Link, Timing};
-use glomers_engine::{Init, Message, Node, NodeId, Out, RpcError};
+use glomers_engine::{Effects, Init, Message, Node, NodeId, Out, RpcError};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -142,7 +142,7 @@ impl Broadcast {
     }
 
     /// Sends whatever the links have due.
-    fn flush(&self, state: &mut State, out: &mut Out<Self>) {
+    fn flush(&self, state: &mut State, out: &mut Effects<Self>) {
         let now = out.now();
         let timing = *self.timing();
         poll_all(&mut state.links, now, &timing, |peer, Batch { seq, values, ack }| {
@@ -202,7 +202,7 @@ impl Node for Broadcast {
         Some(Timing::CHECK_EVERY)
     }
 
-    fn on_tick(&self, out: &mut Out<Self>) {
+    fn on_tick(&self, out: &mut Effects<Self>) {
         let mut state = self.state.lock();
         self.flush(&mut state, out);
     }

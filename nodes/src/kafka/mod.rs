@@ -32,7 +32,7 @@ mod lin_kv;
 pub use lin_kv::KafkaLinKv;
 
 use crate::link::{poll_all, to_peers, Batch, Link, Timing};
-use glomers_engine::{ErrorCode, Init, Message, MsgId, Node, NodeId, Out, RpcError};
+use glomers_engine::{Effects, ErrorCode, Init, Message, MsgId, Node, NodeId, Out, RpcError};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -268,14 +268,14 @@ impl Kafka {
         }
     }
 
-    fn flush(&self, state: &mut State, out: &mut Out<Self>) {
+    fn flush(&self, state: &mut State, out: &mut Effects<Self>) {
         let now = out.now();
         poll_all(&mut state.links, now, &self.timing, |peer, Batch { seq, values, ack }| {
             out.send(peer, Body::Replicate { seq, items: values, ack })
         });
     }
 
-    fn on_send(&self, key: String, msg: Value, from: NodeId, msg_id: Option<MsgId>, out: &mut Out<Self>) {
+    fn on_send(&self, key: String, msg: Value, from: NodeId, msg_id: Option<MsgId>, out: &mut Effects<Self>) {
         let owner = self.owner(&key).clone();
         if owner == self.me {
             let mut state = self.state.lock();
@@ -419,7 +419,7 @@ impl Node for Kafka {
         Some(Timing::CHECK_EVERY)
     }
 
-    fn on_tick(&self, out: &mut Out<Self>) {
+    fn on_tick(&self, out: &mut Effects<Self>) {
         let mut state = self.state.lock();
         self.flush(&mut state, out);
     }

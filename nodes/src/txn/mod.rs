@@ -32,7 +32,7 @@
 //!   transaction's own latest write of the key before the store.
 
 use crate::link::{poll_all, to_peers, Batch, Link, Timing};
-use glomers_engine::{ErrorCode, Init, Message, Node, NodeId, Out, RpcError};
+use glomers_engine::{Effects, ErrorCode, Init, Message, Node, NodeId, Out, RpcError};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -176,7 +176,7 @@ impl Txn {
         Ok((done, Writes { stamp, writes: written }))
     }
 
-    fn flush(&self, state: &mut State, out: &mut Out<Self>) {
+    fn flush(&self, state: &mut State, out: &mut Effects<Self>) {
         let now = out.now();
         poll_all(&mut state.links, now, &self.timing, |peer, Batch { seq, values, ack }| {
             out.send(peer, Body::Replicate { seq, items: values, ack })
@@ -228,7 +228,7 @@ impl Node for Txn {
         Some(Timing::CHECK_EVERY)
     }
 
-    fn on_tick(&self, out: &mut Out<Self>) {
+    fn on_tick(&self, out: &mut Effects<Self>) {
         let mut state = self.state.lock();
         self.flush(&mut state, out);
     }
