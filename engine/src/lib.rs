@@ -18,12 +18,13 @@
 //!
 //! On EOF every message read is handled, stdout is flushed, and [`run`] returns.
 //!
-//! Modules: `message` (envelope, ids), `error` (codes), `node` (the `Node` trait, `Out`),
-//! `codec` (wire format), `protocol` (the one decision for an input line, sans-IO, carried out
-//! by the reader and by `driver`), `reader`, `workers`, `timer`, `writer` (one thread kind each),
-//! `admission` (backpressure), `rpc` (calls in flight, blocking `Caller`), `kv` (service
-//! client), `runtime` (wiring), `log` (stderr), `driver` (one node driven line by line under
-//! virtual time, for simulators), `testkit` (tests without threads).
+//! Modules: `message` (envelope, ids), `error` (codes), `node` (the `Node` trait, `Out`,
+//! `Effects`), `codec` (wire format), `protocol` (the one decision for an input line, sans-IO,
+//! carried out by the reader and by `driver`), `reader`, `workers`, `timer`, `writer` (one
+//! thread kind each), `admission` (backpressure), `rpc` (calls in flight, blocking `Caller`),
+//! `kv` (service client), `runtime` (wiring), `settings` (the environment, read in `main`),
+//! `log` (stderr), `driver` (one node driven line by line under virtual time, for simulators),
+//! `testkit` (tests without threads).
 
 #![warn(missing_docs)]
 #![deny(clippy::print_stdout)]
@@ -40,6 +41,7 @@ mod protocol;
 mod reader;
 mod rpc;
 mod runtime;
+pub mod settings;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod timer;
@@ -51,4 +53,5 @@ pub use kv::Kv;
 pub use message::{Init, Message, MsgId, NodeId};
 pub use node::{Effects, Node, Out, Outgoing, Payload};
 pub use rpc::Caller;
-pub use runtime::{run, run_with, Config};
+pub use runtime::{run, run_factory, run_with, run_with_factory, Config};
+pub use settings::SettingError;

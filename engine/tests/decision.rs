@@ -1,6 +1,7 @@
-//! One table of input lines, fed through the threaded engine (`run_with`) and through the
-//! single-threaded `LineDriver`: both must write the same bytes, the bytes the table expects,
-//! and log the same lines, because both carry out the one decision for a line.
+//! One table of input lines, fed through the threaded engine (`run_with_factory`) and through
+//! the single-threaded `LineDriver` (`with_factory`, the same factory and setting): both must
+//! write the same bytes, the bytes the table expects, and log the same lines, because both
+//! carry out the one decision for a line.
 //!
 //! The threaded engine answers a bad line on the reader thread while a worker answers the
 //! line before it, so two independent lines may be answered in either order. The feed therefore
@@ -10,8 +11,8 @@
 //! between lines, and with 20 ms between them (the gap that used to decide whether an answer
 //! before `init` was sent at all).
 
-use glomers_engine::driver::{Driver, LineDriver};
-use glomers_engine::{log, run_with, Config, ErrorCode, Init, Message, Node, NodeId, Out, RpcError};
+use glomers_engine::driver::{Clock, Driver, LineDriver};
+use glomers_engine::{log, run_with_factory, Config, ErrorCode, Init, Message, Node, NodeId, Out, RpcError};
 use parking_lot::{Condvar, Mutex};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -37,21 +38,31 @@ enum Body {
     Pong,
 }
 
-/// Echoes, calls n2 on `ask`, and refuses an `init` that does not list its own id.
-struct Probe;
+/// Echoes with its `mark` appended, calls n2 on `ask`, and refuses an `init` that does not
+/// list its own id.
+struct Probe {
+    /// A setting, handed over by the factory both drivers build the node with.
+    mark: &'static str,
+}
 
-impl Node for Probe {
-    type Body = Body;
-    fn init(init: &Init) -> Result<Self, RpcError> {
+impl Probe {
+    fn new(init: &Init, mark: &'static str) -> Result<Self, RpcError> {
         if init.node_ids.contains(&init.node_id) {
-            Ok(Probe)
+            Ok(Probe { mark })
         } else {
             Err(RpcError::new(ErrorCode::Crash, format!("{} is not in node_ids", init.node_id)))
         }
     }
+}
+
+impl Node for Probe {
+    type Body = Body;
+    fn init(init: &Init) -> Result<Self, RpcError> {
+        Probe::new(init, "")
+    }
     fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
         match msg.body {
-            Body::Echo { echo } => out.reply(msg.src, msg.msg_id, Body::EchoOk { echo }),
+            Body::Echo { echo } => out.reply(msg.src, msg.msg_id, Body::EchoOk { echo: echo + self.mark }),
             Body::Ping => out.reply(msg.src, msg.msg_id, Body::Pong),
             Body::Ask => {
                 let (src, id) = (msg.src, msg.msg_id);
@@ -119,7 +130,7 @@ const TABLE: &[(&str, &[&str])] = &[
     // Once initialised: every answer from the node's id.
     (
         r#"{"src":"c1","dest":"n1","body":{"type":"echo","msg_id":9,"echo":"hi"}}"#,
-        &[r#"{"src":"n1","dest":"c1","body":{"type":"echo_ok","echo":"hi","in_reply_to":9}}"#],
+        &[r#"{"src":"n1","dest":"c1","body":{"type":"echo_ok","echo":"hi!","in_reply_to":9}}"#],
     ),
     ("{not json", &[]),
     (
@@ -150,7 +161,7 @@ const TABLE: &[(&str, &[&str])] = &[
     (r#"{"src":"c1","dest":"n1","body":{"type":"echo","echo":"no msg_id"}}"#, &[]),
     (
         "{\"src\":\"c1\",\"dest\":\"n9\",\"body\":{\"type\":\"echo\",\"msg_id\":14,\"echo\":\"crlf\"}}\r",
-        &[r#"{"src":"n1","dest":"c1","body":{"type":"echo_ok","echo":"crlf","in_reply_to":14}}"#],
+        &[r#"{"src":"n1","dest":"c1","body":{"type":"echo_ok","echo":"crlf!","in_reply_to":14}}"#],
     ),
     (
         r#"{"src":"n2","dest":"n1","body":{"type":"ping","msg_id":15}}"#,
@@ -273,7 +284,7 @@ fn expected_output() -> String {
 
 /// The driver's output and log for the table, checking each line's answers on the way.
 fn through_driver() -> (String, Vec<String>) {
-    let mut d = LineDriver::<Probe>::new();
+    let mut d = LineDriver::with_factory(Clock::default(), |init| Probe::new(init, "!"));
     let mut all = String::new();
     for (line, want) in TABLE {
         let mut out = Vec::new();
@@ -302,7 +313,8 @@ fn through_engine(pause: Duration) -> (String, Vec<String>) {
     let feed = Feed { lines, pending: Vec::new(), pause, sink: sink.clone() };
     let config = Config { workers: 1, queue_limit: 16, max_line: 1 << 20 };
     let mut log = Vec::new();
-    log::capture("n1", &mut log, || run_with::<Probe>(config, feed, sink.clone()));
+    let build = |init: &Init| Probe::new(init, "!");
+    log::capture("n1", &mut log, || run_with_factory(config, feed, sink.clone(), build));
     assert_eq!(sink.lines(), before, "{}", sink.text());
     (sink.text(), messages(&log))
 }

@@ -85,17 +85,15 @@ pub struct Broadcast {
 }
 
 impl Broadcast {
-    /// Reads the timing from the environment (milliseconds), with the defaults above.
-    pub fn timing_from_env() -> Timing {
-        let defaults = Timing {
-            batch: Duration::from_millis(100),
-            ack_delay: Duration::from_millis(400),
-            retry: Duration::from_millis(1000),
-        };
-        Timing::from_env("GLOMERS_BROADCAST", defaults)
-    }
+    /// The default timing (see the module doc); the `broadcast` binary overrides it from
+    /// `GLOMERS_BROADCAST_BATCH_MS`, `_ACK_MS` and `_RETRY_MS`.
+    pub const TIMING: Timing = Timing {
+        batch: Duration::from_millis(100),
+        ack_delay: Duration::from_millis(400),
+        retry: Duration::from_millis(1000),
+    };
 
-    /// A node with explicit timing (tests and the simulator).
+    /// A node with explicit timing (the binary's settings, tests).
     pub fn with_timing(init: &Init, timing: Timing) -> Self {
         let me = init.node_id.clone();
         let hub = init.node_ids.first().cloned().unwrap_or_else(|| me.clone());
@@ -165,7 +163,7 @@ impl Node for Broadcast {
     type Body = Body;
 
     fn init(init: &Init) -> Result<Self, RpcError> {
-        Ok(Self::with_timing(init, Self::timing_from_env()))
+        Ok(Self::with_timing(init, Self::TIMING))
     }
 
     fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {

@@ -27,8 +27,10 @@
 //! riding on the other direction's batches: about 0.6 server messages per operation, against
 //! four or more for a design that allocates every offset with a cas on `lin-kv`.
 
+mod design;
 mod lin_kv;
 
+pub use design::{Design, UnknownDesign};
 pub use lin_kv::KafkaLinKv;
 
 use crate::link::{poll_all, to_peers, Batch, Link, Timing};
@@ -206,17 +208,15 @@ const FORWARDS_REMEMBERED: usize = 4096;
 const POLL_LIMIT: usize = 1000;
 
 impl Kafka {
-    /// Reads the replication timing from the environment (milliseconds).
-    pub fn timing_from_env() -> Timing {
-        let defaults = Timing {
-            batch: Duration::from_millis(10),
-            ack_delay: Duration::from_millis(100),
-            retry: Duration::from_millis(500),
-        };
-        Timing::from_env("GLOMERS_KAFKA", defaults)
-    }
+    /// The default replication timing; the `kafka` binary overrides it from
+    /// `GLOMERS_KAFKA_BATCH_MS`, `_ACK_MS` and `_RETRY_MS`.
+    pub const TIMING: Timing = Timing {
+        batch: Duration::from_millis(10),
+        ack_delay: Duration::from_millis(100),
+        retry: Duration::from_millis(500),
+    };
 
-    /// A node with explicit timing (tests and the simulator).
+    /// A node with explicit timing (the binary's settings, tests).
     pub fn with_timing(init: &Init, timing: Timing) -> Self {
         let me = init.node_id.clone();
         let links = to_peers(&me, &init.node_ids);
@@ -343,7 +343,7 @@ impl Node for Kafka {
     type Body = Body;
 
     fn init(init: &Init) -> Result<Self, RpcError> {
-        Ok(Self::with_timing(init, Self::timing_from_env()))
+        Ok(Self::with_timing(init, Self::TIMING))
     }
 
     fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {

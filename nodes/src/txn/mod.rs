@@ -115,17 +115,15 @@ pub struct Txn {
 }
 
 impl Txn {
-    /// Reads the replication timing from the environment (milliseconds).
-    pub fn timing_from_env() -> Timing {
-        let defaults = Timing {
-            batch: Duration::from_millis(10),
-            ack_delay: Duration::from_millis(100),
-            retry: Duration::from_millis(500),
-        };
-        Timing::from_env("GLOMERS_TXN", defaults)
-    }
+    /// The default replication timing; the `txn` binary overrides it from
+    /// `GLOMERS_TXN_BATCH_MS`, `_ACK_MS` and `_RETRY_MS`.
+    pub const TIMING: Timing = Timing {
+        batch: Duration::from_millis(10),
+        ack_delay: Duration::from_millis(100),
+        retry: Duration::from_millis(500),
+    };
 
-    /// A node with explicit timing (tests and the simulator).
+    /// A node with explicit timing (the binary's settings, tests).
     ///
     /// # Errors
     /// Error 12 when this node is not in `node_ids`.
@@ -188,7 +186,7 @@ impl Node for Txn {
     type Body = Body;
 
     fn init(init: &Init) -> Result<Self, RpcError> {
-        Self::with_timing(init, Self::timing_from_env())
+        Self::with_timing(init, Self::TIMING)
     }
 
     fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
