@@ -1,9 +1,10 @@
 //! What a workload implements (`Node`) and how its code speaks: `Out` for handlers, `Effects`
 //! (the same, minus the blocking caller) for continuations and ticks.
 //!
-//! A handler never does I/O: it pushes effects (replies, sends, RPCs with a continuation) into an
-//! `Out` that its caller owns. The threaded engine drains `Out` into the writer; the testkit and
-//! simulators inspect it. Time comes in through `Out::now`, so handlers stay deterministic.
+//! Node code never does I/O: it pushes effects (replies, sends, RPCs with a continuation) into
+//! an `Out` or `Effects` that its caller owns. The threaded engine drains them into the writer;
+//! the testkit and simulators inspect them. Time comes in through `Effects::now`, so node code
+//! stays deterministic.
 
 use crate::codec::Reply;
 use crate::error::{ErrorCode, RpcError};

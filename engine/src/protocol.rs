@@ -3,7 +3,7 @@
 //! and returns a [`Decision`]; the threaded reader and the simulator's line driver only carry
 //! decisions out, so a node answers, and logs, the same under either.
 //!
-//! Who answers before `init` (docs/protocol.md §2.3): the node has no id yet, so an answer
+//! Who answers before `init` (docs/protocol.md §2.1, §2.3): the node has no id yet, so an answer
 //! (error 11 to an early request, error 12 to a bad line, the answer to a failed `init`) goes out
 //! from the id the line was addressed to, its `dest`, salvaged from broken JSON where possible;
 //! when that cannot be read, nothing is sent. Once `init` named the node, every answer goes out

@@ -69,7 +69,7 @@ impl<N: Node> Calls<N> {
     }
 }
 
-/// Finishes a call with its reply (or error): runs the continuation with a fresh `Out` and
+/// Finishes a call with its reply (or error): runs the continuation with fresh `Effects` and
 /// dispatches what it produced, or hands the reply to the blocked caller.
 pub(crate) fn finish<N: Node>(
     shared: &Shared<N>,
@@ -96,7 +96,7 @@ pub(crate) fn finish<N: Node>(
 }
 
 /// Makes blocking calls from a handler, for quick experiments: the calling worker waits, and
-/// the reader thread delivers the reply to it directly. Nodes in `nodes/` use `Out::rpc`.
+/// the reader thread delivers the reply to it directly. Nodes in `nodes/` use `Effects::rpc`.
 pub struct Caller<N: Node> {
     shared: Arc<Shared<N>>,
     /// The node the calls are sent from.

@@ -15,7 +15,7 @@ use std::io::Write;
 /// What the writer is told.
 pub(crate) enum WriterMsg<B> {
     /// Messages to send, in order, from the given id: every message carries its sender, so
-    /// what is sent never depends on when the writer runs (docs/protocol.md §2.3).
+    /// what is sent never depends on when the writer runs (docs/protocol.md §2.1).
     Batch(NodeId, Vec<Outgoing<B>>),
     /// Flush and stop: every other thread is done.
     Stop,
