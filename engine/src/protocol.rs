@@ -210,6 +210,7 @@ impl Inbox {
         let payload = match built {
             Ok(()) => {
                 self.me = Some(call.init.node_id.clone());
+                log::set_node(&call.init.node_id);
                 log_info!("initialised; cluster {:?}", call.init.node_ids);
                 Payload::InitOk
             }

@@ -9,12 +9,12 @@
 //! a lone message is not held back. Nothing stops the loop but EOF.
 
 use crate::error::RpcError;
+use crate::log_error;
 use crate::message::{Init, Message};
 use crate::node::Node;
 use crate::protocol::{Answer, Decision, Inbox};
 use crate::rpc::finish;
 use crate::runtime::{Running, Shared};
-use crate::{log, log_error};
 use crossbeam_channel::Sender;
 use simd_json::INPUT_PADDING;
 use std::io::{ErrorKind, Read};
@@ -118,7 +118,6 @@ impl<N: Node, F: FnMut(&Init) -> Result<N, RpcError>> Reader<'_, N, F> {
             }
             Decision::Init(call) => {
                 let built = (self.build)(&call.init).map(|node| {
-                    log::set_node(&call.init.node_id);
                     let _ = self.shared.node.set(Running { id: call.init.node_id.clone(), node });
                 });
                 if let Some(answer) = self.inbox.initialised(call, built) {

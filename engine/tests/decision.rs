@@ -267,14 +267,12 @@ fn input_lines() -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// The logged lines without their node name (the driver names a node only once init did;
-/// a process's stderr is named from then on too), and without the lines only a process writes
-/// about its stdin.
+/// The logged lines, without the ones only a process writes about its stdin.
 fn messages(log: &[u8]) -> Vec<String> {
     String::from_utf8_lossy(log)
         .lines()
-        .map(|l| l.split_once(' ').map_or(l, |(_, rest)| rest).to_owned())
-        .filter(|l| !l.starts_with("info: stdin closed") && !l.starts_with("error: end of input"))
+        .filter(|l| !l.contains(" info: stdin closed") && !l.contains(" error: end of input"))
+        .map(str::to_owned)
         .collect()
 }
 
@@ -314,7 +312,8 @@ fn through_engine(pause: Duration) -> (String, Vec<String>) {
     let config = Config { workers: 1, queue_limit: 16, max_line: 1 << 20 };
     let mut log = Vec::new();
     let build = |init: &Init| Probe::new(init, "!");
-    log::capture("n1", &mut log, || run_with_factory(config, feed, sink.clone(), build));
+    // Named `-` until init names the node, as a process's stderr is.
+    log::capture("-", &mut log, || run_with_factory(config, feed, sink.clone(), build));
     assert_eq!(sink.lines(), before, "{}", sink.text());
     (sink.text(), messages(&log))
 }
@@ -325,7 +324,8 @@ fn differential(pause: Duration) {
     let (engine_out, engine_log) = through_engine(pause);
     assert_eq!(engine_out, driver_out, "engine vs driver, pause {pause:?}");
     assert_eq!(engine_log, driver_log, "logs, pause {pause:?}");
-    assert!(driver_log.iter().any(|l| l.contains("init failed")), "{driver_log:?}");
+    assert!(driver_log.iter().any(|l| l.starts_with("- error: init failed")), "{driver_log:?}");
+    assert!(driver_log.iter().any(|l| l.starts_with("n1 info: initialised")), "{driver_log:?}");
 }
 
 #[test]
