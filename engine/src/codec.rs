@@ -53,13 +53,13 @@ impl<'i> Header<'i> {
     /// A `BadFrame` (error 12) when a field is missing or has the wrong type.
     pub fn read(doc: TapeValue<'_, 'i>) -> Result<Header<'i>, BadFrame> {
         let src = doc.get_str("src").map(NodeId::new);
-        let dest = doc.get_str("dest").map(NodeId::new);
         let body = doc.get("body");
         let msg_id = body.and_then(|b| b.get_u64("msg_id")).map(MsgId);
         let in_reply_to = body.and_then(|b| b.get_u64("in_reply_to")).map(MsgId);
+        // `dest` is read again only for a bad frame, so a good one costs no extra copy.
         let bad = |what: &str| BadFrame {
             src: src.clone(),
-            dest: dest.clone(),
+            dest: doc.get_str("dest").map(NodeId::new),
             msg_id,
             is_reply: in_reply_to.is_some(),
             error: RpcError::malformed(what.to_string()),
@@ -70,7 +70,7 @@ impl<'i> Header<'i> {
         let Some(src_id) = src.clone() else {
             return Err(bad("missing or non-string `src`"));
         };
-        let Some(dest) = dest.clone() else {
+        let Some(dest) = doc.get_str("dest").map(NodeId::new) else {
             return Err(bad("missing or non-string `dest`"));
         };
         let Some(body) = body.filter(TapeValue::is_object) else {
