@@ -42,7 +42,7 @@ fn pipeline(c: &mut Criterion) {
     group.throughput(Throughput::Elements(MESSAGES));
     group.sample_size(20);
     for workers in [1, 2] {
-        let config = Config { workers, ..Config::from_env() };
+        let config = Config { workers, ..Config::default() };
         group.bench_function(format!("echo_{workers}_workers"), |b| {
             b.iter(|| {
                 let mut sink = CountingSink(0);

@@ -273,7 +273,7 @@ fn node_logs_go_to_their_file_and_with_log_stderr_to_the_console() {
     with.extend_from_slice(&["--latency", "3000", "--seed", "1", "--log-stderr"]);
     let o = sim("logs", &with);
     let log = std::fs::read_to_string(o.store.join("latest/node-logs/n0.log")).unwrap_or_default();
-    assert!(log.starts_with("n0 error: cas of own total failed: error 0 (timeout)"), "{log}");
+    assert!(log.contains("\nn0 error: cas of own total failed: error 0 (timeout)"), "{log}");
     assert!(o.stderr.contains("[n0] n0 error: cas of own total failed"), "{}", o.show());
 }
 

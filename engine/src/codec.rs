@@ -36,6 +36,8 @@ pub struct Header<'i> {
 pub struct BadFrame {
     /// The sender, if readable.
     pub src: Option<NodeId>,
+    /// The id the line was addressed to, if readable: who answers before `init` names the node.
+    pub dest: Option<NodeId>,
     /// The request number, if readable.
     pub msg_id: Option<MsgId>,
     /// Whether the line was a reply (never answered, to avoid reply loops).
@@ -54,8 +56,10 @@ impl<'i> Header<'i> {
         let body = doc.get("body");
         let msg_id = body.and_then(|b| b.get_u64("msg_id")).map(MsgId);
         let in_reply_to = body.and_then(|b| b.get_u64("in_reply_to")).map(MsgId);
+        // `dest` is read again only for a bad frame, so a good one costs no extra copy.
         let bad = |what: &str| BadFrame {
             src: src.clone(),
+            dest: doc.get_str("dest").map(NodeId::new),
             msg_id,
             is_reply: in_reply_to.is_some(),
             error: RpcError::malformed(what.to_string()),
@@ -169,23 +173,32 @@ impl<'i> Reply<'i> {
     }
 }
 
-/// Best effort to find who sent a line that is not valid JSON, and its `msg_id`, so that
-/// error 12 can still be sent (STYLE.md's bad-input table).
-pub fn salvage(line: &[u8]) -> (Option<NodeId>, Option<MsgId>) {
+/// Best effort to read the sender, the addressee and the `msg_id` of a line that is not valid
+/// JSON, so that `error` can still be answered (STYLE.md's bad-input table). A line that looks
+/// like a reply gets no `msg_id`: replies are never answered.
+pub fn salvage(line: &[u8], error: RpcError) -> BadFrame {
     let text = String::from_utf8_lossy(line);
-    let src = find_after(&text, "\"src\"").and_then(|rest| {
-        let rest = rest.trim_start().strip_prefix(':')?.trim_start().strip_prefix('"')?;
-        let end = rest.find('"')?;
-        let id = &rest[..end];
-        (!id.is_empty() && !id.contains('\\')).then(|| NodeId::new(id))
-    });
+    let id_after = |key: &str| {
+        find_after(&text, key).and_then(|rest| {
+            let rest = rest.trim_start().strip_prefix(':')?.trim_start().strip_prefix('"')?;
+            let end = rest.find('"')?;
+            let id = &rest[..end];
+            (!id.is_empty() && !id.contains('\\')).then(|| NodeId::new(id))
+        })
+    };
     let msg_id = find_after(&text, "\"msg_id\"").and_then(|rest| {
         let rest = rest.trim_start().strip_prefix(':')?.trim_start();
         let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
         rest[..end].parse().ok().map(MsgId)
     });
     let is_reply = text.contains("\"in_reply_to\"");
-    (src, if is_reply { None } else { msg_id })
+    BadFrame {
+        src: id_after("\"src\""),
+        dest: id_after("\"dest\""),
+        msg_id: if is_reply { None } else { msg_id },
+        is_reply,
+        error,
+    }
 }
 
 fn find_after<'t>(text: &'t str, key: &str) -> Option<&'t str> {
@@ -356,11 +369,15 @@ mod tests {
 
     #[test]
     fn salvage_finds_sender_of_broken_json_but_never_answers_replies() {
-        let (src, id) = salvage(br#"{"src": "c9", "dest":"n1","body":{"type":"echo","msg_id": 12, "echo": "#);
-        assert_eq!((src.as_deref(), id), (Some("c9"), Some(MsgId(12))));
-        let (_, id) = salvage(br#"{"src":"n2","body":{"type":"x","msg_id":3,"in_reply_to":2,"#);
-        assert_eq!(id, None);
-        assert_eq!(salvage(b"\xff\xfe garbage"), (None, None));
+        let read = |line: &[u8]| {
+            let bad = salvage(line, RpcError::malformed("x"));
+            (bad.src.map(|s| s.to_string()), bad.dest.map(|d| d.to_string()), bad.msg_id, bad.is_reply)
+        };
+        let got = read(br#"{"src": "c9", "dest":"n1","body":{"type":"echo","msg_id": 12, "echo": "#);
+        assert_eq!(got, (Some("c9".into()), Some("n1".into()), Some(MsgId(12)), false));
+        let got = read(br#"{"src":"n2","body":{"type":"x","msg_id":3,"in_reply_to":2,"#);
+        assert_eq!(got, (Some("n2".into()), None, None, true));
+        assert_eq!(read(b"\xff\xfe garbage"), (None, None, None, false));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use crate::error::RpcError;
 use crate::message::NodeId;
-use crate::node::{Node, Out};
+use crate::node::{Effects, Node};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -92,12 +92,12 @@ impl Kv {
     }
 
     /// Reads `key`; `then` gets the value, or error 20 if the key does not exist.
-    pub fn read<N, K, V, F>(&self, out: &mut Out<N>, key: K, then: F)
+    pub fn read<N, K, V, F>(&self, out: &mut Effects<N>, key: K, then: F)
     where
         N: Node,
         K: Serialize,
         V: DeserializeOwned,
-        F: FnOnce(&N, Result<V, RpcError>, &mut Out<N>) + Send + 'static,
+        F: FnOnce(&N, Result<V, RpcError>, &mut Effects<N>) + Send + 'static,
     {
         let req: KvRequest<K, ()> = KvRequest::Read { key };
         out.rpc_as(self.service.clone(), &req, self.timeout, move |n, r: Result<ReadOk<V>, RpcError>, o| {
@@ -106,12 +106,12 @@ impl Kv {
     }
 
     /// Writes `value` to `key`.
-    pub fn write<N, K, V, F>(&self, out: &mut Out<N>, key: K, value: V, then: F)
+    pub fn write<N, K, V, F>(&self, out: &mut Effects<N>, key: K, value: V, then: F)
     where
         N: Node,
         K: Serialize,
         V: Serialize,
-        F: FnOnce(&N, Result<(), RpcError>, &mut Out<N>) + Send + 'static,
+        F: FnOnce(&N, Result<(), RpcError>, &mut Effects<N>) + Send + 'static,
     {
         let req = KvRequest::Write { key, value };
         out.rpc_as(self.service.clone(), &req, self.timeout, move |n, r: Result<Ack, RpcError>, o| {
@@ -123,7 +123,7 @@ impl Kv {
     /// `create_if_not_exists`).
     pub fn cas<N, K, V, F>(
         &self,
-        out: &mut Out<N>,
+        out: &mut Effects<N>,
         key: K,
         from: V,
         to: V,
@@ -133,7 +133,7 @@ impl Kv {
         N: Node,
         K: Serialize,
         V: Serialize,
-        F: FnOnce(&N, Result<(), RpcError>, &mut Out<N>) + Send + 'static,
+        F: FnOnce(&N, Result<(), RpcError>, &mut Effects<N>) + Send + 'static,
     {
         let req = KvRequest::Cas { key, from, to, create_if_not_exists };
         out.rpc_as(self.service.clone(), &req, self.timeout, move |n, r: Result<Ack, RpcError>, o| {
@@ -147,7 +147,7 @@ mod tests {
     use super::*;
     use crate::error::ErrorCode;
     use crate::testkit::TestNode;
-    use crate::{Init, Message};
+    use crate::{Init, Message, Out};
     use parking_lot::Mutex;
 
     #[derive(Serialize, Deserialize, Debug, PartialEq)]

@@ -8,7 +8,7 @@
 //!  timer: ticks, call deadlines ───────────────┘
 //! ```
 //!
-//! - The **reader** parses each line with simd-json, answers bad lines (error 10 or 12), runs
+//! - The **reader** parses each line with simd-json, answers bad lines (error 10, 11 or 12), runs
 //!   `init`, routes replies to the calls waiting for them, and queues the rest for the workers
 //!   with backpressure ([`Config::queue_limit`]).
 //! - The **workers** run the node's handlers; what a batch produced goes to the writer at once.
@@ -18,17 +18,20 @@
 //!
 //! On EOF every message read is handled, stdout is flushed, and [`run`] returns.
 //!
-//! Modules: `message` (envelope, ids), `error` (codes), `node` (the `Node` trait, `Out`),
-//! `codec` (wire format), `reader`, `workers`, `timer`, `writer` (one thread kind each),
-//! `admission` (backpressure), `rpc` (calls in flight, blocking `Caller`), `kv` (service
-//! client), `runtime` (wiring), `log` (stderr), `sim` (one node driven line by line under
-//! virtual time, for simulators), `testkit` (tests without threads).
+//! Modules: `message` (envelope, ids), `error` (codes), `node` (the `Node` trait, `Out`,
+//! `Effects`), `codec` (wire format), `protocol` (the one decision for an input line, sans-IO,
+//! carried out by the reader and by `driver`), `reader`, `workers`, `timer`, `writer` (one
+//! thread kind each), `admission` (backpressure), `rpc` (calls in flight, blocking `Caller`),
+//! `kv` (service client), `runtime` (wiring), `settings` (the environment, read in `main`),
+//! `log` (stderr), `driver` (one node driven line by line under virtual time, for simulators),
+//! `testkit` (tests without threads).
 
 #![warn(missing_docs)]
 #![deny(clippy::print_stdout)]
 
 mod admission;
 pub mod codec;
+pub mod driver;
 pub mod error;
 pub mod kv;
 pub mod log;
@@ -38,7 +41,7 @@ mod protocol;
 mod reader;
 mod rpc;
 mod runtime;
-pub mod sim;
+pub mod settings;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod timer;
@@ -48,6 +51,7 @@ mod writer;
 pub use error::{ErrorCode, RpcError};
 pub use kv::Kv;
 pub use message::{Init, Message, MsgId, NodeId};
-pub use node::{Node, Out, Outgoing, Payload};
+pub use node::{Effects, Node, Out, Outgoing, Payload};
 pub use rpc::Caller;
-pub use runtime::{run, run_with, Config};
+pub use runtime::{run, run_factory, run_with, run_with_factory, Config};
+pub use settings::SettingError;

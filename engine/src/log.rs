@@ -67,9 +67,19 @@ pub fn enabled(at: Level) -> bool {
     at <= level()
 }
 
-/// Names this node in every later line.
+/// Names this node in every later line: the lines this thread captures, while it captures
+/// (a simulator's node), or else every line of the process.
 pub fn set_node(id: &str) {
-    let _ = NODE.set(id.to_string());
+    let captured = CAPTURE.with(|c| match c.borrow_mut().as_mut() {
+        Some((node, _)) => {
+            id.clone_into(node);
+            true
+        }
+        None => false,
+    });
+    if !captured {
+        let _ = NODE.set(id.to_string());
+    }
 }
 
 /// Writes one line at `at`, if enabled.
@@ -121,5 +131,12 @@ mod tests {
         });
         assert_eq!(String::from_utf8_lossy(&outer), "n1 error: one\nn1 error: three\n");
         assert_eq!(String::from_utf8_lossy(&inner), "n2 error: two\n");
+        let mut named = Vec::new();
+        capture("-", &mut named, || {
+            write(Level::Error, format_args!("before"));
+            set_node("n3");
+            write(Level::Error, format_args!("after"));
+        });
+        assert_eq!(String::from_utf8_lossy(&named), "- error: before\nn3 error: after\n");
     }
 }

@@ -1,8 +1,10 @@
-//! What a workload implements (`Node`) and how its handlers speak (`Out`).
+//! What a workload implements (`Node`) and how its code speaks: `Out` for handlers, `Effects`
+//! (the same, minus the blocking caller) for continuations and ticks.
 //!
-//! A handler never does I/O: it pushes effects (replies, sends, RPCs with a continuation) into an
-//! `Out` that its caller owns. The threaded engine drains `Out` into the writer; the testkit and
-//! simulators inspect it. Time comes in through `Out::now`, so handlers stay deterministic.
+//! Node code never does I/O: it pushes effects (replies, sends, RPCs with a continuation) into
+//! an `Out` or `Effects` that its caller owns. The threaded engine drains them into the writer;
+//! the testkit and simulators inspect them. Time comes in through `Effects::now`, so node code
+//! stays deterministic.
 
 use crate::codec::Reply;
 use crate::error::{ErrorCode, RpcError};
@@ -54,13 +56,26 @@ pub trait Node: Sized + Send + Sync + 'static {
         None
     }
 
-    /// Periodic work: gossip, batching, retries. Runs on the timer thread.
-    fn on_tick(&self, _out: &mut Out<Self>) {}
+    /// Periodic work: gossip, batching, retries. Runs on the timer thread, so it gets
+    /// [`Effects`], which has no blocking call.
+    fn on_tick(&self, _out: &mut Effects<Self>) {}
 }
 
-/// What runs when an RPC's reply (or its timeout) arrives. It must not block: it runs on the
-/// reader thread (replies) or the timer thread (timeouts).
-pub type Continuation<N> = Box<dyn for<'i> FnOnce(&N, Result<Reply<'i>, RpcError>, &mut Out<N>) + Send>;
+/// Runs `node`'s handler on `msg`, as every driver does: a handler's `Err` becomes an `error`
+/// reply when the message expects one (a reply never gets one, so two nodes cannot loop).
+pub(crate) fn handle<N: Node>(node: &N, msg: Message<N::Body>, out: &mut Out<N>) {
+    let (src, msg_id, is_reply) = (msg.src.clone(), msg.msg_id, msg.in_reply_to.is_some());
+    if let Err(e) = node.on_message(msg, out) {
+        crate::log_debug!("answering {src} with {e}");
+        if !is_reply {
+            out.reply_error(src, msg_id, e);
+        }
+    }
+}
+
+/// What runs when an RPC's reply (or its timeout) arrives. It runs on the reader thread
+/// (replies) or the timer thread (timeouts), so it gets [`Effects`], which has no blocking call.
+pub type Continuation<N> = Box<dyn for<'i> FnOnce(&N, Result<Reply<'i>, RpcError>, &mut Effects<N>) + Send>;
 
 /// What goes on the wire in a message's body.
 #[derive(Clone, Debug, PartialEq)]
@@ -96,22 +111,70 @@ pub(crate) enum Effect<N: Node> {
     Rpc { msg: Outgoing<N::Body>, timeout: Duration, then: Continuation<N> },
 }
 
-/// Where a handler puts its effects, and where it learns the time.
-pub struct Out<N: Node> {
+/// Where code that must not block puts its effects (replies, sends, calls with a
+/// continuation), and where it learns the time: what continuations and `Node::on_tick` get.
+///
+/// It offers no blocking call: a continuation runs on the reader thread (replies) or the timer
+/// thread (timeouts), and a tick on the timer thread, and a blocking call from either would wait
+/// for a reply only the blocked thread can deliver. A handler's [`Out`] is an `Effects` plus the
+/// blocking caller, so any helper taking `&mut Effects<N>` serves handlers, continuations and
+/// ticks alike.
+///
+/// ```compile_fail
+/// // A tick or a continuation cannot reach the blocking caller:
+/// fn on_tick<N: glomers_engine::Node>(out: &mut glomers_engine::Effects<N>) {
+///     let _ = out.caller();
+/// }
+/// ```
+pub struct Effects<N: Node> {
     now: Duration,
     effects: Vec<Effect<N>>,
+}
+
+/// Where a handler (`Node::on_message`) puts its effects: the [`Effects`] every piece of node
+/// code has (through `Deref`), plus, in the threaded engine, the blocking [`Caller`].
+pub struct Out<N: Node> {
+    effects: Effects<N>,
     caller: Option<Caller<N>>,
 }
 
 impl<N: Node> Out<N> {
-    /// An empty `Out` at time `now` (time since the node started); tests and simulators make
-    /// these, the engine makes its own.
+    /// An empty `Out` at time `now` (time since the node started), with no blocking caller;
+    /// tests and simulators make these, the engine makes its own.
     pub fn new(now: Duration) -> Self {
-        Out { now, effects: Vec::new(), caller: None }
+        Out { effects: Effects::new(now), caller: None }
     }
 
     pub(crate) fn with_caller(now: Duration, caller: Caller<N>) -> Self {
-        Out { now, effects: Vec::new(), caller: Some(caller) }
+        Out { effects: Effects::new(now), caller: Some(caller) }
+    }
+
+    /// The engine's blocking caller, for quick experiments; `None` outside the threaded engine.
+    /// Only a handler has one: the worker it runs on may wait, because the reader routes the
+    /// reply. Nodes in `nodes/` never block and use `Effects::rpc` instead.
+    pub fn caller(&self) -> Option<&Caller<N>> {
+        self.caller.as_ref()
+    }
+}
+
+impl<N: Node> std::ops::Deref for Out<N> {
+    type Target = Effects<N>;
+    fn deref(&self) -> &Effects<N> {
+        &self.effects
+    }
+}
+
+impl<N: Node> std::ops::DerefMut for Out<N> {
+    fn deref_mut(&mut self) -> &mut Effects<N> {
+        &mut self.effects
+    }
+}
+
+impl<N: Node> Effects<N> {
+    /// No effects yet, at time `now` (time since the node started); tests and simulators make
+    /// these, the engine makes its own.
+    pub fn new(now: Duration) -> Self {
+        Effects { now, effects: Vec::new() }
     }
 
     /// Time since the node started.
@@ -155,7 +218,7 @@ impl<N: Node> Out<N> {
     /// error 0 (timeout) if none came within `timeout`. An `error` reply arrives as `Err`.
     pub fn rpc<F>(&mut self, to: NodeId, body: N::Body, timeout: Duration, then: F)
     where
-        F: FnOnce(&N, Result<N::Body, RpcError>, &mut Out<N>) + Send + 'static,
+        F: FnOnce(&N, Result<N::Body, RpcError>, &mut Effects<N>) + Send + 'static,
     {
         self.push_rpc(to, Payload::Body(body), timeout, then);
     }
@@ -166,7 +229,7 @@ impl<N: Node> Out<N> {
     where
         Req: Serialize,
         Resp: DeserializeOwned,
-        F: FnOnce(&N, Result<Resp, RpcError>, &mut Out<N>) + Send + 'static,
+        F: FnOnce(&N, Result<Resp, RpcError>, &mut Effects<N>) + Send + 'static,
     {
         match serde_json::to_string(req) {
             Ok(json) => self.push_rpc(to, Payload::Json(json), timeout, then),
@@ -191,7 +254,7 @@ impl<N: Node> Out<N> {
     fn push_rpc<Resp, F>(&mut self, to: NodeId, payload: Payload<N::Body>, timeout: Duration, then: F)
     where
         Resp: DeserializeOwned,
-        F: FnOnce(&N, Result<Resp, RpcError>, &mut Out<N>) + Send + 'static,
+        F: FnOnce(&N, Result<Resp, RpcError>, &mut Effects<N>) + Send + 'static,
     {
         let then: Continuation<N> =
             Box::new(move |node, reply, out| then(node, reply.and_then(Reply::decode::<Resp>), out));
@@ -200,12 +263,6 @@ impl<N: Node> Out<N> {
             timeout,
             then,
         });
-    }
-
-    /// The engine's blocking caller, for quick experiments; `None` outside the threaded engine.
-    /// Nodes in `nodes/` never block and use `rpc` instead.
-    pub fn caller(&self) -> Option<&Caller<N>> {
-        self.caller.as_ref()
     }
 
     /// Whether the handler produced nothing.

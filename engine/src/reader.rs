@@ -1,23 +1,22 @@
 //! The reader thread: stdin lines in, parsed messages out to the workers.
 //!
-//! It reads stdin in large chunks and parses every complete line in place into simd-json's
-//! tape (the bytes after a line serve as simd-json's padding, so nothing is copied). Replies
-//! to this node's calls go straight to their continuation or blocked caller, `init` is handled
-//! here, and the other messages go to the workers in batches: one batch per chunk read, so a
-//! flood costs one channel hop per batch and a lone message is not held back. Bad lines are
-//! logged and, where a reply is due, answered with error 10 or 12 (STYLE.md's bad-input
-//! table); nothing stops the loop but EOF.
+//! It reads stdin in large chunks and hands every complete line, in place, to the node's
+//! `protocol::Inbox` (the bytes after a line serve as simd-json's padding, so nothing is
+//! copied), then carries out the decision: a reply to one of this node's calls goes straight
+//! to its continuation or blocked caller, `init` builds the node here, an answer (error 10, 11,
+//! 12, the answer to `init`) goes to the writer at once, and the other messages go to the
+//! workers in batches: one batch per chunk read, so a flood costs one channel hop per batch and
+//! a lone message is not held back. Nothing stops the loop but EOF.
 
-use crate::codec::{decode_body, salvage, BadFrame, Header, Reply};
 use crate::error::RpcError;
+use crate::log_error;
 use crate::message::{Init, Message};
-use crate::node::{Node, Outgoing, Payload};
-use crate::protocol::{self, InitStep};
+use crate::node::Node;
+use crate::protocol::{Answer, Decision, Inbox};
 use crate::rpc::finish;
-use crate::runtime::Shared;
-use crate::{log, log_debug, log_error, log_info};
+use crate::runtime::{Running, Shared};
 use crossbeam_channel::Sender;
-use simd_json::{Tape, INPUT_PADDING};
+use simd_json::INPUT_PADDING;
 use std::io::{ErrorKind, Read};
 use std::sync::Arc;
 
@@ -26,14 +25,14 @@ const CHUNK: usize = 64 * 1024;
 /// Most messages in one batch to the workers, so that every worker gets work during a flood.
 const MAX_BATCH: usize = 512;
 
-struct Reader<'s, N: Node> {
+struct Reader<'s, N: Node, F> {
     shared: &'s Arc<Shared<N>>,
     work: Sender<Vec<Message<N::Body>>>,
-    buffers: simd_json::Buffers,
-    /// The tape, kept between lines for its allocation.
-    tape: Tape<'static>,
+    /// What to do with each line.
+    inbox: Inbox,
+    /// Builds the node from `init`.
+    build: F,
     batch: Vec<Message<N::Body>>,
-    errors: Vec<Outgoing<N::Body>>,
 }
 
 /// Reads `input` until EOF. Returns when every complete line has been handled.
@@ -42,15 +41,9 @@ pub(crate) fn run<N: Node>(
     mut input: impl Read,
     work: Sender<Vec<Message<N::Body>>>,
     max_line: usize,
+    build: impl FnMut(&Init) -> Result<N, RpcError>,
 ) {
-    let mut r = Reader {
-        shared,
-        work,
-        buffers: simd_json::Buffers::default(),
-        tape: Tape::null().reset(),
-        batch: Vec::with_capacity(MAX_BATCH),
-        errors: Vec::new(),
-    };
+    let mut r = Reader { shared, work, inbox: Inbox::new(), build, batch: Vec::with_capacity(MAX_BATCH) };
     // `buf[..cap]` holds input; the `INPUT_PADDING` bytes past `cap` are simd-json's padding.
     let mut cap = CHUNK.min(max_line.max(1));
     let mut buf = vec![0u8; cap + INPUT_PADDING];
@@ -107,138 +100,48 @@ pub(crate) fn run<N: Node>(
     r.flush();
 }
 
-impl<N: Node> Reader<'_, N> {
+impl<N: Node, F: FnMut(&Init) -> Result<N, RpcError>> Reader<'_, N, F> {
     /// Handles the line `buf[..len]`; the bytes after it are padding for the parser.
-    fn on_line(&mut self, buf: &mut [u8], mut len: usize) {
-        if len > 0 && buf[len - 1] == b'\r' {
-            len -= 1;
-        }
-        if buf[..len].iter().all(u8::is_ascii_whitespace) {
-            log_debug!("ignoring an empty line");
-            return;
-        }
-        if log::enabled(log::Level::Debug) {
-            log_debug!("recv {}", String::from_utf8_lossy(&buf[..len]));
-        }
-        let mut tape = std::mem::replace(&mut self.tape, Tape::null().reset()).reset();
-        let error = match simd_json::fill_tape_padded(buf, len, &mut self.buffers, &mut tape) {
-            Ok(()) => {
-                if let Some(tape) = self.on_tape(tape) {
-                    self.tape = tape.reset();
-                }
-                return;
-            }
-            Err(e) => e,
+    fn on_line(&mut self, buf: &mut [u8], len: usize) {
+        let calls = &self.shared.calls;
+        let decision = match self.inbox.on_line(buf, len, |id, src| calls.take_reply(id, src)) {
+            Decision::Unparsable { error, len } => self.inbox.unparsable(&buf[..len], error),
+            decision => decision,
         };
-        self.tape = tape.reset();
-        // simd-json may have unescaped some strings in place; salvage is best effort.
-        let (src, msg_id) = salvage(&buf[..len]);
-        log_error!("unparsable line ({error}): {}", preview(&buf[..len]));
-        let error = RpcError::malformed(format!("invalid JSON: {error}"));
-        self.reject(BadFrame { src, msg_id, is_reply: false, error });
+        match decision {
+            Decision::Deliver(msg) => self.batch_push(msg),
+            Decision::Reply { waiter, reply } => {
+                // A call is routed only once init built the node.
+                if let Some(running) = self.shared.node.get() {
+                    finish(self.shared, running, waiter, Ok(reply));
+                }
+            }
+            Decision::Init(call) => {
+                let built = (self.build)(&call.init).map(|node| {
+                    let _ = self.shared.node.set(Running { id: call.init.node_id.clone(), node });
+                });
+                if let Some(answer) = self.inbox.initialised(call, built) {
+                    self.answer(answer);
+                }
+            }
+            Decision::Answer(answer) => self.answer(answer),
+            Decision::Ignore | Decision::Unparsable { .. } => {}
+        }
     }
 
-    /// Handles one parsed message; returns the tape unless a reply's continuation took it.
-    fn on_tape<'i>(&mut self, tape: Tape<'i>) -> Option<Tape<'i>> {
-        let header = match Header::read(tape.as_value()) {
-            Ok(h) => h,
-            Err(bad) => {
-                log_error!("bad message: {}", bad.error.text);
-                self.reject(bad);
-                return Some(tape);
-            }
-        };
-        if let Some(id) = header.in_reply_to {
-            if let Some(waiter) = self.shared.calls.take_reply(id, &header.src) {
-                match self.shared.node.get() {
-                    Some(node) => finish(self.shared, node, waiter, Ok(Reply::from_tape(tape))),
-                    None => log_error!("reply to msg {id} before init; dropped"),
-                }
-                return None;
-            }
-        }
-        if header.kind == "init" {
-            return Some(self.on_init(tape, header));
-        }
-        if self.shared.node.get().is_none() {
-            log_error!("`{}` from {} before init", header.kind, header.src);
-            if let Some(reply) = protocol::before_init(&header) {
-                self.shared.send_as(header.dest, vec![reply]);
-            }
-            return Some(tape);
-        }
-        let (body, tape) = decode_body::<N::Body>(tape, header.kind);
-        match body {
-            Ok(body) => self.batch_push(Message {
-                src: header.src,
-                dest: header.dest,
-                msg_id: header.msg_id,
-                in_reply_to: header.in_reply_to,
-                body,
-            }),
-            Err(error) => {
-                log_error!("{} from {}", error.text, header.src);
-                let is_reply = header.in_reply_to.is_some();
-                self.reject(BadFrame { src: Some(header.src), msg_id: header.msg_id, is_reply, error });
-            }
-        }
-        Some(tape)
-    }
-
-    fn on_init<'i>(&mut self, tape: Tape<'i>, header: Header<'_>) -> Tape<'i> {
-        let (init, tape) = decode_body::<Init>(tape, header.kind);
-        let payload = match protocol::init_step(init, self.shared.id.get()) {
-            InitStep::Answer(payload) => {
-                match &payload {
-                    Payload::Error(e) => log_error!("init not applied: {e}"),
-                    _ => log_error!("second init with the same id: answered init_ok"),
-                }
-                payload
-            }
-            InitStep::Build(init) => match N::init(&init) {
-                Ok(node) => {
-                    log::set_node(&init.node_id);
-                    let _ = self.shared.id.set(init.node_id.clone());
-                    let _ = self.shared.node.set(Arc::new(node));
-                    log_info!("initialised; cluster {:?}", init.node_ids);
-                    Payload::InitOk
-                }
-                Err(error) => {
-                    log_error!("init failed: {error}");
-                    Payload::Error(error)
-                }
-            },
-        };
-        self.reply(protocol::answer(header.src, header.msg_id, payload));
-        tape
-    }
-
-    /// Answers a line that could not be handled, where a reply is due.
-    fn reject(&mut self, bad: BadFrame) {
-        self.reply(protocol::rejection(bad));
-    }
-
-    fn reply(&mut self, reply: Option<Outgoing<N::Body>>) {
-        if let Some(reply) = reply {
-            self.errors.push(reply);
-            // `init_ok` must not wait for the rest of the chunk.
-            self.flush_errors();
-        }
+    /// Sends an answer at once: `init_ok` must not wait for the rest of the chunk.
+    fn answer(&self, answer: Answer<N::Body>) {
+        self.shared.send(&answer.from, vec![answer.msg]);
     }
 
     fn batch_push(&mut self, msg: Message<N::Body>) {
         self.batch.push(msg);
         if self.batch.len() >= MAX_BATCH {
-            self.flush_batch();
+            self.flush();
         }
     }
 
     fn flush(&mut self) {
-        self.flush_batch();
-        self.flush_errors();
-    }
-
-    fn flush_batch(&mut self) {
         if self.batch.is_empty() {
             return;
         }
@@ -246,12 +149,6 @@ impl<N: Node> Reader<'_, N> {
         self.shared.admission.admit(batch.len());
         // The workers live until this sender drops, so the send cannot fail.
         let _ = self.work.send(batch);
-    }
-
-    fn flush_errors(&mut self) {
-        if !self.errors.is_empty() {
-            self.shared.send(std::mem::take(&mut self.errors));
-        }
     }
 }
 
@@ -274,16 +171,6 @@ fn find_newline(bytes: &[u8]) -> Option<usize> {
         offset += 8;
     }
     chunks.remainder().iter().position(|&b| b == b'\n').map(|i| offset + i)
-}
-
-/// The start of a line, for logs.
-fn preview(line: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&line[..line.len().min(200)]);
-    if line.len() > 200 {
-        format!("{text}… ({} bytes)", line.len())
-    } else {
-        text.into_owned()
-    }
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@
 use crate::codec::Reply;
 use crate::error::{ErrorCode, RpcError};
 use crate::message::{MsgId, NodeId};
-use crate::node::{Continuation, Node, Out, Outgoing, Payload};
-use crate::runtime::Shared;
+use crate::node::{Continuation, Effects, Node, Outgoing, Payload};
+use crate::runtime::{Running, Shared};
 use crossbeam_channel::{bounded, Sender};
 use dashmap::DashMap;
 use parking_lot::Mutex;
@@ -69,20 +69,20 @@ impl<N: Node> Calls<N> {
     }
 }
 
-/// Finishes a call with its reply (or error): runs the continuation with a fresh `Out` and
+/// Finishes a call with its reply (or error): runs the continuation with fresh `Effects` and
 /// dispatches what it produced, or hands the reply to the blocked caller.
 pub(crate) fn finish<N: Node>(
-    shared: &Arc<Shared<N>>,
-    node: &N,
+    shared: &Shared<N>,
+    running: &Running<N>,
     waiter: Waiter<N>,
     reply: Result<Reply<'_>, RpcError>,
 ) {
     match waiter {
         Waiter::Then(then) => {
             let then = then.into_inner();
-            let mut out = Out::with_caller(shared.now(), Caller { shared: shared.clone() });
-            then(node, reply, &mut out);
-            shared.dispatch(&mut out);
+            let mut out = Effects::new(shared.now());
+            then(&running.node, reply, &mut out);
+            shared.dispatch(&running.id, &mut out);
         }
         Waiter::Blocked(tx) => {
             // The caller may have given up already; then nobody needs the reply.
@@ -96,20 +96,22 @@ pub(crate) fn finish<N: Node>(
 }
 
 /// Makes blocking calls from a handler, for quick experiments: the calling worker waits, and
-/// the reader thread delivers the reply to it directly. Nodes in `nodes/` use `Out::rpc`.
+/// the reader thread delivers the reply to it directly. Nodes in `nodes/` use `Effects::rpc`.
 pub struct Caller<N: Node> {
     shared: Arc<Shared<N>>,
+    /// The node the calls are sent from.
+    me: NodeId,
 }
 
 impl<N: Node> Clone for Caller<N> {
     fn clone(&self) -> Self {
-        Caller { shared: self.shared.clone() }
+        Caller { shared: self.shared.clone(), me: self.me.clone() }
     }
 }
 
 impl<N: Node> Caller<N> {
-    pub(crate) fn new(shared: Arc<Shared<N>>) -> Self {
-        Caller { shared }
+    pub(crate) fn new(shared: Arc<Shared<N>>, me: NodeId) -> Self {
+        Caller { shared, me }
     }
 
     /// Sends `body` to `to` and waits up to `timeout` for the reply.
@@ -147,7 +149,7 @@ impl<N: Node> Caller<N> {
         // While any caller waits, the reader keeps reading even if the workers' queue is full,
         // so the reply this caller needs can always be read.
         let _blocked = self.shared.admission.caller_blocked();
-        self.shared.send(vec![Outgoing { dest: to, msg_id: Some(id), in_reply_to: None, payload }]);
+        self.shared.send(&self.me, vec![Outgoing { dest: to, msg_id: Some(id), in_reply_to: None, payload }]);
         let reply = rx.recv_timeout(timeout);
         let reply = match reply {
             Ok(reply) => reply,

@@ -4,17 +4,21 @@
 //! the clock, and the channels to the writer and the timer.
 
 use crate::admission::Admission;
-use crate::message::NodeId;
-use crate::node::{Node, Out, Outgoing};
+use crate::error::RpcError;
+use crate::message::{Init, NodeId};
+use crate::node::{Effects, Node, Out, Outgoing};
 use crate::rpc::{Caller, Calls, Waiter};
+use crate::settings::{self, SettingError};
 use crate::timer::TimerMsg;
 use crate::writer::WriterMsg;
 use crate::{reader, timer, workers, writer};
 use crossbeam_channel::{unbounded, Sender};
+use std::num::NonZeroUsize;
+use std::process::ExitCode;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-/// How the engine runs; `Config::from_env` reads the overrides.
+/// How the engine runs: `Config::default()`, or `Config::from_env` with the overrides.
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Worker threads (`GLOMERS_WORKERS`; default: the number of cores).
@@ -25,26 +29,42 @@ pub struct Config {
     pub max_line: usize,
 }
 
-impl Config {
-    /// Defaults, overridden by `GLOMERS_WORKERS` and `GLOMERS_MAX_LINE` when set and valid.
-    pub fn from_env() -> Self {
+impl Default for Config {
+    /// A worker per core, 65,536 queued messages, lines up to 4 MiB.
+    fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let var =
-            |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<usize>().ok()).filter(|&v| v > 0);
-        Config {
-            workers: var("GLOMERS_WORKERS").unwrap_or(cores),
-            queue_limit: 1 << 16,
-            max_line: var("GLOMERS_MAX_LINE").unwrap_or(4 << 20),
-        }
+        Config { workers: cores, queue_limit: 1 << 16, max_line: 4 << 20 }
     }
+}
+
+impl Config {
+    /// The defaults, overridden by `GLOMERS_WORKERS` and `GLOMERS_MAX_LINE` where set.
+    ///
+    /// # Errors
+    /// When either is set to anything but a positive whole number.
+    pub fn from_env() -> Result<Self, SettingError> {
+        let positive = |name: &str| settings::var::<NonZeroUsize>(name, "a positive whole number");
+        let defaults = Config::default();
+        Ok(Config {
+            workers: positive("GLOMERS_WORKERS")?.map_or(defaults.workers, NonZeroUsize::get),
+            max_line: positive("GLOMERS_MAX_LINE")?.map_or(defaults.max_line, NonZeroUsize::get),
+            ..defaults
+        })
+    }
+}
+
+/// The node once `init` built it, with the id `init` gave it: the sender of all it sends.
+pub(crate) struct Running<N> {
+    /// This node's id.
+    pub(crate) id: NodeId,
+    /// The node.
+    pub(crate) node: N,
 }
 
 /// What all threads share.
 pub(crate) struct Shared<N: Node> {
-    /// This node's id, once `init` named it.
-    pub(crate) id: OnceLock<NodeId>,
     /// The node, once `init` built it.
-    pub(crate) node: OnceLock<Arc<N>>,
+    pub(crate) node: OnceLock<Running<N>>,
     pub(crate) calls: Calls<N>,
     pub(crate) admission: Admission,
     writer: Sender<WriterMsg<N::Body>>,
@@ -58,34 +78,30 @@ impl<N: Node> Shared<N> {
         self.start.elapsed()
     }
 
-    /// An empty `Out` at the current time.
-    pub(crate) fn out(self: &Arc<Self>) -> Out<N> {
-        Out::with_caller(self.now(), Caller::new(self.clone()))
+    /// An empty `Out` at the current time for a handler of node `me`, with a blocking caller.
+    pub(crate) fn out(self: &Arc<Self>, me: &NodeId) -> Out<N> {
+        Out::with_caller(self.now(), Caller::new(self.clone(), me.clone()))
     }
 
-    /// Hands messages to the writer.
-    pub(crate) fn send(&self, batch: Vec<Outgoing<N::Body>>) {
+    /// Hands messages sent from `from` to the writer.
+    pub(crate) fn send(&self, from: &NodeId, batch: Vec<Outgoing<N::Body>>) {
         if !batch.is_empty() {
             // The writer outlives every sender (it stops last), so this cannot fail in a run.
-            let _ = self.writer.send(WriterMsg::Batch(batch));
+            let _ = self.writer.send(WriterMsg::Batch(from.clone(), batch));
         }
     }
 
-    /// Hands messages to the writer, sent as from `me` (before `init` names this node).
-    pub(crate) fn send_as(&self, me: NodeId, batch: Vec<Outgoing<N::Body>>) {
-        let _ = self.writer.send(WriterMsg::BatchAs(me, batch));
-    }
-
-    /// Sends what a handler produced: registers its calls (with their deadlines on the timer)
-    /// before the requests reach the writer, so no reply can arrive unregistered.
-    pub(crate) fn dispatch(&self, out: &mut Out<N>) {
+    /// Sends what a handler of node `from` produced: registers its calls (with their
+    /// deadlines on the timer) before the requests reach the writer, so no reply can arrive
+    /// unregistered.
+    pub(crate) fn dispatch(&self, from: &NodeId, out: &mut Effects<N>) {
         let mut batch = Vec::new();
         self.dispatch_into(out, &mut batch);
-        self.send(batch);
+        self.send(from, batch);
     }
 
     /// Like `dispatch`, collecting the messages into `batch` for the caller to send.
-    pub(crate) fn dispatch_into(&self, out: &mut Out<N>, batch: &mut Vec<Outgoing<N::Body>>) {
+    pub(crate) fn dispatch_into(&self, out: &mut Effects<N>, batch: &mut Vec<Outgoing<N::Body>>) {
         out.drain(
             || self.calls.next_id(),
             |id, peer, deadline, then| {
@@ -97,20 +113,44 @@ impl<N: Node> Shared<N> {
     }
 }
 
-/// Runs node type `N` on stdin/stdout with the configuration from the environment, until stdin
-/// ends. Returns once every message read has been answered and stdout flushed.
-pub fn run<N: Node>() {
-    run_with::<N>(Config::from_env(), std::io::stdin().lock(), std::io::stdout());
+/// Runs node type `N`, built by `Node::init`, on stdin/stdout with the configuration from the
+/// environment, until stdin ends: the whole of a binary's `main` for a node without settings.
+/// Returns once every message read has been answered and stdout flushed, with the code to exit
+/// with: success, or 2 (after a message on stderr) when the configuration is malformed.
+pub fn run<N: Node>() -> ExitCode {
+    run_factory(N::init)
 }
 
-/// Runs node type `N` reading `input` and writing `output`: the whole engine, with pipes
-/// swapped for any reader and writer (tests and benchmarks use this).
+/// Like [`run`], for a node built by `build` when `init` arrives: how a binary hands its node
+/// the settings it read in `main`, e.g. `run_factory(move |init| Ok(Broadcast::with_timing(init,
+/// timing)))`. An `Err` from `build` is the answer to the `init`.
+pub fn run_factory<N: Node>(build: impl FnMut(&Init) -> Result<N, RpcError>) -> ExitCode {
+    match Config::from_env() {
+        Ok(config) => {
+            run_with_factory(config, std::io::stdin().lock(), std::io::stdout(), build);
+            ExitCode::SUCCESS
+        }
+        Err(error) => error.report(),
+    }
+}
+
+/// Runs node type `N`, built by `Node::init`, reading `input` and writing `output`: the whole
+/// engine, with pipes swapped for any reader and writer (tests and benchmarks use this).
 pub fn run_with<N: Node>(config: Config, input: impl std::io::Read, output: impl std::io::Write + Send) {
+    run_with_factory(config, input, output, N::init);
+}
+
+/// Like [`run_with`], for a node built by `build` when `init` arrives (on the calling thread).
+pub fn run_with_factory<N: Node>(
+    config: Config,
+    input: impl std::io::Read,
+    output: impl std::io::Write + Send,
+    build: impl FnMut(&Init) -> Result<N, RpcError>,
+) {
     let (writer_tx, writer_rx) = unbounded();
     let (timer_tx, timer_rx) = unbounded();
     let (work_tx, work_rx) = unbounded();
     let shared: Arc<Shared<N>> = Arc::new(Shared {
-        id: OnceLock::new(),
         node: OnceLock::new(),
         calls: Calls::new(),
         admission: Admission::new(config.queue_limit),
@@ -119,10 +159,7 @@ pub fn run_with<N: Node>(config: Config, input: impl std::io::Read, output: impl
         start: Instant::now(),
     });
     std::thread::scope(|scope| {
-        let writer = {
-            let shared = shared.clone();
-            scope.spawn(move || writer::run(&shared, writer_rx, output))
-        };
+        let writer = scope.spawn(move || writer::run(writer_rx, output));
         let timer = {
             let shared = shared.clone();
             std::thread::Builder::new()
@@ -143,7 +180,7 @@ pub fn run_with<N: Node>(config: Config, input: impl std::io::Read, output: impl
         drop(work_rx);
         // The reader runs here; when it returns, stdin has ended and every message read has
         // been queued. Dropping its sender lets the workers drain the queue and stop.
-        reader::run(&shared, input, work_tx, config.max_line);
+        reader::run(&shared, input, work_tx, config.max_line, build);
         for w in workers {
             let _ = w.join();
         }

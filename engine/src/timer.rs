@@ -5,7 +5,7 @@
 
 use crate::error::RpcError;
 use crate::message::MsgId;
-use crate::node::Node;
+use crate::node::{Effects, Node};
 use crate::rpc::finish;
 use crate::runtime::Shared;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
@@ -47,7 +47,7 @@ pub(crate) fn run<N: Node>(shared: &Arc<Shared<N>>, rx: Receiver<TimerMsg>) {
                 crossbeam_channel::TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
             });
         }
-        let Some(node) = shared.node.get() else { continue };
+        let Some(running) = shared.node.get() else { continue };
         let now = shared.now();
         while let Some(Reverse((at, id))) = deadlines.peek().copied() {
             if at > now {
@@ -55,16 +55,16 @@ pub(crate) fn run<N: Node>(shared: &Arc<Shared<N>>, rx: Receiver<TimerMsg>) {
             }
             deadlines.pop();
             if let Some(waiter) = shared.calls.take(id) {
-                finish(shared, node, waiter, Err(RpcError::timeout(format!("no reply to msg {id}"))));
+                finish(shared, running, waiter, Err(RpcError::timeout(format!("no reply to msg {id}"))));
             }
         }
-        let Some(every) = node.tick_every() else { continue };
+        let Some(every) = running.node.tick_every() else { continue };
         match next_tick {
             None => next_tick = Some(now + every),
             Some(at) if at <= now => {
-                let mut out = shared.out();
-                node.on_tick(&mut out);
-                shared.dispatch(&mut out);
+                let mut out = Effects::new(shared.now());
+                running.node.on_tick(&mut out);
+                shared.dispatch(&running.id, &mut out);
                 // A late tick is not made up for: the next one is a full period away.
                 next_tick = Some((at + every).max(now + every / 2));
             }

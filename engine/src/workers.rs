@@ -3,10 +3,10 @@
 //! A handler's `Err` becomes an `error` reply when the message expects one. What a whole batch
 //! produced goes to the writer in one hop.
 
+use crate::log_error;
 use crate::message::Message;
-use crate::node::Node;
+use crate::node::{handle, Node};
 use crate::runtime::Shared;
-use crate::{log_debug, log_error};
 use crossbeam_channel::Receiver;
 use std::sync::Arc;
 
@@ -15,22 +15,16 @@ pub(crate) fn run<N: Node>(shared: &Arc<Shared<N>>, work: Receiver<Vec<Message<N
     let mut sent = Vec::new();
     for batch in work {
         shared.admission.taken(batch.len());
-        let Some(node) = shared.node.get() else {
+        let Some(running) = shared.node.get() else {
             // The reader forwards messages only after init built the node.
             log_error!("message before init reached a worker; dropped");
             continue;
         };
-        let mut out = shared.out();
+        let mut out = shared.out(&running.id);
         for msg in batch {
-            let (src, msg_id, is_reply) = (msg.src.clone(), msg.msg_id, msg.in_reply_to.is_some());
-            if let Err(e) = node.on_message(msg, &mut out) {
-                log_debug!("answering {src} with {e}");
-                if !is_reply {
-                    out.reply_error(src, msg_id, e);
-                }
-            }
+            handle(&running.node, msg, &mut out);
         }
         shared.dispatch_into(&mut out, &mut sent);
-        shared.send(std::mem::take(&mut sent));
+        shared.send(&running.id, std::mem::take(&mut sent));
     }
 }

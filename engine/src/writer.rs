@@ -6,19 +6,17 @@
 
 use crate::codec::encode;
 use crate::message::NodeId;
-use crate::node::{Node, Outgoing};
-use crate::runtime::Shared;
+use crate::node::Outgoing;
 use crate::{log_debug, log_error};
 use crossbeam_channel::Receiver;
+use serde::Serialize;
 use std::io::Write;
-use std::sync::Arc;
 
 /// What the writer is told.
 pub(crate) enum WriterMsg<B> {
-    /// Messages to send, in order.
-    Batch(Vec<Outgoing<B>>),
-    /// Messages to send from a given id: answers to messages that came before `init`.
-    BatchAs(NodeId, Vec<Outgoing<B>>),
+    /// Messages to send, in order, from the given id: every message carries its sender, so
+    /// what is sent never depends on when the writer runs (docs/protocol.md §2.1).
+    Batch(NodeId, Vec<Outgoing<B>>),
     /// Flush and stop: every other thread is done.
     Stop,
 }
@@ -27,19 +25,15 @@ pub(crate) enum WriterMsg<B> {
 const FLUSH_AT: usize = 256 * 1024;
 
 /// Serializes and writes until told to stop.
-pub(crate) fn run<N: Node>(
-    shared: &Arc<Shared<N>>,
-    rx: Receiver<WriterMsg<N::Body>>,
-    mut output: impl Write,
-) {
+pub(crate) fn run<B: Serialize>(rx: Receiver<WriterMsg<B>>, mut output: impl Write) {
     let mut buf = Vec::with_capacity(FLUSH_AT * 2);
     let mut broken = false;
     loop {
         let Ok(first) = rx.recv() else { return };
-        let mut stop = !encode_msg(shared, first, &mut buf);
+        let mut stop = !encode_msg(first, &mut buf);
         while !stop {
             match rx.try_recv() {
-                Ok(msg) => stop = !encode_msg(shared, msg, &mut buf),
+                Ok(msg) => stop = !encode_msg(msg, &mut buf),
                 Err(_) => break,
             }
             if buf.len() >= FLUSH_AT {
@@ -54,18 +48,8 @@ pub(crate) fn run<N: Node>(
 }
 
 /// Encodes one writer message; `false` means stop.
-fn encode_msg<N: Node>(shared: &Arc<Shared<N>>, msg: WriterMsg<N::Body>, buf: &mut Vec<u8>) -> bool {
-    let (me, batch) = match msg {
-        WriterMsg::Stop => return false,
-        WriterMsg::BatchAs(me, batch) => (me, batch),
-        WriterMsg::Batch(batch) => match shared.id.get() {
-            Some(me) => (me.clone(), batch),
-            None => {
-                log_error!("message to send before init; dropped");
-                return true;
-            }
-        },
-    };
+fn encode_msg<B: Serialize>(msg: WriterMsg<B>, buf: &mut Vec<u8>) -> bool {
+    let WriterMsg::Batch(me, batch) = msg else { return false };
     for out in &batch {
         let start = buf.len();
         if let Err(e) = encode(&me, out, buf) {

@@ -2,7 +2,7 @@
 //! the pool, ticks run on the timer thread, and end of input answers everything read.
 
 use crossbeam_channel::{unbounded, Receiver, Sender};
-use glomers_engine::{run_with, Config, Init, Message, Node, Out, RpcError};
+use glomers_engine::{run_with, Config, Effects, Init, Message, Node, Out, RpcError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
@@ -215,7 +215,7 @@ impl Node for Ticker {
     fn tick_every(&self) -> Option<Duration> {
         Some(Duration::from_millis(20))
     }
-    fn on_tick(&self, out: &mut Out<Self>) {
+    fn on_tick(&self, out: &mut Effects<Self>) {
         out.rpc("n2".into(), Gossip::Ping, Duration::from_secs(1), |node: &Ticker, reply, _| {
             if let Ok(Gossip::Pong) = reply {
                 node.pongs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -25,20 +25,25 @@ impl Timing {
     /// How often a node holding links should check them (its tick).
     pub const CHECK_EVERY: Duration = Duration::from_millis(5);
 
-    /// `defaults`, each overridden by `{prefix}_BATCH_MS`, `{prefix}_ACK_MS` and
-    /// `{prefix}_RETRY_MS` from the environment when set to a whole number of milliseconds.
-    pub fn from_env(prefix: &str, defaults: Timing) -> Timing {
-        let ms = |name: &str, default: Duration| {
-            std::env::var(format!("{prefix}_{name}_MS"))
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .map_or(default, Duration::from_millis)
+    /// This timing, each field replaced by what `read` gives for `{prefix}_BATCH_MS`,
+    /// `{prefix}_ACK_MS` and `{prefix}_RETRY_MS` (`None`: keep it). A binary passes
+    /// `glomers_engine::settings::millis`, which reads the environment, in its `main`.
+    ///
+    /// # Errors
+    /// The first error `read` returns.
+    pub fn overridden<E>(
+        self,
+        prefix: &str,
+        mut read: impl FnMut(&str) -> Result<Option<Duration>, E>,
+    ) -> Result<Timing, E> {
+        let mut field = |name: &str, current: Duration| {
+            read(&format!("{prefix}_{name}_MS")).map(|value| value.unwrap_or(current))
         };
-        Timing {
-            batch: ms("BATCH", defaults.batch),
-            ack_delay: ms("ACK", defaults.ack_delay),
-            retry: ms("RETRY", defaults.retry),
-        }
+        Ok(Timing {
+            batch: field("BATCH", self.batch)?,
+            ack_delay: field("ACK", self.ack_delay)?,
+            retry: field("RETRY", self.retry)?,
+        })
     }
 }
 
@@ -163,6 +168,18 @@ mod tests {
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
+    }
+
+    #[test]
+    fn overrides_replace_only_the_fields_given_and_stop_at_the_first_error() {
+        let read = |name: &str| match name {
+            "P_ACK_MS" => Ok(Some(ms(7))),
+            "P_RETRY_MS" => Ok(None),
+            "Q_BATCH_MS" => Err(name.to_owned()),
+            _ => Ok(None),
+        };
+        assert_eq!(T.overridden("P", read), Ok(Timing { ack_delay: ms(7), ..T }));
+        assert_eq!(T.overridden("Q", read), Err("Q_BATCH_MS".to_owned()));
     }
 
     #[test]

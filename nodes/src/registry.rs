@@ -1,11 +1,13 @@
 //! Every node of this crate by name, as a [`Driver`] a simulator can run in-process: the name
 //! a binary has in `src/bin/` maps to a factory of that node behind the engine's line driver.
+//! Nodes are built with their default settings (`Node::init`): nothing here reads the
+//! environment, so a simulated run depends on its seed and flags only.
 //!
-//! `kafka-lin-kv` is the simple lin-kv design the `kafka` binary runs with
-//! `GLOMERS_KAFKA_DESIGN=lin-kv`.
+//! `kafka` and `kafka-lin-kv` are the two [`kafka::Design`]s the `kafka` binary chooses
+//! between with `GLOMERS_KAFKA_DESIGN`.
 
 use crate::{broadcast, echo, g_counter, kafka, txn, unique_ids};
-use glomers_engine::sim::{Clock, Driver, LineDriver};
+use glomers_engine::driver::{Clock, Driver, LineDriver};
 
 /// Makes one uninitialised node whose timers follow the given clock.
 pub type Factory = fn(Clock) -> Box<dyn Driver>;
@@ -16,10 +18,18 @@ pub const NODES: [(&str, Factory); 7] = [
     ("unique-ids", |c| Box::new(LineDriver::<unique_ids::UniqueIds>::with_clock(c))),
     ("broadcast", |c| Box::new(LineDriver::<broadcast::Broadcast>::with_clock(c))),
     ("g-counter", |c| Box::new(LineDriver::<g_counter::GCounter>::with_clock(c))),
-    ("kafka", |c| Box::new(LineDriver::<kafka::Kafka>::with_clock(c))),
-    ("kafka-lin-kv", |c| Box::new(LineDriver::<kafka::KafkaLinKv>::with_clock(c))),
+    ("kafka", |c| kafka_driver(kafka::Design::Owner, c)),
+    ("kafka-lin-kv", |c| kafka_driver(kafka::Design::LinKv, c)),
     ("txn", |c| Box::new(LineDriver::<txn::Txn>::with_clock(c))),
 ];
+
+/// A kafka node of the given design.
+fn kafka_driver(design: kafka::Design, clock: Clock) -> Box<dyn Driver> {
+    match design {
+        kafka::Design::Owner => Box::new(LineDriver::<kafka::Kafka>::with_clock(clock)),
+        kafka::Design::LinKv => Box::new(LineDriver::<kafka::KafkaLinKv>::with_clock(clock)),
+    }
+}
 
 /// The factory of the node called `name`.
 pub fn factory(name: &str) -> Option<Factory> {

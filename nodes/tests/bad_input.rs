@@ -75,7 +75,8 @@ impl Node {
         self.stdin = None;
         let status = self.child.wait().expect("node exits");
         assert!(status.success(), "exit status {status}");
-        self.lines.try_iter().collect()
+        // Every line, up to stdout's end: the thread reading it may still be on the last ones.
+        self.lines.iter().collect()
     }
 }
 

@@ -6,7 +6,7 @@
 use crate::echo::Echo;
 use crate::registry::Factory;
 use crate::Correct;
-use glomers_engine::sim::{Clock, Driver, LineDriver};
+use glomers_engine::driver::{Clock, Driver, LineDriver};
 use serde::Deserialize;
 use std::io::{BufRead, Write};
 use std::process::ExitCode;

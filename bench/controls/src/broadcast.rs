@@ -3,7 +3,7 @@
 //! nothing is acknowledged or resent, so a value sent across a partition is lost for good.
 
 use crate::Flawed;
-use glomers_engine::{Init, Message, Node, NodeId, Out, RpcError};
+use glomers_engine::{Effects, Init, Message, Node, NodeId, Out, RpcError};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -112,7 +112,7 @@ impl<F: Flawed<Flaw>> Node for Broadcast<F> {
         F::FLAW.is_none().then_some(RETRY_EVERY)
     }
 
-    fn on_tick(&self, out: &mut Out<Self>) {
+    fn on_tick(&self, out: &mut Effects<Self>) {
         let seen = self.seen.lock();
         for p in &self.peers {
             let acked = seen.acked.get(p);

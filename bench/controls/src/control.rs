@@ -7,7 +7,7 @@
 use crate::breach::Breach;
 use crate::registry::Factory;
 use crate::{broadcast, echo, g_counter, kafka, pingpong, txn, unique_ids, Correct};
-use glomers_engine::sim::{Clock, Driver, LineDriver};
+use glomers_engine::driver::{Clock, Driver, LineDriver};
 use glomers_engine::{Config, Node};
 use std::fmt;
 use std::process::ExitCode;
@@ -205,7 +205,7 @@ fn node<N: Node>() -> Way {
 /// message at a time, in arrival order, as the simulator's line driver runs them, so a control
 /// behaves the same in both (a g-counter's writes to seq-kv, say, leave in the order taken).
 fn on_engine<N: Node>() {
-    let config = Config { workers: 1, ..Config::from_env() };
+    let config = Config { workers: 1, ..Config::default() };
     glomers_engine::run_with::<N>(config, std::io::stdin().lock(), std::io::stdout());
 }
 

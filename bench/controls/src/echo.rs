@@ -2,7 +2,7 @@
 //! one wrong answer, one malformed answer and one answer too late for its client.
 
 use crate::Flawed;
-use glomers_engine::{Init, Message, MsgId, Node, NodeId, Out, RpcError};
+use glomers_engine::{Effects, Init, Message, MsgId, Node, NodeId, Out, RpcError};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -96,7 +96,7 @@ impl<F: Flawed<Flaw>> Node for Echo<F> {
         (F::FLAW == Some(Flaw::Late)).then_some(CHECK_EVERY)
     }
 
-    fn on_tick(&self, out: &mut Out<Self>) {
+    fn on_tick(&self, out: &mut Effects<Self>) {
         let mut held = self.held.lock();
         let due = matches!(*held, Held::Holding { since, .. } if out.now().saturating_sub(since) >= HOLD_FOR);
         if !due {

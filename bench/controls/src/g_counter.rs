@@ -5,7 +5,7 @@
 //! Broken: the first non-zero add is acknowledged and never counted.
 
 use crate::Flawed;
-use glomers_engine::{ErrorCode, Init, Kv, Message, MsgId, Node, NodeId, Out, RpcError};
+use glomers_engine::{Effects, ErrorCode, Init, Kv, Message, MsgId, Node, NodeId, Out, RpcError};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::marker::PhantomData;
@@ -65,7 +65,7 @@ pub struct GCounter<F> {
 
 impl<F: Flawed<Flaw>> GCounter<F> {
     /// Reads every node's key and answers the sum.
-    fn sum(&self, to: NodeId, msg_id: Option<MsgId>, out: &mut Out<Self>) {
+    fn sum(&self, to: NodeId, msg_id: Option<MsgId>, out: &mut Effects<Self>) {
         let sum = Arc::new(Mutex::new(Some(Sum { to, msg_id, left: self.keys.len(), total: 0 })));
         for key in &self.keys {
             let sum = sum.clone();

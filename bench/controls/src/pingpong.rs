@@ -2,7 +2,7 @@
 //! flight to every peer, each bounced straight back, to measure how fast the workbench routes
 //! messages between nodes.
 
-use glomers_engine::{Init, Message, Node, NodeId, Out, RpcError};
+use glomers_engine::{Effects, Init, Message, Node, NodeId, Out, RpcError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -60,7 +60,7 @@ impl Node for PingPong {
         Some(START_AFTER)
     }
 
-    fn on_tick(&self, out: &mut Out<Self>) {
+    fn on_tick(&self, out: &mut Effects<Self>) {
         if self.started.swap(true, Ordering::Relaxed) {
             return;
         }

@@ -3,7 +3,7 @@
 //! as it runs a node.
 
 use crate::Control;
-use glomers_engine::sim::{Clock, Driver};
+use glomers_engine::driver::{Clock, Driver};
 
 /// Makes one uninitialised control whose timers follow the given clock.
 pub type Factory = fn(Clock) -> Box<dyn Driver>;

@@ -2,7 +2,7 @@
 //! with what it writes read back as JSON values.
 
 use crate::registry::Factory;
-use glomers_engine::sim::{Clock, Driver};
+use glomers_engine::driver::{Clock, Driver};
 use serde_json::{json, Value};
 use std::time::Duration;
 

@@ -11,7 +11,7 @@
 //!   write before overwriting it: a write-write cycle in the version order the checker infers.
 
 use crate::Flawed;
-use glomers_engine::{ErrorCode, Init, Message, MsgId, Node, NodeId, Out, RpcError};
+use glomers_engine::{Effects, ErrorCode, Init, Message, MsgId, Node, NodeId, Out, RpcError};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -251,7 +251,7 @@ impl<F: Flawed<Flaw>> Node for Txn<F> {
         (F::FLAW == Some(Flaw::WriteCycle)).then_some(CHECK_EVERY)
     }
 
-    fn on_tick(&self, out: &mut Out<Self>) {
+    fn on_tick(&self, out: &mut Effects<Self>) {
         let mut st = self.store.lock();
         if st.held.as_ref().is_some_and(|h| out.now().saturating_sub(h.at) >= HOLD_FOR) {
             if let Some(h) = st.held.take() {

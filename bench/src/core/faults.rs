@@ -4,7 +4,7 @@
 //! nodes' timers (applied by the simulator to each node's driver). A process run never sets
 //! them, so `test` stays Maelstrom's network.
 
-use glomers_engine::sim::{Clock, TIMER_START_MAX};
+use glomers_engine::driver::{Clock, TIMER_START_MAX};
 use glomers_harness::net::NetFaults;
 use glomers_harness::Rng;
 use std::time::Duration;

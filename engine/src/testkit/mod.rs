@@ -6,7 +6,7 @@
 //! in-memory services of the shared harness (`Services`: `seq-kv`, `lin-kv`, `lww-kv`, `lin-tso`,
 //! the same code the workbench runs) answering their calls.
 //!
-//! Calls in flight are kept in the same table as the simulator's line driver (`crate::sim`);
+//! Calls in flight are kept in the same table as the simulator's line driver (`crate::driver`);
 //! `TestNode` works on typed messages where the driver works on protocol lines.
 //!
 //! ```
@@ -38,10 +38,10 @@ pub use cluster::{Cluster, Delivered};
 pub use glomers_harness::{kv, services::Services, Rng};
 
 use crate::codec::{encode, Reply};
+use crate::driver::CallTable;
 use crate::error::RpcError;
 use crate::message::{Init, Message, MsgId, NodeId};
-use crate::node::{Node, Out, Outgoing};
-use crate::sim::CallTable;
+use crate::node::{handle, Effects, Node, Out, Outgoing};
 use std::time::Duration;
 
 /// One node under test, with a fake clock.
@@ -112,12 +112,7 @@ impl<N: Node> TestNode<N> {
             return self.reply_json(id.0, &msg.src, &body);
         }
         let mut out = Out::new(self.now);
-        let (src, msg_id, is_reply) = (msg.src.clone(), msg.msg_id, msg.in_reply_to.is_some());
-        if let Err(e) = self.node.on_message(msg, &mut out) {
-            if !is_reply {
-                out.reply_error(src, msg_id, e);
-            }
-        }
+        handle(&self.node, msg, &mut out);
         self.drain(&mut out)
     }
 
@@ -132,7 +127,7 @@ impl<N: Node> TestNode<N> {
         let mut buf = Vec::new();
         let reply =
             Reply::from_body_json(body, &mut buf).unwrap_or_else(|e| panic!("reply is not JSON: {e}"));
-        let mut out = Out::new(self.now);
+        let mut out = Effects::new(self.now);
         then(&self.node, Ok(reply), &mut out);
         self.drain(&mut out)
     }
@@ -160,7 +155,7 @@ impl<N: Node> TestNode<N> {
                     self.now = self.now.max(at);
                     if deadline == Some(at) {
                         if let Some((id, then)) = self.calls.take_due(at) {
-                            let mut out = Out::new(self.now);
+                            let mut out = Effects::new(self.now);
                             then(
                                 &self.node,
                                 Err(RpcError::timeout(format!("no reply to msg {id}"))),
@@ -169,7 +164,7 @@ impl<N: Node> TestNode<N> {
                             sent.extend(self.drain(&mut out));
                         }
                     } else {
-                        let mut out = Out::new(self.now);
+                        let mut out = Effects::new(self.now);
                         self.node.on_tick(&mut out);
                         sent.extend(self.drain(&mut out));
                         self.next_tick = self.node.tick_every().map(|every| at + every);
@@ -193,7 +188,7 @@ impl<N: Node> TestNode<N> {
         line[start..line.len().saturating_sub(2)].to_string()
     }
 
-    fn drain(&mut self, out: &mut Out<N>) -> Vec<Outgoing<N::Body>> {
+    fn drain(&mut self, out: &mut Effects<N>) -> Vec<Outgoing<N::Body>> {
         let mut sent = Vec::new();
         self.calls.drain(out, &mut sent);
         sent

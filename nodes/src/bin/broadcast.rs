@@ -1,5 +1,14 @@
-//! The `broadcast` binary: runs the node under the engine on stdin/stdout.
+//! The `broadcast` binary: reads the node's timing (`GLOMERS_BROADCAST_BATCH_MS`, `_ACK_MS`,
+//! `_RETRY_MS`) from the environment, then runs the node under the engine on stdin/stdout. A
+//! malformed setting stops it before it starts (exit code 2).
 
-fn main() {
-    glomers_engine::run::<glomers_nodes::broadcast::Broadcast>();
+use glomers_engine::settings::millis;
+use glomers_nodes::broadcast::Broadcast;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match Broadcast::TIMING.overridden("GLOMERS_BROADCAST", millis) {
+        Ok(timing) => glomers_engine::run_factory(move |init| Ok(Broadcast::with_timing(init, timing))),
+        Err(error) => error.report(),
+    }
 }

@@ -1,5 +1,6 @@
-//! The `echo` binary: runs the node under the engine on stdin/stdout.
+//! The `echo` binary: runs the node under the engine on stdin/stdout. It has no settings of
+//! its own; the engine's (`GLOMERS_WORKERS`, `GLOMERS_MAX_LINE`) are read here, in `main`.
 
-fn main() {
-    glomers_engine::run::<glomers_nodes::echo::Echo>();
+fn main() -> std::process::ExitCode {
+    glomers_engine::run::<glomers_nodes::echo::Echo>()
 }

@@ -23,7 +23,7 @@
 //! messages per operation, reads included. Once every value is acknowledged, nodes are silent.
 
 use crate::link::{poll_all, to_peers, Batch, Link, Timing};
-use glomers_engine::{Init, Message, Node, NodeId, Out, RpcError};
+use glomers_engine::{Effects, Init, Message, Node, NodeId, Out, RpcError};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -85,17 +85,15 @@ pub struct Broadcast {
 }
 
 impl Broadcast {
-    /// Reads the timing from the environment (milliseconds), with the defaults above.
-    pub fn timing_from_env() -> Timing {
-        let defaults = Timing {
-            batch: Duration::from_millis(100),
-            ack_delay: Duration::from_millis(400),
-            retry: Duration::from_millis(1000),
-        };
-        Timing::from_env("GLOMERS_BROADCAST", defaults)
-    }
+    /// The default timing (see the module doc); the `broadcast` binary overrides it from
+    /// `GLOMERS_BROADCAST_BATCH_MS`, `_ACK_MS` and `_RETRY_MS`.
+    pub const TIMING: Timing = Timing {
+        batch: Duration::from_millis(100),
+        ack_delay: Duration::from_millis(400),
+        retry: Duration::from_millis(1000),
+    };
 
-    /// A node with explicit timing (tests and the simulator).
+    /// A node with explicit timing (the binary's settings, tests).
     pub fn with_timing(init: &Init, timing: Timing) -> Self {
         let me = init.node_id.clone();
         let hub = init.node_ids.first().cloned().unwrap_or_else(|| me.clone());
@@ -142,7 +140,7 @@ impl Broadcast {
     }
 
     /// Sends whatever the links have due.
-    fn flush(&self, state: &mut State, out: &mut Out<Self>) {
+    fn flush(&self, state: &mut State, out: &mut Effects<Self>) {
         let now = out.now();
         let timing = *self.timing();
         poll_all(&mut state.links, now, &timing, |peer, Batch { seq, values, ack }| {
@@ -165,7 +163,7 @@ impl Node for Broadcast {
     type Body = Body;
 
     fn init(init: &Init) -> Result<Self, RpcError> {
-        Ok(Self::with_timing(init, Self::timing_from_env()))
+        Ok(Self::with_timing(init, Self::TIMING))
     }
 
     fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
@@ -202,7 +200,7 @@ impl Node for Broadcast {
         Some(Timing::CHECK_EVERY)
     }
 
-    fn on_tick(&self, out: &mut Out<Self>) {
+    fn on_tick(&self, out: &mut Effects<Self>) {
         let mut state = self.state.lock();
         self.flush(&mut state, out);
     }

@@ -41,7 +41,7 @@
 //! at most 500 ms before, after those writes. One sync costs one cas and one read per other
 //! node; a flush only the cas.
 
-use glomers_engine::{log_error, ErrorCode, Init, Kv, Message, MsgId, Node, NodeId, Out, RpcError};
+use glomers_engine::{log_error, Effects, ErrorCode, Init, Kv, Message, MsgId, Node, NodeId, Out, RpcError};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -155,11 +155,11 @@ impl GCounter {
     }
 
     /// Starts a sync: the cas of our total (a flush), then, if `full`, reads of the others.
-    fn start(&self, st: &mut State, full: bool, out: &mut Out<Self>) {
+    fn start(&self, st: &mut State, full: bool, out: &mut Effects<Self>) {
         self.write(st, full, out.now(), out);
     }
 
-    fn write(&self, st: &mut State, full: bool, started: Duration, out: &mut Out<Self>) {
+    fn write(&self, st: &mut State, full: bool, started: Duration, out: &mut Effects<Self>) {
         let to = Entry { total: st.total, version: st.next_version };
         st.next_version += 1;
         st.sync = Phase::Writing { full, started };
@@ -169,7 +169,7 @@ impl GCounter {
         });
     }
 
-    fn on_cas(&self, to: Entry, result: Result<(), RpcError>, out: &mut Out<Self>) {
+    fn on_cas(&self, to: Entry, result: Result<(), RpcError>, out: &mut Effects<Self>) {
         let mut st = self.state.lock();
         let Phase::Writing { full, started } = st.sync else { return };
         match result {
@@ -194,7 +194,7 @@ impl GCounter {
         }
     }
 
-    fn on_recovered(&self, result: Result<Entry, RpcError>, out: &mut Out<Self>) {
+    fn on_recovered(&self, result: Result<Entry, RpcError>, out: &mut Effects<Self>) {
         let mut st = self.state.lock();
         let Phase::Recovering { full, started } = st.sync else { return };
         match result {
@@ -209,7 +209,7 @@ impl GCounter {
         self.write(&mut st, full, started, out);
     }
 
-    fn read_others(&self, st: &mut State, started: Duration, out: &mut Out<Self>) {
+    fn read_others(&self, st: &mut State, started: Duration, out: &mut Effects<Self>) {
         if self.peers.is_empty() {
             st.sync = Phase::Reading { started, left: 1, failed: false };
             return self.on_read_done(st, out);
@@ -240,7 +240,7 @@ impl GCounter {
     }
 
     /// Counts one finished read; after the last, answers the reads this sync serves.
-    fn on_read_done(&self, st: &mut State, out: &mut Out<Self>) {
+    fn on_read_done(&self, st: &mut State, out: &mut Effects<Self>) {
         let Phase::Reading { started, left, failed } = st.sync else { return };
         if left > 1 {
             st.sync = Phase::Reading { started, left: left - 1, failed };
@@ -320,7 +320,7 @@ impl Node for GCounter {
         Some(TICK)
     }
 
-    fn on_tick(&self, out: &mut Out<Self>) {
+    fn on_tick(&self, out: &mut Effects<Self>) {
         let now = out.now();
         let mut st = self.state.lock();
         if st.waiting.iter().any(|w| now.saturating_sub(w.since) >= READ_DEADLINE) {

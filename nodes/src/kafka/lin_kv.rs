@@ -8,7 +8,7 @@
 //! (two round trips), two per key polled.
 
 use super::Body;
-use glomers_engine::{ErrorCode, Init, Kv, Message, MsgId, Node, NodeId, Out, RpcError};
+use glomers_engine::{Effects, ErrorCode, Init, Kv, Message, MsgId, Node, NodeId, Out, RpcError};
 use parking_lot::Mutex;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -34,7 +34,7 @@ struct Gather<T> {
 
 impl KafkaLinKv {
     /// Appends `msg` to `key`'s log: read, then cas; a lost race starts over.
-    fn append(&self, out: &mut Out<Self>, key: String, msg: Value, to: ReplyTo, attempt: u32) {
+    fn append(&self, out: &mut Effects<Self>, key: String, msg: Value, to: ReplyTo, attempt: u32) {
         self.kv.read(
             out,
             format!("log/{key}"),
@@ -71,7 +71,7 @@ impl KafkaLinKv {
     /// Raises `commit/<key>` to at least `offset` (a cas loop), then records the key in `gather`.
     fn commit(
         &self,
-        out: &mut Out<Self>,
+        out: &mut Effects<Self>,
         key: String,
         offset: u64,
         gather: Arc<Mutex<Gather<u64>>>,
@@ -111,7 +111,7 @@ fn finish<T>(
     key: String,
     result: Result<T, RpcError>,
     to: ReplyTo,
-    out: &mut Out<KafkaLinKv>,
+    out: &mut Effects<KafkaLinKv>,
     reply: impl FnOnce(BTreeMap<String, T>) -> Body,
 ) {
     let mut g = gather.lock();

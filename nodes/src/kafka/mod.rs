@@ -27,12 +27,14 @@
 //! riding on the other direction's batches: about 0.6 server messages per operation, against
 //! four or more for a design that allocates every offset with a cas on `lin-kv`.
 
+mod design;
 mod lin_kv;
 
+pub use design::{Design, UnknownDesign};
 pub use lin_kv::KafkaLinKv;
 
 use crate::link::{poll_all, to_peers, Batch, Link, Timing};
-use glomers_engine::{ErrorCode, Init, Message, MsgId, Node, NodeId, Out, RpcError};
+use glomers_engine::{Effects, ErrorCode, Init, Message, MsgId, Node, NodeId, Out, RpcError};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -206,17 +208,15 @@ const FORWARDS_REMEMBERED: usize = 4096;
 const POLL_LIMIT: usize = 1000;
 
 impl Kafka {
-    /// Reads the replication timing from the environment (milliseconds).
-    pub fn timing_from_env() -> Timing {
-        let defaults = Timing {
-            batch: Duration::from_millis(10),
-            ack_delay: Duration::from_millis(100),
-            retry: Duration::from_millis(500),
-        };
-        Timing::from_env("GLOMERS_KAFKA", defaults)
-    }
+    /// The default replication timing; the `kafka` binary overrides it from
+    /// `GLOMERS_KAFKA_BATCH_MS`, `_ACK_MS` and `_RETRY_MS`.
+    pub const TIMING: Timing = Timing {
+        batch: Duration::from_millis(10),
+        ack_delay: Duration::from_millis(100),
+        retry: Duration::from_millis(500),
+    };
 
-    /// A node with explicit timing (tests and the simulator).
+    /// A node with explicit timing (the binary's settings, tests).
     pub fn with_timing(init: &Init, timing: Timing) -> Self {
         let me = init.node_id.clone();
         let links = to_peers(&me, &init.node_ids);
@@ -268,14 +268,14 @@ impl Kafka {
         }
     }
 
-    fn flush(&self, state: &mut State, out: &mut Out<Self>) {
+    fn flush(&self, state: &mut State, out: &mut Effects<Self>) {
         let now = out.now();
         poll_all(&mut state.links, now, &self.timing, |peer, Batch { seq, values, ack }| {
             out.send(peer, Body::Replicate { seq, items: values, ack })
         });
     }
 
-    fn on_send(&self, key: String, msg: Value, from: NodeId, msg_id: Option<MsgId>, out: &mut Out<Self>) {
+    fn on_send(&self, key: String, msg: Value, from: NodeId, msg_id: Option<MsgId>, out: &mut Effects<Self>) {
         let owner = self.owner(&key).clone();
         if owner == self.me {
             let mut state = self.state.lock();
@@ -343,7 +343,7 @@ impl Node for Kafka {
     type Body = Body;
 
     fn init(init: &Init) -> Result<Self, RpcError> {
-        Ok(Self::with_timing(init, Self::timing_from_env()))
+        Ok(Self::with_timing(init, Self::TIMING))
     }
 
     fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
@@ -419,7 +419,7 @@ impl Node for Kafka {
         Some(Timing::CHECK_EVERY)
     }
 
-    fn on_tick(&self, out: &mut Out<Self>) {
+    fn on_tick(&self, out: &mut Effects<Self>) {
         let mut state = self.state.lock();
         self.flush(&mut state, out);
     }

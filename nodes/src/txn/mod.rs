@@ -32,7 +32,7 @@
 //!   transaction's own latest write of the key before the store.
 
 use crate::link::{poll_all, to_peers, Batch, Link, Timing};
-use glomers_engine::{ErrorCode, Init, Message, Node, NodeId, Out, RpcError};
+use glomers_engine::{Effects, ErrorCode, Init, Message, Node, NodeId, Out, RpcError};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -115,17 +115,15 @@ pub struct Txn {
 }
 
 impl Txn {
-    /// Reads the replication timing from the environment (milliseconds).
-    pub fn timing_from_env() -> Timing {
-        let defaults = Timing {
-            batch: Duration::from_millis(10),
-            ack_delay: Duration::from_millis(100),
-            retry: Duration::from_millis(500),
-        };
-        Timing::from_env("GLOMERS_TXN", defaults)
-    }
+    /// The default replication timing; the `txn` binary overrides it from
+    /// `GLOMERS_TXN_BATCH_MS`, `_ACK_MS` and `_RETRY_MS`.
+    pub const TIMING: Timing = Timing {
+        batch: Duration::from_millis(10),
+        ack_delay: Duration::from_millis(100),
+        retry: Duration::from_millis(500),
+    };
 
-    /// A node with explicit timing (tests and the simulator).
+    /// A node with explicit timing (the binary's settings, tests).
     ///
     /// # Errors
     /// Error 12 when this node is not in `node_ids`.
@@ -176,7 +174,7 @@ impl Txn {
         Ok((done, Writes { stamp, writes: written }))
     }
 
-    fn flush(&self, state: &mut State, out: &mut Out<Self>) {
+    fn flush(&self, state: &mut State, out: &mut Effects<Self>) {
         let now = out.now();
         poll_all(&mut state.links, now, &self.timing, |peer, Batch { seq, values, ack }| {
             out.send(peer, Body::Replicate { seq, items: values, ack })
@@ -188,7 +186,7 @@ impl Node for Txn {
     type Body = Body;
 
     fn init(init: &Init) -> Result<Self, RpcError> {
-        Self::with_timing(init, Self::timing_from_env())
+        Self::with_timing(init, Self::TIMING)
     }
 
     fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
@@ -228,7 +226,7 @@ impl Node for Txn {
         Some(Timing::CHECK_EVERY)
     }
 
-    fn on_tick(&self, out: &mut Out<Self>) {
+    fn on_tick(&self, out: &mut Effects<Self>) {
         let mut state = self.state.lock();
         self.flush(&mut state, out);
     }

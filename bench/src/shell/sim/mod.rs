@@ -3,7 +3,7 @@
 //! A simulated run is the same [`Run`] as a process run (network model, nemesis, services,
 //! workers, checkers); only the shell differs. Where the process shell writes each routed line
 //! to a pipe and reads the node's stdout on the real clock, [`simulate`] hands the line to the
-//! node's [`Driver`] (the engine's line driver, see `glomers_engine::sim`) and feeds what it
+//! node's [`Driver`] (the engine's line driver, see `glomers_engine::driver`) and feeds what it
 //! writes straight back to the run, then jumps the clock to the next thing due: a delivery, an
 //! operation, a phase deadline, or a node's tick or RPC timeout. Nothing reads a real clock, so
 //! a seed replays byte for byte.
@@ -18,7 +18,7 @@ mod seeds;
 pub use seeds::{run_seed, run_seeds, table, SeedResult, Spec};
 
 use crate::core::run::{NodeIdx, Run};
-use glomers_engine::sim::Driver;
+use glomers_engine::driver::Driver;
 use std::fmt;
 use std::time::Duration;
 

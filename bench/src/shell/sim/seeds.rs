@@ -29,7 +29,7 @@ pub struct Spec {
 
 impl Spec {
     /// A fresh run and its nodes for `seed`.
-    pub fn start(&self, seed: u64) -> (Run, Vec<Box<dyn glomers_engine::sim::Driver>>) {
+    pub fn start(&self, seed: u64) -> (Run, Vec<Box<dyn glomers_engine::driver::Driver>>) {
         let mut cfg = self.run.clone();
         cfg.seed = seed;
         let clocks = cfg.faults.clocks(cfg.nodes.len(), seed);

@@ -7,12 +7,13 @@
 //! calls [`Driver::advance`] at that time. Same lines at the same times give the same output,
 //! byte for byte: nothing here reads a clock, a thread or an unseeded random source.
 //!
-//! The driver decides what to do with a line as the threaded engine's reader does (`init`,
-//! replies routed to their call's continuation, error 10/11/12 answers to bad input), and runs
-//! ticks and call deadlines as its timer does. Handlers run one at a time, in arrival order.
+//! The driver carries out the same decision for a line as the threaded engine's reader (one
+//! `protocol::Inbox` each: `init`, replies routed to their call's continuation, error
+//! 10/11/12 answers to bad input, and the same log lines), and runs ticks and call deadlines as
+//! its timer does. Handlers run one at a time, in arrival order.
 //!
 //! ```
-//! use glomers_engine::sim::{Driver, LineDriver};
+//! use glomers_engine::driver::{Driver, LineDriver};
 //! # use glomers_engine::{Init, Message, Node, Out, RpcError};
 //! # use serde::{Deserialize, Serialize};
 //! # #[derive(Serialize, Deserialize)]
@@ -36,11 +37,12 @@
 //! assert_eq!(out[1], br#"{"src":"n1","dest":"c1","body":{"type":"pong","in_reply_to":7}}"#);
 //! ```
 
-use crate::codec::{decode_body, encode, salvage, BadFrame, Header, Reply};
+use crate::codec::encode;
 use crate::error::RpcError;
-use crate::message::{Init, Message, MsgId, NodeId};
-use crate::node::{Continuation, Node, Out, Outgoing, Payload};
-use crate::protocol::{self, InitStep};
+use crate::message::{Init, MsgId, NodeId};
+use crate::node::{handle, Continuation, Effects, Node, Out, Outgoing};
+use crate::protocol::{Answer, Decision, Inbox};
+use crate::{log_debug, log_error};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -151,7 +153,7 @@ impl<N: Node> CallTable<N> {
 
     /// Takes the effects out of `out`: numbers and registers its calls, appends every message
     /// to `sent`.
-    pub(crate) fn drain(&mut self, out: &mut Out<N>, sent: &mut Vec<Outgoing<N::Body>>) {
+    pub(crate) fn drain(&mut self, out: &mut Effects<N>, sent: &mut Vec<Outgoing<N::Body>>) {
         let next_id = &mut self.next_id;
         let calls = &mut self.calls;
         let deadlines = &mut self.deadlines;
@@ -208,9 +210,15 @@ impl<N: Node> CallTable<N> {
     }
 }
 
+/// What builds a driver's node from `init`.
+type Factory<N> = Box<dyn FnMut(&Init) -> Result<N, RpcError> + Send>;
+
 /// Drives one [`Node`] of type `N` deterministically. See the module doc.
 pub struct LineDriver<N: Node> {
-    me: Option<NodeId>,
+    /// What to do with each line: the threaded engine's decision, carried out here.
+    inbox: Inbox,
+    /// Builds the node from `init`.
+    build: Factory<N>,
     node: Option<N>,
     clock: Clock,
     /// Calls in flight, with local deadlines.
@@ -222,6 +230,7 @@ pub struct LineDriver<N: Node> {
     lines: Vec<Vec<u8>>,
     /// What the node logged (see `crate::log::capture`).
     log: Vec<u8>,
+    /// The line being handled, with the parser's padding after it.
     buf: Vec<u8>,
 }
 
@@ -239,8 +248,19 @@ impl<N: Node> LineDriver<N> {
 
     /// A node not yet initialised, whose timers follow `clock`.
     pub fn with_clock(clock: Clock) -> Self {
+        Self::with_factory(clock, N::init)
+    }
+
+    /// A node not yet initialised, whose timers follow `clock`, built by `build` when `init`
+    /// arrives (instead of `Node::init`): how a node with settings gets them. An `Err` is the
+    /// answer to the `init`.
+    pub fn with_factory(
+        clock: Clock,
+        build: impl FnMut(&Init) -> Result<N, RpcError> + Send + 'static,
+    ) -> Self {
         LineDriver {
-            me: None,
+            inbox: Inbox::new(),
+            build: Box::new(build),
             node: None,
             clock,
             calls: CallTable::new(),
@@ -262,128 +282,72 @@ impl<N: Node> LineDriver<N> {
         self.calls.len()
     }
 
+    /// Carries out what the inbox decides for `line`.
     fn handle(&mut self, local: Duration, line: &[u8]) {
-        let text = line.strip_suffix(b"\r").unwrap_or(line);
-        if text.iter().all(u8::is_ascii_whitespace) {
-            return;
-        }
-        self.buf.clear();
-        self.buf.extend_from_slice(text);
         let mut buf = std::mem::take(&mut self.buf);
-        match simd_json::to_tape(&mut buf) {
-            Ok(tape) => self.on_tape(local, tape),
-            Err(e) => {
-                let (src, msg_id) = salvage(text);
-                let error = RpcError::malformed(format!("invalid JSON: {e}"));
-                self.reject(BadFrame { src, msg_id, is_reply: false, error });
+        buf.clear();
+        buf.extend_from_slice(line);
+        buf.resize(line.len() + simd_json::INPUT_PADDING, 0);
+        let calls = &mut self.calls;
+        let decision = match self.inbox.on_line(&mut buf, line.len(), |id, src| calls.take(id.0, Some(src))) {
+            Decision::Unparsable { error, len } => self.inbox.unparsable(&buf[..len], error),
+            decision => decision,
+        };
+        match decision {
+            Decision::Deliver(msg) => {
+                if let Some(node) = self.node.as_ref() {
+                    let mut out = Out::new(local);
+                    handle(node, msg, &mut out);
+                    self.drain(&mut out);
+                }
             }
+            Decision::Reply { waiter, reply } => {
+                if let Some(node) = self.node.as_ref() {
+                    let mut out = Effects::new(local);
+                    waiter(node, Ok(reply), &mut out);
+                    self.drain(&mut out);
+                }
+            }
+            Decision::Init(call) => {
+                let built = (self.build)(&call.init).map(|node| {
+                    let start = local + self.clock.timer_start;
+                    self.next_tick = node.tick_every().map(|every| start + every.max(MIN_TICK));
+                    self.node = Some(node);
+                });
+                if let Some(Answer { from, msg }) = self.inbox.initialised(call, built) {
+                    self.emit(&from, &msg);
+                }
+            }
+            Decision::Answer(Answer { from, msg }) => self.emit(&from, &msg),
+            Decision::Ignore | Decision::Unparsable { .. } => {}
         }
         self.buf = buf;
     }
 
-    fn on_tape(&mut self, local: Duration, tape: simd_json::Tape<'_>) {
-        let header = match Header::read(tape.as_value()) {
-            Ok(h) => h,
-            Err(bad) => return self.reject(bad),
-        };
-        if let Some(id) = header.in_reply_to {
-            if let Some(then) = self.calls.take(id.0, Some(&header.src)) {
-                if let Some(node) = self.node.as_ref() {
-                    let mut out = Out::new(local);
-                    then(node, Ok(Reply::from_tape(tape)), &mut out);
-                    self.drain(&mut out);
-                }
-                return;
-            }
-        }
-        if header.kind == "init" {
-            return self.on_init(local, tape, header);
-        }
-        let Some(node) = self.node.as_ref() else {
-            if let Some(reply) = protocol::before_init(&header) {
-                self.emit(&header.dest, reply);
-            }
-            return;
-        };
-        let (body, _) = decode_body::<N::Body>(tape, header.kind);
-        let is_reply = header.in_reply_to.is_some();
-        match body {
-            Ok(body) => {
-                let (src, msg_id) = (header.src.clone(), header.msg_id);
-                let msg = Message {
-                    src: header.src,
-                    dest: header.dest,
-                    msg_id: header.msg_id,
-                    in_reply_to: header.in_reply_to,
-                    body,
-                };
-                let mut out = Out::new(local);
-                if let Err(e) = node.on_message(msg, &mut out) {
-                    if !is_reply {
-                        out.reply_error(src, msg_id, e);
-                    }
-                }
-                self.drain(&mut out);
-            }
-            Err(error) => {
-                self.reject(BadFrame { src: Some(header.src), msg_id: header.msg_id, is_reply, error });
-            }
-        }
-    }
-
-    fn on_init(&mut self, local: Duration, tape: simd_json::Tape<'_>, header: Header<'_>) {
-        let (init, _) = decode_body::<Init>(tape, header.kind);
-        let payload = match protocol::init_step(init, self.me.as_ref()) {
-            InitStep::Answer(payload) => payload,
-            InitStep::Build(init) => match N::init(&init) {
-                Ok(node) => {
-                    let start = local + self.clock.timer_start;
-                    self.next_tick = node.tick_every().map(|every| start + every.max(MIN_TICK));
-                    self.node = Some(node);
-                    self.me = Some(init.node_id.clone());
-                    Payload::InitOk
-                }
-                Err(error) => Payload::Error(error),
-            },
-        };
-        if let Some(reply) = protocol::answer(header.src, header.msg_id, payload) {
-            self.emit(&header.dest, reply);
-        }
-    }
-
-    /// Answers a line that could not be handled, where a reply is due.
-    fn reject(&mut self, bad: BadFrame) {
-        if let Some(reply) = protocol::rejection(bad) {
-            let me = self.me.clone().unwrap_or_else(|| NodeId::new(""));
-            self.emit(&me, reply);
-        }
-    }
-
-    fn emit(&mut self, from: &NodeId, msg: Outgoing<N::Body>) {
+    /// Queues `msg`, sent from `from`, as an output line.
+    fn emit(&mut self, from: &NodeId, msg: &Outgoing<N::Body>) {
         let mut line = Vec::new();
-        if encode(from, &msg, &mut line).is_ok() {
-            self.lines.push(strip_newline(line));
+        if let Err(e) = encode(from, msg, &mut line) {
+            log_error!("cannot send to {}: {e}", msg.dest);
+            return;
         }
+        // `encode` ends the line with a newline; the simulator takes lines without.
+        line.pop();
+        log_debug!("send {}", String::from_utf8_lossy(&line));
+        self.lines.push(line);
     }
 
     /// Registers the calls `out` made and queues what it sent.
-    fn drain(&mut self, out: &mut Out<N>) {
+    fn drain(&mut self, out: &mut Effects<N>) {
         self.calls.drain(out, &mut self.sent);
-        let me = self.me.clone().unwrap_or_else(|| NodeId::new(""));
-        for msg in self.sent.drain(..) {
-            let mut line = Vec::new();
-            if encode(&me, &msg, &mut line).is_ok() {
-                self.lines.push(strip_newline(line));
-            }
+        // Only a node that init built has effects to drain, and init named it.
+        let Some(me) = self.inbox.me().cloned() else { return };
+        let mut sent = std::mem::take(&mut self.sent);
+        for msg in sent.drain(..) {
+            self.emit(&me, &msg);
         }
+        self.sent = sent;
     }
-}
-
-fn strip_newline(mut line: Vec<u8>) -> Vec<u8> {
-    if line.last() == Some(&b'\n') {
-        line.pop();
-    }
-    line
 }
 
 impl<N: Node> Driver for LineDriver<N> {
@@ -416,7 +380,7 @@ impl<N: Node> LineDriver<N> {
     /// Runs `f` with the node's log lines captured into its own buffer.
     fn logged(&mut self, f: impl FnOnce(&mut Self)) {
         let mut log = std::mem::take(&mut self.log);
-        let name = self.me.as_ref().map_or("-", |m| m.as_str()).to_owned();
+        let name = self.inbox.me().map_or("-", |m| m.as_str()).to_owned();
         crate::log::capture(&name, &mut log, || f(self));
         self.log = log;
     }
@@ -426,7 +390,7 @@ impl<N: Node> LineDriver<N> {
         loop {
             if let Some((id, then)) = self.calls.take_due(local) {
                 if let Some(node) = self.node.as_ref() {
-                    let mut o = Out::new(local);
+                    let mut o = Effects::new(local);
                     then(node, Err(RpcError::timeout(format!("no reply to msg {id}"))), &mut o);
                     self.drain(&mut o);
                 }
@@ -437,7 +401,7 @@ impl<N: Node> LineDriver<N> {
                 break;
             };
             let every = node.tick_every().unwrap_or(Duration::MAX).max(MIN_TICK);
-            let mut o = Out::new(local);
+            let mut o = Effects::new(local);
             node.on_tick(&mut o);
             self.drain(&mut o);
             // As in the engine: a late tick is not made up for.
@@ -447,5 +411,5 @@ impl<N: Node> LineDriver<N> {
 }
 
 #[cfg(test)]
-#[path = "sim_tests.rs"]
+#[path = "driver_tests.rs"]
 mod tests;

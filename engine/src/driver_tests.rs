@@ -1,6 +1,7 @@
 //! Tests of the line driver: protocol handling, calls and their timeouts, ticks, clocks.
 
 use super::*;
+use crate::message::Message;
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize)]
@@ -43,7 +44,7 @@ impl Node for Asker {
     fn tick_every(&self) -> Option<Duration> {
         Some(Duration::from_millis(100))
     }
-    fn on_tick(&self, _: &mut Out<Self>) {
+    fn on_tick(&self, _: &mut Effects<Self>) {
         *self.ticks.lock() += 1;
     }
 }
@@ -109,23 +110,6 @@ fn ticks_follow_the_period_from_init() {
     assert_eq!(d.next_deadline(), Some(ms(1050)));
     d.advance(ms(1050), &mut out);
     assert_eq!(d.next_deadline(), Some(ms(1150)));
-}
-
-#[test]
-fn bad_input_is_answered_like_the_engine() {
-    let mut d = LineDriver::<Asker>::new();
-    let mut out = Vec::new();
-    d.on_line(ms(0), br#"{"src":"c1","dest":"n1","body":{"type":"ping","msg_id":2}}"#, &mut out);
-    assert!(text(&out)[0].contains(r#""code":11"#), "before init: {:?}", text(&out));
-    out.clear();
-    d.on_line(ms(0), INIT, &mut out);
-    d.on_line(ms(0), b"{not json", &mut out);
-    d.on_line(ms(0), br#"{"src":"c1","dest":"n1","body":{"type":"dance","msg_id":3}}"#, &mut out);
-    d.on_line(ms(0), br#"{"src":"c1","dest":"n1","body":{"type":"ping","msg_id":"x"}}"#, &mut out);
-    d.on_line(ms(0), b"   ", &mut out);
-    let got = text(&out);
-    assert_eq!(got.len(), 2, "{got:?}");
-    assert!(got[1].contains(r#""code":10"#) && got[1].contains(r#""in_reply_to":3"#), "{got:?}");
 }
 
 #[test]
