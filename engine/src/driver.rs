@@ -40,10 +40,11 @@
 use crate::codec::encode;
 use crate::error::RpcError;
 use crate::message::{Init, MsgId, NodeId};
-use crate::node::{handle, Continuation, Effects, Node, Out, Outgoing};
+use crate::node::{checked_ticks, handle, tick, ticks, Continuation, Effects, Node, Out, Outgoing};
 use crate::protocol::{Answer, Decision, Inbox};
 use crate::{log_debug, log_error};
-use std::collections::{BTreeMap, BTreeSet};
+use glomers_harness::calls::CallTable;
+use glomers_harness::time::Ticks;
 use std::time::Duration;
 
 /// One node as a simulator sees it: protocol lines in, protocol lines out, under virtual time.
@@ -65,149 +66,26 @@ pub trait Driver: Send {
     fn take_log(&mut self) -> Vec<u8>;
 }
 
-/// How a node's own clock relates to the simulator's: `local = offset + global × (1 + ppm/10⁶)`,
-/// and when its timer starts.
-///
-/// The default is a perfect clock whose ticks start one period after `init`. A skewed clock
-/// makes the node's ticks and RPC timeouts run early or late relative to the rest of the
-/// simulation, as a drifting crystal would.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Clock {
-    /// How far ahead the node's clock starts.
-    pub offset: Duration,
-    /// Rate error in parts per million; negative runs slow. Kept above -1,000,000.
-    pub ppm: i32,
-    /// Local time from `init` to the start of the node's tick schedule (its first tick comes
-    /// one period later). In the threaded engine this is when the timer thread next wakes,
-    /// anywhere in [`TIMER_START_MAX`]; a simulator draws it per node, so that nodes' ticks
-    /// are not all in phase, as they are not between processes.
-    pub timer_start: Duration,
-}
+/// A node's own clock against the simulation's (see the harness).
+pub use glomers_harness::time::Clock;
 
 /// The longest the threaded engine's timer takes to notice a freshly initialised node: its
 /// idle wake-up period.
 pub const TIMER_START_MAX: Duration = crate::timer::IDLE;
 
-impl Clock {
-    fn rate(self) -> f64 {
-        1.0 + f64::from(self.ppm.max(-999_999)) / 1e6
-    }
+/// One node's calls in flight in a single-threaded driver (the line driver and the testkit).
+pub(crate) type Calls<N> = CallTable<NodeId, Continuation<N>>;
 
-    /// The node's local time at global time `global`.
-    pub fn local(self, global: Duration) -> Duration {
-        if self.ppm == 0 {
-            return self.offset + global;
-        }
-        self.offset + scale(global, self.rate())
-    }
-
-    /// The earliest global time at which the node's local time reaches `local`.
-    pub fn global(self, local: Duration) -> Duration {
-        let since = local.saturating_sub(self.offset);
-        if self.ppm == 0 {
-            return since;
-        }
-        let mut g = scale(since, 1.0 / self.rate());
-        // Rounding may land a little short; a deadline must never be missed. One step of
-        // ⌈1/rate⌉ ns moves the local clock by at least 1 ns.
-        let step = Duration::from_nanos((1.0 / self.rate()).ceil() as u64);
-        while self.local(g) < local {
-            g += step;
-        }
-        g
-    }
-}
-
-fn scale(d: Duration, by: f64) -> Duration {
-    if by == 1.0 {
-        return d;
-    }
-    Duration::from_nanos((d.as_nanos() as f64 * by).round() as u64)
-}
-
-/// The shortest tick period the driver honours, so a node asking for 0 cannot stall the
-/// simulation at one instant.
-const MIN_TICK: Duration = Duration::from_micros(1);
-
-/// A call in flight.
-struct Call<N: Node> {
-    peer: NodeId,
-    deadline: Duration,
-    then: Continuation<N>,
-}
-
-/// One node's calls in flight, for the single-threaded drivers (the line driver here and the
-/// testkit's `TestNode`): each call's continuation and deadline by `msg_id`, and the counter
-/// that numbers this node's messages.
-pub(crate) struct CallTable<N: Node> {
-    next_id: u64,
-    calls: BTreeMap<u64, Call<N>>,
-    /// (deadline, msg_id) of every call in `calls`.
-    deadlines: BTreeSet<(Duration, u64)>,
-}
-
-impl<N: Node> CallTable<N> {
-    pub(crate) fn new() -> Self {
-        CallTable { next_id: 1, calls: BTreeMap::new(), deadlines: BTreeSet::new() }
-    }
-
-    /// Takes the effects out of `out`: numbers and registers its calls, appends every message
-    /// to `sent`.
-    pub(crate) fn drain(&mut self, out: &mut Effects<N>, sent: &mut Vec<Outgoing<N::Body>>) {
-        let next_id = &mut self.next_id;
-        let calls = &mut self.calls;
-        let deadlines = &mut self.deadlines;
-        out.drain(
-            || {
-                let id = MsgId(*next_id);
-                *next_id += 1;
-                id
-            },
-            |id, peer, deadline, then| {
-                deadlines.insert((deadline, id.0));
-                calls.insert(id.0, Call { peer, deadline, then });
-            },
-            sent,
-        );
-    }
-
-    /// Whether call `id` waits for a reply (from `from`, when given).
-    pub(crate) fn is_pending(&self, id: u64, from: Option<&NodeId>) -> bool {
-        self.calls.get(&id).is_some_and(|c| from.is_none_or(|f| c.peer == *f))
-    }
-
-    /// Takes call `id` out if it waits for a reply (from `from`, when given).
-    pub(crate) fn take(&mut self, id: u64, from: Option<&NodeId>) -> Option<Continuation<N>> {
-        if !self.is_pending(id, from) {
-            return None;
-        }
-        let call = self.calls.remove(&id)?;
-        self.deadlines.remove(&(call.deadline, id));
-        Some(call.then)
-    }
-
-    /// The earliest deadline of a call in flight.
-    pub(crate) fn next_deadline(&self) -> Option<Duration> {
-        self.deadlines.first().map(|(at, _)| *at)
-    }
-
-    /// Takes out the call with the earliest deadline if that deadline is at or before `now`.
-    pub(crate) fn take_due(&mut self, now: Duration) -> Option<(u64, Continuation<N>)> {
-        let &(at, id) = self.deadlines.first().filter(|(at, _)| *at <= now)?;
-        self.deadlines.remove(&(at, id));
-        self.calls.remove(&id).map(|c| (id, c.then))
-    }
-
-    /// How many calls are in flight.
-    pub(crate) fn len(&self) -> usize {
-        self.calls.len()
-    }
-
-    /// The `msg_id`s of the calls in flight, in order.
-    #[cfg(feature = "testkit")]
-    pub(crate) fn ids(&self) -> Vec<u64> {
-        self.calls.keys().copied().collect()
-    }
+/// Takes the effects out of `out`: numbers and registers its calls in `calls`, appends every
+/// message to `sent`.
+pub(crate) fn drain<N: Node>(calls: &mut Calls<N>, out: &mut Effects<N>, sent: &mut Vec<Outgoing<N::Body>>) {
+    // Both closures reach the one table (numbering, then registering each call in turn).
+    let numbered = std::cell::RefCell::new(&mut *calls);
+    out.drain(
+        || MsgId(numbered.borrow_mut().next_id()),
+        |id, peer, deadline, then| numbered.borrow_mut().insert(id.0, peer, deadline, then),
+        sent,
+    );
 }
 
 /// What builds a driver's node from `init`.
@@ -222,9 +100,9 @@ pub struct LineDriver<N: Node> {
     node: Option<N>,
     clock: Clock,
     /// Calls in flight, with local deadlines.
-    calls: CallTable<N>,
+    calls: Calls<N>,
     /// Local time of the next tick.
-    next_tick: Option<Duration>,
+    ticks: Option<Ticks>,
     sent: Vec<Outgoing<N::Body>>,
     /// Lines written and not yet handed to the caller.
     lines: Vec<Vec<u8>>,
@@ -263,8 +141,8 @@ impl<N: Node> LineDriver<N> {
             build: Box::new(build),
             node: None,
             clock,
-            calls: CallTable::new(),
-            next_tick: None,
+            calls: Calls::default(),
+            ticks: None,
             sent: Vec::new(),
             lines: Vec::new(),
             log: Vec::new(),
@@ -289,7 +167,7 @@ impl<N: Node> LineDriver<N> {
         buf.extend_from_slice(line);
         buf.resize(line.len() + simd_json::INPUT_PADDING, 0);
         let calls = &mut self.calls;
-        let decision = match self.inbox.on_line(&mut buf, line.len(), |id, src| calls.take(id.0, Some(src))) {
+        let decision = match self.inbox.on_line(&mut buf, line.len(), |id, src| calls.take(id.0, src)) {
             Decision::Unparsable { error, len } => self.inbox.unparsable(&buf[..len], error),
             decision => decision,
         };
@@ -309,9 +187,8 @@ impl<N: Node> LineDriver<N> {
                 }
             }
             Decision::Init(call) => {
-                let built = (self.build)(&call.init).map(|node| {
-                    let start = local + self.clock.timer_start;
-                    self.next_tick = node.tick_every().map(|every| start + every.max(MIN_TICK));
+                let built = (self.build)(&call.init).and_then(checked_ticks).map(|node| {
+                    self.ticks = ticks(&node, local + self.clock.timer_start);
                     self.node = Some(node);
                 });
                 if let Some(Answer { from, msg }) = self.inbox.initialised(call, built) {
@@ -339,7 +216,7 @@ impl<N: Node> LineDriver<N> {
 
     /// Registers the calls `out` made and queues what it sent.
     fn drain(&mut self, out: &mut Effects<N>) {
-        self.calls.drain(out, &mut self.sent);
+        drain(&mut self.calls, out, &mut self.sent);
         // Only a node that init built has effects to drain, and init named it.
         let Some(me) = self.inbox.me().cloned() else { return };
         let mut sent = std::mem::take(&mut self.sent);
@@ -362,7 +239,7 @@ impl<N: Node> Driver for LineDriver<N> {
     }
 
     fn next_deadline(&self) -> Option<Duration> {
-        [self.calls.next_deadline(), self.next_tick]
+        [self.calls.next_deadline(), self.ticks.map(|t| t.due())]
             .into_iter()
             .flatten()
             .min()
@@ -396,16 +273,12 @@ impl<N: Node> LineDriver<N> {
                 }
                 continue;
             }
-            let (Some(at), Some(node)) = (self.next_tick.filter(|at| *at <= local), self.node.as_ref())
-            else {
+            let (true, Some(node)) = (self.ticks.is_some_and(|t| t.is_due(local)), self.node.as_ref()) else {
                 break;
             };
-            let every = node.tick_every().unwrap_or(Duration::MAX).max(MIN_TICK);
             let mut o = Effects::new(local);
-            node.on_tick(&mut o);
+            tick(node, &mut self.ticks, local, &mut o);
             self.drain(&mut o);
-            // As in the engine: a late tick is not made up for.
-            self.next_tick = at.checked_add(every).map(|next| next.max(local + every / 2));
         }
     }
 }

@@ -10,6 +10,7 @@ use crate::codec::Reply;
 use crate::error::{ErrorCode, RpcError};
 use crate::message::{Init, Message, MsgId, NodeId};
 use crate::rpc::Caller;
+use glomers_harness::time::{Ticks, ZeroTickPeriod};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::time::Duration;
@@ -295,5 +296,33 @@ impl<N: Node> Effects<N> {
                 }
             }
         }
+    }
+}
+
+/// Refuses a node whose tick period is zero (it would tick forever at one instant): every
+/// driver answers its `init` with error 13 instead of running it.
+pub(crate) fn checked_ticks<N: Node>(node: N) -> Result<N, RpcError> {
+    match node.tick_every() {
+        Some(every) if every.is_zero() => Err(RpcError::new(ErrorCode::Crash, ZeroTickPeriod.to_string())),
+        _ => Ok(node),
+    }
+}
+
+/// The tick schedule of `node` from `start`, if it ticks.
+pub(crate) fn ticks<N: Node>(node: &N, start: Duration) -> Option<Ticks> {
+    node.tick_every().and_then(|every| Ticks::start(start, every).ok())
+}
+
+/// Runs `node`'s tick due on `ticks` at `now`, then schedules the next one; a node whose
+/// period became zero stops ticking, with an error in its log.
+pub(crate) fn tick<N: Node>(node: &N, ticks: &mut Option<Ticks>, now: Duration, out: &mut Effects<N>) {
+    let Some(t) = ticks.as_mut() else { return };
+    node.on_tick(out);
+    let next = node.tick_every().map(|every| t.ran(now, every));
+    if !matches!(next, Some(Ok(()))) {
+        if let Some(Err(e)) = next {
+            crate::log_error!("{e}; no more ticks");
+        }
+        *ticks = None;
     }
 }

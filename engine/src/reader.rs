@@ -11,7 +11,7 @@
 use crate::error::RpcError;
 use crate::log_error;
 use crate::message::{Init, Message};
-use crate::node::Node;
+use crate::node::{checked_ticks, Node};
 use crate::protocol::{Answer, Decision, Inbox};
 use crate::rpc::finish;
 use crate::runtime::{Running, Shared};
@@ -117,7 +117,7 @@ impl<N: Node, F: FnMut(&Init) -> Result<N, RpcError>> Reader<'_, N, F> {
                 }
             }
             Decision::Init(call) => {
-                let built = (self.build)(&call.init).map(|node| {
+                let built = (self.build)(&call.init).and_then(checked_ticks).map(|node| {
                     let _ = self.shared.node.set(Running { id: call.init.node_id.clone(), node });
                 });
                 if let Some(answer) = self.inbox.initialised(call, built) {

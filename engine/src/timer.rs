@@ -5,7 +5,7 @@
 
 use crate::error::RpcError;
 use crate::message::MsgId;
-use crate::node::{Effects, Node};
+use crate::node::{self, Effects, Node};
 use crate::rpc::finish;
 use crate::runtime::Shared;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
@@ -25,13 +25,25 @@ pub(crate) enum TimerMsg {
 /// How long the timer sleeps when it has nothing scheduled.
 pub(crate) const IDLE: Duration = Duration::from_millis(100);
 
+/// Where the node's tick schedule stands.
+enum Ticking {
+    /// The node does not tick (yet): asked again at each wake-up.
+    NotYet,
+    /// Started: the schedule, or `None` once the node's period became zero (an error, logged).
+    On(Option<glomers_harness::time::Ticks>),
+}
+
 /// Runs ticks and deadlines until told to stop.
 pub(crate) fn run<N: Node>(shared: &Arc<Shared<N>>, rx: Receiver<TimerMsg>) {
     let mut deadlines: BinaryHeap<Reverse<(Duration, MsgId)>> = BinaryHeap::new();
-    let mut next_tick: Option<Duration> = None;
+    let mut ticks = Ticking::NotYet;
     loop {
         let now = shared.now();
         let next_deadline = deadlines.peek().map(|Reverse((at, _))| *at);
+        let next_tick = match ticks {
+            Ticking::On(Some(t)) => Some(t.due()),
+            _ => None,
+        };
         let wake = [next_tick, next_deadline].into_iter().flatten().min().unwrap_or(now + IDLE);
         let mut msg = rx.recv_timeout(wake.saturating_sub(now));
         // Take every deadline already queued, then fall through: a stream of new calls must
@@ -58,17 +70,20 @@ pub(crate) fn run<N: Node>(shared: &Arc<Shared<N>>, rx: Receiver<TimerMsg>) {
                 finish(shared, running, waiter, Err(RpcError::timeout(format!("no reply to msg {id}"))));
             }
         }
-        let Some(every) = running.node.tick_every() else { continue };
-        match next_tick {
-            None => next_tick = Some(now + every),
-            Some(at) if at <= now => {
-                let mut out = Effects::new(shared.now());
-                running.node.on_tick(&mut out);
-                shared.dispatch(&running.id, &mut out);
-                // A late tick is not made up for: the next one is a full period away.
-                next_tick = Some((at + every).max(now + every / 2));
+        match ticks {
+            // The schedule starts when the timer first sees the node (within IDLE of init).
+            Ticking::NotYet => {
+                ticks = match node::ticks(&running.node, now) {
+                    Some(t) => Ticking::On(Some(t)),
+                    None => Ticking::NotYet,
+                }
             }
-            Some(_) => {}
+            Ticking::On(ref mut schedule) if schedule.is_some_and(|t| t.is_due(now)) => {
+                let mut out = Effects::new(shared.now());
+                node::tick(&running.node, schedule, now, &mut out);
+                shared.dispatch(&running.id, &mut out);
+            }
+            Ticking::On(_) => {}
         }
     }
 }

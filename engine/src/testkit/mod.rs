@@ -38,10 +38,12 @@ pub use cluster::{Cluster, Delivered};
 pub use glomers_harness::{kv, services::Services, Rng};
 
 use crate::codec::{encode, Reply};
-use crate::driver::CallTable;
+use crate::driver::{drain, Calls};
 use crate::error::RpcError;
 use crate::message::{Init, Message, MsgId, NodeId};
+use crate::node::{checked_ticks, tick, ticks};
 use crate::node::{handle, Effects, Node, Out, Outgoing};
+use glomers_harness::time::Ticks;
 use std::time::Duration;
 
 /// One node under test, with a fake clock.
@@ -51,8 +53,8 @@ pub struct TestNode<N: Node> {
     now: Duration,
     next_request: u64,
     /// Calls in flight: the same table as the simulator's line driver.
-    calls: CallTable<N>,
-    next_tick: Option<Duration>,
+    calls: Calls<N>,
+    ticks: Option<Ticks>,
 }
 
 impl<N: Node> TestNode<N> {
@@ -61,15 +63,17 @@ impl<N: Node> TestNode<N> {
     /// # Panics
     /// If the node's `init` fails.
     pub fn new(id: &str, ids: &[&str]) -> Self {
-        let node = N::init(&Init::new(id, ids)).unwrap_or_else(|e| panic!("init of {id} failed: {e}"));
-        let next_tick = node.tick_every();
+        let node = N::init(&Init::new(id, ids))
+            .and_then(checked_ticks)
+            .unwrap_or_else(|e| panic!("init of {id} failed: {e}"));
+        let ticks = ticks(&node, Duration::ZERO);
         TestNode {
             id: NodeId::new(id),
             node,
             now: Duration::ZERO,
             next_request: 1,
-            calls: CallTable::new(),
-            next_tick,
+            calls: Calls::default(),
+            ticks,
         }
     }
 
@@ -107,7 +111,7 @@ impl<N: Node> TestNode<N> {
     /// As in the engine, a reply to one of this node's pending calls goes to the call's
     /// continuation instead of `on_message`.
     pub fn deliver(&mut self, msg: Message<N::Body>) -> Vec<Outgoing<N::Body>> {
-        if let Some(id) = msg.in_reply_to.filter(|id| self.calls.is_pending(id.0, Some(&msg.src))) {
+        if let Some(id) = msg.in_reply_to.filter(|id| self.calls.is_pending(id.0, &msg.src)) {
             let body = serde_json::to_string(&msg.body).unwrap_or_else(|e| panic!("unencodable body: {e}"));
             return self.reply_json(id.0, &msg.src, &body);
         }
@@ -123,7 +127,7 @@ impl<N: Node> TestNode<N> {
     /// # Panics
     /// If `body` is not JSON.
     pub fn reply_json(&mut self, msg_id: u64, from: &str, body: &str) -> Vec<Outgoing<N::Body>> {
-        let Some(then) = self.calls.take(msg_id, Some(&NodeId::new(from))) else { return Vec::new() };
+        let Some(then) = self.calls.take(msg_id, &NodeId::new(from)) else { return Vec::new() };
         let mut buf = Vec::new();
         let reply =
             Reply::from_body_json(body, &mut buf).unwrap_or_else(|e| panic!("reply is not JSON: {e}"));
@@ -139,7 +143,7 @@ impl<N: Node> TestNode<N> {
 
     /// When the node next has something to do on its own: a tick or a call's deadline.
     pub fn next_event(&self) -> Option<Duration> {
-        [self.calls.next_deadline(), self.next_tick].into_iter().flatten().min()
+        [self.calls.next_deadline(), self.ticks.map(|t| t.due())].into_iter().flatten().min()
     }
 
     /// Moves the clock forward by `by`, firing ticks and call timeouts in time order.
@@ -148,8 +152,8 @@ impl<N: Node> TestNode<N> {
         let mut sent = Vec::new();
         loop {
             let deadline = self.calls.next_deadline();
-            let tick = self.next_tick;
-            let next = [deadline, tick].into_iter().flatten().min();
+            let tick_due = self.ticks.map(|t| t.due());
+            let next = [deadline, tick_due].into_iter().flatten().min();
             match next {
                 Some(at) if at <= until => {
                     self.now = self.now.max(at);
@@ -165,9 +169,8 @@ impl<N: Node> TestNode<N> {
                         }
                     } else {
                         let mut out = Effects::new(self.now);
-                        self.node.on_tick(&mut out);
+                        tick(&self.node, &mut self.ticks, self.now, &mut out);
                         sent.extend(self.drain(&mut out));
-                        self.next_tick = self.node.tick_every().map(|every| at + every);
                     }
                 }
                 _ => break,
@@ -190,7 +193,7 @@ impl<N: Node> TestNode<N> {
 
     fn drain(&mut self, out: &mut Effects<N>) -> Vec<Outgoing<N::Body>> {
         let mut sent = Vec::new();
-        self.calls.drain(out, &mut sent);
+        drain(&mut self.calls, out, &mut sent);
         sent
     }
 }
