@@ -15,7 +15,7 @@ help:
 	@echo "make kafka-compare  5b's flags, 3 runs each of our kafka design and the simple lin-kv one"
 	@echo "make route          workbench routing speed: 5 pingpong control nodes for 5 s (msgs/s routed)"
 	@echo "make build          build every binary (release)"
-	@echo "make test           unit + integration tests, clippy -D warnings, rustfmt check"
+	@echo "make test           unit + integration tests, clippy -D warnings, rustfmt and rustdoc checks"
 	@echo "make flood          1,000,000 echo requests piped into the echo node, 5 runs (msgs/s, CPU, RSS)"
 	@echo "make flood-latency  echo latency p50/p99/max at 10,000 requests/s offered"
 	@echo "make flood-compare OTHER=/path/to/echo   the same flood, alternating with another echo binary"
@@ -31,6 +31,7 @@ test:
 	$(CARGO) test --workspace --all-features
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 	$(CARGO) fmt --all -- --check
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --all-features --no-deps --quiet
 
 challenges: build
 	$(BENCH) challenges $(ON)

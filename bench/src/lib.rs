@@ -25,6 +25,9 @@
 //!
 //! The binary (`src/bin/glomers-bench/`) parses the command line and calls [`cli`]; its
 //! `flood` load tool is its own module there.
+//!
+//! Section signs in this crate's comments (§4.3, say) cite the protocol reference,
+//! `docs/protocol.md` at the top of the repository.
 
 #![warn(missing_docs)]
 

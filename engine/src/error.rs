@@ -1,4 +1,4 @@
-//! Maelstrom's error codes (MAELSTROM.md §2.4) and the error a handler returns.
+//! Maelstrom's error codes (docs/protocol.md §2.4) and the error a handler returns.
 
 use std::fmt;
 

@@ -25,6 +25,9 @@
 //! `kv` (service client), `runtime` (wiring), `settings` (the environment, read in `main`),
 //! `log` (stderr), `driver` (one node driven line by line under virtual time, for simulators),
 //! `testkit` (tests without threads).
+//!
+//! Section signs in this crate's comments (§4.3, say) cite the protocol reference,
+//! `docs/protocol.md` at the top of the repository.
 
 #![warn(missing_docs)]
 #![deny(clippy::print_stdout)]

@@ -1,4 +1,4 @@
-//! The envelope of a Maelstrom message and the ids inside it (MAELSTROM.md §2).
+//! The envelope of a Maelstrom message and the ids inside it (docs/protocol.md §2).
 //!
 //! `NodeId` keeps short ids inline so that copying a sender into a reply never allocates.
 

@@ -1,4 +1,4 @@
-//! Challenge 1, `echo` (MAELSTROM.md §7.1): answer every `echo` with the same value.
+//! Challenge 1, `echo` (docs/protocol.md §7.1): answer every `echo` with the same value.
 
 use glomers_engine::{Init, Message, Node, Out, RpcError};
 use serde::{Deserialize, Serialize};

@@ -10,6 +10,9 @@
 //!
 //! `registry` names them all for the in-process simulator; `link` is the reliable batched
 //! link that broadcast, kafka and txn replicate over.
+//!
+//! Section signs in this crate's comments (§4.3, say) cite the protocol reference,
+//! `docs/protocol.md` at the top of the repository.
 
 #![warn(missing_docs)]
 #![deny(clippy::print_stdout)]

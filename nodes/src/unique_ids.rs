@@ -1,4 +1,4 @@
-//! Challenge 2, `unique-ids` (MAELSTROM.md §7.2): globally unique ids with no coordination.
+//! Challenge 2, `unique-ids` (docs/protocol.md §7.2): globally unique ids with no coordination.
 //!
 //! Node `i` of `n` hands out `i, i + n, i + 2n, …`: the residue modulo `n` names the node and
 //! the quotient counts its ids, so no two nodes can ever produce the same number, partitions

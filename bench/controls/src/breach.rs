@@ -1,6 +1,6 @@
 //! The controls that break the protocol itself, which no engine node can do: junk on stdout,
 //! exiting at the first echo, never answering `init`. Each is a correct echo behind a [`Shim`]
-//! that decides, per input line, whether the echo sees it ([`Breach::step`]). The same shim is
+//! that decides, per input line, whether the echo sees it (`Breach::step`). The same shim is
 //! the simulator's driver and, behind a plain stdin loop ([`Breach::run`]), the process.
 
 use crate::echo::Echo;

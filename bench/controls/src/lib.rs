@@ -18,6 +18,9 @@
 //! `Node::init` takes no settings, so each control is a node type of its own: `Echo<Correct>`
 //! is the correct echo, `Echo<echo::WrongText>` the one that answers with the wrong text. The
 //! marker type names the flaw through [`Flawed`]; the node branches on [`Flawed::FLAW`].
+//!
+//! Section signs in this crate's comments (§4.3, say) cite the protocol reference,
+//! `docs/protocol.md` at the top of the repository.
 
 #![warn(missing_docs)]
 #![deny(clippy::print_stdout)]

@@ -1,4 +1,4 @@
-//! The Gossip Glomers challenges (MAELSTROM.md §9): each one's workload, node binary, exact
+//! The Gossip Glomers challenges (docs/protocol.md §9): each one's workload, node binary, exact
 //! flags, and for 3d/3e and 5c the efficiency targets judged on top of the verdict.
 
 use crate::cli::config::RunArgs;

@@ -1,4 +1,4 @@
-//! How a command ended, as one value every command returns, and its exit code (MAELSTROM.md
+//! How a command ended, as one value every command returns, and its exit code (docs/protocol.md
 //! §8.2): 0 valid, 1 invalid, 2 unknown, 254 bad arguments, 255 crashed. Several runs (test
 //! counts, a challenge's runs, seeds, the challenge table) combine into the worst of them.
 

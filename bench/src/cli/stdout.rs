@@ -16,7 +16,7 @@ pub fn print(text: &str) {
     }
 }
 
-/// Writes `line` and a newline to stdout, as [`print`] does.
+/// Writes `line` and a newline to stdout, as [`print()`] does.
 pub fn println(line: &str) {
     print(&format!("{line}\n"));
 }

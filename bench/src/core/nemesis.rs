@@ -1,4 +1,4 @@
-//! The partition nemesis (MAELSTROM.md §5.3): the four partition shapes as grudges over server
+//! The partition nemesis (docs/protocol.md §5.3): the four partition shapes as grudges over server
 //! node indices, and the alternating start/stop schedule. Plain values driven by a seeded RNG.
 
 use glomers_harness::Rng;

@@ -1,4 +1,4 @@
-//! Broadcast topologies (MAELSTROM.md §6): neighbour lists built from the node list in order.
+//! Broadcast topologies (docs/protocol.md §6): neighbour lists built from the node list in order.
 
 use std::collections::BTreeMap;
 

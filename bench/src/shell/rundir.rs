@@ -1,4 +1,4 @@
-//! A run directory (MAELSTROM.md §8.1), written the same way by both shells (the process
+//! A run directory (docs/protocol.md §8.1), written the same way by both shells (the process
 //! session and the simulator): the message journal as the run goes, each node's log under
 //! `node-logs/`, and at the end `history.jsonl`, `results.json`, `run.json` (the configuration
 //! and the command that reproduces the run) and the HTML report.

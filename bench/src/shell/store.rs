@@ -1,4 +1,4 @@
-//! The results directory (MAELSTROM.md §8.1): `store/<workload>/<timestamp>/` with
+//! The results directory (docs/protocol.md §8.1): `store/<workload>/<timestamp>/` with
 //! `node-logs/`, and `store/latest` pointing at the newest run.
 
 use std::path::{Path, PathBuf};

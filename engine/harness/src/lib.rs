@@ -15,6 +15,9 @@
 //!
 //! Nothing here reads a clock, spawns a thread or touches a pipe: callers pass bodies in and
 //! get bodies out.
+//!
+//! Section signs in this crate's comments (§4.3, say) cite the protocol reference,
+//! `docs/protocol.md` at the top of the repository.
 
 #![warn(missing_docs)]
 

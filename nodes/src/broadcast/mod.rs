@@ -1,4 +1,4 @@
-//! Challenges 3a–3e, `broadcast` (MAELSTROM.md §7.3): every value broadcast to any node ends up
+//! Challenges 3a–3e, `broadcast` (docs/protocol.md §7.3): every value broadcast to any node ends up
 //! in every node's `read`, through partitions, with few messages and two network hops.
 //!
 //! **How values spread.** One node, the *hub* (the first of `node_ids`), relays for everyone;

@@ -1,4 +1,4 @@
-//! Challenge 4, `g-counter` (MAELSTROM.md §7.4): a grow-only counter whose state lives in
+//! Challenge 4, `g-counter` (docs/protocol.md §7.4): a grow-only counter whose state lives in
 //! `seq-kv`, exact after the final heal, with stale `seq-kv` reads (§4.3) neither losing nor
 //! double-counting an add. Nodes never talk to each other, so partitions change nothing:
 //! services are never cut off (§5.3).

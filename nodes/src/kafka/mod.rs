@@ -1,4 +1,4 @@
-//! Challenges 5a–5c, `kafka` (MAELSTROM.md §7.5): an append-only log per key, with offsets,
+//! Challenges 5a–5c, `kafka` (docs/protocol.md §7.5): an append-only log per key, with offsets,
 //! polls and committed offsets, on one or more nodes.
 //!
 //! **Who assigns offsets.** Every key has one *owner* among the nodes, fixed by the key (its

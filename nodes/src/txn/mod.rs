@@ -1,4 +1,4 @@
-//! Challenges 6a–6c, `txn-rw-register` (MAELSTROM.md §7.6): totally available transactions
+//! Challenges 6a–6c, `txn-rw-register` (docs/protocol.md §7.6): totally available transactions
 //! over registers, read-uncommitted and read-committed, through partitions.
 //!
 //! **How a transaction runs.** Entirely on the node that receives it, under one lock: its
@@ -12,7 +12,7 @@
 //! after it heals). A replica applies all of one transaction's writes at once, and a write only
 //! replaces a value with a lower stamp: last writer wins, so all nodes end with the same values.
 //!
-//! **Why each anomaly read-committed forbids cannot happen** (MAELSTROM.md §7.6; the checker
+//! **Why each anomaly read-committed forbids cannot happen** (docs/protocol.md §7.6; the checker
 //! infers versions only from "null first" and "a transaction's first read of a key precedes
 //! its last write of it").
 //! - G1c (circular information flow) and G0 (write cycle): a `wr` edge T1 → T2 means T2 read

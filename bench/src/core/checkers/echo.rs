@@ -1,4 +1,4 @@
-//! The echo checker (MAELSTROM.md §7.1): every invocation must complete `ok` with the same echo.
+//! The echo checker (docs/protocol.md §7.1): every invocation must complete `ok` with the same echo.
 
 use super::verdict::{Checked, Section, Validity};
 use super::{describe_outcome, secs};

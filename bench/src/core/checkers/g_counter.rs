@@ -1,4 +1,4 @@
-//! The g-counter checker (MAELSTROM.md §7.4): every `ok` final read must lie in the acceptable
+//! The g-counter checker (docs/protocol.md §7.4): every `ok` final read must lie in the acceptable
 //! set built from the `ok` adds (certainly counted) and the `info` adds (maybe counted).
 
 use super::secs;

@@ -1,4 +1,4 @@
-//! Checkers: each workload's own (MAELSTROM.md §7) plus the sections every run gets — `stats`,
+//! Checkers: each workload's own (docs/protocol.md §7) plus the sections every run gets — `stats`,
 //! `availability`, `exceptions` and the latencies of `perf` (§8.1). Checkers are pure functions
 //! of a [`History`] returning typed results ([`verdict`]); each result becomes its section of
 //! `results.json` only when that file is written. Checkers know nothing of workloads.

@@ -1,4 +1,4 @@
-//! The broadcast checker: Jepsen's `set-full` with broadcast as add (MAELSTROM.md §7.3).
+//! The broadcast checker: Jepsen's `set-full` with broadcast as add (docs/protocol.md §7.3).
 //!
 //! Each broadcast value is an element; only `ok` reads count, ordered by invocation. An element is
 //! stable, lost or never-read from its *known*, *last-present* and *last-absent* events; stable

@@ -1,4 +1,4 @@
-//! The unique-ids checker (MAELSTROM.md §7.2): ids of `ok` completions must be distinct.
+//! The unique-ids checker (docs/protocol.md §7.2): ids of `ok` completions must be distinct.
 
 use super::secs;
 use super::verdict::{Checked, Section, Validity};

@@ -1,5 +1,5 @@
 //! Who is on the network: every endpoint's id, role and owner, and the name lookup used to route
-//! a node's `dest` (MAELSTROM.md §1). Closed clients leave the lookup, so a late reply to one is
+//! a node's `dest` (docs/protocol.md §1). Closed clients leave the lookup, so a late reply to one is
 //! the "unknown dest" case of §2.1.
 
 use super::NodeIdx;

@@ -1,4 +1,4 @@
-//! One test run as a sans-IO state machine (the phases of MAELSTROM.md §5.1). The I/O shell
+//! One test run as a sans-IO state machine (the phases of docs/protocol.md §5.1). The I/O shell
 //! feeds it node output lines and `now`, calls [`Run::tick`], and drains the lines to write to
 //! each node's stdin.
 //!

@@ -1,4 +1,4 @@
-//! The phases of a run (MAELSTROM.md §5.1): init, setup, main, drain, recovery, final, done;
+//! The phases of a run (docs/protocol.md §5.1): init, setup, main, drain, recovery, final, done;
 //! the init and setup clients; the nemesis; and the failures that abort a run with exit code 255.
 //!
 //! Invariants [`Phases`] owns:

@@ -3,7 +3,7 @@
 //! Invariants it owns:
 //! - every message goes into the network through [`Router::send_raw`], which journals it
 //!   (`send`, with the id the network gives it) before the partition check, so dropped messages
-//!   still count as sent (MAELSTROM.md §3.3); every delivery is journaled `recv` and every
+//!   still count as sent (docs/protocol.md §3.3); every delivery is journaled `recv` and every
 //!   partition drop `drop`, so the journal replays the network exactly;
 //! - node `i`'s endpoint is `node_eps[i]`, registered first and in node order, so a
 //!   [`NodeIdx`] handed out by the run always names an endpoint.

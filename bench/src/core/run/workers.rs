@@ -1,4 +1,4 @@
-//! Workers (MAELSTROM.md §5.2): each is bound to node `t mod N`, runs one synchronous operation
+//! Workers (docs/protocol.md §5.2): each is bound to node `t mod N`, runs one synchronous operation
 //! at a time through its workload client, gives up on an RPC after 5 s, and is given a fresh
 //! client (new id, new process number) after an indeterminate outcome when the workload asks.
 //!

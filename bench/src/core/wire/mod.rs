@@ -1,4 +1,4 @@
-//! The workbench's own strict wire codec (MAELSTROM.md §2.1-2.2).
+//! The workbench's own strict wire codec (docs/protocol.md §2.1-2.2).
 //!
 //! This deliberately duplicates the engine's codec: the judge must not share a parsing bug with the
 //! nodes it judges. Node output is parsed strictly (exactly `src`, `dest`, `body`, optional `id`;

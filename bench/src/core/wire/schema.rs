@@ -1,4 +1,4 @@
-//! The exact schema of a reply body (MAELSTROM.md §2.2): exactly the fields a reply type has,
+//! The exact schema of a reply body (docs/protocol.md §2.2): exactly the fields a reply type has,
 //! each of the right kind, plus `type`, an integer `in_reply_to` and an optional integer
 //! `msg_id`. Clients check every reply against it before reading it.
 

@@ -1,4 +1,4 @@
-//! `broadcast` (MAELSTROM.md §7.3): half broadcasts of 0, 1, 2, … and half reads; `topology`
+//! `broadcast` (docs/protocol.md §7.3): half broadcasts of 0, 1, 2, … and half reads; `topology`
 //! at setup; a final read per worker after the heal and the 10 s pause.
 
 use super::{

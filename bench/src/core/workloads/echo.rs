@@ -1,4 +1,4 @@
-//! `echo` (MAELSTROM.md §7.1): every operation echoes `"Please echo N"`; no final phase.
+//! `echo` (docs/protocol.md §7.1): every operation echoes `"Please echo N"`; no final phase.
 
 use super::{body, standard_completion, Client, ClientReply, Op, SingleRpc, Workload};
 use crate::core::checkers::verdict::Checked;

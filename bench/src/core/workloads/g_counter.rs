@@ -1,4 +1,4 @@
-//! `g-counter` (MAELSTROM.md §7.4): about 1/3 adds of 0-4 and 2/3 reads; any error, timeout or
+//! `g-counter` (docs/protocol.md §7.4): about 1/3 adds of 0-4 and 2/3 reads; any error, timeout or
 //! malformed reply is an `info` with an exception; a final read per worker.
 
 use super::{

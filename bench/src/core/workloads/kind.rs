@@ -8,7 +8,7 @@ use clap::builder::PossibleValue;
 use clap::ValueEnum;
 use std::fmt;
 
-/// A workload of MAELSTROM.md §7 that this bench implements.
+/// A workload of docs/protocol.md §7 that this bench implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WorkloadKind {
     /// Echo (challenge 1).

@@ -1,4 +1,4 @@
-//! Workloads (MAELSTROM.md §7): each is a generator of operations, a client that turns an
+//! Workloads (docs/protocol.md §7): each is a generator of operations, a client that turns an
 //! operation into RPCs and their replies into an outcome (the protocol is in `client.rs`), and
 //! a checker, called from [`Workload::check`]. A new workload is one module here implementing
 //! [`Workload`] (and a [`Client`] when one operation takes several RPCs), its checker under

@@ -1,4 +1,4 @@
-//! `txn-rw-register` (MAELSTROM.md §7.6): one `txn` RPC per operation, a transaction of 1 to
+//! `txn-rw-register` (docs/protocol.md §7.6): one `txn` RPC per operation, a transaction of 1 to
 //! `--max-txn-length` reads and writes over integer keys. The generator follows Elle's `wr-txns`:
 //! `--key-count` keys are active at once, picked with an exponential skew; each key is written
 //! the values 1, 2, … up to `--max-writes-per-key`, then retired and replaced by a fresh key.

@@ -1,4 +1,4 @@
-//! `unique-ids` (MAELSTROM.md §7.2): only `generate`; no final phase; clients are kept.
+//! `unique-ids` (docs/protocol.md §7.2): only `generate`; no final phase; clients are kept.
 
 use super::{body, standard_completion, Client, ClientReply, Op, SingleRpc, Workload};
 use crate::core::checkers::verdict::Checked;

@@ -1,4 +1,4 @@
-//! Kafka and txn-rw-register anomalies (MAELSTROM.md §7.5, §7.6) as tables: each anomaly type
+//! Kafka and txn-rw-register anomalies (docs/protocol.md §7.5, §7.6) as tables: each anomaly type
 //! with its count, the offending keys and the example operations or transactions, linked to
 //! the history table.
 

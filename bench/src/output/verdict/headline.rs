@@ -1,5 +1,5 @@
 //! The headline figures of a results map read back: this workbench's `results.json` from a run
-//! directory, or the real Maelstrom's results (the same names, MAELSTROM.md §8.1). The keys are
+//! directory, or the real Maelstrom's results (the same names, docs/protocol.md §8.1). The keys are
 //! those `results.rs` writes; a test reads back what it wrote.
 
 use crate::core::checkers::set_full::BroadcastCounts;

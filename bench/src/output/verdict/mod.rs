@@ -4,7 +4,7 @@
 //! challenge targets and the seed table read.
 //!
 //! - `results.rs`: [`Checks`] (the history's sections) and [`Results`] (the whole file), typed,
-//!   and their JSON with Maelstrom's names (MAELSTROM.md §8.1);
+//!   and their JSON with Maelstrom's names (docs/protocol.md §8.1);
 //! - `report.rs`: [`Report`] and the console [`summary`];
 //! - `headline.rs`: the [`Headline`] figures of a results map read back (from a run directory,
 //!   or from the real Maelstrom).

@@ -1,4 +1,4 @@
-//! `results.json` as typed values (MAELSTROM.md §8.1): what the history's checkers found
+//! `results.json` as typed values (docs/protocol.md §8.1): what the history's checkers found
 //! ([`Checks`]) and what the run itself adds, its traffic and its own facts ([`Results`]). JSON
 //! with Maelstrom's names and nesting is made here and only here, when the file is written.
 

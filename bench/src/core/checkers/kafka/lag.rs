@@ -1,4 +1,4 @@
-//! `worst-realtime-lag` (MAELSTROM.md §7.5, information only): how far behind the log a poll was.
+//! `worst-realtime-lag` (docs/protocol.md §7.5, information only): how far behind the log a poll was.
 //! Once any operation shows offset `o` of a key, every offset below `o` stopped being the log's
 //! tail; a poll invoked later that still stood at an older offset lags by the difference.
 

@@ -1,4 +1,4 @@
-//! The kafka checker (MAELSTROM.md §7.5): Jepsen's `jepsen.tests.kafka` analysis without
+//! The kafka checker (docs/protocol.md §7.5): Jepsen's `jepsen.tests.kafka` analysis without
 //! write-write inference, on histories of one-micro-op `send`/`poll` operations and `assign`s.
 //! `ops` parses the history once; `orders` builds each key's log; `monotonic`, `reads`
 //! and `lag` find the anomalies; this module condenses them into Maelstrom's result map.

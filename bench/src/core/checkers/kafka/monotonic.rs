@@ -1,4 +1,4 @@
-//! Skips and regressions against the version order (MAELSTROM.md §7.5): between successive polls
+//! Skips and regressions against the version order (docs/protocol.md §7.5): between successive polls
 //! of one process (`poll-skip`, `nonmonotonic-poll`), inside one poll reply (`int-poll-skip`,
 //! `int-nonmonotonic-poll`), and between successive sends of one process (`nonmonotonic-send`).
 //! An `assign` forgets the keys it drops. A message whose index is unknown is never judged.

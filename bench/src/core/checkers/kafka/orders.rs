@@ -1,4 +1,4 @@
-//! Version orders (MAELSTROM.md §7.5): for each key, every offset → message pair seen in any
+//! Version orders (docs/protocol.md §7.5): for each key, every offset → message pair seen in any
 //! poll, or in a send known to have taken effect, builds a log; its *indices* number the observed
 //! offsets densely. Also the two anomalies read straight off the logs: `inconsistent-offsets`
 //! (two messages at one offset) and `duplicate` (one message at two offsets).

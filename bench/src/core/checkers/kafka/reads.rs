@@ -1,4 +1,4 @@
-//! What polls saw against what was sent (MAELSTROM.md §7.5): `lost-write` (a message below the
+//! What polls saw against what was sent (docs/protocol.md §7.5): `lost-write` (a message below the
 //! highest index some poll read, never read itself), `unseen` (acknowledged, never polled),
 //! `G1a` (a poll returned a message whose send failed), `G1c-realtime` (a poll returned a
 //! message whose send began after the poll ended), and messages no send ever carried.

@@ -1,4 +1,4 @@
-//! The `txn-rw-register` checker (MAELSTROM.md §7.6): Elle's rw-register analysis as Maelstrom
+//! The `txn-rw-register` checker (docs/protocol.md §7.6): Elle's rw-register analysis as Maelstrom
 //! runs it, with versions inferred only from "null comes first" and "writes follow reads".
 //!
 //! Layout: `parse` (transactions from the history), `versions` (version order,

@@ -1,4 +1,4 @@
-//! Consistency models the checker can decide, which anomalies each prohibits (MAELSTROM.md §7.6,
+//! Consistency models the checker can decide, which anomalies each prohibits (docs/protocol.md §7.6,
 //! after Adya and Elle), and which models a set of anomalies rules out (`not`, `also-not`).
 //!
 //! A model here is a *level* (read-uncommitted = PL-1, read-committed = PL-2, serializable =

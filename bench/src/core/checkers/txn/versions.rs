@@ -1,4 +1,4 @@
-//! The inferred version order of each key (MAELSTROM.md §7.6), from two sources only:
+//! The inferred version order of each key (docs/protocol.md §7.6), from two sources only:
 //! - *initial state*: `null` comes before every value written (by `ok` or `info` transactions)
 //!   or read (by `ok` ones);
 //! - *writes follow reads*: in one `ok` transaction, the first read of a key comes before that

@@ -1,4 +1,4 @@
-//! `kafka` (MAELSTROM.md §7.5): sends and polls on keys with an exponential skew, an occasional
+//! `kafka` (docs/protocol.md §7.5): sends and polls on keys with an exponential skew, an occasional
 //! `assign` (a third of them also naming keys with sends not yet polled), client crashes, and a
 //! final phase where every worker crashes its client, assigns every key from offset 0 and polls
 //! about every 0.2 s until it has caught up, for at most 10 s.
