@@ -44,7 +44,14 @@ fn run_with_env(
     let results = std::fs::read_to_string(store.join("latest/results.json")).unwrap_or_default();
     let summary = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     let _ = std::fs::remove_dir_all(&store);
-    (out.status.code().unwrap_or(-1), summary, serde_json::from_str(&results).unwrap_or(Value::Null))
+    let results: Value = serde_json::from_str(&results).unwrap_or(Value::Null);
+    // A run that issued nothing would be valid too: every judged run must have done work.
+    if !results.is_null() {
+        let ok = results["stats"]["ok-count"].as_u64().unwrap_or(0);
+        assert!(ok > 0, "no operation succeeded: {summary}");
+        assert!(results["net"]["servers"]["msgs-per-op"].is_number(), "no msgs-per-op: {summary}");
+    }
+    (out.status.code().unwrap_or(-1), summary, results)
 }
 
 #[test]

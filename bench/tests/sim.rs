@@ -10,7 +10,9 @@ use common::bench;
 use glomers_bench::shell::sim::run_seeds;
 use sim_spec::{node, spec};
 
-/// Runs seeds 1..=n and asserts every one is valid.
+/// Runs seeds 1..=n and asserts every one is valid, measured its messages, and did real work:
+/// at least a tenth as many successful headline operations as the rate asks for operations (a
+/// node, or a generator, that issued nothing would otherwise pass).
 fn all_valid(workload: &str, node_name: &str, flags: &[&str], n: u64) {
     let s = spec(workload, flags, node(node_name));
     let results = run_seeds(&s, 1..=n, 2, &|_| {});
@@ -18,6 +20,13 @@ fn all_valid(workload: &str, node_name: &str, flags: &[&str], n: u64) {
     let bad: Vec<String> =
         results.iter().filter(|r| !r.is_valid()).map(|r| format!("seed {}: {:?}", r.seed, r.cause)).collect();
     assert!(bad.is_empty(), "{workload}: {} failing seeds: {bad:?}", bad.len());
+    let asked = s.run.rate * s.run.time_limit.as_secs_f64();
+    let idle: Vec<String> = results
+        .iter()
+        .filter(|r| (r.headline_ok as f64) < asked / 10.0 || r.msgs_per_op.is_none())
+        .map(|r| format!("seed {}: {} ok of {asked}, msgs-per-op {:?}", r.seed, r.headline_ok, r.msgs_per_op))
+        .collect();
+    assert!(idle.is_empty(), "{workload}: {} seeds did too little: {idle:?}", idle.len());
 }
 
 #[test]

@@ -57,6 +57,9 @@ pub struct SeedResult {
     /// Operation latency (invoke to completion) p50 and p99, in ms.
     pub op_latency: Option<(f64, f64)>,
     /// Wall time this seed took.
+    /// How many of the workload's headline operations (`echo`, `add`, `send`, …) succeeded: a run
+    /// that issued nothing is valid, and this tells it apart.
+    pub headline_ok: usize,
     pub wall: Duration,
 }
 
@@ -90,6 +93,7 @@ pub fn run_seed(spec: &Spec, seed: u64) -> SeedResult {
             msgs_per_op: r.msgs_per_op,
             stable_latency: r.stable_latency,
             op_latency: op_latency(&run),
+            headline_ok: r.latency.0.get(spec.run.workload.headline_op()).map_or(0, |l| l.count),
             wall,
         },
         Err(e) => SeedResult {
@@ -100,6 +104,7 @@ pub fn run_seed(spec: &Spec, seed: u64) -> SeedResult {
             msgs_per_op: None,
             stable_latency: None,
             op_latency: None,
+            headline_ok: 0,
             wall,
         },
     }
