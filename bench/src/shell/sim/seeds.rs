@@ -56,10 +56,10 @@ pub struct SeedResult {
     pub stable_latency: Option<Quantiles<u64>>,
     /// Operation latency (invoke to completion) p50 and p99, in ms.
     pub op_latency: Option<(f64, f64)>,
-    /// Wall time this seed took.
     /// How many of the workload's headline operations (`echo`, `add`, `send`, …) succeeded: a run
     /// that issued nothing is valid, and this tells it apart.
     pub headline_ok: usize,
+    /// Wall time this seed took.
     pub wall: Duration,
 }
 
