@@ -3,11 +3,12 @@
 //! stopped it; `main` turns either into the exit code.
 
 use crate::cli::challenge::{self, Challenge};
-use crate::cli::config::{TestArgs, TestConfig};
+use crate::cli::config::TestArgs;
 use crate::cli::error::{warn, BenchError};
 use crate::cli::outcome::Outcome;
 use crate::cli::stdout;
 use crate::core::checkers::verdict::Validity;
+use crate::core::run::TestConfig;
 use crate::output::html;
 use crate::output::verdict::{self, Report};
 use crate::shell::session::{run_test, Crash};

@@ -5,7 +5,7 @@
 
 use crate::cli::error::BenchError;
 use crate::core::checkers::Availability;
-use crate::core::run::RunConfig;
+use crate::core::run::{RunConfig, RunSetup, TestConfig};
 use crate::core::topology::Topology;
 use crate::core::workloads::{WorkloadKind, WorkloadOpts, NOT_YET};
 use clap::builder::{EnumValueParser, PossibleValue, TypedValueParser};
@@ -164,38 +164,6 @@ impl TypedValueParser for WorkloadParser {
     }
 }
 
-/// A validated [`RunArgs`].
-#[derive(Debug, Clone)]
-pub struct RunSetup {
-    /// What the run core needs.
-    pub run: RunConfig,
-    /// `--availability`.
-    pub availability: Availability,
-    /// `--log-stderr`.
-    pub log_stderr: bool,
-    /// Results directory root.
-    pub store: PathBuf,
-}
-
-/// A validated test configuration.
-#[derive(Debug, Clone)]
-pub struct TestConfig {
-    /// What the run core needs.
-    pub run: RunConfig,
-    /// The node program.
-    pub bin: PathBuf,
-    /// Its arguments.
-    pub node_args: Vec<String>,
-    /// `--availability`.
-    pub availability: Availability,
-    /// `--log-stderr`.
-    pub log_stderr: bool,
-    /// `--test-count`.
-    pub test_count: u32,
-    /// Results directory root.
-    pub store: PathBuf,
-}
-
 fn secs(flag: &str, s: f64) -> Result<Duration, BenchError> {
     Duration::try_from_secs_f64(s)
         .map_err(|_| bad(format!("{flag} must be a non-negative number of seconds, got {s}")))
@@ -342,21 +310,6 @@ impl TestArgs {
             self.process.node_args.clone(),
             self.process.test_count,
         ))
-    }
-}
-
-impl TestConfig {
-    /// A test of `bin` (given `node_args`, repeated `test_count` times) on a validated run.
-    pub fn new(setup: RunSetup, bin: PathBuf, node_args: Vec<String>, test_count: u32) -> TestConfig {
-        TestConfig {
-            run: setup.run,
-            bin,
-            node_args,
-            availability: setup.availability,
-            log_stderr: setup.log_stderr,
-            test_count,
-            store: setup.store,
-        }
     }
 }
 

@@ -8,12 +8,13 @@
 
 use crate::cli::challenge;
 use crate::cli::commands::clock_seed;
-use crate::cli::config::{RunArgs, RunSetup, TestConfig};
+use crate::cli::config::RunArgs;
 use crate::cli::error::BenchError;
 use crate::cli::outcome::Outcome;
 use crate::cli::stdout;
 use crate::core::checkers::verdict::Validity;
 use crate::core::faults::Faults;
+use crate::core::run::{RunSetup, TestConfig};
 use crate::output::html::shell_word;
 use crate::output::verdict::{self, TimeBase};
 use crate::shell::rundir::RunDir;

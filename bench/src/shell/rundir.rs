@@ -3,8 +3,8 @@
 //! `node-logs/`, and at the end `history.jsonl`, `results.json`, `run.json` (the configuration
 //! and the command that reproduces the run) and the HTML report.
 
-use crate::cli::config::TestConfig;
 use crate::core::run::Run;
+use crate::core::run::TestConfig;
 use crate::output::html;
 use crate::output::verdict::Report;
 use crate::output::verdict::{self, TimeBase};

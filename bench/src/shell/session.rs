@@ -7,7 +7,7 @@
 //! the run says are backlogged, and holds deliveries to nodes whose stdin is backed up, so the
 //! bench's memory stays bounded whatever the nodes do (see [`crate::shell::process`]).
 
-use crate::cli::config::TestConfig;
+use crate::core::run::TestConfig;
 use crate::core::run::{NodeIdx, Phase, Run};
 use crate::output::html::reproduce;
 use crate::output::verdict::Report;

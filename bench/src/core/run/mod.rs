@@ -15,6 +15,7 @@
 mod endpoints;
 mod phases;
 mod router;
+mod setup;
 mod workers;
 
 pub use phases::{Failure, Phase};
@@ -30,6 +31,7 @@ use glomers_harness::services::{Service, NAMES};
 use glomers_harness::Rng;
 use phases::{Parts, Phases};
 use router::Router;
+pub use setup::{RunSetup, TestConfig};
 use std::time::Duration;
 use workers::{Ctx, Workers};
 

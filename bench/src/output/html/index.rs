@@ -156,7 +156,7 @@ pub struct ChallengeRow {
 pub fn challenges_page(store: &Path, rows: &[ChallengeRow]) -> String {
     let mut s = format!(
         "<h1>Gossip Glomers challenges</h1>\n<p class=\"note\">Written {}. <a href=\"index.html\">all runs</a></p>\n",
-        pretty_time(&crate::shell::store::timestamp(std::time::SystemTime::now()))
+        pretty_time(&crate::output::stamp::timestamp(std::time::SystemTime::now()))
     );
     s.push_str(
         "<table><tr><th>id</th><th>challenge</th><th>verdict</th><th class=\"num\">msgs-per-op</th>\

@@ -2,7 +2,7 @@
 //! binary, versions, a command to reproduce the run) and each problem in plain words; and the
 //! shell quoting of the command lines that reproduce runs.
 
-use crate::cli::config::TestConfig;
+use crate::core::run::TestConfig;
 use crate::core::workloads::WorkloadKind;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -75,7 +75,7 @@ pub fn meta(cfg: &TestConfig, reproduce: &str, problems: &[String]) -> Value {
         "bin": bin.display().to_string(),
         "bin-size": file.as_ref().map(std::fs::Metadata::len),
         "bin-modified": file.and_then(|m| m.modified().ok()).and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map(|d| crate::shell::store::timestamp(UNIX_EPOCH + d)),
+            .map(|d| crate::output::stamp::timestamp(UNIX_EPOCH + d)),
         "node-args": cfg.node_args,
         "nodes": r.nodes,
         "concurrency": r.concurrency,
