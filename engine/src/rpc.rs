@@ -2,6 +2,11 @@
 //!
 //! Replies are routed here by the reader thread and timeouts by the timer thread, so a worker
 //! blocked in `Caller::call` is woken without needing a free worker: the pool cannot deadlock.
+//!
+//! The single-threaded drivers keep their calls in the harness's `CallTable`; this table is the
+//! threaded engine's own on purpose (a concurrent map, reached from three threads, with blocked
+//! callers as well as continuations). Both follow the same rule: a reply counts only from the
+//! peer that was called.
 
 use crate::codec::Reply;
 use crate::error::{ErrorCode, RpcError};
