@@ -249,5 +249,4 @@ impl Schedule {
 }
 
 #[cfg(test)]
-#[path = "nemesis_tests.rs"]
 mod tests;
