@@ -9,9 +9,9 @@
 //!                                          (Run: network, services, workers, timers)
 //! ```
 //! The session loop is the only thread that routes: it stamps each line with the time since the
-//! run began and hands it to the sans-IO [`core::run::Run`], which returns the lines to write.
+//! run began and hands it to the sans-IO `core::run::Run`, which returns the lines to write.
 //! Every queue on the way is bounded, so a node that writes faster than the bench routes, or
-//! never reads, blocks on its own pipe (see [`shell::process`]).
+//! never reads, blocks on its own pipe (see `shell::process`).
 //!
 //! # Layout
 //! The folders are the layers; each depends only on the ones listed before it.

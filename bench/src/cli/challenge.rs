@@ -76,7 +76,7 @@ impl RunSpec {
     }
 
     /// The flags for `maelstrom test`, after `-w` and `--bin`.
-    pub fn to_argv(&self) -> Vec<String> {
+    pub fn to_argv(self) -> Vec<String> {
         let mut argv = vec!["--node-count".to_owned(), self.node_count.to_string()];
         let mut flag = |name: &str, value: String| argv.extend([name.to_owned(), value]);
         if let Some(k) = self.workers_per_node {
@@ -409,7 +409,7 @@ mod tests {
         }
         let c6b = find("6b").expect("6b");
         assert_eq!(
-            c6b.runs.iter().map(RunSpec::to_argv).map(|a| a.join(" ")).collect::<Vec<_>>(),
+            c6b.runs.iter().map(|r| r.to_argv()).map(|a| a.join(" ")).collect::<Vec<_>>(),
             [
                 "--node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-uncommitted",
                 "--node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models \

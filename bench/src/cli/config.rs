@@ -1,7 +1,7 @@
 //! The flags of a run (docs/protocol.md §5.5), in three groups that the commands flatten:
 //! [`RunArgs`] (what to run; `test` and `sim`), [`ProcessArgs`] (node processes; `test` only)
 //! and the simulator's own flags (`cli/sim.rs`). Maelstrom's names and defaults; validated into
-//! a [`TestConfig`] or a [`RunSetup`]. Unknown flags are errors; node arguments come after `--`.
+//! a `TestConfig` or a `RunSetup`. Unknown flags are errors; node arguments come after `--`.
 
 use crate::cli::error::BenchError;
 use crate::core::checkers::Availability;

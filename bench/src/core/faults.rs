@@ -1,6 +1,6 @@
 //! Faults beyond Maelstrom's, for the simulator only (`glomers-bench sim`), each off by default
 //! and behind its own flag: message duplication and reordering (applied by the harness's network),
-//! one-way and flapping partitions (applied by [`crate::core::nemesis`]), and clock skew between the
+//! one-way and flapping partitions (applied by `crate::core::nemesis`), and clock skew between the
 //! nodes' timers (applied by the simulator to each node's driver). A process run never sets
 //! them, so `test` stays Maelstrom's network.
 

@@ -2,7 +2,7 @@
 //! `results.edn` into the same `Report` a workbench run produces, so both print the same
 //! summary and are judged against the same targets.
 
-pub mod edn;
+pub(crate) mod edn;
 
 use crate::core::checkers::latency::Latencies;
 use crate::core::workloads::WorkloadKind;

@@ -37,11 +37,6 @@ impl RunDir {
         Ok(RunDir { dir, journal: BufWriter::with_capacity(1 << 20, file) })
     }
 
-    /// The directory.
-    pub fn path(&self) -> &Path {
-        &self.dir
-    }
-
     /// Where node logs go.
     pub fn node_logs(&self) -> PathBuf {
         self.dir.join("node-logs")

@@ -3,13 +3,13 @@
 //! of a [`History`] returning typed results ([`verdict`]); each result becomes its section of
 //! `results.json` only when that file is written. Checkers know nothing of workloads.
 
-pub mod echo;
-pub mod g_counter;
-pub mod kafka;
-pub mod latency;
-pub mod set_full;
-pub mod txn;
-pub mod unique_ids;
+pub(crate) mod echo;
+pub(crate) mod g_counter;
+pub(crate) mod kafka;
+pub(crate) mod latency;
+pub(crate) mod set_full;
+pub(crate) mod txn;
+pub(crate) mod unique_ids;
 pub mod verdict;
 
 use crate::core::history::{Event, History, Kind};

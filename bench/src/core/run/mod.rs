@@ -18,7 +18,9 @@ mod router;
 mod setup;
 mod workers;
 
-pub use phases::{Failure, Phase};
+#[cfg(test)]
+use phases::Failure;
+pub use phases::Phase;
 
 use crate::core::faults::Faults;
 use crate::core::history::History;

@@ -9,19 +9,19 @@
 //! Layout: `data` reads a run, `timeline` derives latencies, partitions and per-second
 //! series, `plots` draws them, `failures` links each problem to its operations,
 //! `anomalies` tabulates kafka/txn anomalies, `history_table` the operations, `run_page`
-//! assembles the page from [`page`] pieces; [`index`] lists runs and challenges; [`serve`]
+//! assembles the page from [`page`] pieces; `index` lists runs and challenges; `serve`
 //! serves the store.
 
 mod anomalies;
 mod data;
 mod failures;
 mod history_table;
-pub mod index;
+pub(crate) mod index;
 mod meta;
 pub mod page;
 mod plots;
 mod run_page;
-pub mod serve;
+pub(crate) mod serve;
 mod timeline;
 
 pub use data::{load, Messages, RunData};

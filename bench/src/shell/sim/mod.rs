@@ -1,6 +1,6 @@
 //! The simulator: the real nodes of `nodes/` run in-process, in one thread, under virtual time.
 //!
-//! A simulated run is the same [`Run`] as a process run (network model, nemesis, services,
+//! A simulated run is the same `Run` as a process run (network model, nemesis, services,
 //! workers, checkers); only the shell differs. Where the process shell writes each routed line
 //! to a pipe and reads the node's stdout on the real clock, [`simulate`] hands the line to the
 //! node's [`Driver`] (the engine's line driver, see `glomers_engine::driver`) and feeds what it
