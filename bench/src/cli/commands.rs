@@ -11,7 +11,7 @@ use crate::core::checkers::verdict::Validity;
 use crate::core::run::TestConfig;
 use crate::output::html;
 use crate::output::verdict::{self, Report};
-use crate::shell::session::{run_test, Crash};
+use crate::shell::session::run_test;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -28,7 +28,7 @@ fn run_tests(cfg: &TestConfig) -> Result<Report, BenchError> {
         let mut cfg = cfg.clone();
         cfg.run.seed = cfg.run.seed.wrapping_add(u64::from(k));
         eprintln!("glomers-bench: {}", cfg.run.describe());
-        let r = run_test(&cfg, true).map_err(|Crash(m)| BenchError::Aborted(m))?;
+        let r = run_test(&cfg, true).map_err(|crash| BenchError::Aborted { crash, replay: None })?;
         k += 1;
         if r.valid != Validity::Valid || k >= cfg.test_count {
             return Ok(r);

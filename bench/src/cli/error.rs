@@ -5,6 +5,9 @@
 use crate::cli::outcome::Outcome;
 use crate::core::workloads::WorkloadKind;
 use crate::maelstrom::MaelstromError;
+use crate::output::FileError;
+use crate::shell::process::ProcessError;
+use crate::shell::session::Crash;
 use crate::shell::sim::Stuck;
 use std::fmt;
 use std::io;
@@ -26,16 +29,16 @@ pub enum BenchError {
     },
     /// No challenge has this id.
     UnknownChallenge(String),
-    /// The node binary cannot be run (the shell's explanation).
-    Binary(String),
+    /// The node binary cannot be run.
+    Binary(ProcessError),
     /// A challenge's node binary is not built.
     NotBuilt(PathBuf),
     /// A path given to `report` is neither a run directory nor a store with runs.
     NotARun(PathBuf),
     /// The store to serve is not a directory.
     NoStore(PathBuf),
-    /// The run directory cannot be created (the shell's explanation).
-    RunDir(String),
+    /// The run directory cannot be created.
+    RunDir(FileError),
     /// Reading or writing a file failed.
     Io {
         /// The file.
@@ -45,11 +48,17 @@ pub enum BenchError {
     },
     /// The run ended without a verdict: a node failed, the run could not finish, or its
     /// results could not be written.
-    Aborted(String),
+    Aborted {
+        /// Why.
+        crash: Crash,
+        /// The command line that repeats the run, when there is one to show (the simulator's).
+        replay: Option<String>,
+    },
     /// The simulator could not go on: events kept arriving without the clock moving.
     Stuck(Stuck),
-    /// An HTML report or index could not be rendered or written (the renderer's explanation).
-    Render(String),
+    /// An HTML report or index could not be rendered: a run's file could not be read, or the
+    /// page could not be written.
+    Render(FileError),
     /// The HTTP server could not start or stopped.
     Serve {
         /// The port asked for.
@@ -75,7 +84,7 @@ impl BenchError {
             | BenchError::NoStore(_) => Outcome::BadArgs,
             BenchError::RunDir(_)
             | BenchError::Io { .. }
-            | BenchError::Aborted(_)
+            | BenchError::Aborted { .. }
             | BenchError::Stuck(_)
             | BenchError::Render(_)
             | BenchError::Serve { .. }
@@ -96,10 +105,9 @@ fn list(names: impl IntoIterator<Item = &'static str>) -> String {
 impl fmt::Display for BenchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            BenchError::BadArgs(m)
-            | BenchError::Binary(m)
-            | BenchError::RunDir(m)
-            | BenchError::Render(m) => f.write_str(m),
+            BenchError::BadArgs(m) => f.write_str(m),
+            BenchError::Binary(e) => e.fmt(f),
+            BenchError::RunDir(e) | BenchError::Render(e) => e.fmt(f),
             BenchError::UnsupportedWorkload(name) => write!(
                 f,
                 "workload {name} is not supported yet (Maelstrom has it; this bench runs {})",
@@ -125,7 +133,13 @@ impl fmt::Display for BenchError {
                 write!(f, "{} is not a directory (run a test first, or pass --store)", path.display())
             }
             BenchError::Io { path, cause } => write!(f, "{}: {cause}", path.display()),
-            BenchError::Aborted(m) => write!(f, "the run crashed: {m}"),
+            BenchError::Aborted { crash, replay } => {
+                write!(f, "the run crashed: {crash}")?;
+                match replay {
+                    Some(replay) => write!(f, "\nreplay: {replay}"),
+                    None => Ok(()),
+                }
+            }
             BenchError::Stuck(stuck) => write!(f, "the run crashed: {stuck}"),
             BenchError::Serve { port, cause } => write!(f, "cannot serve on 127.0.0.1:{port}: {cause}"),
             BenchError::Maelstrom(m) => write!(f, "the real Maelstrom failed: {m}"),
@@ -138,6 +152,9 @@ impl std::error::Error for BenchError {
         match self {
             BenchError::Io { cause, .. } | BenchError::Serve { cause, .. } => Some(cause),
             BenchError::Maelstrom(e) => Some(e),
+            BenchError::Binary(e) => Some(e),
+            BenchError::RunDir(e) | BenchError::Render(e) => Some(e),
+            BenchError::Aborted { crash, .. } => Some(crash),
             BenchError::Stuck(e) => Some(e),
             _ => None,
         }

@@ -328,7 +328,7 @@ fn one(spec: &Spec, store_root: &Path, log_stderr: bool, argv: &[String]) -> Res
     let wall = start.elapsed();
     let r = dir
         .finish(&run, &cfg, &replay, wall, TimeBase::Virtual)
-        .map_err(|m| BenchError::Aborted(format!("{m}\nreplay: {replay}")))?;
+        .map_err(|e| BenchError::Aborted { crash: e.into(), replay: Some(replay.clone()) })?;
     stdout::print(&verdict::summary(&r));
     stdout::println(&format!(
         "virtual time: {:.1} s, simulated in {:.3} s",

@@ -1,7 +1,11 @@
 //! What a run leaves behind: its verdict, `results.json` and the console summary
 //! ([`verdict`]), and the HTML report with its plots, the store's index and `serve` ([`html`]);
-//! `stamp` writes the timestamps they and the store share.
+//! `stamp` writes the timestamps they and the store share; [`FileError`] says which of their
+//! files failed and why.
 
+mod error;
 pub mod html;
 pub(crate) mod stamp;
 pub mod verdict;
+
+pub use error::FileError;

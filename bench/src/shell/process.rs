@@ -15,8 +15,9 @@
 
 use crate::core::run::NodeIdx;
 use crossbeam_channel::{bounded, unbounded, Receiver, Select, Sender};
+use std::fmt;
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
@@ -67,18 +68,94 @@ pub enum NodeEvent {
     Eof,
 }
 
+/// Why the node binary cannot run, or a node process could not be started.
+#[derive(Debug)]
+pub enum ProcessError {
+    /// The binary cannot be found (or its metadata read).
+    NotFound {
+        /// The binary.
+        path: PathBuf,
+        /// The cause.
+        cause: io::Error,
+    },
+    /// The binary's path names something other than a file.
+    NotAFile(PathBuf),
+    /// The binary has no execute permission.
+    NotExecutable(PathBuf),
+    /// The binary's path cannot be made absolute.
+    Resolve {
+        /// The binary.
+        path: PathBuf,
+        /// The cause.
+        cause: io::Error,
+    },
+    /// A node's process could not be started.
+    Start {
+        /// The node's name.
+        node: String,
+        /// The binary.
+        path: PathBuf,
+        /// The cause.
+        cause: io::Error,
+    },
+    /// A node's process was started without its stdin, stdout or stderr pipe.
+    NoPipes {
+        /// The node's name.
+        node: String,
+    },
+    /// A node's log file could not be created.
+    Log {
+        /// The log file.
+        path: PathBuf,
+        /// The cause.
+        cause: io::Error,
+    },
+}
+
+impl fmt::Display for ProcessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProcessError::NotFound { path, cause } => {
+                write!(f, "node binary {} not found ({cause})", path.display())
+            }
+            ProcessError::NotAFile(path) => write!(f, "node binary {} is not a file", path.display()),
+            ProcessError::NotExecutable(path) => {
+                write!(f, "node binary {} is not executable (try chmod +x)", path.display())
+            }
+            ProcessError::Resolve { path, cause } => write!(f, "cannot resolve {}: {cause}", path.display()),
+            ProcessError::Start { node, path, cause } => {
+                write!(f, "cannot start {} for {node}: {cause}", path.display())
+            }
+            ProcessError::NoPipes { node } => write!(f, "no pipes for {node}"),
+            ProcessError::Log { path, cause } => write!(f, "cannot create {}: {cause}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for ProcessError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ProcessError::NotFound { cause, .. }
+            | ProcessError::Resolve { cause, .. }
+            | ProcessError::Start { cause, .. }
+            | ProcessError::Log { cause, .. } => Some(cause),
+            ProcessError::NotAFile(_) | ProcessError::NoPipes { .. } | ProcessError::NotExecutable(_) => None,
+        }
+    }
+}
+
 /// Checks that `bin` exists and is an executable file.
 ///
 /// # Errors
-/// A message saying what is wrong with it.
-pub fn check_binary(bin: &Path) -> Result<(), String> {
+/// [`ProcessError::NotFound`], [`ProcessError::NotAFile`] or [`ProcessError::NotExecutable`].
+pub fn check_binary(bin: &Path) -> Result<(), ProcessError> {
     let meta =
-        std::fs::metadata(bin).map_err(|e| format!("node binary {} not found ({e})", bin.display()))?;
+        std::fs::metadata(bin).map_err(|cause| ProcessError::NotFound { path: bin.to_path_buf(), cause })?;
     if !meta.is_file() {
-        return Err(format!("node binary {} is not a file", bin.display()));
+        return Err(ProcessError::NotAFile(bin.to_path_buf()));
     }
     if meta.permissions().mode() & 0o111 == 0 {
-        return Err(format!("node binary {} is not executable (try chmod +x)", bin.display()));
+        return Err(ProcessError::NotExecutable(bin.to_path_buf()));
     }
     Ok(())
 }
@@ -101,16 +178,18 @@ impl Nodes {
     /// Starts one process per node name.
     ///
     /// # Errors
-    /// A message if a process or a log file cannot be created.
+    /// A [`ProcessError`] if the binary's path cannot be resolved, or a process or a log file
+    /// cannot be created.
     pub fn spawn(
         bin: &Path,
         args: &[String],
         names: &[String],
         log_dir: &Path,
         log_stderr: bool,
-    ) -> Result<Nodes, String> {
+    ) -> Result<Nodes, ProcessError> {
         // Nodes run in the temp dir (as under Maelstrom), so a relative path must be resolved first.
-        let bin = std::fs::canonicalize(bin).map_err(|e| format!("cannot resolve {}: {e}", bin.display()))?;
+        let bin = std::fs::canonicalize(bin)
+            .map_err(|cause| ProcessError::Resolve { path: bin.to_path_buf(), cause })?;
         let bin = bin.as_path();
         let mut nodes =
             Nodes { children: Vec::new(), stdins: Vec::new(), stdouts: Vec::new(), logs: Vec::new() };
@@ -229,7 +308,7 @@ fn start(
     name: &str,
     log_dir: &Path,
     log_stderr: bool,
-) -> Result<Started, String> {
+) -> Result<Started, ProcessError> {
     let mut child = Command::new(bin)
         .args(args)
         .current_dir(std::env::temp_dir())
@@ -237,19 +316,19 @@ fn start(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("cannot start {} for {name}: {e}", bin.display()))?;
+        .map_err(|cause| ProcessError::Start { node: name.to_owned(), path: bin.to_path_buf(), cause })?;
     let (Some(stdin), Some(stdout), Some(stderr)) =
         (child.stdin.take(), child.stdout.take(), child.stderr.take())
     else {
         let _ = child.kill();
-        return Err(format!("no pipes for {name}"));
+        return Err(ProcessError::NoPipes { node: name.to_owned() });
     };
     let log_path: PathBuf = log_dir.join(format!("{name}.log"));
     let log = match File::create(&log_path) {
         Ok(f) => f,
-        Err(e) => {
+        Err(cause) => {
             let _ = child.kill();
-            return Err(format!("cannot create {}: {e}", log_path.display()));
+            return Err(ProcessError::Log { path: log_path, cause });
         }
     };
     // Unbounded as a channel, bounded by `queued`: the session stops at WRITE_LIMIT, and must

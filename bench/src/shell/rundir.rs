@@ -6,8 +6,8 @@
 use crate::core::run::Run;
 use crate::core::run::TestConfig;
 use crate::output::html;
-use crate::output::verdict::Report;
-use crate::output::verdict::{self, TimeBase};
+use crate::output::verdict::{self, NoVerdict, Report, TimeBase};
+use crate::output::FileError;
 use crate::shell::store;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -28,12 +28,12 @@ impl RunDir {
     /// opens the journal.
     ///
     /// # Errors
-    /// A message when the directory or the journal cannot be created.
-    pub fn create(store_root: &Path, workload: &str) -> Result<RunDir, String> {
+    /// [`FileError::Create`] when the directory or the journal cannot be created.
+    pub fn create(store_root: &Path, workload: &str) -> Result<RunDir, FileError> {
         let dir = store::create_run_dir(store_root, workload)?;
         store::mark_latest(store_root, &dir);
         let path = dir.join(JOURNAL);
-        let file = File::create(&path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        let file = File::create(&path).map_err(|cause| FileError::Create { path, cause })?;
         Ok(RunDir { dir, journal: BufWriter::with_capacity(1 << 20, file) })
     }
 
@@ -57,8 +57,7 @@ impl RunDir {
     /// The report and `run.json` are logged when they fail and never change the verdict.
     ///
     /// # Errors
-    /// Why the run has no verdict: it aborted (init or setup failed), or a file could not be
-    /// written.
+    /// [`NoVerdict`]: the run aborted (init or setup failed), or a file could not be written.
     pub fn finish(
         mut self,
         run: &Run,
@@ -66,7 +65,7 @@ impl RunDir {
         reproduce: &str,
         wall: Duration,
         clock: TimeBase,
-    ) -> Result<Report, String> {
+    ) -> Result<Report, NoVerdict> {
         let _ = self.journal.flush();
         let report = verdict::write(run, cfg.availability, wall, &self.dir, clock)?;
         if let Err(e) = html::write_meta(&self.dir, cfg, reproduce, &report.problems) {

@@ -8,36 +8,107 @@
 //! bench's memory stays bounded whatever the nodes do (see [`crate::shell::process`]).
 
 use crate::core::run::TestConfig;
-use crate::core::run::{NodeIdx, Phase, Run};
+use crate::core::run::{Failure, NodeIdx, Phase, Run};
 use crate::output::html::reproduce;
-use crate::output::verdict::Report;
-use crate::output::verdict::TimeBase;
-use crate::shell::process::{check_binary, NodeEvent, Nodes, MAX_LINE};
+use crate::output::verdict::{NoVerdict, Report, TimeBase};
+use crate::output::FileError;
+use crate::shell::process::{check_binary, NodeEvent, Nodes, ProcessError, MAX_LINE};
 use crate::shell::rundir::RunDir;
+use std::fmt;
+use std::path::PathBuf;
+use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
 /// How often the session looks again at a node whose stdin is backed up.
 const BACKED_UP_POLL: Duration = Duration::from_millis(1);
 
-/// How a test ended without a verdict (exit code 255).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Crash(pub String);
+/// Why a test ended without a verdict (exit code 255).
+#[derive(Debug)]
+pub enum Crash {
+    /// The node binary cannot run, or a node's process or log could not be started.
+    Process(ProcessError),
+    /// The run directory cannot be created.
+    RunDir(FileError),
+    /// A node closed its stdout (usually: it exited) before the end of the test.
+    StdoutClosed {
+        /// The node's name.
+        node: String,
+        /// Its exit status, if it exited soon after.
+        status: Option<ExitStatus>,
+        /// When, since the start of the run.
+        at: Duration,
+        /// Its log file.
+        log: PathBuf,
+    },
+    /// A node exited on its own before teardown.
+    Exited {
+        /// The node's name.
+        node: String,
+        /// Its exit status.
+        status: ExitStatus,
+    },
+    /// The run aborted: init or setup failed.
+    Aborted(Failure),
+    /// `history.jsonl` or `results.json` could not be written.
+    NotWritten(FileError),
+}
+
+impl From<NoVerdict> for Crash {
+    fn from(e: NoVerdict) -> Self {
+        match e {
+            NoVerdict::Aborted(failure) => Crash::Aborted(failure),
+            NoVerdict::NotWritten(e) => Crash::NotWritten(e),
+        }
+    }
+}
+
+impl fmt::Display for Crash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Crash::Process(e) => e.fmt(f),
+            Crash::RunDir(e) | Crash::NotWritten(e) => e.fmt(f),
+            Crash::StdoutClosed { node, status, at, log } => {
+                write!(f, "node {node} ")?;
+                match status {
+                    Some(s) => write!(f, "exited ({s})")?,
+                    None => f.write_str("closed its stdout")?,
+                }
+                write!(f, " at {:.1} s, before the end of the test; see {}", at.as_secs_f64(), log.display())
+            }
+            Crash::Exited { node, status } => {
+                write!(f, "node {node} exited ({status}) before the end of the test")
+            }
+            Crash::Aborted(failure) => failure.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for Crash {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Crash::Process(e) => Some(e),
+            Crash::RunDir(e) | Crash::NotWritten(e) => Some(e),
+            Crash::Aborted(failure) => Some(failure),
+            Crash::StdoutClosed { .. } | Crash::Exited { .. } => None,
+        }
+    }
+}
 
 /// Runs one test and judges it.
 ///
 /// # Errors
 /// [`Crash`] when the run itself failed: a bad binary, a node that never answered init or
-/// exited early, an I/O error.
+/// exited early, a run directory or results that could not be written.
 pub fn run_test(cfg: &TestConfig, progress: bool) -> Result<Report, Crash> {
-    check_binary(&cfg.bin).map_err(Crash)?;
-    let mut dir = RunDir::create(&cfg.store, cfg.run.workload.name()).map_err(Crash)?;
+    check_binary(&cfg.bin).map_err(Crash::Process)?;
+    let mut dir = RunDir::create(&cfg.store, cfg.run.workload.name()).map_err(Crash::RunDir)?;
     let origin = Instant::now();
     let mut run = Run::start(cfg.run.clone(), Duration::ZERO);
     let mut nodes = Nodes::spawn(&cfg.bin, &cfg.node_args, &cfg.run.nodes, &dir.node_logs(), cfg.log_stderr)
-        .map_err(Crash)?;
+        .map_err(Crash::Process)?;
     let mut stdin = Stdins::new(cfg.run.nodes.len());
     let mut next_progress = Duration::from_secs(1);
-    let mut crashed: Option<String> = None;
+    let mut crashed: Option<Crash> = None;
     loop {
         let now = origin.elapsed();
         run.tick(now);
@@ -70,15 +141,14 @@ pub fn run_test(cfg: &TestConfig, progress: bool) -> Result<Report, Crash> {
                 NodeEvent::Lines(lines) => lines.iter().for_each(|line| run.on_line(at, i, line)),
                 NodeEvent::LineTooLong => run.on_overlong_line(at, i, MAX_LINE),
                 NodeEvent::Eof => {
-                    let status = nodes
-                        .exit_status(i, Duration::from_millis(200))
-                        .map_or("closed its stdout".to_owned(), |s| format!("exited ({s})"));
+                    let status = nodes.exit_status(i, Duration::from_millis(200));
                     let name = run.node_name(i);
-                    crashed = Some(format!(
-                        "node {name} {status} at {:.1} s, before the end of the test; see {}",
-                        origin.elapsed().as_secs_f64(),
-                        dir.node_log(name).display()
-                    ));
+                    crashed = Some(Crash::StdoutClosed {
+                        node: name.to_owned(),
+                        status,
+                        at: origin.elapsed(),
+                        log: dir.node_log(name),
+                    });
                 }
             }
         }
@@ -90,7 +160,7 @@ pub fn run_test(cfg: &TestConfig, progress: bool) -> Result<Report, Crash> {
     // A node that exited on its own before teardown makes the run crash (§5.1).
     if crashed.is_none() {
         if let Some((i, s)) = nodes.exited().into_iter().next() {
-            crashed = Some(format!("node {} exited ({s}) before the end of the test", run.node_name(i)));
+            crashed = Some(Crash::Exited { node: run.node_name(i).to_owned(), status: s });
         }
     }
     nodes.kill_all();
@@ -98,9 +168,9 @@ pub fn run_test(cfg: &TestConfig, progress: bool) -> Result<Report, Crash> {
     // An aborted run (init or setup failed) explains itself better than the crash it caused.
     if let Some(c) = crashed.filter(|_| !matches!(run.phase(), Phase::Failed(_))) {
         dir.abandon(&run);
-        return Err(Crash(c));
+        return Err(c);
     }
-    dir.finish(&run, cfg, &reproduce(cfg), wall, TimeBase::Wall).map_err(Crash)
+    dir.finish(&run, cfg, &reproduce(cfg), wall, TimeBase::Wall).map_err(Crash::from)
 }
 
 /// What the session has routed to each node's stdin but not yet handed to its writer, and

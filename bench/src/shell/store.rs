@@ -2,14 +2,15 @@
 //! `node-logs/`, and `store/latest` pointing at the newest run.
 
 use crate::output::stamp::timestamp;
+use crate::output::FileError;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 /// Creates a fresh run directory (with `node-logs/`) under `root/<workload>/`.
 ///
 /// # Errors
-/// A message if the directory cannot be created.
-pub fn create_run_dir(root: &Path, workload: &str) -> Result<PathBuf, String> {
+/// [`FileError::Create`] if the directory cannot be created.
+pub fn create_run_dir(root: &Path, workload: &str) -> Result<PathBuf, FileError> {
     let base = root.join(workload);
     let stamp = timestamp(SystemTime::now());
     let mut dir = base.join(&stamp);
@@ -18,9 +19,10 @@ pub fn create_run_dir(root: &Path, workload: &str) -> Result<PathBuf, String> {
         dir = base.join(format!("{stamp}-{k}"));
         k += 1;
     }
-    std::fs::create_dir_all(dir.join("node-logs"))
-        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    Ok(dir)
+    match std::fs::create_dir_all(dir.join("node-logs")) {
+        Ok(()) => Ok(dir),
+        Err(cause) => Err(FileError::Create { path: dir, cause }),
+    }
 }
 
 /// Points `root/latest` at `dir` (a relative symlink; a file naming it where links fail).

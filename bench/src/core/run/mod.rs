@@ -18,9 +18,7 @@ mod router;
 mod setup;
 mod workers;
 
-#[cfg(test)]
-use phases::Failure;
-pub use phases::Phase;
+pub use phases::{Failure, Phase};
 
 use crate::core::faults::Faults;
 use crate::core::history::History;

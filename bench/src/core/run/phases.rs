@@ -101,6 +101,8 @@ impl fmt::Display for Failure {
     }
 }
 
+impl std::error::Error for Failure {}
+
 /// The phase machine and the clients and nemesis it runs.
 pub struct Phases {
     phase: Phase,

@@ -3,6 +3,7 @@
 //! configuration and the problems found, written by [`super::write_meta`]).
 
 use crate::core::history::{Event, History, Kind};
+use crate::output::FileError;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -120,8 +121,11 @@ pub fn parse_event(v: &Value) -> Option<Event> {
 }
 
 /// Reads `history.jsonl` (lines that do not parse are skipped).
-pub fn read_history(path: &Path) -> Result<Vec<Event>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+///
+/// # Errors
+/// [`FileError::Read`] when the file cannot be read.
+pub fn read_history(path: &Path) -> Result<Vec<Event>, FileError> {
+    let text = read(path)?;
     Ok(text
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
@@ -129,16 +133,20 @@ pub fn read_history(path: &Path) -> Result<Vec<Event>, String> {
         .collect())
 }
 
-fn read_json(path: &Path) -> Result<Value, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))
+fn read(path: &Path) -> Result<String, FileError> {
+    std::fs::read_to_string(path).map_err(|cause| FileError::Read { path: path.to_path_buf(), cause })
+}
+
+fn read_json(path: &Path) -> Result<Value, FileError> {
+    serde_json::from_str(&read(path)?).map_err(|cause| FileError::NotJson { path: path.to_path_buf(), cause })
 }
 
 /// Loads a run directory.
 ///
 /// # Errors
-/// A message when `results.json` or `history.jsonl` is missing or unreadable.
-pub fn load(dir: &Path) -> Result<RunData, String> {
+/// A [`FileError`] when `results.json` or `history.jsonl` is missing or unreadable, or
+/// `results.json` is not JSON.
+pub fn load(dir: &Path) -> Result<RunData, FileError> {
     let results = read_json(&dir.join("results.json"))?;
     let events = read_history(&dir.join("history.jsonl"))?;
     Ok(RunData {

@@ -3,6 +3,7 @@
 
 use super::page::{esc, frame};
 use crate::output::verdict::{self, Headline};
+use crate::output::FileError;
 use serde_json::Value;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -121,12 +122,13 @@ pub fn index_page(rows: &[RunRow], challenges: bool) -> String {
 /// Writes `store/index.html`.
 ///
 /// # Errors
-/// A message when it cannot be written.
-pub fn write_index(store: &Path) -> Result<PathBuf, String> {
+/// [`FileError::Write`] when it cannot be written.
+pub fn write_index(store: &Path) -> Result<PathBuf, FileError> {
     let path = store.join("index.html");
-    std::fs::write(&path, index_page(&runs(store), store.join("challenges.html").is_file()))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok(path)
+    match std::fs::write(&path, index_page(&runs(store), store.join("challenges.html").is_file())) {
+        Ok(()) => Ok(path),
+        Err(cause) => Err(FileError::Write { path, cause }),
+    }
 }
 
 /// One row of the challenge table.

@@ -4,6 +4,7 @@
 
 use crate::core::run::TestConfig;
 use crate::core::workloads::WorkloadKind;
+use crate::output::FileError;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::UNIX_EPOCH;
@@ -100,9 +101,14 @@ pub fn meta(cfg: &TestConfig, reproduce: &str, problems: &[String]) -> Value {
 /// Writes `dir/run.json`.
 ///
 /// # Errors
-/// A message when it cannot be written.
-pub fn write_meta(dir: &Path, cfg: &TestConfig, reproduce: &str, problems: &[String]) -> Result<(), String> {
+/// [`FileError::Write`] when it cannot be written.
+pub fn write_meta(
+    dir: &Path,
+    cfg: &TestConfig,
+    reproduce: &str,
+    problems: &[String],
+) -> Result<(), FileError> {
     let path = dir.join(super::META);
     let text = serde_json::to_string_pretty(&meta(cfg, reproduce, problems)).unwrap_or_default();
-    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    std::fs::write(&path, text).map_err(|cause| FileError::Write { path, cause })
 }

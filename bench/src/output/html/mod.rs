@@ -29,6 +29,7 @@ pub use meta::{reproduce, shell_word, write_meta};
 pub use plots::{MAX_POINTS, PARTITION_COLOUR};
 
 use crate::output::verdict::{self, Headline};
+use crate::output::FileError;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -47,12 +48,14 @@ pub fn render(data: &RunData) -> String {
 /// Renders `dir/report.html` (and `dir/report.json` for the index) from the files in `dir`.
 ///
 /// # Errors
-/// A message when the run's files cannot be read or the report cannot be written.
-pub fn render_run(dir: &Path) -> Result<PathBuf, String> {
+/// A [`FileError`] when the run's files cannot be read or the report cannot be written.
+pub fn render_run(dir: &Path) -> Result<PathBuf, FileError> {
     let data = load(dir)?;
     let html = render(&data);
     let out = dir.join(REPORT);
-    std::fs::write(&out, html).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    if let Err(cause) = std::fs::write(&out, html) {
+        return Err(FileError::Write { path: out, cause });
+    }
     let points = timeline::points(&data.history);
     let [p50, _, p99, _] = run_page::ok_quantiles(&points);
     let headline = Headline::read(&data.results);

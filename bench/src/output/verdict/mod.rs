@@ -19,7 +19,9 @@ pub use results::{Checks, Results, RunFacts, TimeBase};
 
 use crate::core::checkers::Availability;
 use crate::core::history::Kind;
-use crate::core::run::{Phase, Run};
+use crate::core::run::{Failure, Phase, Run};
+use crate::output::FileError;
+use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -36,16 +38,16 @@ pub struct Judged {
 /// summary).
 ///
 /// # Errors
-/// The run aborted (init or setup failed): it has no verdict.
+/// The run aborted (init or setup failed): it has no verdict; the `Failure` says why.
 pub fn judge(
     run: &Run,
     want: Availability,
     wall: Duration,
     dir: &Path,
     time_base: TimeBase,
-) -> Result<Judged, String> {
+) -> Result<Judged, Failure> {
     if let Phase::Failed(f) = run.phase() {
-        return Err(f.to_string());
+        return Err(f.clone());
     }
     let history = run.history();
     let cfg = run.config();
@@ -73,21 +75,51 @@ pub fn judge(
 /// `results.json`.
 ///
 /// # Errors
-/// Why the run has no verdict: it aborted (init or setup failed), or a file could not be
-/// written.
+/// [`NoVerdict`]: the run aborted (init or setup failed), or a file could not be written.
 pub fn write(
     run: &Run,
     want: Availability,
     wall: Duration,
     dir: &Path,
     time_base: TimeBase,
-) -> Result<Report, String> {
-    std::fs::write(dir.join("history.jsonl"), run.history().to_jsonl())
-        .map_err(|e| format!("cannot write history: {e}"))?;
-    let judged = judge(run, want, wall, dir, time_base)?;
+) -> Result<Report, NoVerdict> {
+    write_file(&dir.join("history.jsonl"), run.history().to_jsonl())?;
+    let judged = judge(run, want, wall, dir, time_base).map_err(NoVerdict::Aborted)?;
     let text = serde_json::to_string_pretty(&judged.results.to_json()).unwrap_or_default();
-    std::fs::write(dir.join("results.json"), text).map_err(|e| format!("cannot write results: {e}"))?;
+    write_file(&dir.join("results.json"), text)?;
     Ok(judged.report)
+}
+
+fn write_file(path: &Path, text: String) -> Result<(), NoVerdict> {
+    std::fs::write(path, text)
+        .map_err(|cause| NoVerdict::NotWritten(FileError::Write { path: path.to_path_buf(), cause }))
+}
+
+/// Why a finished run has no verdict on disk.
+#[derive(Debug)]
+pub enum NoVerdict {
+    /// The run aborted (init or setup failed).
+    Aborted(Failure),
+    /// `history.jsonl` or `results.json` could not be written.
+    NotWritten(FileError),
+}
+
+impl fmt::Display for NoVerdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NoVerdict::Aborted(failure) => failure.fmt(f),
+            NoVerdict::NotWritten(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for NoVerdict {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            NoVerdict::Aborted(failure) => Some(failure),
+            NoVerdict::NotWritten(e) => Some(e),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -77,7 +77,8 @@ pub fn run_seed(spec: &Spec, seed: u64) -> SeedResult {
     let outcome =
         simulate(&mut run, &mut nodes, drop, |_, _| {}).map_err(|stuck| stuck.to_string()).and_then(|_| {
             let judged =
-                verdict::judge(&run, spec.availability, start.elapsed(), Path::new(""), TimeBase::Virtual)?;
+                verdict::judge(&run, spec.availability, start.elapsed(), Path::new(""), TimeBase::Virtual)
+                    .map_err(|failure| failure.to_string())?;
             Ok(judged.report)
         });
     let wall = start.elapsed();
