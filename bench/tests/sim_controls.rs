@@ -162,6 +162,7 @@ fn echoes_that_break_the_protocol_are_rejected_on_every_seed() {
         assert!(bad.iter().all(|r| r.cause.as_deref().is_some_and(|c| c.contains(cause))), "{name}: {bad:?}");
     }
     let silent = seeds(&spec("echo", &flags, control("silent")), ECHO_SEEDS);
-    let crashed = |r: &SeedResult| r.verdict.as_ref().is_err_and(|e| e.contains("never answered init"));
+    let crashed =
+        |r: &SeedResult| r.verdict.as_ref().is_err_and(|e| e.to_string().contains("never answered init"));
     assert!(silent.iter().all(crashed), "{:?}", silent.iter().find(|r| !crashed(r)));
 }

@@ -15,7 +15,7 @@
 
 mod seeds;
 
-pub use seeds::{run_seed, run_seeds, table, SeedResult, Spec};
+pub use seeds::{run_seed, run_seeds, table, SeedCrash, SeedResult, Spec};
 
 use crate::core::run::{NodeIdx, Run};
 use glomers_engine::driver::Driver;

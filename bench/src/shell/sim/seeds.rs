@@ -1,14 +1,15 @@
 //! Many seeds: each seed is one whole simulated run, judged in memory; workers take seeds in
 //! turn on every core, and the results come back in seed order with a table across them.
 
-use super::simulate;
+use super::{simulate, Stuck};
 use crate::core::checkers::verdict::{Quantiles, Validity};
 use crate::core::checkers::Availability;
 use crate::core::history::Kind;
-use crate::core::run::{Run, RunConfig};
+use crate::core::run::{Failure, Run, RunConfig};
 use crate::output::verdict::{self, TimeBase};
 use glomers_nodes::registry::Factory;
 use std::collections::HashMap;
+use std::fmt;
 use std::fmt::Write as _;
 use std::ops::RangeInclusive;
 use std::path::Path;
@@ -39,13 +40,40 @@ impl Spec {
     }
 }
 
+/// Why a seed's run has no verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SeedCrash {
+    /// The simulator could not go on.
+    Stuck(Stuck),
+    /// The run aborted: init or setup failed.
+    Aborted(Failure),
+}
+
+impl fmt::Display for SeedCrash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SeedCrash::Stuck(stuck) => stuck.fmt(f),
+            SeedCrash::Aborted(failure) => failure.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for SeedCrash {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SeedCrash::Stuck(stuck) => Some(stuck),
+            SeedCrash::Aborted(failure) => Some(failure),
+        }
+    }
+}
+
 /// The outcome of one seed.
 #[derive(Debug, Clone)]
 pub struct SeedResult {
     /// The seed.
     pub seed: u64,
     /// The verdict, or why the run has none (it crashed).
-    pub verdict: Result<Validity, String>,
+    pub verdict: Result<Validity, SeedCrash>,
     /// The first reason for a verdict other than valid, on one line.
     pub cause: Option<String>,
     /// The anomalies the checker named (`anomaly-types` or `bad-error-types` in results.json).
@@ -74,13 +102,12 @@ impl SeedResult {
 pub fn run_seed(spec: &Spec, seed: u64) -> SeedResult {
     let start = Instant::now();
     let (mut run, mut nodes) = spec.start(seed);
-    let outcome =
-        simulate(&mut run, &mut nodes, drop, |_, _| {}).map_err(|stuck| stuck.to_string()).and_then(|_| {
-            let judged =
-                verdict::judge(&run, spec.availability, start.elapsed(), Path::new(""), TimeBase::Virtual)
-                    .map_err(|failure| failure.to_string())?;
-            Ok(judged.report)
-        });
+    let outcome = simulate(&mut run, &mut nodes, drop, |_, _| {}).map_err(SeedCrash::Stuck).and_then(|_| {
+        let judged =
+            verdict::judge(&run, spec.availability, start.elapsed(), Path::new(""), TimeBase::Virtual)
+                .map_err(SeedCrash::Aborted)?;
+        Ok(judged.report)
+    });
     let wall = start.elapsed();
     match outcome {
         Ok(r) => SeedResult {
@@ -99,7 +126,7 @@ pub fn run_seed(spec: &Spec, seed: u64) -> SeedResult {
         },
         Err(e) => SeedResult {
             seed,
-            cause: Some(one_line(&e)),
+            cause: Some(one_line(&e.to_string())),
             verdict: Err(e),
             anomalies: Vec::new(),
             msgs_per_op: None,
