@@ -7,7 +7,10 @@
 //! Latency mode (`--rate`) sends each request at its scheduled time and measures each reply
 //! from that scheduled time, so a stall shows up in every request queued behind it.
 
+mod error;
+
 use clap::Args;
+use error::FloodError;
 use glomers_bench::cli::error::BenchError;
 use glomers_bench::cli::outcome::Outcome;
 use glomers_bench::cli::stdout;
@@ -144,30 +147,30 @@ impl Drop for Node {
     }
 }
 
-fn spawn(bin: &Path) -> Result<(Node, ChildStdin, BufReader<ChildStdout>), String> {
+fn spawn(bin: &Path) -> Result<(Node, ChildStdin, BufReader<ChildStdout>), FloodError> {
     let mut child = Command::new(bin)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+        .map_err(|cause| FloodError::Start { bin: bin.to_path_buf(), cause })?;
     let (Some(mut stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
-        return Err("no pipes to the node".into());
+        return Err(FloodError::NoPipes);
     };
     let node = Node(child);
     let mut stdout = BufReader::with_capacity(1 << 20, stdout);
     stdin
         .write_all(b"{\"id\":0,\"src\":\"c0\",\"dest\":\"n0\",\"body\":{\"type\":\"init\",\"msg_id\":1,\"node_id\":\"n0\",\"node_ids\":[\"n0\"]}}\n")
-        .map_err(|e| format!("writing init: {e}"))?;
+        .map_err(FloodError::WriteInit)?;
     let mut line = String::new();
-    stdout.read_line(&mut line).map_err(|e| format!("reading init_ok: {e}"))?;
+    stdout.read_line(&mut line).map_err(FloodError::ReadInitOk)?;
     if !line.contains("\"init_ok\"") {
-        return Err(format!("expected init_ok, got {:?}", line.trim_end()));
+        return Err(FloodError::NoInitOk(line.trim_end().to_owned()));
     }
     Ok((node, stdin, stdout))
 }
 
-fn run_once(bin: &Path, count: u64, rate: Option<f64>) -> Result<Run, String> {
+fn run_once(bin: &Path, count: u64, rate: Option<f64>) -> Result<Run, FloodError> {
     let (mut node, stdin, mut stdout) = spawn(bin)?;
     let pid = node.0.id();
     let cpu_before = cpu_ticks(pid);
@@ -186,9 +189,9 @@ fn run_once(bin: &Path, count: u64, rate: Option<f64>) -> Result<Run, String> {
     let mut lines = 0u64;
     let mut chunk = vec![0u8; 1 << 20];
     while lines < count {
-        let n = stdout.read(&mut chunk).map_err(|e| format!("reading replies: {e}"))?;
+        let n = stdout.read(&mut chunk).map_err(FloodError::ReadReplies)?;
         if n == 0 {
-            return Err(format!("node closed stdout after {lines} of {count} replies"));
+            return Err(FloodError::StdoutClosed { replies: lines, count });
         }
         let now = Instant::now();
         replies.extend_from_slice(&chunk[..n]);
@@ -200,9 +203,9 @@ fn run_once(bin: &Path, count: u64, rate: Option<f64>) -> Result<Run, String> {
     let elapsed = start.elapsed();
     let peak_rss_kib = peak_rss_kib(pid);
     let cpu = cpu_ticks(pid).saturating_sub(cpu_before);
-    let (stdin, sent_at) = writer.join().map_err(|_| "writer thread panicked".to_string())??;
+    let (stdin, sent_at) = writer.join().map_err(|_| FloodError::WriterPanicked)??;
     drop(stdin);
-    let status = node.0.wait().map_err(|e| format!("waiting for the node: {e}"))?;
+    let status = node.0.wait().map_err(FloodError::Wait)?;
     // Not a wrong reply, so not a failed run: reported beside the figures instead.
     let exit_note = (!status.success()).then(|| format!("exited with {status} after end of input"));
     let latencies = check_replies(&replies, count, &stamps, &sent_at)?;
@@ -216,13 +219,13 @@ fn run_once(bin: &Path, count: u64, rate: Option<f64>) -> Result<Run, String> {
     })
 }
 
-type WriterResult = Result<(ChildStdin, Vec<Instant>), String>;
+type WriterResult = Result<(ChildStdin, Vec<Instant>), FloodError>;
 
 fn write_all_then_hold(mut stdin: ChildStdin, input: &[u8], _start: Instant) -> WriterResult {
     for piece in input.chunks(64 * 1024) {
-        stdin.write_all(piece).map_err(|e| format!("writing requests: {e}"))?;
+        stdin.write_all(piece).map_err(FloodError::WriteRequests)?;
     }
-    stdin.flush().map_err(|e| format!("writing requests: {e}"))?;
+    stdin.flush().map_err(FloodError::WriteRequests)?;
     Ok((stdin, Vec::new()))
 }
 
@@ -239,7 +242,7 @@ fn write_paced(mut stdin: ChildStdin, count: u64, rate: f64) -> WriterResult {
         while Instant::now() < at {
             std::hint::spin_loop();
         }
-        stdin.write_all(request(i).as_bytes()).map_err(|e| format!("writing requests: {e}"))?;
+        stdin.write_all(request(i).as_bytes()).map_err(FloodError::WriteRequests)?;
         scheduled.push(at);
     }
     Ok((stdin, scheduled))
@@ -252,7 +255,7 @@ fn check_replies(
     count: u64,
     stamps: &[(usize, Instant)],
     sent_at: &[Instant],
-) -> Result<Vec<Duration>, String> {
+) -> Result<Vec<Duration>, FloodError> {
     let mut seen = vec![false; count as usize];
     let mut latencies = Vec::with_capacity(sent_at.len());
     let mut offset = 0usize;
@@ -263,12 +266,15 @@ fn check_replies(
         if line.is_empty() {
             continue;
         }
-        let v: serde_json::Value = serde_json::from_slice(line)
-            .map_err(|e| format!("reply is not JSON ({e}): {}", String::from_utf8_lossy(line)))?;
+        let v: serde_json::Value = serde_json::from_slice(line).map_err(|cause| FloodError::NotJson {
+            line: String::from_utf8_lossy(line).into_owned(),
+            cause,
+        })?;
         let body = &v["body"];
-        let irt = body["in_reply_to"].as_u64().ok_or_else(|| format!("reply without in_reply_to: {v}"))?;
-        let i =
-            irt.checked_sub(1).filter(|&i| i < count).ok_or_else(|| format!("reply to unknown msg {irt}"))?;
+        let Some(irt) = body["in_reply_to"].as_u64() else {
+            return Err(FloodError::NoInReplyTo(v));
+        };
+        let i = irt.checked_sub(1).filter(|&i| i < count).ok_or(FloodError::UnknownMsg(irt))?;
         let want = format!("Please echo {i}");
         let keys_ok = body.as_object().is_some_and(|o| {
             o.keys().all(|k| matches!(k.as_str(), "type" | "echo" | "in_reply_to" | "msg_id"))
@@ -279,11 +285,11 @@ fn check_replies(
             || v["dest"] != "c1"
             || v["src"] != "n0"
         {
-            return Err(format!("wrong reply to msg {irt}: {v}"));
+            return Err(FloodError::WrongReply { msg: irt, reply: v });
         }
-        let slot = seen.get_mut(i as usize).ok_or("index out of range")?;
+        let slot = seen.get_mut(i as usize).ok_or(FloodError::UnknownMsg(irt))?;
         if std::mem::replace(slot, true) {
-            return Err(format!("msg {irt} answered twice"));
+            return Err(FloodError::Twice(irt));
         }
         if let Some(sent) = sent_at.get(i as usize) {
             while stamp.peek().is_some_and(|(end, _)| *end < line_end + 1) {
@@ -295,7 +301,7 @@ fn check_replies(
         }
     }
     match seen.iter().position(|s| !s) {
-        Some(i) => Err(format!("no reply to msg {}", i + 1)),
+        Some(i) => Err(FloodError::NoReply(i as u64 + 1)),
         None => Ok(latencies),
     }
 }
