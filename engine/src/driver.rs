@@ -40,7 +40,9 @@
 use crate::codec::encode;
 use crate::error::RpcError;
 use crate::message::{Init, MsgId, NodeId};
-use crate::node::{checked_ticks, handle, tick, ticks, Continuation, Effects, Node, Out, Outgoing};
+use crate::node::{
+    checked_ticks, guard, handle_guarded, tick, ticks, Continuation, Effects, Node, Out, Outgoing, Panics,
+};
 use crate::protocol::{Answer, Decision, Inbox};
 use crate::{log_debug, log_error};
 use glomers_harness::calls::CallTable;
@@ -175,14 +177,16 @@ impl<N: Node> LineDriver<N> {
             Decision::Deliver(msg) => {
                 if let Some(node) = self.node.as_ref() {
                     let mut out = Out::new(local);
-                    handle(node, msg, &mut out);
+                    handle_guarded(node, msg, &mut out);
                     self.drain(&mut out);
                 }
             }
             Decision::Reply { waiter, reply } => {
                 if let Some(node) = self.node.as_ref() {
                     let mut out = Effects::new(local);
-                    waiter(node, Ok(reply), &mut out);
+                    if guard("a continuation", || waiter(node, Ok(reply), &mut out)).is_none() {
+                        out.clear();
+                    }
                     self.drain(&mut out);
                 }
             }
@@ -268,7 +272,10 @@ impl<N: Node> LineDriver<N> {
             if let Some((id, then)) = self.calls.take_due(local) {
                 if let Some(node) = self.node.as_ref() {
                     let mut o = Effects::new(local);
-                    then(node, Err(RpcError::timeout(format!("no reply to msg {id}"))), &mut o);
+                    let timeout = Err(RpcError::timeout(format!("no reply to msg {id}")));
+                    if guard("a continuation", || then(node, timeout, &mut o)).is_none() {
+                        o.clear();
+                    }
                     self.drain(&mut o);
                 }
                 continue;
@@ -277,7 +284,7 @@ impl<N: Node> LineDriver<N> {
                 break;
             };
             let mut o = Effects::new(local);
-            tick(node, &mut self.ticks, local, &mut o);
+            tick(node, &mut self.ticks, local, &mut o, Panics::Survive);
             self.drain(&mut o);
         }
     }

@@ -20,6 +20,14 @@ use std::time::Duration;
 /// Handlers take `&self` because the worker pool shares one node; keep state in `dashmap` or
 /// `parking_lot` fields and hold a lock only for the mutation itself.
 ///
+/// A panic in node code does not stop the node, in the threaded engine and the simulator's line
+/// driver alike: the panic's message and location go to stderr, what the panicking code pushed
+/// is dropped, a request whose handler panicked is answered with error 13 (crash: indefinite),
+/// and the node keeps serving and ticking (a panicking continuation is simply dropped). State
+/// the code changed before it panicked stays changed, so keep invariants under one lock. A
+/// build with `panic = "abort"` dies at the panic instead, and the workbench reports a crashed
+/// node. The testkit lets a panic through, so a unit test fails on it.
+///
 /// ```
 /// use glomers_engine::{Init, Message, Node, Out, RpcError};
 /// use serde::{Deserialize, Serialize};
@@ -71,6 +79,46 @@ pub(crate) fn handle<N: Node>(node: &N, msg: Message<N::Body>, out: &mut Out<N>)
         if !is_reply {
             out.reply_error(src, msg_id, e);
         }
+    }
+}
+
+/// Runs `node`'s handler on `msg` as [`handle`] does, but survives a panic in it: the effects
+/// the handler pushed are dropped, the request is answered with error 13 (crash: indefinite),
+/// and the node carries on. The threaded engine and the line driver handle messages this way;
+/// the testkit lets a panic through, so a unit test fails on it.
+pub(crate) fn handle_guarded<N: Node>(node: &N, msg: Message<N::Body>, out: &mut Out<N>) {
+    let (src, msg_id, is_reply) = (msg.src.clone(), msg.msg_id, msg.in_reply_to.is_some());
+    let mark = out.effects.effects.len();
+    if guard("a handler", || handle(node, msg, out)).is_none() {
+        out.effects.effects.truncate(mark);
+        if !is_reply {
+            out.reply_error(src, msg_id, RpcError::new(ErrorCode::Crash, "the handler panicked"));
+        }
+    }
+}
+
+/// Runs `f` (node code), catching a panic in it: the panic hook has already written its message
+/// and location to stderr; this logs that the node carries on. `None` when `f` panicked. A build
+/// with `panic = "abort"` dies at the panic instead.
+pub(crate) fn guard<R>(what: &str, f: impl FnOnce() -> R) -> Option<R> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => Some(r),
+        Err(payload) => {
+            let text = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".to_owned());
+            crate::log_error!("{what} panicked ({text}); its effects are dropped and the node carries on");
+            None
+        }
+    }
+}
+
+impl<N: Node> Effects<N> {
+    /// Drops every effect: what node code pushed before it panicked.
+    pub(crate) fn clear(&mut self) {
+        self.effects.clear();
     }
 }
 
@@ -313,11 +361,36 @@ pub(crate) fn ticks<N: Node>(node: &N, start: Duration) -> Option<Ticks> {
     node.tick_every().and_then(|every| Ticks::start(start, every).ok())
 }
 
-/// Runs `node`'s tick due on `ticks` at `now`, then schedules the next one; a node whose
-/// period became zero stops ticking, with an error in its log.
-pub(crate) fn tick<N: Node>(node: &N, ticks: &mut Option<Ticks>, now: Duration, out: &mut Effects<N>) {
+/// Whether a driver survives a panic in node code ([`Panics::Survive`]: the threaded engine
+/// and the line driver) or lets it through ([`Panics::Propagate`]: the testkit, so that a unit
+/// test fails on it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Panics {
+    /// Catch it, drop the effects, carry on.
+    Survive,
+    /// Let it unwind.
+    Propagate,
+}
+
+/// Runs `node`'s tick due on `ticks` at `now`, then schedules the next one (even when the tick
+/// panicked, so a tick that always panics does not run in a loop); a node whose period became
+/// zero stops ticking, with an error in its log.
+pub(crate) fn tick<N: Node>(
+    node: &N,
+    ticks: &mut Option<Ticks>,
+    now: Duration,
+    out: &mut Effects<N>,
+    panics: Panics,
+) {
     let Some(t) = ticks.as_mut() else { return };
-    node.on_tick(out);
+    match panics {
+        Panics::Propagate => node.on_tick(out),
+        Panics::Survive => {
+            if guard("a tick", || node.on_tick(out)).is_none() {
+                out.clear();
+            }
+        }
+    }
     let next = node.tick_every().map(|every| t.ran(now, every));
     if !matches!(next, Some(Ok(()))) {
         if let Some(Err(e)) = next {

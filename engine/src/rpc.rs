@@ -11,7 +11,7 @@
 use crate::codec::Reply;
 use crate::error::{ErrorCode, RpcError};
 use crate::message::{MsgId, NodeId};
-use crate::node::{Continuation, Effects, Node, Outgoing, Payload};
+use crate::node::{guard, Continuation, Effects, Node, Outgoing, Payload};
 use crate::runtime::{Running, Shared};
 use crossbeam_channel::{bounded, Sender};
 use dashmap::DashMap;
@@ -86,7 +86,9 @@ pub(crate) fn finish<N: Node>(
         Waiter::Then(then) => {
             let then = then.into_inner();
             let mut out = Effects::new(shared.now());
-            then(&running.node, reply, &mut out);
+            if guard("a continuation", || then(&running.node, reply, &mut out)).is_none() {
+                out.clear();
+            }
             shared.dispatch(&running.id, &mut out);
         }
         Waiter::Blocked(tx) => {

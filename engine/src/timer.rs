@@ -80,7 +80,7 @@ pub(crate) fn run<N: Node>(shared: &Arc<Shared<N>>, rx: Receiver<TimerMsg>) {
             }
             Ticking::On(ref mut schedule) if schedule.is_some_and(|t| t.is_due(now)) => {
                 let mut out = Effects::new(shared.now());
-                node::tick(&running.node, schedule, now, &mut out);
+                node::tick(&running.node, schedule, now, &mut out, node::Panics::Survive);
                 shared.dispatch(&running.id, &mut out);
             }
             Ticking::On(_) => {}

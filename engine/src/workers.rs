@@ -5,7 +5,7 @@
 
 use crate::log_error;
 use crate::message::Message;
-use crate::node::{handle, Node};
+use crate::node::{handle_guarded, Node};
 use crate::runtime::Shared;
 use crossbeam_channel::Receiver;
 use std::sync::Arc;
@@ -22,7 +22,7 @@ pub(crate) fn run<N: Node>(shared: &Arc<Shared<N>>, work: Receiver<Vec<Message<N
         };
         let mut out = shared.out(&running.id);
         for msg in batch {
-            handle(&running.node, msg, &mut out);
+            handle_guarded(&running.node, msg, &mut out);
         }
         shared.dispatch_into(&mut out, &mut sent);
         shared.send(&running.id, std::mem::take(&mut sent));
