@@ -41,7 +41,7 @@ use crate::codec::encode;
 use crate::error::RpcError;
 use crate::message::{Init, MsgId, NodeId};
 use crate::node::{
-    checked_ticks, guard, handle_guarded, tick, ticks, Continuation, Effects, Node, Out, Outgoing, Panics,
+    checked_ticks, guard, handle_guarded, next_tick, ticks, Continuation, Effects, Node, Out, Outgoing,
 };
 use crate::protocol::{Answer, Decision, Inbox};
 use crate::{log_debug, log_error};
@@ -284,7 +284,10 @@ impl<N: Node> LineDriver<N> {
                 break;
             };
             let mut o = Effects::new(local);
-            tick(node, &mut self.ticks, local, &mut o, Panics::Survive);
+            if guard("a tick", || node.on_tick(&mut o)).is_none() {
+                o.clear();
+            }
+            next_tick(node, &mut self.ticks, local);
             self.drain(&mut o);
         }
     }

@@ -361,36 +361,12 @@ pub(crate) fn ticks<N: Node>(node: &N, start: Duration) -> Option<Ticks> {
     node.tick_every().and_then(|every| Ticks::start(start, every).ok())
 }
 
-/// Whether a driver survives a panic in node code ([`Panics::Survive`]: the threaded engine
-/// and the line driver) or lets it through ([`Panics::Propagate`]: the testkit, so that a unit
-/// test fails on it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Panics {
-    /// Catch it, drop the effects, carry on.
-    Survive,
-    /// Let it unwind.
-    Propagate,
-}
-
-/// Runs `node`'s tick due on `ticks` at `now`, then schedules the next one (even when the tick
+/// Schedules `node`'s next tick on `ticks` once the tick due ran at `now` (whether or not it
 /// panicked, so a tick that always panics does not run in a loop); a node whose period became
-/// zero stops ticking, with an error in its log.
-pub(crate) fn tick<N: Node>(
-    node: &N,
-    ticks: &mut Option<Ticks>,
-    now: Duration,
-    out: &mut Effects<N>,
-    panics: Panics,
-) {
+/// zero stops ticking, with an error in its log. The caller runs `Node::on_tick` itself, so the
+/// drivers that survive a panic catch it there and the testkit lets it through.
+pub(crate) fn next_tick<N: Node>(node: &N, ticks: &mut Option<Ticks>, now: Duration) {
     let Some(t) = ticks.as_mut() else { return };
-    match panics {
-        Panics::Propagate => node.on_tick(out),
-        Panics::Survive => {
-            if guard("a tick", || node.on_tick(out)).is_none() {
-                out.clear();
-            }
-        }
-    }
     let next = node.tick_every().map(|every| t.ran(now, every));
     if !matches!(next, Some(Ok(()))) {
         if let Some(Err(e)) = next {

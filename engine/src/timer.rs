@@ -80,7 +80,10 @@ pub(crate) fn run<N: Node>(shared: &Arc<Shared<N>>, rx: Receiver<TimerMsg>) {
             }
             Ticking::On(ref mut schedule) if schedule.is_some_and(|t| t.is_due(now)) => {
                 let mut out = Effects::new(shared.now());
-                node::tick(&running.node, schedule, now, &mut out, node::Panics::Survive);
+                if node::guard("a tick", || running.node.on_tick(&mut out)).is_none() {
+                    out.clear();
+                }
+                node::next_tick(&running.node, schedule, now);
                 shared.dispatch(&running.id, &mut out);
             }
             Ticking::On(_) => {}

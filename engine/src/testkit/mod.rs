@@ -41,7 +41,7 @@ use crate::codec::{encode, Reply};
 use crate::driver::{drain, Calls};
 use crate::error::RpcError;
 use crate::message::{Init, Message, MsgId, NodeId};
-use crate::node::{checked_ticks, tick, ticks, Panics};
+use crate::node::{checked_ticks, next_tick, ticks};
 use crate::node::{handle, Effects, Node, Out, Outgoing};
 use glomers_harness::time::Ticks;
 use std::time::Duration;
@@ -169,7 +169,8 @@ impl<N: Node> TestNode<N> {
                         }
                     } else {
                         let mut out = Effects::new(self.now);
-                        tick(&self.node, &mut self.ticks, self.now, &mut out, Panics::Propagate);
+                        self.node.on_tick(&mut out);
+                        next_tick(&self.node, &mut self.ticks, self.now);
                         sent.extend(self.drain(&mut out));
                     }
                 }
