@@ -7,7 +7,6 @@
 use crate::Flawed;
 use glomers_engine::{Init, Message, Node, NodeId, Out, RpcError};
 use parking_lot::Mutex;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
@@ -34,50 +33,9 @@ pub const SKIP_EVERY: u64 = 3;
 /// client's 5 s timeout (docs/protocol.md §2.5); then it answers error 0 (timeout, outcome unknown).
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(4);
 
-/// Bodies of the kafka workload.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Body {
-    /// Appends `msg` to `key`'s log.
-    Send {
-        /// The log.
-        key: String,
-        /// The message.
-        msg: Value,
-    },
-    /// Where `msg` landed.
-    SendOk {
-        /// Its offset.
-        offset: u64,
-    },
-    /// Messages from each key's log from the given offset on.
-    Poll {
-        /// Key to first offset wanted.
-        offsets: BTreeMap<String, u64>,
-    },
-    /// `[offset, msg]` pairs per key, ascending; keys with nothing are left out.
-    PollOk {
-        /// Key to pairs.
-        msgs: BTreeMap<String, Vec<(u64, Value)>>,
-    },
-    /// Records each key's processed offset.
-    CommitOffsets {
-        /// Key to offset.
-        offsets: BTreeMap<String, u64>,
-    },
-    /// The offsets are committed.
-    CommitOffsetsOk,
-    /// Asks for the committed offsets of some keys.
-    ListCommittedOffsets {
-        /// The keys.
-        keys: Vec<String>,
-    },
-    /// Committed offsets; keys without one are left out.
-    ListCommittedOffsetsOk {
-        /// Key to offset.
-        offsets: BTreeMap<String, u64>,
-    },
-}
+/// The kafka messages, as the real node declares them (its replication messages are not
+/// requests to a control).
+pub use glomers_nodes::kafka::Body;
 
 /// One node's logs.
 #[derive(Default)]
@@ -148,8 +106,9 @@ impl Logs {
             Body::SendOk { .. }
             | Body::PollOk { .. }
             | Body::CommitOffsetsOk
-            | Body::ListCommittedOffsetsOk { .. } => {
-                return Err(RpcError::not_supported("a reply type, not a request"));
+            | Body::ListCommittedOffsetsOk { .. }
+            | Body::Replicate { .. } => {
+                return Err(RpcError::not_supported("not a client request"));
             }
         })
     }

@@ -13,7 +13,6 @@
 use crate::Flawed;
 use glomers_engine::{Effects, ErrorCode, Init, Message, MsgId, Node, NodeId, Out, RpcError};
 use parking_lot::Mutex;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::marker::PhantomData;
@@ -38,24 +37,8 @@ pub const HOLD_FOR: Duration = Duration::from_millis(1000);
 /// How often [`WriteCycle`] checks whether its held transaction is due.
 const CHECK_EVERY: Duration = Duration::from_millis(50);
 
-/// One micro-operation: `["r", key, value-or-null]` or `["w", key, value]`.
-pub type MicroOp = (String, Value, Value);
-
-/// Bodies of the txn-rw-register workload.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Body {
-    /// Runs a transaction.
-    Txn {
-        /// Its micro-operations, in order.
-        txn: Vec<MicroOp>,
-    },
-    /// The transaction ran; reads carry the values seen.
-    TxnOk {
-        /// The micro-operations with read values filled in.
-        txn: Vec<MicroOp>,
-    },
-}
+/// The txn-rw-register messages and micro-operations, as the real node declares them.
+pub use glomers_nodes::txn::{Body, MicroOp};
 
 /// Where an answer goes: the client and its request's msg_id.
 type To = (NodeId, Option<MsgId>);
