@@ -39,7 +39,7 @@ impl Node for Fragile {
     }
     fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
         match msg.body {
-            Body::Echo { echo } => out.reply(msg.src, msg.msg_id, Body::EchoOk { echo }),
+            Body::Echo { echo } => out.reply(&msg, Body::EchoOk { echo }),
             Body::Boom => {
                 out.send(NodeId::new("c9"), Body::Leak);
                 panic!("boom on purpose");
