@@ -38,18 +38,18 @@
 //! ```
 
 use crate::codec::encode;
-use crate::error::RpcError;
 use crate::error::ErrorCode;
+use crate::error::RpcError;
 use crate::message::{Init, Members, MsgId, NodeId};
 use crate::node::{
     check_body, checked_ticks, guard, handle_guarded, next_tick, started, ticks, Continuation, Effects, Node,
     Out, Outgoing,
 };
-use std::sync::Arc;
 use crate::protocol::{Answer, Decision, Inbox};
 use crate::{log_debug, log_error};
 use glomers_harness::calls::CallTable;
 use glomers_harness::time::Ticks;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// One node as a simulator sees it: protocol lines in, protocol lines out, under virtual time.
@@ -201,14 +201,15 @@ impl<N: Node> LineDriver<N> {
                     log_error!("{e}");
                     RpcError::new(ErrorCode::Crash, e)
                 });
-                let built = checked.and_then(|()| (self.build)(&call.init)).and_then(checked_ticks).map(|node| {
-                    self.members = Arc::new(Members::from(&call.init));
-                    self.ticks = ticks(&node, local + self.clock.timer_start);
-                    let mut out = started(&node, &self.members, local);
-                    self.node = Some(node);
-                    // `init` has named the node, so its effects go out from its id.
-                    self.drain_from(call.init.node_id.clone(), &mut out);
-                });
+                let built =
+                    checked.and_then(|()| (self.build)(&call.init)).and_then(checked_ticks).map(|node| {
+                        self.members = Arc::new(Members::from(&call.init));
+                        self.ticks = ticks(&node, local + self.clock.timer_start);
+                        let mut out = started(&node, &self.members, local);
+                        self.node = Some(node);
+                        // `init` has named the node, so its effects go out from its id.
+                        self.drain_from(call.init.node_id.clone(), &mut out);
+                    });
                 if let Some(Answer { from, msg }) = self.inbox.initialised(call, built) {
                     self.emit(&from, &msg);
                 }

@@ -183,7 +183,9 @@ impl<B: Serialize> Payload<B> {
             Payload::Body(b) => serde_json::to_string(b).map_err(|e| e.to_string()),
             Payload::Json(json) => Ok(json.clone()),
             Payload::InitOk => Ok(r#"{"type":"init_ok"}"#.to_owned()),
-            Payload::Error(e) => Ok(serde_json::json!({"type": "error", "code": e.code.code(), "text": e.text}).to_string()),
+            Payload::Error(e) => {
+                Ok(serde_json::json!({"type": "error", "code": e.code.code(), "text": e.text}).to_string())
+            }
         }
     }
 }
@@ -308,7 +310,10 @@ impl<N: Node> Effects<N> {
         let to = to.into();
         let payload = payload(body).unwrap_or_else(|e| {
             crate::log_error!("cannot encode the reply to {}: {e}; answering with error 13", to.src);
-            Payload::Error(RpcError::new(ErrorCode::Crash, format!("the node could not encode its reply: {e}")))
+            Payload::Error(RpcError::new(
+                ErrorCode::Crash,
+                format!("the node could not encode its reply: {e}"),
+            ))
         });
         self.reply_payload(to, payload);
     }
@@ -334,18 +339,45 @@ impl<N: Node> Effects<N> {
     pub fn send(&mut self, to: impl Into<NodeId>, body: impl Serialize + 'static) {
         let to = to.into();
         match payload(body) {
-            Ok(payload) => {
-                self.effects.push(Effect::Send(Outgoing { dest: to, msg_id: None, in_reply_to: None, payload }))
-            }
+            Ok(payload) => self.effects.push(Effect::Send(Outgoing {
+                dest: to,
+                msg_id: None,
+                in_reply_to: None,
+                payload,
+            })),
             Err(e) => crate::log_error!("cannot encode a message to {to}: {e}; not sent"),
+        }
+    }
+
+    /// Sends `body` to every other node of the cluster (gossip), no reply expected; the body
+    /// is serialized once.
+    pub fn send_to_peers(&mut self, body: impl Serialize) {
+        match json_body(&body) {
+            Ok(json) => {
+                for peer in self.peers() {
+                    let payload = Payload::Json(json.clone());
+                    self.effects.push(Effect::Send(Outgoing {
+                        dest: peer,
+                        msg_id: None,
+                        in_reply_to: None,
+                        payload,
+                    }));
+                }
+            }
+            Err(e) => crate::log_error!("cannot encode a message to the peers: {e}; not sent"),
         }
     }
 
     /// Sends a request and runs `then` with the reply decoded as this node's `Body`, or with
     /// error 0 (timeout) if none came within `timeout`. An `error` reply arrives as `Err`. To
     /// decode the reply as another type, use [`rpc_as`](Self::rpc_as).
-    pub fn rpc<F>(&mut self, to: impl Into<NodeId>, body: impl Serialize + 'static, timeout: Duration, then: F)
-    where
+    pub fn rpc<F>(
+        &mut self,
+        to: impl Into<NodeId>,
+        body: impl Serialize + 'static,
+        timeout: Duration,
+        then: F,
+    ) where
         F: FnOnce(&N, Result<N::Body, RpcError>, &mut Effects<N>) + Send + 'static,
     {
         match payload(body) {
@@ -359,7 +391,11 @@ impl<N: Node> Effects<N> {
     where
         F: FnOnce(&N, &mut Effects<N>) + Send + 'static,
     {
-        self.effects.push(Effect::Timer { after: delay, then: Box::new(move |n, _, out| then(n, out)), rearm: false });
+        self.effects.push(Effect::Timer {
+            after: delay,
+            then: Box::new(move |n, _, out| then(n, out)),
+            rearm: false,
+        });
     }
 
     /// Runs `f` every `period` from now on, for as long as the node runs; any number of these
@@ -410,7 +446,12 @@ impl<N: Node> Effects<N> {
     {
         let node_bug = RpcError::new(ErrorCode::Crash, format!("cannot encode request: {error}"));
         self.effects.push(Effect::Rpc {
-            msg: Outgoing { dest: to, msg_id: None, in_reply_to: None, payload: Payload::Error(node_bug.clone()) },
+            msg: Outgoing {
+                dest: to,
+                msg_id: None,
+                in_reply_to: None,
+                payload: Payload::Error(node_bug.clone()),
+            },
             timeout: Duration::ZERO,
             then: Box::new(move |node, _, out| then(node, Err(node_bug), out)),
         });
@@ -459,7 +500,9 @@ impl<N: Node> Effects<N> {
                     sent.push(msg);
                 }
                 // A timer is a call to nobody that only its deadline ends.
-                Effect::Timer { after, then, .. } => register(next_id(), self.members.me().clone(), self.now + after, then),
+                Effect::Timer { after, then, .. } => {
+                    register(next_id(), self.members.me().clone(), self.now + after, then)
+                }
             }
         }
     }
@@ -501,13 +544,18 @@ fn payload<B: 'static>(body: impl Serialize + 'static) -> Result<Payload<B>, Str
     if let Some(own) = (&mut slot as &mut dyn Any).downcast_mut::<Option<B>>().and_then(Option::take) {
         return Ok(Payload::Body(own));
     }
-    let json = serde_json::to_string(&slot).map_err(|e| e.to_string())?;
+    json_body(&slot).map(Payload::Json)
+}
+
+/// A body serialized, checked to be an object with a `type` field.
+fn json_body(body: &impl Serialize) -> Result<String, String> {
+    let json = serde_json::to_string(body).map_err(|e| e.to_string())?;
     if !json.starts_with('{') || !json.contains("\"type\":") {
         return Err(format!(
             "a body must be a JSON object with a `type` field (is the enum `#[serde(tag = \"type\")]`?), not {json}"
         ));
     }
-    Ok(Payload::Json(json))
+    Ok(json)
 }
 
 /// What every driver checks before it runs a node: that `N::Body` reads Maelstrom's bodies,

@@ -88,12 +88,15 @@ fn replies_of_any_type_reach_the_client_through_the_line_driver() {
     let mut d = LineDriver::<Set>::new();
     let mut out = Vec::new();
     d.on_line(Duration::ZERO, init_line("n1", &["n1", "n2", "n3"]).as_bytes(), &mut out);
-    for (i, body) in [r#"{"type":"add","element":4}"#, r#"{"type":"read"}"#, r#"{"type":"whoami"}"#]
-        .iter()
-        .enumerate()
+    for (i, body) in
+        [r#"{"type":"add","element":4}"#, r#"{"type":"read"}"#, r#"{"type":"whoami"}"#].iter().enumerate()
     {
         let with_id = body.replace('{', &format!(r#"{{"msg_id":{},"#, i + 2));
-        d.on_line(Duration::ZERO, format!(r#"{{"src":"c1","dest":"n1","body":{with_id}}}"#).as_bytes(), &mut out);
+        d.on_line(
+            Duration::ZERO,
+            format!(r#"{{"src":"c1","dest":"n1","body":{with_id}}}"#).as_bytes(),
+            &mut out,
+        );
     }
     let got = parse(&out);
     // on_start's message leaves before init_ok.

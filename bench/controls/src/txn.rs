@@ -219,9 +219,7 @@ impl<F: Flawed<Flaw>> Node for Txn<F> {
                     out.reply(to, Body::TxnOk { txn: done });
                 }
             }
-            Some(Flaw::Intermediate) => {
-                out.reply(to, Body::TxnOk { txn: st.intermediate(&txn) })
-            }
+            Some(Flaw::Intermediate) => out.reply(to, Body::TxnOk { txn: st.intermediate(&txn) }),
             Some(Flaw::WriteCycle) => {
                 for ((to, msg_id), txn) in st.write_cycle((to.src, to.msg_id), &txn, out.now()) {
                     out.reply((to, msg_id), Body::TxnOk { txn });

@@ -42,9 +42,9 @@ use crate::driver::{drain, Calls};
 use crate::error::RpcError;
 use crate::message::{Init, Members, Message, MsgId, NodeId};
 use crate::node::{check_body, checked_ticks, next_tick, ticks};
-use std::sync::Arc;
 use crate::node::{handle, Effects, Node, Out, Outgoing};
 use glomers_harness::time::Ticks;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// One node under test, with a fake clock.
@@ -71,7 +71,8 @@ impl<N: Node> TestNode<N> {
             panic!("{e}");
         }
         let init = Init::new(id, ids);
-        let node = N::init(&init).and_then(checked_ticks).unwrap_or_else(|e| panic!("init of {id} failed: {e}"));
+        let node =
+            N::init(&init).and_then(checked_ticks).unwrap_or_else(|e| panic!("init of {id} failed: {e}"));
         let ticks = ticks(&node, Duration::ZERO);
         let members = Arc::new(Members::from(&init));
         let mut out = Effects::new(Duration::ZERO, members.clone());
@@ -153,7 +154,9 @@ impl<N: Node> TestNode<N> {
             return self.reply_json(id.0, src, body);
         }
         match serde_json::from_str::<N::Body>(body) {
-            Ok(body) => self.deliver(Message { src: from, dest: self.id().clone(), msg_id, in_reply_to, body }),
+            Ok(body) => {
+                self.deliver(Message { src: from, dest: self.id().clone(), msg_id, in_reply_to, body })
+            }
             Err(e) => {
                 let mut out = Effects::new(self.now, self.members.clone());
                 if in_reply_to.is_none() {
