@@ -4,15 +4,15 @@
 use glomers_engine::prelude::*;
 use std::collections::BTreeSet;
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-enum Request {
+pub enum Request {
     Add { element: i64 },
     Read,
     Replicate { value: BTreeSet<i64> },
 }
 
-struct GSet(Mutex<BTreeSet<i64>>);
+pub struct GSet(Mutex<BTreeSet<i64>>);
 
 impl Node for GSet {
     type Body = Request;
