@@ -24,7 +24,7 @@
 //! #     type Body = Body;
 //! #     fn init(_: &Init) -> Result<Self, RpcError> { Ok(Pinger) }
 //! #     fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
-//! #         out.reply(msg.src, msg.msg_id, Body::Pong); Ok(())
+//! #         out.reply(&msg, Body::Pong); Ok(())
 //! #     }
 //! # }
 //! use std::time::Duration;
@@ -38,15 +38,18 @@
 //! ```
 
 use crate::codec::encode;
+use crate::error::ErrorCode;
 use crate::error::RpcError;
-use crate::message::{Init, MsgId, NodeId};
+use crate::message::{Init, Members, MsgId, NodeId};
 use crate::node::{
-    checked_ticks, guard, handle_guarded, next_tick, ticks, Continuation, Effects, Node, Out, Outgoing,
+    check_body, checked_ticks, guard, handle_guarded, next_tick, started, ticks, Continuation, Effects, Node,
+    Out, Outgoing,
 };
 use crate::protocol::{Answer, Decision, Inbox};
 use crate::{log_debug, log_error};
 use glomers_harness::calls::CallTable;
 use glomers_harness::time::Ticks;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// One node as a simulator sees it: protocol lines in, protocol lines out, under virtual time.
@@ -100,6 +103,8 @@ pub struct LineDriver<N: Node> {
     /// Builds the node from `init`.
     build: Factory<N>,
     node: Option<N>,
+    /// Its place in the cluster, once `init` named it.
+    members: Arc<Members>,
     clock: Clock,
     /// Calls in flight, with local deadlines.
     calls: Calls<N>,
@@ -142,6 +147,7 @@ impl<N: Node> LineDriver<N> {
             inbox: Inbox::new(),
             build: Box::new(build),
             node: None,
+            members: Arc::default(),
             clock,
             calls: Calls::default(),
             ticks: None,
@@ -176,14 +182,14 @@ impl<N: Node> LineDriver<N> {
         match decision {
             Decision::Deliver(msg) => {
                 if let Some(node) = self.node.as_ref() {
-                    let mut out = Out::new(local);
+                    let mut out = Out::new(local, self.members.clone());
                     handle_guarded(node, msg, &mut out);
                     self.drain(&mut out);
                 }
             }
             Decision::Reply { waiter, reply } => {
                 if let Some(node) = self.node.as_ref() {
-                    let mut out = Effects::new(local);
+                    let mut out = Effects::new(local, self.members.clone());
                     if guard("a continuation", || waiter(node, Ok(reply), &mut out)).is_none() {
                         out.clear();
                     }
@@ -191,10 +197,19 @@ impl<N: Node> LineDriver<N> {
                 }
             }
             Decision::Init(call) => {
-                let built = (self.build)(&call.init).and_then(checked_ticks).map(|node| {
-                    self.ticks = ticks(&node, local + self.clock.timer_start);
-                    self.node = Some(node);
+                let checked = check_body::<N>().map_err(|e| {
+                    log_error!("{e}");
+                    RpcError::new(ErrorCode::Crash, e)
                 });
+                let built =
+                    checked.and_then(|()| (self.build)(&call.init)).and_then(checked_ticks).map(|node| {
+                        self.members = Arc::new(Members::from(&call.init));
+                        self.ticks = ticks(&node, local + self.clock.timer_start);
+                        let mut out = started(&node, &self.members, local);
+                        self.node = Some(node);
+                        // `init` has named the node, so its effects go out from its id.
+                        self.drain_from(call.init.node_id.clone(), &mut out);
+                    });
                 if let Some(Answer { from, msg }) = self.inbox.initialised(call, built) {
                     self.emit(&from, &msg);
                 }
@@ -220,9 +235,14 @@ impl<N: Node> LineDriver<N> {
 
     /// Registers the calls `out` made and queues what it sent.
     fn drain(&mut self, out: &mut Effects<N>) {
-        drain(&mut self.calls, out, &mut self.sent);
         // Only a node that init built has effects to drain, and init named it.
         let Some(me) = self.inbox.me().cloned() else { return };
+        self.drain_from(me, out);
+    }
+
+    /// Registers the calls `out` made and queues what it sent, from `me`.
+    fn drain_from(&mut self, me: NodeId, out: &mut Effects<N>) {
+        drain(&mut self.calls, out, &mut self.sent);
         let mut sent = std::mem::take(&mut self.sent);
         for msg in sent.drain(..) {
             self.emit(&me, &msg);
@@ -271,7 +291,7 @@ impl<N: Node> LineDriver<N> {
         loop {
             if let Some((id, then)) = self.calls.take_due(local) {
                 if let Some(node) = self.node.as_ref() {
-                    let mut o = Effects::new(local);
+                    let mut o = Effects::new(local, self.members.clone());
                     let timeout = Err(RpcError::timeout(format!("no reply to msg {id}")));
                     if guard("a continuation", || then(node, timeout, &mut o)).is_none() {
                         o.clear();
@@ -283,7 +303,7 @@ impl<N: Node> LineDriver<N> {
             let (true, Some(node)) = (self.ticks.is_some_and(|t| t.is_due(local)), self.node.as_ref()) else {
                 break;
             };
-            let mut o = Effects::new(local);
+            let mut o = Effects::new(local, self.members.clone());
             if guard("a tick", || node.on_tick(&mut o)).is_none() {
                 o.clear();
             }

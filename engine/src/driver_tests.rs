@@ -26,7 +26,7 @@ impl Node for Asker {
     }
     fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
         match msg.body {
-            Body::Ping => out.reply(msg.src, msg.msg_id, Body::Pong),
+            Body::Ping => out.reply(&msg, Body::Pong),
             Body::Ask => {
                 let (src, id) = (msg.src, msg.msg_id);
                 out.rpc(NodeId::new("n2"), Body::Ping, Duration::from_secs(1), move |_, r, out| {
@@ -34,7 +34,7 @@ impl Node for Asker {
                         Ok(_) => "pong".to_owned(),
                         Err(e) => format!("{} at {:?}", e.code.code(), out.now()),
                     };
-                    out.reply(src, id, Body::Told { answer });
+                    out.reply((src, id), Body::Told { answer });
                 });
             }
             Body::Pong | Body::Told { .. } => return Err(RpcError::not_supported("reply")),

@@ -101,6 +101,11 @@ impl From<&str> for NodeId {
         NodeId::new(s)
     }
 }
+impl From<&NodeId> for NodeId {
+    fn from(id: &NodeId) -> Self {
+        id.clone()
+    }
+}
 impl Serialize for NodeId {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
@@ -146,6 +151,118 @@ pub struct Message<B> {
     pub in_reply_to: Option<MsgId>,
     /// The workload body.
     pub body: B,
+}
+
+impl<B> Message<B> {
+    /// Where a reply to this message goes; keep it to answer later (after a call of your own,
+    /// say) with [`Effects::reply`](crate::Effects::reply).
+    pub fn reply_to(&self) -> ReplyTo {
+        ReplyTo { src: self.src.clone(), msg_id: self.msg_id }
+    }
+}
+
+/// Where a reply goes: the request's sender and its `msg_id`. Every `reply` takes one, or
+/// anything that converts into one: `&msg` (the request itself) or a `(src, msg_id)` pair.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplyTo {
+    /// The request's sender.
+    pub src: NodeId,
+    /// The request's number; a request without one expects no reply.
+    pub msg_id: Option<MsgId>,
+}
+
+impl<B> From<&Message<B>> for ReplyTo {
+    fn from(msg: &Message<B>) -> Self {
+        msg.reply_to()
+    }
+}
+
+impl From<&ReplyTo> for ReplyTo {
+    fn from(to: &ReplyTo) -> Self {
+        to.clone()
+    }
+}
+
+impl From<(NodeId, Option<MsgId>)> for ReplyTo {
+    fn from((src, msg_id): (NodeId, Option<MsgId>)) -> Self {
+        ReplyTo { src, msg_id }
+    }
+}
+
+/// This node's place in the cluster, as `init` gave it: what [`Effects::me`](crate::Effects::me)
+/// and [`Effects::peers`](crate::Effects::peers) read, wherever node code runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Members {
+    me: NodeId,
+    all: Arc<[NodeId]>,
+    peers: Arc<[NodeId]>,
+}
+
+impl Members {
+    /// This node's id.
+    pub fn me(&self) -> &NodeId {
+        &self.me
+    }
+
+    /// Every node in the cluster, this one included, in Maelstrom's order.
+    pub fn all(&self) -> &[NodeId] {
+        &self.all
+    }
+
+    /// Every other node, in Maelstrom's order: cheap to hold, and iterating it yields owned
+    /// ids, so `for peer in out.peers() { out.send(peer, ..) }` needs no clone.
+    pub fn peers(&self) -> Peers {
+        Peers(self.peers.clone())
+    }
+}
+
+impl From<&Init> for Members {
+    fn from(init: &Init) -> Self {
+        let peers: Vec<NodeId> = init.node_ids.iter().filter(|n| **n != init.node_id).cloned().collect();
+        Members { me: init.node_id.clone(), all: init.node_ids.clone().into(), peers: peers.into() }
+    }
+}
+
+impl Default for Members {
+    /// A node not yet initialised: no id, no cluster.
+    fn default() -> Self {
+        Members { me: NodeId::new(""), all: Arc::from([]), peers: Arc::from([]) }
+    }
+}
+
+/// The other nodes of the cluster (see [`Members::peers`]); a slice through `Deref`.
+#[derive(Clone, Debug)]
+pub struct Peers(Arc<[NodeId]>);
+
+impl std::ops::Deref for Peers {
+    type Target = [NodeId];
+    fn deref(&self) -> &[NodeId] {
+        &self.0
+    }
+}
+
+impl IntoIterator for Peers {
+    type Item = NodeId;
+    type IntoIter = PeersIter;
+    fn into_iter(self) -> PeersIter {
+        PeersIter { peers: self.0, next: 0 }
+    }
+}
+
+/// The owned ids of [`Peers`], one by one.
+#[derive(Debug)]
+pub struct PeersIter {
+    peers: Arc<[NodeId]>,
+    next: usize,
+}
+
+impl Iterator for PeersIter {
+    type Item = NodeId;
+    fn next(&mut self) -> Option<NodeId> {
+        let id = self.peers.get(self.next)?.clone();
+        self.next += 1;
+        Some(id)
+    }
 }
 
 /// The `init` message's payload (§2.3): who this node is and who else is in the cluster.

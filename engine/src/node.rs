@@ -8,11 +8,13 @@
 
 use crate::codec::Reply;
 use crate::error::{ErrorCode, RpcError};
-use crate::message::{Init, Message, MsgId, NodeId};
+use crate::message::{Init, Members, Message, MsgId, NodeId, Peers, ReplyTo};
 use crate::rpc::Caller;
 use glomers_harness::time::{Ticks, ZeroTickPeriod};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::any::Any;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A Maelstrom node as a state machine. The engine owns every thread, pipe and clock.
@@ -42,7 +44,7 @@ use std::time::Duration;
 ///     fn init(_: &Init) -> Result<Self, RpcError> { Ok(Pinger) }
 ///     fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
 ///         match msg.body {
-///             Body::Ping => out.reply(msg.src, msg.msg_id, Body::Pong),
+///             Body::Ping => out.reply(&msg, Body::Pong),
 ///             Body::Pong => {}
 ///         }
 ///         Ok(())
@@ -50,11 +52,18 @@ use std::time::Duration;
 /// }
 /// ```
 pub trait Node: Sized + Send + Sync + 'static {
-    /// Message bodies of this workload, tagged on the wire by `type` (`#[serde(tag = "type")]`).
+    /// The bodies this node receives (requests, gossip), tagged on the wire by `type`:
+    /// `#[serde(tag = "type", rename_all = "snake_case")]`. Every driver refuses to start a node
+    /// whose body type lacks the tag, with a message saying so. Replies and sends take any
+    /// serializable body, so this type need not list what the node only sends.
     type Body: Serialize + DeserializeOwned + Send + 'static;
 
     /// Builds the node from `init` (§2.3). An error is sent back instead of `init_ok`.
     fn init(init: &Init) -> Result<Self, RpcError>;
+
+    /// Runs once, right after `init` built the node and before its `init_ok` goes out: the
+    /// place to arm timers ([`Effects::every`], [`Effects::after`]) or start calls.
+    fn on_start(&self, _out: &mut Effects<Self>) {}
 
     /// Handles one message. An `Err` is sent to the sender as an `error` body when the message
     /// carries a `msg_id`, so a handler may use `?` on anything that makes the request invalid.
@@ -66,8 +75,19 @@ pub trait Node: Sized + Send + Sync + 'static {
     }
 
     /// Periodic work: gossip, batching, retries. Runs on the timer thread, so it gets
-    /// [`Effects`], which has no blocking call.
+    /// [`Effects`], which has no blocking call. For more than one period, or a one-shot
+    /// delay, see [`Effects::every`] and [`Effects::after`].
     fn on_tick(&self, _out: &mut Effects<Self>) {}
+}
+
+/// Runs `Node::on_start` on a node `init` just built, as every driver does: the effects it
+/// pushed, or none if it panicked.
+pub(crate) fn started<N: Node>(node: &N, members: &Arc<Members>, now: Duration) -> Effects<N> {
+    let mut out = Effects::new(now, members.clone());
+    if guard("on_start", || node.on_start(&mut out)).is_none() {
+        out.clear();
+    }
+    out
 }
 
 /// Runs `node`'s handler on `msg`, as every driver does: a handler's `Err` becomes an `error`
@@ -77,7 +97,7 @@ pub(crate) fn handle<N: Node>(node: &N, msg: Message<N::Body>, out: &mut Out<N>)
     if let Err(e) = node.on_message(msg, out) {
         crate::log_debug!("answering {src} with {e}");
         if !is_reply {
-            out.reply_error(src, msg_id, e);
+            out.reply_error((src, msg_id), e);
         }
     }
 }
@@ -92,7 +112,7 @@ pub(crate) fn handle_guarded<N: Node>(node: &N, msg: Message<N::Body>, out: &mut
     if guard("a handler", || handle(node, msg, out)).is_none() {
         out.effects.effects.truncate(mark);
         if !is_reply {
-            out.reply_error(src, msg_id, RpcError::new(ErrorCode::Crash, "the handler panicked"));
+            out.reply_error((src, msg_id), RpcError::new(ErrorCode::Crash, "the handler panicked"));
         }
     }
 }
@@ -116,9 +136,10 @@ pub(crate) fn guard<R>(what: &str, f: impl FnOnce() -> R) -> Option<R> {
 }
 
 impl<N: Node> Effects<N> {
-    /// Drops every effect: what node code pushed before it panicked.
+    /// Drops what node code pushed before it panicked; a periodic timer's next round, armed by
+    /// the engine before the node's code ran, stays, so the timer goes on.
     pub(crate) fn clear(&mut self) {
-        self.effects.clear();
+        self.effects.retain(|e| matches!(e, Effect::Timer { rearm: true, .. }));
     }
 }
 
@@ -152,12 +173,45 @@ pub struct Outgoing<B> {
     pub payload: Payload<B>,
 }
 
+impl<B: Serialize> Payload<B> {
+    /// The body as JSON text, without `msg_id` / `in_reply_to`.
+    ///
+    /// # Errors
+    /// When a `Body` does not serialize.
+    pub fn to_json(&self) -> Result<String, String> {
+        match self {
+            Payload::Body(b) => serde_json::to_string(b).map_err(|e| e.to_string()),
+            Payload::Json(json) => Ok(json.clone()),
+            Payload::InitOk => Ok(r#"{"type":"init_ok"}"#.to_owned()),
+            Payload::Error(e) => {
+                Ok(serde_json::json!({"type": "error", "code": e.code.code(), "text": e.text}).to_string())
+            }
+        }
+    }
+}
+
+impl<B: Serialize> Outgoing<B> {
+    /// The body as a JSON value (without `msg_id` / `in_reply_to`), whatever type the node sent
+    /// it as: how a test reads a reply, e.g. `sent[0].json()["value"]`. `Null` if it does not
+    /// serialize.
+    pub fn json(&self) -> serde_json::Value {
+        self.payload.to_json().ok().and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default()
+    }
+
+    /// The body decoded as `T`, if it is one.
+    pub fn body_as<T: DeserializeOwned>(&self) -> Option<T> {
+        self.payload.to_json().ok().and_then(|j| serde_json::from_str(&j).ok())
+    }
+}
+
 /// An effect a handler produced.
 pub(crate) enum Effect<N: Node> {
     /// Send a message; no reply expected.
     Send(Outgoing<N::Body>),
     /// Send a request and run `then` with its reply, or with error 0 after `timeout`.
     Rpc { msg: Outgoing<N::Body>, timeout: Duration, then: Continuation<N> },
+    /// Run `then` after `after`; `rearm` marks a periodic timer's next round.
+    Timer { after: Duration, then: Continuation<N>, rearm: bool },
 }
 
 /// Where code that must not block puts its effects (replies, sends, calls with a
@@ -177,6 +231,7 @@ pub(crate) enum Effect<N: Node> {
 /// ```
 pub struct Effects<N: Node> {
     now: Duration,
+    members: Arc<Members>,
     effects: Vec<Effect<N>>,
 }
 
@@ -188,14 +243,14 @@ pub struct Out<N: Node> {
 }
 
 impl<N: Node> Out<N> {
-    /// An empty `Out` at time `now` (time since the node started), with no blocking caller;
-    /// tests and simulators make these, the engine makes its own.
-    pub fn new(now: Duration) -> Self {
-        Out { effects: Effects::new(now), caller: None }
+    /// An empty `Out` at time `now` (time since the node started) for the node `members`
+    /// describes, with no blocking caller (the single-threaded drivers).
+    pub(crate) fn new(now: Duration, members: Arc<Members>) -> Self {
+        Out { effects: Effects::new(now, members), caller: None }
     }
 
-    pub(crate) fn with_caller(now: Duration, caller: Caller<N>) -> Self {
-        Out { effects: Effects::new(now), caller: Some(caller) }
+    pub(crate) fn with_caller(now: Duration, members: Arc<Members>, caller: Caller<N>) -> Self {
+        Out { effects: Effects::new(now, members), caller: Some(caller) }
     }
 
     /// The engine's blocking caller, for quick experiments; `None` outside the threaded engine.
@@ -220,10 +275,10 @@ impl<N: Node> std::ops::DerefMut for Out<N> {
 }
 
 impl<N: Node> Effects<N> {
-    /// No effects yet, at time `now` (time since the node started); tests and simulators make
-    /// these, the engine makes its own.
-    pub fn new(now: Duration) -> Self {
-        Effects { now, effects: Vec::new() }
+    /// No effects yet, at time `now` (time since the node started), for the node `members`
+    /// describes.
+    pub(crate) fn new(now: Duration, members: Arc<Members>) -> Self {
+        Effects { now, members, effects: Vec::new() }
     }
 
     /// Time since the node started.
@@ -231,21 +286,47 @@ impl<N: Node> Effects<N> {
         self.now
     }
 
-    /// Replies to a request from `to` numbered `msg_id`. A request without a `msg_id` expects
-    /// no reply, so nothing is sent.
-    pub fn reply(&mut self, to: NodeId, msg_id: Option<MsgId>, body: N::Body) {
-        self.reply_payload(to, msg_id, Payload::Body(body));
+    /// This node's id.
+    pub fn me(&self) -> &NodeId {
+        self.members.me()
+    }
+
+    /// Every other node of the cluster; iterating yields owned ids:
+    /// `for peer in out.peers() { out.send(peer, ..) }`.
+    pub fn peers(&self) -> Peers {
+        self.members.peers()
+    }
+
+    /// Every node of the cluster, this one included, in Maelstrom's order.
+    pub fn node_ids(&self) -> &[NodeId] {
+        self.members.all()
+    }
+
+    /// Replies to a request: `to` is the request (`&msg`) or a [`ReplyTo`] kept from it. The
+    /// body is any serializable value with a `type` field: one of the node's own `Body`
+    /// variants, a reply enum of its own, or `json!({"type": "read_ok", "value": 3})`. A
+    /// request without a `msg_id` expects no reply, so nothing is sent.
+    pub fn reply(&mut self, to: impl Into<ReplyTo>, body: impl Serialize + 'static) {
+        let to = to.into();
+        let payload = payload(body).unwrap_or_else(|e| {
+            crate::log_error!("cannot encode the reply to {}: {e}; answering with error 13", to.src);
+            Payload::Error(RpcError::new(
+                ErrorCode::Crash,
+                format!("the node could not encode its reply: {e}"),
+            ))
+        });
+        self.reply_payload(to, payload);
     }
 
     /// Replies with an `error` body.
-    pub fn reply_error(&mut self, to: NodeId, msg_id: Option<MsgId>, error: RpcError) {
-        self.reply_payload(to, msg_id, Payload::Error(error));
+    pub fn reply_error(&mut self, to: impl Into<ReplyTo>, error: RpcError) {
+        self.reply_payload(to.into(), Payload::Error(error));
     }
 
-    fn reply_payload(&mut self, to: NodeId, msg_id: Option<MsgId>, payload: Payload<N::Body>) {
-        if let Some(id) = msg_id {
+    fn reply_payload(&mut self, to: ReplyTo, payload: Payload<N::Body>) {
+        if let Some(id) = to.msg_id {
             self.effects.push(Effect::Send(Outgoing {
-                dest: to,
+                dest: to.src,
                 msg_id: None,
                 in_reply_to: Some(id),
                 payload,
@@ -253,51 +334,127 @@ impl<N: Node> Effects<N> {
         }
     }
 
-    /// Sends a message that expects no reply.
-    pub fn send(&mut self, to: NodeId, body: N::Body) {
-        self.effects.push(Effect::Send(Outgoing {
-            dest: to,
-            msg_id: None,
-            in_reply_to: None,
-            payload: Payload::Body(body),
-        }));
+    /// Sends a message that expects no reply; the body is any serializable value with a
+    /// `type` field, as for [`reply`](Self::reply).
+    pub fn send(&mut self, to: impl Into<NodeId>, body: impl Serialize + 'static) {
+        let to = to.into();
+        match payload(body) {
+            Ok(payload) => self.effects.push(Effect::Send(Outgoing {
+                dest: to,
+                msg_id: None,
+                in_reply_to: None,
+                payload,
+            })),
+            Err(e) => crate::log_error!("cannot encode a message to {to}: {e}; not sent"),
+        }
     }
 
-    /// Sends a request of this workload's type and runs `then` with the decoded reply, or with
-    /// error 0 (timeout) if none came within `timeout`. An `error` reply arrives as `Err`.
-    pub fn rpc<F>(&mut self, to: NodeId, body: N::Body, timeout: Duration, then: F)
-    where
+    /// Sends `body` to every other node of the cluster (gossip), no reply expected; the body
+    /// is serialized once.
+    pub fn send_to_peers(&mut self, body: impl Serialize) {
+        match json_body(&body) {
+            Ok(json) => {
+                for peer in self.peers() {
+                    let payload = Payload::Json(json.clone());
+                    self.effects.push(Effect::Send(Outgoing {
+                        dest: peer,
+                        msg_id: None,
+                        in_reply_to: None,
+                        payload,
+                    }));
+                }
+            }
+            Err(e) => crate::log_error!("cannot encode a message to the peers: {e}; not sent"),
+        }
+    }
+
+    /// Sends a request and runs `then` with the reply decoded as this node's `Body`, or with
+    /// error 0 (timeout) if none came within `timeout`. An `error` reply arrives as `Err`. To
+    /// decode the reply as another type, use [`rpc_as`](Self::rpc_as).
+    pub fn rpc<F>(
+        &mut self,
+        to: impl Into<NodeId>,
+        body: impl Serialize + 'static,
+        timeout: Duration,
+        then: F,
+    ) where
         F: FnOnce(&N, Result<N::Body, RpcError>, &mut Effects<N>) + Send + 'static,
     {
-        self.push_rpc(to, Payload::Body(body), timeout, then);
+        match payload(body) {
+            Ok(payload) => self.push_rpc(to.into(), payload, timeout, then),
+            Err(e) => self.fail_rpc(to.into(), e, then),
+        }
+    }
+
+    /// Runs `then` once, `delay` from now, on the timer (a continuation: it gets `Effects`).
+    pub fn after<F>(&mut self, delay: Duration, then: F)
+    where
+        F: FnOnce(&N, &mut Effects<N>) + Send + 'static,
+    {
+        self.effects.push(Effect::Timer {
+            after: delay,
+            then: Box::new(move |n, _, out| then(n, out)),
+            rearm: false,
+        });
+    }
+
+    /// Runs `f` every `period` from now on, for as long as the node runs; any number of these
+    /// run side by side with [`Node::on_tick`]. A panic in `f` skips that round only. A zero
+    /// period is refused (with an error in the log): it would run forever at one instant.
+    pub fn every<F>(&mut self, period: Duration, f: F)
+    where
+        F: Fn(&N, &mut Effects<N>) + Send + Sync + 'static,
+    {
+        if period.is_zero() {
+            crate::log_error!("{}; the timer is not armed", ZeroTickPeriod);
+            return;
+        }
+        self.arm(period, Arc::new(f), false);
+    }
+
+    /// Arms the next round of a periodic timer: the round re-arms itself before running `f`.
+    fn arm<F>(&mut self, period: Duration, f: Arc<F>, rearm: bool)
+    where
+        F: Fn(&N, &mut Effects<N>) + Send + Sync + 'static,
+    {
+        let then: Continuation<N> = Box::new(move |node, _, out| {
+            out.arm(period, f.clone(), true);
+            f(node, out);
+        });
+        self.effects.push(Effect::Timer { after: period, then, rearm });
     }
 
     /// Sends a request of another protocol (a service's) and runs `then` with the reply decoded
     /// as `Resp`.
-    pub fn rpc_as<Req, Resp, F>(&mut self, to: NodeId, req: &Req, timeout: Duration, then: F)
+    pub fn rpc_as<Req, Resp, F>(&mut self, to: impl Into<NodeId>, req: &Req, timeout: Duration, then: F)
     where
         Req: Serialize,
         Resp: DeserializeOwned,
         F: FnOnce(&N, Result<Resp, RpcError>, &mut Effects<N>) + Send + 'static,
     {
         match serde_json::to_string(req) {
-            Ok(json) => self.push_rpc(to, Payload::Json(json), timeout, then),
-            // A request type that cannot serialize is a bug in the node, not bad input; fail
-            // the call so the node's own error path runs.
-            Err(e) => {
-                let node_bug = RpcError::new(ErrorCode::Crash, format!("cannot encode request: {e}"));
-                self.effects.push(Effect::Rpc {
-                    msg: Outgoing {
-                        dest: to,
-                        msg_id: None,
-                        in_reply_to: None,
-                        payload: Payload::Error(node_bug.clone()),
-                    },
-                    timeout: Duration::ZERO,
-                    then: Box::new(move |node, _, out| then(node, Err(node_bug), out)),
-                });
-            }
+            Ok(json) => self.push_rpc(to.into(), Payload::Json(json), timeout, then),
+            Err(e) => self.fail_rpc(to.into(), e.to_string(), then),
         }
+    }
+
+    /// A request that cannot serialize is a bug in the node, not bad input: the call fails at
+    /// once, so the node's own error path runs, and nothing is sent.
+    fn fail_rpc<Resp, F>(&mut self, to: NodeId, error: String, then: F)
+    where
+        F: FnOnce(&N, Result<Resp, RpcError>, &mut Effects<N>) + Send + 'static,
+    {
+        let node_bug = RpcError::new(ErrorCode::Crash, format!("cannot encode request: {error}"));
+        self.effects.push(Effect::Rpc {
+            msg: Outgoing {
+                dest: to,
+                msg_id: None,
+                in_reply_to: None,
+                payload: Payload::Error(node_bug.clone()),
+            },
+            timeout: Duration::ZERO,
+            then: Box::new(move |node, _, out| then(node, Err(node_bug), out)),
+        });
     }
 
     fn push_rpc<Resp, F>(&mut self, to: NodeId, payload: Payload<N::Body>, timeout: Duration, then: F)
@@ -342,6 +499,10 @@ impl<N: Node> Effects<N> {
                     register(id, msg.dest.clone(), self.now + timeout, then);
                     sent.push(msg);
                 }
+                // A timer is a call to nobody that only its deadline ends.
+                Effect::Timer { after, then, .. } => {
+                    register(next_id(), self.members.me().clone(), self.now + after, then)
+                }
             }
         }
     }
@@ -374,4 +535,55 @@ pub(crate) fn next_tick<N: Node>(node: &N, ticks: &mut Option<Ticks>, now: Durat
         }
         *ticks = None;
     }
+}
+
+/// A body as it goes on the wire: the node's own `Body` as it is (serialized by the writer),
+/// anything else serialized here.
+fn payload<B: 'static>(body: impl Serialize + 'static) -> Result<Payload<B>, String> {
+    let mut slot = Some(body);
+    if let Some(own) = (&mut slot as &mut dyn Any).downcast_mut::<Option<B>>().and_then(Option::take) {
+        return Ok(Payload::Body(own));
+    }
+    json_body(&slot).map(Payload::Json)
+}
+
+/// A body serialized, checked to be an object with a `type` field.
+fn json_body(body: &impl Serialize) -> Result<String, String> {
+    let json = serde_json::to_string(body).map_err(|e| e.to_string())?;
+    if !json.starts_with('{') || !json.contains("\"type\":") {
+        return Err(format!(
+            "a body must be a JSON object with a `type` field (is the enum `#[serde(tag = \"type\")]`?), not {json}"
+        ));
+    }
+    Ok(json)
+}
+
+/// What every driver checks before it runs a node: that `N::Body` reads Maelstrom's bodies,
+/// which carry their kind in a `type` field. An enum without `#[serde(tag = "type")]` would
+/// compile and then fail every request with error 12; this catches it at start-up. Variant
+/// names that are not snake_case (Maelstrom's are) only get a warning in the log.
+///
+/// # Errors
+/// The message to stop with, naming the fix.
+pub(crate) fn check_body<N: Node>() -> Result<(), String> {
+    const PROBE: &str = "glomers-start-up-probe";
+    let Err(e) = serde_json::from_str::<N::Body>(&format!(r#"{{"type":"{PROBE}"}}"#)) else { return Ok(()) };
+    let text = e.to_string();
+    if text.contains("unknown variant `type`") || text.contains("expected enum") {
+        return Err(format!(
+            "the body type {} is not tagged by `type`: add `#[serde(tag = \"type\", rename_all = \"snake_case\")]` \
+             to it ({text})",
+            std::any::type_name::<N::Body>()
+        ));
+    }
+    if let Some(expected) = text.split_once(&format!("unknown variant `{PROBE}`")).map(|(_, rest)| rest) {
+        if expected.chars().any(|c| c.is_ascii_uppercase()) {
+            crate::log_error!(
+                "the body type {} has variants that are not snake_case{expected}; Maelstrom's types are \
+                 (add `rename_all = \"snake_case\"`)",
+                std::any::type_name::<N::Body>()
+            );
+        }
+    }
+    Ok(())
 }

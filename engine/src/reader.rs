@@ -10,8 +10,8 @@
 
 use crate::error::RpcError;
 use crate::log_error;
-use crate::message::{Init, Message};
-use crate::node::{checked_ticks, Node};
+use crate::message::{Init, Members, Message};
+use crate::node::{checked_ticks, started, Node};
 use crate::protocol::{Answer, Decision, Inbox};
 use crate::rpc::finish;
 use crate::runtime::{Running, Shared};
@@ -118,7 +118,11 @@ impl<N: Node, F: FnMut(&Init) -> Result<N, RpcError>> Reader<'_, N, F> {
             }
             Decision::Init(call) => {
                 let built = (self.build)(&call.init).and_then(checked_ticks).map(|node| {
-                    let _ = self.shared.node.set(Running { id: call.init.node_id.clone(), node });
+                    let members = Arc::new(Members::from(&call.init));
+                    let mut out = started(&node, &members, self.shared.now());
+                    let running = Running { members, node };
+                    self.shared.dispatch(running.members.me(), &mut out);
+                    let _ = self.shared.node.set(running);
                 });
                 if let Some(answer) = self.inbox.initialised(call, built) {
                     self.answer(answer);

@@ -11,7 +11,7 @@
 use crate::codec::Reply;
 use crate::error::{ErrorCode, RpcError};
 use crate::message::{MsgId, NodeId};
-use crate::node::{guard, Continuation, Effects, Node, Outgoing, Payload};
+use crate::node::{guard, Continuation, Node, Outgoing, Payload};
 use crate::runtime::{Running, Shared};
 use crossbeam_channel::{bounded, Sender};
 use dashmap::DashMap;
@@ -85,11 +85,11 @@ pub(crate) fn finish<N: Node>(
     match waiter {
         Waiter::Then(then) => {
             let then = then.into_inner();
-            let mut out = Effects::new(shared.now());
+            let mut out = shared.effects(running);
             if guard("a continuation", || then(&running.node, reply, &mut out)).is_none() {
                 out.clear();
             }
-            shared.dispatch(&running.id, &mut out);
+            shared.dispatch(running.members.me(), &mut out);
         }
         Waiter::Blocked(tx) => {
             // The caller may have given up already; then nobody needs the reply.

@@ -5,8 +5,8 @@
 
 use crate::admission::Admission;
 use crate::error::RpcError;
-use crate::message::{Init, NodeId};
-use crate::node::{Effects, Node, Out, Outgoing};
+use crate::message::{Init, Members, NodeId};
+use crate::node::{check_body, Effects, Node, Out, Outgoing};
 use crate::rpc::{Caller, Calls, Waiter};
 use crate::settings::{self, SettingError};
 use crate::timer::TimerMsg;
@@ -53,10 +53,11 @@ impl Config {
     }
 }
 
-/// The node once `init` built it, with the id `init` gave it: the sender of all it sends.
+/// The node once `init` built it, with its place in the cluster: its id is the sender of all
+/// it sends.
 pub(crate) struct Running<N> {
-    /// This node's id.
-    pub(crate) id: NodeId,
+    /// This node's id and peers.
+    pub(crate) members: Arc<Members>,
     /// The node.
     pub(crate) node: N,
 }
@@ -78,9 +79,15 @@ impl<N: Node> Shared<N> {
         self.start.elapsed()
     }
 
-    /// An empty `Out` at the current time for a handler of node `me`, with a blocking caller.
-    pub(crate) fn out(self: &Arc<Self>, me: &NodeId) -> Out<N> {
-        Out::with_caller(self.now(), Caller::new(self.clone(), me.clone()))
+    /// An empty `Out` at the current time for a handler of the node `members` describes,
+    /// with a blocking caller.
+    pub(crate) fn out(self: &Arc<Self>, members: &Arc<Members>) -> Out<N> {
+        Out::with_caller(self.now(), members.clone(), Caller::new(self.clone(), members.me().clone()))
+    }
+
+    /// Empty `Effects` at the current time for a continuation or tick of the running node.
+    pub(crate) fn effects(&self, running: &Running<N>) -> Effects<N> {
+        Effects::new(self.now(), running.members.clone())
     }
 
     /// Hands messages sent from `from` to the writer.
@@ -116,7 +123,8 @@ impl<N: Node> Shared<N> {
 /// Runs node type `N`, built by `Node::init`, on stdin/stdout with the configuration from the
 /// environment, until stdin ends: the whole of a binary's `main` for a node without settings.
 /// Returns once every message read has been answered and stdout flushed, with the code to exit
-/// with: success, or 2 (after a message on stderr) when the configuration is malformed.
+/// with: success, or 2 (after a message on stderr) when the configuration is malformed or the
+/// node's body type is not tagged by `type`.
 pub fn run<N: Node>() -> ExitCode {
     run_factory(N::init)
 }
@@ -125,6 +133,10 @@ pub fn run<N: Node>() -> ExitCode {
 /// the settings it read in `main`, e.g. `run_factory(move |init| Ok(Broadcast::with_timing(init,
 /// timing)))`. An `Err` from `build` is the answer to the `init`.
 pub fn run_factory<N: Node>(build: impl FnMut(&Init) -> Result<N, RpcError>) -> ExitCode {
+    if let Err(e) = check_body::<N>() {
+        crate::log_error!("{e}");
+        return ExitCode::from(2);
+    }
     match Config::from_env() {
         Ok(config) => {
             run_with_factory(config, std::io::stdin().lock(), std::io::stdout(), build);
@@ -141,12 +153,18 @@ pub fn run_with<N: Node>(config: Config, input: impl std::io::Read, output: impl
 }
 
 /// Like [`run_with`], for a node built by `build` when `init` arrives (on the calling thread).
+/// A node whose body type is not tagged by `type` is not run: the reason goes to stderr and
+/// nothing is read.
 pub fn run_with_factory<N: Node>(
     config: Config,
     input: impl std::io::Read,
     output: impl std::io::Write + Send,
     build: impl FnMut(&Init) -> Result<N, RpcError>,
 ) {
+    if let Err(e) = check_body::<N>() {
+        crate::log_error!("{e}");
+        return;
+    }
     let (writer_tx, writer_rx) = unbounded();
     let (timer_tx, timer_rx) = unbounded();
     let (work_tx, work_rx) = unbounded();

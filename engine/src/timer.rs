@@ -5,7 +5,7 @@
 
 use crate::error::RpcError;
 use crate::message::MsgId;
-use crate::node::{self, Effects, Node};
+use crate::node::{self, Node};
 use crate::rpc::finish;
 use crate::runtime::Shared;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
@@ -79,12 +79,12 @@ pub(crate) fn run<N: Node>(shared: &Arc<Shared<N>>, rx: Receiver<TimerMsg>) {
                 }
             }
             Ticking::On(ref mut schedule) if schedule.is_some_and(|t| t.is_due(now)) => {
-                let mut out = Effects::new(shared.now());
+                let mut out = shared.effects(running);
                 if node::guard("a tick", || running.node.on_tick(&mut out)).is_none() {
                     out.clear();
                 }
                 node::next_tick(&running.node, schedule, now);
-                shared.dispatch(&running.id, &mut out);
+                shared.dispatch(running.members.me(), &mut out);
             }
             Ticking::On(_) => {}
         }

@@ -20,11 +20,11 @@ pub(crate) fn run<N: Node>(shared: &Arc<Shared<N>>, work: Receiver<Vec<Message<N
             log_error!("message before init reached a worker; dropped");
             continue;
         };
-        let mut out = shared.out(&running.id);
+        let mut out = shared.out(&running.members);
         for msg in batch {
             handle_guarded(&running.node, msg, &mut out);
         }
         shared.dispatch_into(&mut out, &mut sent);
-        shared.send(&running.id, std::mem::take(&mut sent));
+        shared.send(running.members.me(), std::mem::take(&mut sent));
     }
 }

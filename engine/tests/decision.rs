@@ -62,8 +62,8 @@ impl Node for Probe {
     }
     fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
         match msg.body {
-            Body::Echo { echo } => out.reply(msg.src, msg.msg_id, Body::EchoOk { echo: echo + self.mark }),
-            Body::Ping => out.reply(msg.src, msg.msg_id, Body::Pong),
+            Body::Echo { echo } => out.reply((msg.src, msg.msg_id), Body::EchoOk { echo: echo + self.mark }),
+            Body::Ping => out.reply(&msg, Body::Pong),
             Body::Ask => {
                 let (src, id) = (msg.src, msg.msg_id);
                 out.rpc(NodeId::new("n2"), Body::Ping, Duration::from_secs(30), move |_, reply, out| {
@@ -71,7 +71,7 @@ impl Node for Probe {
                         Ok(_) => "pong".to_owned(),
                         Err(e) => e.to_string(),
                     };
-                    out.reply(src, id, Body::Told { answer });
+                    out.reply((src, id), Body::Told { answer });
                 });
             }
             Body::EchoOk { .. } | Body::Told { .. } | Body::Pong => {

@@ -39,7 +39,7 @@ impl Node for Fragile {
     }
     fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
         match msg.body {
-            Body::Echo { echo } => out.reply(msg.src, msg.msg_id, Body::EchoOk { echo }),
+            Body::Echo { echo } => out.reply(&msg, Body::EchoOk { echo }),
             Body::Boom => {
                 out.send(NodeId::new("c9"), Body::Leak);
                 panic!("boom on purpose");
@@ -79,12 +79,17 @@ fn lines(me: &str) -> Vec<String> {
 }
 
 /// Hands out one line per read, 60 ms apart, so handlers, the reply and ticks interleave as
-/// they would on a pipe.
+/// they would on a pipe; at the end, holds stdin open until two ticks ran to the end (or 10 s
+/// passed), since a panic's backtrace (`RUST_BACKTRACE=1`) can hold the timer up for a while.
 struct Paced(Vec<String>);
 
 impl Read for Paced {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if self.0.is_empty() {
+            let give_up = std::time::Instant::now() + Duration::from_secs(10);
+            while ENGINE_TICKS.load(Ordering::Relaxed) < 2 && std::time::Instant::now() < give_up {
+                std::thread::sleep(Duration::from_millis(10));
+            }
             return Ok(0);
         }
         std::thread::sleep(Duration::from_millis(60));

@@ -128,9 +128,9 @@ impl Node for Blocker {
                     Body::GetOk { value } => value,
                     other => return Err(RpcError::malformed(format!("unexpected {other:?}"))),
                 };
-                out.reply(msg.src, msg.msg_id, Body::FetchOk { value });
+                out.reply(&msg, Body::FetchOk { value });
             }
-            Body::Echo { echo } => out.reply(msg.src, msg.msg_id, Body::EchoOk { echo }),
+            Body::Echo { echo } => out.reply((msg.src, msg.msg_id), Body::EchoOk { echo }),
             _ => return Err(RpcError::not_supported("not a request")),
         }
         Ok(())
@@ -171,7 +171,7 @@ fn a_call_nobody_answers_times_out_as_error_0_and_the_node_keeps_serving() {
         }
         fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
             if let Body::Echo { echo } = msg.body {
-                out.reply(msg.src, msg.msg_id, Body::EchoOk { echo });
+                out.reply((msg.src, msg.msg_id), Body::EchoOk { echo });
                 return Ok(());
             }
             let caller = out.caller().expect("engine").clone();
@@ -216,7 +216,7 @@ impl Node for Ticker {
         Some(Duration::from_millis(20))
     }
     fn on_tick(&self, out: &mut Effects<Self>) {
-        out.rpc("n2".into(), Gossip::Ping, Duration::from_secs(1), |node: &Ticker, reply, _| {
+        out.rpc("n2", Gossip::Ping, Duration::from_secs(1), |node: &Ticker, reply, _| {
             if let Ok(Gossip::Pong) = reply {
                 node.pongs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }

@@ -33,7 +33,7 @@ impl Node for Echo {
     fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
         match msg.body {
             Body::Echo { echo } => {
-                out.reply(msg.src, msg.msg_id, Body::EchoOk { echo });
+                out.reply((msg.src, msg.msg_id), Body::EchoOk { echo });
                 Ok(())
             }
             Body::EchoOk { .. } => Err(RpcError::not_supported("echo_ok is a reply, not a request")),

@@ -49,7 +49,7 @@ impl Node for UniqueIds {
                     .checked_mul(self.stride)
                     .and_then(|v| v.checked_add(self.index))
                     .ok_or_else(|| RpcError::new(ErrorCode::Abort, "id space exhausted"))?;
-                out.reply(msg.src, msg.msg_id, Body::GenerateOk { id });
+                out.reply(&msg, Body::GenerateOk { id });
                 Ok(())
             }
             Body::GenerateOk { .. } => Err(RpcError::not_supported("generate_ok is a reply, not a request")),

@@ -84,7 +84,7 @@ impl<F: Flawed<Flaw>> Node for Broadcast<F> {
         match msg.body {
             Body::Broadcast { message } => {
                 seen.messages.insert(message);
-                out.reply(msg.src, msg.msg_id, Body::BroadcastOk);
+                out.reply(&msg, Body::BroadcastOk);
                 for p in &self.peers {
                     out.send(p.clone(), Body::Gossip { messages: vec![message] });
                 }
@@ -98,9 +98,9 @@ impl<F: Flawed<Flaw>> Node for Broadcast<F> {
             Body::GossipOk { messages } => seen.acked.entry(msg.src).or_default().extend(messages),
             Body::Read => {
                 let messages = seen.messages.iter().copied().collect();
-                out.reply(msg.src, msg.msg_id, Body::ReadOk { messages });
+                out.reply(&msg, Body::ReadOk { messages });
             }
-            Body::Topology { .. } => out.reply(msg.src, msg.msg_id, Body::TopologyOk),
+            Body::Topology { .. } => out.reply(&msg, Body::TopologyOk),
             Body::BroadcastOk | Body::ReadOk { .. } | Body::TopologyOk => {
                 return Err(RpcError::not_supported("a reply type, not a request"));
             }

@@ -88,7 +88,7 @@ impl<F: Flawed<Flaw>> Node for Echo<F> {
                 return Ok(());
             }
         }
-        out.reply(msg.src, msg.msg_id, Self::answer(echo));
+        out.reply((msg.src, msg.msg_id), Self::answer(echo));
         Ok(())
     }
 
@@ -103,7 +103,7 @@ impl<F: Flawed<Flaw>> Node for Echo<F> {
             return;
         }
         if let Held::Holding { to, msg_id, echo, .. } = std::mem::replace(&mut *held, Held::Done) {
-            out.reply(to, msg_id, Self::answer(echo));
+            out.reply((to, msg_id), Self::answer(echo));
         }
     }
 }

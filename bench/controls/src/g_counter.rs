@@ -78,7 +78,7 @@ impl<F: Flawed<Flaw>> GCounter<F> {
                     Err(e) if e.code == ErrorCode::KeyDoesNotExist => {}
                     Err(e) => {
                         if let Some(s) = slot.take() {
-                            out.reply_error(s.to, s.msg_id, e);
+                            out.reply_error((s.to, s.msg_id), e);
                         }
                         return;
                     }
@@ -86,7 +86,7 @@ impl<F: Flawed<Flaw>> GCounter<F> {
                 s.left -= 1;
                 if s.left == 0 {
                     if let Some(s) = slot.take() {
-                        out.reply(s.to, s.msg_id, Body::ReadOk { value: s.total });
+                        out.reply((s.to, s.msg_id), Body::ReadOk { value: s.total });
                     }
                 }
             });
@@ -120,8 +120,8 @@ impl<F: Flawed<Flaw>> Node for GCounter<F> {
                     own.total
                 };
                 Kv::seq().write(out, self.me.as_str(), total, move |_, written, out| match written {
-                    Ok(()) => out.reply(to, msg_id, Body::AddOk),
-                    Err(e) => out.reply_error(to, msg_id, e),
+                    Ok(()) => out.reply((to, msg_id), Body::AddOk),
+                    Err(e) => out.reply_error((to, msg_id), e),
                 });
             }
             Body::Read => {
@@ -133,7 +133,7 @@ impl<F: Flawed<Flaw>> Node for GCounter<F> {
                 let key = format!("scratch-{}", self.me.as_str());
                 Kv::seq().write(out, key, scratch, move |node: &Self, written, out| match written {
                     Ok(()) => node.sum(to, msg_id, out),
-                    Err(e) => out.reply_error(to, msg_id, e),
+                    Err(e) => out.reply_error((to, msg_id), e),
                 });
             }
             Body::AddOk | Body::ReadOk { .. } => {

@@ -144,13 +144,13 @@ impl<F: Flawed<Flaw>> Node for Kafka<F> {
         let (to, msg_id) = (msg.src, msg.msg_id);
         if forward {
             out.rpc(self.leader.clone(), msg.body, FORWARD_TIMEOUT, move |_, answer, out| match answer {
-                Ok(body) => out.reply(to, msg_id, body),
-                Err(e) => out.reply_error(to, msg_id, e),
+                Ok(body) => out.reply((to, msg_id), body),
+                Err(e) => out.reply_error((to, msg_id), e),
             });
             return Ok(());
         }
         let answer = self.logs.lock().apply(msg.body, F::FLAW)?;
-        out.reply(to, msg_id, answer);
+        out.reply((to, msg_id), answer);
         Ok(())
     }
 }

@@ -49,7 +49,7 @@ impl Node for PingPong {
 
     fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
         match msg.body {
-            Body::Echo { echo } => out.reply(msg.src, msg.msg_id, Body::EchoOk { echo }),
+            Body::Echo { echo } => out.reply((msg.src, msg.msg_id), Body::EchoOk { echo }),
             Body::Ping => out.send(msg.src, Body::Ping),
             Body::EchoOk { .. } => return Err(RpcError::not_supported("echo_ok is a reply, not a request")),
         }

@@ -199,6 +199,7 @@ impl<F: Flawed<Flaw>> Node for Txn<F> {
     }
 
     fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
+        let to = msg.reply_to();
         let Body::Txn { txn } = msg.body else {
             return Err(RpcError::not_supported("txn_ok is a reply, not a request"));
         };
@@ -207,23 +208,21 @@ impl<F: Flawed<Flaw>> Node for Txn<F> {
         match F::FLAW {
             None => {
                 let (done, _) = st.apply(&txn, None);
-                out.reply(msg.src, msg.msg_id, Body::TxnOk { txn: done });
+                out.reply(to, Body::TxnOk { txn: done });
             }
             Some(Flaw::Dirty) => {
                 let (done, writes) = st.apply(&txn, None);
                 if !writes.is_empty() && st.txns.is_multiple_of(3) {
                     let e = RpcError::new(ErrorCode::TxnConflict, "conflict (but the writes stay)");
-                    out.reply_error(msg.src, msg.msg_id, e);
+                    out.reply_error(to, e);
                 } else {
-                    out.reply(msg.src, msg.msg_id, Body::TxnOk { txn: done });
+                    out.reply(to, Body::TxnOk { txn: done });
                 }
             }
-            Some(Flaw::Intermediate) => {
-                out.reply(msg.src, msg.msg_id, Body::TxnOk { txn: st.intermediate(&txn) })
-            }
+            Some(Flaw::Intermediate) => out.reply(to, Body::TxnOk { txn: st.intermediate(&txn) }),
             Some(Flaw::WriteCycle) => {
-                for ((to, msg_id), txn) in st.write_cycle((msg.src, msg.msg_id), &txn, out.now()) {
-                    out.reply(to, msg_id, Body::TxnOk { txn });
+                for ((to, msg_id), txn) in st.write_cycle((to.src, to.msg_id), &txn, out.now()) {
+                    out.reply((to, msg_id), Body::TxnOk { txn });
                 }
             }
         }
@@ -238,7 +237,7 @@ impl<F: Flawed<Flaw>> Node for Txn<F> {
         let mut st = self.store.lock();
         if st.held.as_ref().is_some_and(|h| out.now().saturating_sub(h.at) >= HOLD_FOR) {
             if let Some(h) = st.held.take() {
-                out.reply(h.to.0, h.to.1, Body::TxnOk { txn: h.txn });
+                out.reply((h.to.0, h.to.1), Body::TxnOk { txn: h.txn });
             }
         }
     }

@@ -50,7 +50,7 @@ impl<F: Flawed<Flaw>> Node for UniqueIds<F> {
             Some(Flaw::Collide) => Value::from(n),
             None => Value::from(format!("{}-{n}", self.me.as_str())),
         };
-        out.reply(msg.src, msg.msg_id, Body::GenerateOk { id });
+        out.reply(&msg, Body::GenerateOk { id });
         Ok(())
     }
 }

@@ -80,6 +80,16 @@ where
         c
     }
 
+    /// Puts on the network what each node's `on_start` sent, once: at the first request or
+    /// run, so that the builders (`with_jitter`, ...) have set the network up by then.
+    fn started(&mut self) {
+        let ids: Vec<NodeId> = self.nodes.keys().cloned().collect();
+        for id in ids {
+            let startup = self.nodes.get_mut(&id).map(TestNode::take_startup).unwrap_or_default();
+            self.route(&id, startup);
+        }
+    }
+
     /// A fresh network with the current settings and every node and service on it.
     fn rebuild_net(&mut self, rng: Rng) {
         self.net = Net::new(self.latency, rng);
@@ -171,6 +181,7 @@ where
     /// A client request to node `to` (clients have no latency, §3.1); returns what the node
     /// sent outside the cluster in direct response.
     pub fn request(&mut self, client: &str, to: &str, body: N::Body) -> Vec<Outgoing<N::Body>> {
+        self.started();
         let before = self.outside.len();
         let id = NodeId::new(to);
         self.catch_up(&id);
@@ -182,6 +193,7 @@ where
 
     /// Runs until `by` has passed: deliveries, ticks and timeouts in time order.
     pub fn run_for(&mut self, by: Duration) {
+        self.started();
         let until = self.now + by;
         loop {
             let delivery = self.net.next_deadline();
@@ -237,12 +249,22 @@ where
             self.route(&to, sent);
             return;
         }
-        let Payload::Body(body) = msg.payload else { return };
         self.catch_up(&to);
         let Some(node) = self.nodes.get_mut(&to) else { return };
-        let message =
-            Message { src: from, dest: to.clone(), msg_id: msg.msg_id, in_reply_to: msg.in_reply_to, body };
-        let sent = node.deliver(message);
+        let sent = match msg.payload {
+            Payload::Body(body) => node.deliver(Message {
+                src: from,
+                dest: to.clone(),
+                msg_id: msg.msg_id,
+                in_reply_to: msg.in_reply_to,
+                body,
+            }),
+            // Sent as another type (or an error): the node reads it as the wire would carry it.
+            other => match other.to_json() {
+                Ok(json) => node.deliver_json(&from, msg.msg_id, msg.in_reply_to, &json),
+                Err(_) => return,
+            },
+        };
         self.route(&to, sent);
     }
 

@@ -20,7 +20,7 @@
 //! #     type Body = Body;
 //! #     fn init(_: &Init) -> Result<Self, RpcError> { Ok(Pinger) }
 //! #     fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
-//! #         out.reply(msg.src, msg.msg_id, Body::Pong); Ok(())
+//! #         out.reply(&msg, Body::Pong); Ok(())
 //! #     }
 //! # }
 //! use glomers_engine::testkit::TestNode;
@@ -40,16 +40,19 @@ pub use glomers_harness::{kv, services::Services, Rng};
 use crate::codec::{encode, Reply};
 use crate::driver::{drain, Calls};
 use crate::error::RpcError;
-use crate::message::{Init, Message, MsgId, NodeId};
-use crate::node::{checked_ticks, next_tick, ticks};
+use crate::message::{Init, Members, Message, MsgId, NodeId};
+use crate::node::{check_body, checked_ticks, next_tick, ticks};
 use crate::node::{handle, Effects, Node, Out, Outgoing};
 use glomers_harness::time::Ticks;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// One node under test, with a fake clock.
 pub struct TestNode<N: Node> {
-    id: NodeId,
+    members: Arc<Members>,
     node: N,
+    /// What `Node::on_start` sent, until taken.
+    startup: Vec<Outgoing<N::Body>>,
     now: Duration,
     next_request: u64,
     /// Calls in flight: the same table as the simulator's line driver.
@@ -58,23 +61,38 @@ pub struct TestNode<N: Node> {
 }
 
 impl<N: Node> TestNode<N> {
-    /// Builds the node with `init` at time zero.
+    /// Builds the node with `init` at time zero and runs its `on_start` (see
+    /// [`take_startup`](Self::take_startup) for what that sent).
     ///
     /// # Panics
-    /// If the node's `init` fails.
+    /// If the node's body type is not tagged by `type`, or its `init` fails.
     pub fn new(id: &str, ids: &[&str]) -> Self {
-        let node = N::init(&Init::new(id, ids))
-            .and_then(checked_ticks)
-            .unwrap_or_else(|e| panic!("init of {id} failed: {e}"));
+        if let Err(e) = check_body::<N>() {
+            panic!("{e}");
+        }
+        let init = Init::new(id, ids);
+        let node =
+            N::init(&init).and_then(checked_ticks).unwrap_or_else(|e| panic!("init of {id} failed: {e}"));
         let ticks = ticks(&node, Duration::ZERO);
-        TestNode {
-            id: NodeId::new(id),
+        let members = Arc::new(Members::from(&init));
+        let mut out = Effects::new(Duration::ZERO, members.clone());
+        node.on_start(&mut out);
+        let mut t = TestNode {
+            members,
             node,
+            startup: Vec::new(),
             now: Duration::ZERO,
             next_request: 1,
             calls: Calls::default(),
             ticks,
-        }
+        };
+        t.startup = t.drain(&mut out);
+        t
+    }
+
+    /// What the node's `on_start` sent (its timers are armed already), and forgets it.
+    pub fn take_startup(&mut self) -> Vec<Outgoing<N::Body>> {
+        std::mem::take(&mut self.startup)
     }
 
     /// The node, to inspect its state.
@@ -84,7 +102,7 @@ impl<N: Node> TestNode<N> {
 
     /// This node's id.
     pub fn id(&self) -> &NodeId {
-        &self.id
+        self.members.me()
     }
 
     /// The fake clock.
@@ -98,7 +116,7 @@ impl<N: Node> TestNode<N> {
         self.next_request += 1;
         self.deliver(Message {
             src: NodeId::new(src),
-            dest: self.id.clone(),
+            dest: self.members.me().clone(),
             msg_id,
             in_reply_to: None,
             body,
@@ -115,9 +133,38 @@ impl<N: Node> TestNode<N> {
             let body = serde_json::to_string(&msg.body).unwrap_or_else(|e| panic!("unencodable body: {e}"));
             return self.reply_json(id.0, &msg.src, &body);
         }
-        let mut out = Out::new(self.now);
+        let mut out = Out::new(self.now, self.members.clone());
         handle(&self.node, msg, &mut out);
         self.drain(&mut out)
+    }
+
+    /// Delivers a message whose body is JSON text (what another node sent as any type): a
+    /// reply to a pending call goes to its continuation, anything else is decoded as this
+    /// node's `Body` and handled. Returns what the node sent; a body that does not decode is
+    /// answered with error 12 when it has a `msg_id`, as the engine would.
+    pub fn deliver_json(
+        &mut self,
+        src: &str,
+        msg_id: Option<MsgId>,
+        in_reply_to: Option<MsgId>,
+        body: &str,
+    ) -> Vec<Outgoing<N::Body>> {
+        let from = NodeId::new(src);
+        if let Some(id) = in_reply_to.filter(|id| self.calls.is_pending(id.0, &from)) {
+            return self.reply_json(id.0, src, body);
+        }
+        match serde_json::from_str::<N::Body>(body) {
+            Ok(body) => {
+                self.deliver(Message { src: from, dest: self.id().clone(), msg_id, in_reply_to, body })
+            }
+            Err(e) => {
+                let mut out = Effects::new(self.now, self.members.clone());
+                if in_reply_to.is_none() {
+                    out.reply_error((from, msg_id), RpcError::malformed(format!("bad body: {e}")));
+                }
+                self.drain(&mut out)
+            }
+        }
     }
 
     /// Answers this node's call `msg_id` with a JSON body from `from`; returns what the
@@ -131,7 +178,7 @@ impl<N: Node> TestNode<N> {
         let mut buf = Vec::new();
         let reply =
             Reply::from_body_json(body, &mut buf).unwrap_or_else(|e| panic!("reply is not JSON: {e}"));
-        let mut out = Effects::new(self.now);
+        let mut out = Effects::new(self.now, self.members.clone());
         then(&self.node, Ok(reply), &mut out);
         self.drain(&mut out)
     }
@@ -159,7 +206,7 @@ impl<N: Node> TestNode<N> {
                     self.now = self.now.max(at);
                     if deadline == Some(at) {
                         if let Some((id, then)) = self.calls.take_due(at) {
-                            let mut out = Effects::new(self.now);
+                            let mut out = Effects::new(self.now, self.members.clone());
                             then(
                                 &self.node,
                                 Err(RpcError::timeout(format!("no reply to msg {id}"))),
@@ -168,7 +215,7 @@ impl<N: Node> TestNode<N> {
                             sent.extend(self.drain(&mut out));
                         }
                     } else {
-                        let mut out = Effects::new(self.now);
+                        let mut out = Effects::new(self.now, self.members.clone());
                         self.node.on_tick(&mut out);
                         next_tick(&self.node, &mut self.ticks, self.now);
                         sent.extend(self.drain(&mut out));
@@ -184,7 +231,7 @@ impl<N: Node> TestNode<N> {
     /// The body of `msg` as the wire would carry it (with `msg_id` / `in_reply_to`).
     pub fn body_json(&self, msg: &Outgoing<N::Body>) -> String {
         let mut buf = Vec::new();
-        if let Err(e) = encode(&self.id, msg, &mut buf) {
+        if let Err(e) = encode(self.id(), msg, &mut buf) {
             return format!("<unencodable: {e}>");
         }
         let line = String::from_utf8_lossy(&buf).into_owned();

@@ -173,13 +173,13 @@ impl Node for Broadcast {
                 self.learn(&mut state, &[message], None, out.now());
                 self.flush(&mut state, out);
                 drop(state);
-                out.reply(msg.src, msg.msg_id, Body::BroadcastOk);
+                out.reply(&msg, Body::BroadcastOk);
             }
             Body::Read => {
                 let messages = self.state.lock().order.clone();
-                out.reply(msg.src, msg.msg_id, Body::ReadOk { messages });
+                out.reply(&msg, Body::ReadOk { messages });
             }
-            Body::Topology { .. } => out.reply(msg.src, msg.msg_id, Body::TopologyOk),
+            Body::Topology { .. } => out.reply(&msg, Body::TopologyOk),
             Body::Gossip { seq, values, ack } => {
                 let now = out.now();
                 let mut state = self.state.lock();

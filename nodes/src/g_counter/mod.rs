@@ -258,7 +258,7 @@ impl GCounter {
         let (served, still): (Vec<_>, Vec<_>) = st.waiting.drain(..).partition(serves);
         st.waiting = still;
         for w in served {
-            out.reply(w.src, w.msg_id, Body::ReadOk { value });
+            out.reply((w.src, w.msg_id), Body::ReadOk { value });
         }
         if !st.waiting.is_empty() {
             self.start(st, true, out);
@@ -293,7 +293,7 @@ impl Node for GCounter {
                     RpcError::new(ErrorCode::Abort, "the counter would overflow a 64-bit integer")
                 })?;
                 drop(st);
-                out.reply(msg.src, msg.msg_id, Body::AddOk);
+                out.reply(&msg, Body::AddOk);
             }
             Body::Read => {
                 let now = out.now();
@@ -301,7 +301,7 @@ impl Node for GCounter {
                 if st.fresh_as_of.is_some_and(|at| now.saturating_sub(at) <= FRESH) {
                     let value = st.value();
                     drop(st);
-                    out.reply(msg.src, msg.msg_id, Body::ReadOk { value });
+                    out.reply(&msg, Body::ReadOk { value });
                 } else {
                     st.waiting.push(Waiting { src: msg.src, msg_id: msg.msg_id, since: now });
                     if st.sync == Phase::Idle {
@@ -332,7 +332,7 @@ impl Node for GCounter {
                 // it: a definite error is honest, a stale value would be wrong (simulator,
                 // `--reorder 1000`, seed 4).
                 let why = "no sync of the counter finished in time; nothing was read, try again";
-                out.reply_error(w.src, w.msg_id, RpcError::new(ErrorCode::TemporarilyUnavailable, why));
+                out.reply_error((w.src, w.msg_id), RpcError::new(ErrorCode::TemporarilyUnavailable, why));
             }
         }
         if st.sync == Phase::Idle {

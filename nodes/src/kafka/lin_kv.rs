@@ -42,26 +42,25 @@ impl KafkaLinKv {
                 let (log, create) = match read {
                     Ok(log) => (log, false),
                     Err(e) if e.code == ErrorCode::KeyDoesNotExist => (Vec::new(), true),
-                    Err(e) => return out.reply_error(to.0, to.1, e),
+                    Err(e) => return out.reply_error((to.0, to.1), e),
                 };
                 let offset = log.len() as u64;
                 let mut longer = log.clone();
                 longer.push(msg.clone());
                 node.kv.cas(out, format!("log/{key}"), log, longer, create, move |node: &Self, cas, out| {
                     match cas {
-                        Ok(()) => out.reply(to.0, to.1, Body::SendOk { offset }),
+                        Ok(()) => out.reply((to.0, to.1), Body::SendOk { offset }),
                         Err(e) if e.code == ErrorCode::PreconditionFailed && attempt < MAX_ATTEMPTS => {
                             node.append(out, key, msg, to, attempt + 1)
                         }
                         Err(e) if e.code == ErrorCode::PreconditionFailed => out.reply_error(
-                            to.0,
-                            to.1,
+                            (to.0, to.1),
                             RpcError::new(
                                 ErrorCode::TemporarilyUnavailable,
                                 "too many concurrent sends to this key",
                             ),
                         ),
-                        Err(e) => out.reply_error(to.0, to.1, e),
+                        Err(e) => out.reply_error((to.0, to.1), e),
                     }
                 });
             },
@@ -127,8 +126,8 @@ fn finish<T>(
     if g.left == 0 {
         let got = std::mem::take(&mut g.got);
         match g.failed.take() {
-            Some(e) => out.reply_error(to.0, to.1, e),
-            None => out.reply(to.0, to.1, reply(got)),
+            Some(e) => out.reply_error((to.0, to.1), e),
+            None => out.reply((to.0, to.1), reply(got)),
         }
     }
 }
@@ -149,7 +148,7 @@ impl Node for KafkaLinKv {
         match msg.body {
             Body::Send { key, msg } => self.append(out, key, msg, to, 1),
             Body::Poll { offsets } if offsets.is_empty() => {
-                out.reply(to.0, to.1, Body::PollOk { msgs: BTreeMap::new() })
+                out.reply((to.0, to.1), Body::PollOk { msgs: BTreeMap::new() })
             }
             Body::Poll { offsets } => {
                 let g = gather::<Vec<(u64, Value)>>(offsets.len());
@@ -175,7 +174,7 @@ impl Node for KafkaLinKv {
                 }
             }
             Body::CommitOffsets { offsets } if offsets.is_empty() => {
-                out.reply(to.0, to.1, Body::CommitOffsetsOk)
+                out.reply((to.0, to.1), Body::CommitOffsetsOk)
             }
             Body::CommitOffsets { offsets } => {
                 let g = gather::<u64>(offsets.len());
@@ -184,7 +183,7 @@ impl Node for KafkaLinKv {
                 }
             }
             Body::ListCommittedOffsets { keys } if keys.is_empty() => {
-                out.reply(to.0, to.1, Body::ListCommittedOffsetsOk { offsets: BTreeMap::new() })
+                out.reply((to.0, to.1), Body::ListCommittedOffsetsOk { offsets: BTreeMap::new() })
             }
             Body::ListCommittedOffsets { keys } => {
                 let g = gather::<Option<u64>>(keys.len());

@@ -286,7 +286,7 @@ impl Kafka {
             let seen = forward.and_then(|id| state.forwards.get(&from)?.get(&id).copied());
             if let Some(offset) = seen {
                 drop(state);
-                out.reply(from, msg_id, Body::SendOk { offset });
+                out.reply((from, msg_id), Body::SendOk { offset });
                 return;
             }
             let offset = self.append(&mut state, key, msg, out.now());
@@ -299,15 +299,14 @@ impl Kafka {
             }
             self.flush(&mut state, out);
             drop(state);
-            out.reply(from, msg_id, Body::SendOk { offset });
+            out.reply((from, msg_id), Body::SendOk { offset });
             return;
         }
         if !from.is_client() {
             // Another node thinks this node owns the key: the cluster lists disagree, and
             // appending here could reuse an offset. Refuse; nothing was applied.
             out.reply_error(
-                from,
-                msg_id,
+                (from, msg_id),
                 RpcError::new(ErrorCode::TemporarilyUnavailable, "not the key's owner"),
             );
             return;
@@ -315,7 +314,7 @@ impl Kafka {
         let refused = self.state.lock().reach.entry(owner.clone()).or_default().refuse(out.now());
         if refused {
             let why = format!("{owner}, which owns key {key}, looks cut off; the send was not forwarded");
-            out.reply_error(from, msg_id, RpcError::new(ErrorCode::TemporarilyUnavailable, why));
+            out.reply_error((from, msg_id), RpcError::new(ErrorCode::TemporarilyUnavailable, why));
             return;
         }
         let peer = owner.clone();
@@ -326,14 +325,13 @@ impl Kafka {
             move |node: &Kafka, reply, out| match reply {
                 Ok(Body::SendOk { offset }) => {
                     node.state.lock().reach.entry(peer).or_default().heard();
-                    out.reply(from, msg_id, Body::SendOk { offset })
+                    out.reply((from, msg_id), Body::SendOk { offset })
                 }
                 Ok(other) => out.reply_error(
-                    from,
-                    msg_id,
+                    (from, msg_id),
                     RpcError::new(ErrorCode::Crash, format!("owner answered {other:?}")),
                 ),
-                Err(e) => out.reply_error(from, msg_id, e),
+                Err(e) => out.reply_error((from, msg_id), e),
             },
         );
     }
@@ -363,7 +361,7 @@ impl Node for Kafka {
                     })
                     .collect();
                 drop(state);
-                out.reply(msg.src, msg.msg_id, Body::PollOk { msgs });
+                out.reply((msg.src, msg.msg_id), Body::PollOk { msgs });
             }
             Body::CommitOffsets { offsets } => {
                 let now = out.now();
@@ -377,14 +375,14 @@ impl Node for Kafka {
                 }
                 self.flush(&mut state, out);
                 drop(state);
-                out.reply(msg.src, msg.msg_id, Body::CommitOffsetsOk);
+                out.reply((msg.src, msg.msg_id), Body::CommitOffsetsOk);
             }
             Body::ListCommittedOffsets { keys } => {
                 let state = self.state.lock();
                 let offsets =
                     keys.into_iter().filter_map(|k| state.committed.get(&k).map(|&o| (k, o))).collect();
                 drop(state);
-                out.reply(msg.src, msg.msg_id, Body::ListCommittedOffsetsOk { offsets });
+                out.reply((msg.src, msg.msg_id), Body::ListCommittedOffsetsOk { offsets });
             }
             Body::Replicate { seq, items, ack } => {
                 let now = out.now();

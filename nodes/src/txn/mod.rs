@@ -206,7 +206,7 @@ impl Node for Txn {
                 }
                 self.flush(&mut state, out);
                 drop(state);
-                out.reply(msg.src, msg.msg_id, Body::TxnOk { txn: done });
+                out.reply((msg.src, msg.msg_id), Body::TxnOk { txn: done });
             }
             Body::Replicate { seq, items, ack } => {
                 let now = out.now();
