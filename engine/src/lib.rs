@@ -31,6 +31,7 @@
 
 #![warn(missing_docs)]
 #![deny(clippy::print_stdout)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod admission;
 pub mod codec;
@@ -46,6 +47,7 @@ mod rpc;
 mod runtime;
 pub mod settings;
 #[cfg(feature = "testkit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
 pub mod testkit;
 mod timer;
 mod workers;
