@@ -6,7 +6,7 @@ ON := $(if $(MAELSTROM),--maelstrom $(MAELSTROM))
 
 .PHONY: help build test challenges echo unique-ids broadcast-single broadcast-multi \
 	broadcast-partition efficient-broadcast g-counter kafka kafka-compare txn route flood flood-latency \
-	flood-compare bench screenshots soak sim-speed
+	flood-compare bench screenshots soak sim-speed package
 
 help:
 	@echo "make challenges     run every Gossip Glomers challenge on the workbench and print the table"
@@ -16,6 +16,7 @@ help:
 	@echo "make route          workbench routing speed: 5 pingpong control nodes for 5 s (msgs/s routed)"
 	@echo "make build          build every binary (release)"
 	@echo "make test           unit + integration tests, clippy -D warnings, rustfmt and rustdoc checks"
+	@echo "make package        cargo publish --workspace --dry-run: package and build every publishable crate (needs crates.io)"
 	@echo "make flood          1,000,000 echo requests piped into the echo node, 5 runs (msgs/s, CPU, RSS)"
 	@echo "make flood-latency  echo latency p50/p99/max at 10,000 requests/s offered"
 	@echo "make flood-compare OTHER=/path/to/echo   the same flood, alternating with another echo binary"
@@ -32,6 +33,14 @@ test:
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 	$(CARGO) fmt --all -- --check
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --all-features --no-deps --quiet
+
+# Packages every publishable crate (harness, engine, nodes, controls, bench) in dependency order
+# and builds each from its .crate against the others, as crates.io would: the dry run uploads
+# nothing. It reads the crates.io index, so it is not part of `make test`; it also wants a clean
+# work tree (PACKAGE_FLAGS=--allow-dirty to try uncommitted changes).
+PACKAGE_FLAGS ?=
+package:
+	$(CARGO) publish --workspace --dry-run $(PACKAGE_FLAGS)
 
 challenges: build
 	$(BENCH) challenges $(ON)

@@ -94,6 +94,7 @@
 
 #![warn(missing_docs)]
 #![deny(clippy::print_stdout)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod admission;
 pub mod codec;
@@ -109,6 +110,7 @@ mod rpc;
 mod runtime;
 pub mod settings;
 #[cfg(feature = "testkit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
 pub mod testkit;
 mod timer;
 mod workers;

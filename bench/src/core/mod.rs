@@ -12,6 +12,9 @@ pub(crate) mod checkers;
 pub mod faults;
 pub(crate) mod history;
 pub(crate) mod nemesis;
+// docs/protocol.md's examples, checked against the workbench (test only).
+#[cfg(test)]
+mod protocol_doc;
 pub(crate) mod run;
 pub(crate) mod topology;
 pub(crate) mod wire;
