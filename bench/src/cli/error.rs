@@ -26,6 +26,8 @@ pub enum BenchError {
         workload: WorkloadKind,
         /// The node asked for.
         node: String,
+        /// The nodes that implement the workload.
+        choices: Vec<&'static str>,
     },
     /// No challenge has this id.
     UnknownChallenge(String),
@@ -113,10 +115,13 @@ impl fmt::Display for BenchError {
                 "workload {name} is not supported yet (Maelstrom has it; this bench runs {})",
                 list(WorkloadKind::ALL.map(WorkloadKind::name))
             ),
-            BenchError::NodeMismatch { workload, node } => write!(
+            BenchError::NodeMismatch { workload, node, choices } if choices.is_empty() => {
+                write!(f, "node {node} does not implement workload {workload}, and no node here does")
+            }
+            BenchError::NodeMismatch { workload, node, choices } => write!(
                 f,
                 "node {node} does not implement workload {workload}; --impl for {workload}: {}",
-                list(workload.nodes().iter().copied())
+                list(choices.iter().copied())
             ),
             BenchError::UnknownChallenge(id) => write!(
                 f,
