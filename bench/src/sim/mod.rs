@@ -143,7 +143,7 @@ impl Sim {
     }
 
     /// `sim`'s flags on `cmd`, with `--impl` choosing among these nodes.
-    pub fn command(&self, cmd: Command) -> Command {
+    fn command(&self, cmd: Command) -> Command {
         command::with_nodes(SimCommand::augment_args(cmd.term_width(entry::HELP_WIDTH)), &self.nodes)
     }
 
