@@ -192,11 +192,7 @@ pub(crate) fn plan(cmd: &SimCommand, nodes: &[SimNode], replay: &Replay) -> Resu
             cfg.faults = cmd.sim.faults(cfg.nemesis)?;
             let workload = cfg.workload;
             let node = choose(nodes, workload, cmd.sim.node_impl.as_deref()).map_err(|choices| {
-                BenchError::NodeMismatch {
-                    workload,
-                    node: cmd.sim.node_impl.clone().unwrap_or_default(),
-                    choices,
-                }
+                BenchError::NodeMismatch { workload, node: cmd.sim.node_impl.clone(), choices }
             })?;
             let spec = Spec { run: cfg, availability, node: node.make, replay: replay.clone() };
             Ok(Planned { spec, node: node.name, store, log_stderr })

@@ -209,3 +209,55 @@ impl Report {
 fn cause(r: &SeedResult) -> &str {
     r.cause.as_deref().unwrap_or("(no reason given)")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn echo_only() -> Sim {
+        Sim::nodes(registry::node("echo").into_iter().collect::<Vec<_>>()).replay_with("my-sim")
+    }
+
+    #[test]
+    fn run_returns_each_seed_with_its_verdict_and_replay_command() {
+        let report = echo_only().run("-w echo --node-count 1 --time-limit 1 --seeds 1..3".split(' '));
+        let report = report.expect("the flags are valid");
+        let got: Vec<(u64, bool, &str)> =
+            report.seeds.iter().map(|r| (r.seed, r.is_valid(), r.replay.as_str())).collect();
+        let want = |s| format!("my-sim -w echo --node-count 1 --time-limit 1 --seed {s}");
+        let (r1, r2, r3) = (want(1), want(2), want(3));
+        assert_eq!(got, [(1, true, r1.as_str()), (2, true, r2.as_str()), (3, true, r3.as_str())]);
+        assert!(report.failures().next().is_none() && report.table().starts_with("seeds run: 3, valid: 3"));
+        report.assert_valid();
+    }
+
+    #[test]
+    fn a_workload_no_node_implements_and_a_bad_flag_are_errors() {
+        let err = |flags: &str| echo_only().run(flags.split(' ')).map(|_| ()).map_err(|e| e.to_string());
+        assert_eq!(err("-w broadcast"), Err("no node here implements workload broadcast".to_owned()));
+        assert!(err("-w echo --impl broadcast").is_err_and(|e| e.contains("invalid value 'broadcast'")));
+        assert!(err("-w echo --nope").is_err_and(|e| e.contains("unexpected argument '--nope'")));
+    }
+
+    #[test]
+    fn assert_valid_names_each_failing_seed_and_its_replay() {
+        // Two valid seeds, edited: one judged invalid, one that did nothing.
+        let mut report = echo_only().run("-w echo --node-count 1 --time-limit 1 --seeds 4..5".split(' '));
+        let report = report.as_mut().expect("the flags are valid");
+        report.seeds[0].headline_ok = 0;
+        report.seeds[1].verdict = Ok(Validity::Invalid);
+        report.seeds[1].cause = Some("wrong echo".into());
+        let panic = std::panic::catch_unwind(|| report.assert_valid()).expect_err("it panics");
+        let text = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+        let replay = "my-sim -w echo --node-count 1 --time-limit 1 --seed";
+        assert_eq!(
+            text,
+            format!(
+                "2 of 2 seeds failed:\n  seed 4: valid, but no operation succeeded\n    replay: {replay} 4\n  \
+                 seed 5: INVALID: wrong echo\n    replay: {replay} 5\n"
+            )
+        );
+        report.seeds.clear();
+        assert!(std::panic::catch_unwind(|| report.assert_valid()).is_err(), "no seed ran");
+    }
+}
