@@ -18,13 +18,16 @@
 //! - [`core`]: sans-IO, driven by a seed and a `now` passed in: the network, nemesis, services,
 //!   workloads, checkers, history and the run state machine.
 //! - [`output`]: results on disk and on the console, and the HTML reports.
-//! - [`shell`]: the two drivers of a run — node processes on a wall clock, and the real nodes of
-//!   `nodes/` in-process under virtual time — and the store of runs.
+//! - [`shell`]: the two drivers of a run — node processes on a wall clock, and engine nodes
+//!   in-process under virtual time — and the store of runs.
 //! - [`maelstrom`]: the real Maelstrom, for comparison (runs it, reads its EDN results).
 //! - [`cli`]: flags, the challenges, the commands and their exit codes.
+//! - [`sim`]: the simulator as a library, for anyone's engine node: many seeds from a `#[test]`
+//!   ([`sim::Sim::run`]), or `sim`'s whole command line as a one-line `main` ([`sim::main`]);
+//!   and [`sim::registry`], the nodes of `nodes/` that `glomers-bench sim` runs through it.
 //!
-//! The binary (`src/bin/glomers-bench/`) parses the command line and calls [`cli`]; its
-//! `flood` load tool is its own module there.
+//! The binary (`src/bin/glomers-bench/`) parses the command line and calls [`cli`] (and
+//! [`sim`] for `sim`); its `flood` load tool is its own module there.
 //!
 //! Section signs in this crate's comments (§4.3, say) cite the protocol reference,
 //! `docs/protocol.md` at the top of the repository.
@@ -36,3 +39,4 @@ pub mod core;
 pub mod maelstrom;
 pub mod output;
 pub mod shell;
+pub mod sim;

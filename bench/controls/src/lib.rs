@@ -6,7 +6,7 @@
 //! # Layout
 //!
 //! - [`control`]: the [`Control`] enum (every mode, its name, how it runs).
-//! - [`registry`]: name → factory of a simulator driver, as `glomers_nodes::registry` has.
+//! - [`registry`]: name → factory of a simulator driver, as the simulator has for `nodes/`.
 //! - One file per workload, each an engine `Node` generic over its flaw: [`echo`],
 //!   [`unique_ids`], [`broadcast`], [`g_counter`], [`kafka`], [`txn`]; [`pingpong`] is load.
 //! - [`breach`]: the controls that break the protocol itself (junk on stdout, exiting early,

@@ -1,6 +1,6 @@
-//! Every control by name, as a [`Driver`] a simulator can run in-process: the same shape as
-//! `glomers_nodes::registry` (a [`Factory`] per name), so the simulator runs a control exactly
-//! as it runs a node.
+//! Every control by name, as a [`Driver`] a simulator can run in-process: a [`Factory`] per
+//! name, the simulator's own shape (`glomers_bench::sim::Factory`), so it runs a control
+//! exactly as it runs a node.
 
 use crate::Control;
 use glomers_engine::driver::{Clock, Driver};

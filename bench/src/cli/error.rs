@@ -20,12 +20,14 @@ pub enum BenchError {
     BadArgs(String),
     /// A Maelstrom workload this bench does not build yet.
     UnsupportedWorkload(String),
-    /// `--impl` names a node that implements another workload.
+    /// `--impl` names a node that implements another workload, or no node implements it.
     NodeMismatch {
         /// The workload asked for.
         workload: WorkloadKind,
-        /// The node asked for.
-        node: String,
+        /// The node asked for (`None`: the default one).
+        node: Option<String>,
+        /// The nodes that implement the workload.
+        choices: Vec<&'static str>,
     },
     /// No challenge has this id.
     UnknownChallenge(String),
@@ -113,10 +115,14 @@ impl fmt::Display for BenchError {
                 "workload {name} is not supported yet (Maelstrom has it; this bench runs {})",
                 list(WorkloadKind::ALL.map(WorkloadKind::name))
             ),
-            BenchError::NodeMismatch { workload, node } => write!(
+            BenchError::NodeMismatch { workload, choices, .. } if choices.is_empty() => {
+                write!(f, "no node here implements workload {workload}")
+            }
+            BenchError::NodeMismatch { workload, node, choices } => write!(
                 f,
-                "node {node} does not implement workload {workload}; --impl for {workload}: {}",
-                list(workload.nodes().iter().copied())
+                "node {} does not implement workload {workload}; --impl for {workload}: {}",
+                node.as_deref().unwrap_or("(default)"),
+                list(choices.iter().copied())
             ),
             BenchError::UnknownChallenge(id) => write!(
                 f,

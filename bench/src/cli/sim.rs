@@ -5,6 +5,9 @@
 //! run.json with the replay command, the report); many
 //! seeds run on every core, judged in memory, and print one table with each failing seed's
 //! replay command. Exit codes are `test`'s.
+//!
+//! Which nodes `--impl` chooses from is a table the caller gives ([`SimNode`]s): the nodes of
+//! `nodes/` for `glomers-bench sim`, a user's own for their `main` (see `crate::sim`).
 
 use crate::cli::challenge;
 use crate::cli::commands::clock_seed;
@@ -15,12 +18,11 @@ use crate::cli::stdout;
 use crate::core::checkers::verdict::Validity;
 use crate::core::faults::Faults;
 use crate::core::run::{RunSetup, TestConfig};
-use crate::output::html::shell_word;
 use crate::output::verdict::{self, TimeBase};
 use crate::shell::rundir::RunDir;
-use crate::shell::sim::{run_seeds, simulate, table, Spec};
+use crate::shell::sim::{choose, run_seeds, simulate, table, Replay, SimNode, Spec};
 use clap::builder::PossibleValuesParser;
-use clap::Args;
+use clap::{Args, Command};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::ops::RangeInclusive;
@@ -45,10 +47,8 @@ pub struct SimCommand {
 /// The flags only `sim` has.
 #[derive(Args, Debug, Clone)]
 pub struct SimArgs {
-    /// The node of nodes/ to run in-process (default: the workload's own; kafka also has
-    /// kafka-lin-kv).
-    #[arg(long = "impl", value_name = "NAME", value_parser = PossibleValuesParser::new(
-        glomers_nodes::registry::NODES.map(|(name, _)| name)))]
+    /// The node to run in-process (default: the first of these that implements the workload).
+    #[arg(long = "impl", value_name = "NAME")]
     pub node_impl: Option<String>,
     /// Run this Gossip Glomers challenge's exact flags (every run of it) instead of run flags;
     /// only --seed/--seeds, --store, --log-stderr, --impl and the faults may be added.
@@ -149,35 +149,17 @@ pub fn parse_seeds(text: &str) -> Result<RangeInclusive<u64>, BenchError> {
     Ok(a..=b)
 }
 
-/// The command that replays `seed`: this command line with `--seed` in place of `--seeds`.
-fn replay_command(argv: &[String], seed: u64) -> String {
-    let mut out = Vec::new();
-    let mut skip = false;
-    for a in argv {
-        if skip {
-            skip = false;
-            continue;
-        }
-        if matches!(a.as_str(), "--seeds" | "--seed" | "--jobs") {
-            skip = true;
-            continue;
-        }
-        if a.starts_with("--seeds=") || a.starts_with("--seed=") || a.starts_with("--jobs=") {
-            continue;
-        }
-        out.push(shell_word(a));
-    }
-    // Before a `--` (node arguments), so the flag stays a flag.
-    let at = out.iter().position(|a| a == "--").unwrap_or(out.len());
-    out.insert(at, format!("--seed {seed}"));
-    out.join(" ")
+/// `sim`'s flags on `cmd` with `--impl` choosing among `nodes` (its help lists them).
+pub fn with_nodes(cmd: Command, nodes: &[SimNode]) -> Command {
+    let names: Vec<&'static str> = nodes.iter().map(|n| n.name).collect();
+    cmd.mut_arg("node_impl", |a| a.value_parser(PossibleValuesParser::new(names)))
 }
 
 /// What one run of the simulator needs, checked before anything runs.
-struct Planned {
+pub(crate) struct Planned {
     /// The run and the node.
-    spec: Spec,
-    /// The node's registry name.
+    pub(crate) spec: Spec,
+    /// The node's name.
     node: &'static str,
     /// `--store`.
     store: PathBuf,
@@ -185,8 +167,9 @@ struct Planned {
     log_stderr: bool,
 }
 
-/// The runs these flags ask for: one, or each run of `--challenge`; every flag checked.
-fn plan(cmd: &SimCommand) -> Result<Vec<Planned>, BenchError> {
+/// The runs these flags ask for, with a node of `nodes`: one, or each run of `--challenge`;
+/// every flag checked. Each seed is replayed by `replay` with `--seed` in place of `--seeds`.
+pub(crate) fn plan(cmd: &SimCommand, nodes: &[SimNode], replay: &Replay) -> Result<Vec<Planned>, BenchError> {
     let runs = match &cmd.sim.challenge {
         None => vec![cmd.run.clone()],
         Some(id) => {
@@ -208,51 +191,51 @@ fn plan(cmd: &SimCommand) -> Result<Vec<Planned>, BenchError> {
             let RunSetup { run: mut cfg, availability, log_stderr, store } = run.validate(seed)?;
             cfg.faults = cmd.sim.faults(cfg.nemesis)?;
             let workload = cfg.workload;
-            let node = match &cmd.sim.node_impl {
-                None => workload.default_node(),
-                Some(name) => workload
-                    .nodes()
-                    .iter()
-                    .copied()
-                    .find(|n| n == name)
-                    .ok_or_else(|| BenchError::NodeMismatch { workload, node: name.clone() })?,
-            };
-            let factory =
-                glomers_nodes::registry::factory(node).expect("WorkloadKind::nodes are in the registry");
-            Ok(Planned { spec: Spec { run: cfg, availability, node: factory }, node, store, log_stderr })
+            let node = choose(nodes, workload, cmd.sim.node_impl.as_deref()).map_err(|choices| {
+                BenchError::NodeMismatch { workload, node: cmd.sim.node_impl.clone(), choices }
+            })?;
+            let spec = Spec { run: cfg, availability, node: node.make, replay: replay.clone() };
+            Ok(Planned { spec, node: node.name, store, log_stderr })
         })
         .collect()
 }
 
-/// `glomers-bench sim`; `argv` is the whole command line, for replay commands.
+/// `--seeds`, when given.
+///
+/// # Errors
+/// [`BenchError::BadArgs`] when it is not a range of seeds.
+pub(crate) fn seeds(cmd: &SimCommand) -> Result<Option<RangeInclusive<u64>>, BenchError> {
+    cmd.sim.seeds.as_deref().map(parse_seeds).transpose()
+}
+
+/// `glomers-bench sim`, with a node of `nodes`; `argv` is the whole command line, for replay
+/// commands.
 ///
 /// # Errors
 /// Bad flags (before anything runs), or a run that crashed or could not be written.
-pub fn sim(cmd: &SimCommand, argv: &[String]) -> Result<Outcome, BenchError> {
-    let planned = plan(cmd)?;
-    let seeds = cmd.sim.seeds.as_deref().map(parse_seeds).transpose()?;
+pub fn sim(cmd: &SimCommand, argv: &[String], nodes: &[SimNode]) -> Result<Outcome, BenchError> {
+    let planned = plan(cmd, nodes, &Replay { prefix: String::new(), args: argv.to_vec() })?;
+    let seeds = seeds(cmd)?;
     let mut outcome = Outcome::Valid;
     for Planned { spec, node, store, log_stderr } in &planned {
         if spec.run.faults.any() {
             eprintln!("glomers-bench: extra faults: {}", spec.run.faults.describe());
         }
         outcome = outcome.and(match &seeds {
-            None => one(spec, store, *log_stderr, argv)?,
-            Some(seeds) => many(spec, node, seeds.clone(), cmd.sim.jobs, argv),
+            None => one(spec, store, *log_stderr)?,
+            Some(seeds) => many(spec, node, seeds.clone(), jobs(cmd)),
         });
     }
     Ok(outcome)
 }
 
+/// `--jobs`, by default every core.
+pub(crate) fn jobs(cmd: &SimCommand) -> usize {
+    cmd.sim.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from))
+}
+
 /// Every seed of `seeds`, judged in memory, then the table.
-fn many(
-    spec: &Spec,
-    node: &str,
-    seeds: RangeInclusive<u64>,
-    jobs: Option<usize>,
-    argv: &[String],
-) -> Outcome {
-    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
+fn many(spec: &Spec, node: &str, seeds: RangeInclusive<u64>, jobs: usize) -> Outcome {
     eprintln!(
         "glomers-bench: sim {} with node {node} on {} node(s), seeds {}..{} on {jobs} thread(s)",
         spec.run.workload,
@@ -268,7 +251,7 @@ fn many(
         }
     };
     let results = run_seeds(spec, seeds, jobs, &progress);
-    stdout::print(&table(&results, start.elapsed(), &|s| replay_command(argv, s)));
+    stdout::print(&table(&results, start.elapsed()));
     results.iter().fold(Outcome::Valid, |worst, r| {
         worst.and(match r.verdict {
             Ok(v) => v.into(),
@@ -280,9 +263,9 @@ fn many(
 /// One seed, into a results directory like `test`'s (its `run.json` reproduces it with the
 /// replay command); with `log_stderr`, node logs are copied to the console too, as `test
 /// --log-stderr` does.
-fn one(spec: &Spec, store_root: &Path, log_stderr: bool, argv: &[String]) -> Result<Outcome, BenchError> {
+fn one(spec: &Spec, store_root: &Path, log_stderr: bool) -> Result<Outcome, BenchError> {
     let seed = spec.run.seed;
-    let replay = replay_command(argv, seed);
+    let replay = spec.replay.command(seed);
     let cfg = TestConfig {
         run: spec.run.clone(),
         bin: PathBuf::new(),
@@ -346,17 +329,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn seed_ranges_and_replay_commands() {
+    fn seed_ranges() {
         assert_eq!(parse_seeds("1..1000").ok(), Some(1..=1000));
         assert_eq!(parse_seeds("5..=6").ok(), Some(5..=6));
         assert_eq!(parse_seeds("7").ok(), Some(7..=7));
         assert!(parse_seeds("9..3").is_err() && parse_seeds("x..3").is_err() && parse_seeds("").is_err());
-        let argv: Vec<String> =
-            ["glomers-bench", "sim", "-w", "broadcast", "--seeds", "1..9", "--jobs=2", "--impl", "broadcast"]
-                .map(String::from)
-                .to_vec();
-        assert_eq!(replay_command(&argv, 4), "glomers-bench sim -w broadcast --impl broadcast --seed 4");
-        let argv: Vec<String> = ["b", "--seed", "3", "--store", "a b", "--", "x"].map(String::from).to_vec();
-        assert_eq!(replay_command(&argv, 8), "b --store 'a b' --seed 8 -- x");
     }
 }

@@ -4,18 +4,21 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 use glomers_bench::cli::config::RunArgs;
-use glomers_bench::shell::sim::{run_seeds, SeedResult, Spec};
+use glomers_bench::shell::sim::{run_seeds, Factory, Replay, SeedResult, Spec};
+use glomers_bench::sim::registry;
 
 /// The spec `glomers-bench sim` would build from these flags, with node `make`.
-pub fn spec(workload: &str, flags: &[&str], make: glomers_nodes::registry::Factory) -> Spec {
+pub fn spec(workload: &str, flags: &[&str], make: Factory) -> Spec {
     let argv: Vec<&str> = ["-w", workload].iter().chain(flags).copied().collect();
     let setup = RunArgs::from_flags(&argv).expect("flags parse").validate(1).expect("flags are valid");
-    Spec { run: setup.run, availability: setup.availability, node: make }
+    let replay =
+        Replay { prefix: "glomers-bench sim".into(), args: argv.iter().map(|a| (*a).into()).collect() };
+    Spec { run: setup.run, availability: setup.availability, node: make, replay }
 }
 
-/// A node of `nodes/` by its registry name.
-pub fn node(name: &str) -> glomers_nodes::registry::Factory {
-    glomers_nodes::registry::factory(name).expect("node exists")
+/// A node of `nodes/` by its name.
+pub fn node(name: &str) -> Factory {
+    registry::node(name).expect("node exists").make
 }
 
 /// Runs seeds 1..=n of `s` on 2 threads, in seed order.

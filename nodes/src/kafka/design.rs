@@ -1,5 +1,5 @@
 //! Which kafka design a node runs, as one typed value: the `kafka` binary reads it from
-//! `GLOMERS_KAFKA_DESIGN` in its `main`, and the simulator's registry names one node per design
+//! `GLOMERS_KAFKA_DESIGN` in its `main`, and the workbench's simulator names one node per design
 //! (`kafka`, `kafka-lin-kv`).
 
 use std::fmt;

@@ -10,18 +10,16 @@
 
 mod flood;
 
-use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+use glomers_bench::cli::commands;
 use glomers_bench::cli::config::TestArgs;
-use glomers_bench::cli::error::{warn, BenchError};
+use glomers_bench::cli::entry::{self, HELP_WIDTH};
+use glomers_bench::cli::error::BenchError;
 use glomers_bench::cli::outcome::Outcome;
 use glomers_bench::cli::sim::SimCommand;
-use glomers_bench::cli::{commands, sim};
+use glomers_bench::sim::{registry, Sim};
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-/// The width help is laid out for, whatever the terminal: the help text is checked against
-/// golden files (`bench/tests/golden/`).
-const HELP_WIDTH: usize = 100;
 
 /// Command line of `glomers-bench`.
 #[derive(Parser)]
@@ -95,12 +93,12 @@ fn runner<'a>(store: &'a std::path::Path, maelstrom: Option<&'a std::path::Path>
     maelstrom.map_or(commands::Runner::Bench(store), commands::Runner::Maelstrom)
 }
 
-/// Runs the command the user asked for.
-fn run(command: Command) -> Result<Outcome, BenchError> {
+/// Runs the command the user asked for; `sim` with the simulator of the nodes of nodes/.
+fn run(command: Command, sim: &Sim) -> Result<Outcome, BenchError> {
     match command {
         Command::Flood(args) => flood::main(&args),
         Command::Test(args) => commands::test(&args),
-        Command::Sim(args) => sim::sim(&args, &std::env::args().collect::<Vec<_>>()),
+        Command::Sim(args) => sim.command_line(&args, &entry::argv()),
         Command::Challenge { id, bin, store, maelstrom } => {
             commands::challenge(&id, bin, runner(&store, maelstrom.as_deref()))
         }
@@ -113,25 +111,11 @@ fn run(command: Command) -> Result<Outcome, BenchError> {
 }
 
 fn main() -> ExitCode {
-    let parsed = Cli::command().try_get_matches().and_then(|m| Cli::from_arg_matches(&m));
-    let cli = match parsed {
-        Ok(cli) => cli,
-        Err(e) => {
-            // Help and version go to stdout; a closed pipe there is no error.
-            if !e.use_stderr() {
-                glomers_bench::cli::stdout::print(&e.render().to_string());
-                return ExitCode::SUCCESS;
-            }
-            let _ = e.print();
-            // Maelstrom exits 254 on bad arguments (§8.2), not clap's 2.
-            return ExitCode::from(Outcome::BadArgs.exit_code());
-        }
-    };
-    match run(cli.command) {
-        Ok(outcome) => ExitCode::from(outcome.exit_code()),
-        Err(e) => {
-            warn(&e);
-            ExitCode::from(e.exit_code())
-        }
+    // `sim` is the simulator's library API with the nodes of nodes/, as a user's own `main` is
+    // with theirs.
+    let sim = Sim::nodes(registry::NODES);
+    match entry::parse::<Cli>(sim.subcommand(Cli::command()), std::env::args_os()) {
+        Ok(cli) => entry::exit(run(cli.command, &sim)),
+        Err(code) => code,
     }
 }

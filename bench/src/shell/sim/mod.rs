@@ -1,4 +1,4 @@
-//! The simulator: the real nodes of `nodes/` run in-process, in one thread, under virtual time.
+//! The simulator: engine nodes (those of `nodes/`, or a user's) run in-process, in one thread, under virtual time.
 //!
 //! A simulated run is the same `Run` as a process run (network model, nemesis, services,
 //! workers, checkers); only the shell differs. Where the process shell writes each routed line
@@ -9,12 +9,18 @@
 //! a seed replays byte for byte.
 //!
 //! - `seeds.rs`: many seeds on every core, and the table across them.
+//! - `nodes.rs`: what it runs ([`SimNode`]: a name, a factory, a workload).
+//! - `replay.rs`: the command that replays one seed.
 //!
 //! The `sim` command itself (flags, one seed into a results directory, or many seeds) is
-//! `cli/sim.rs`.
+//! `cli/sim.rs`; the library API for a user's own node is `crate::sim`.
 
+mod nodes;
+mod replay;
 mod seeds;
 
+pub use nodes::{choose, Factory, SimNode};
+pub use replay::Replay;
 pub use seeds::{run_seed, run_seeds, table, SeedCrash, SeedResult, Spec};
 
 use crate::core::run::{NodeIdx, Run};

@@ -1,13 +1,12 @@
 //! Many seeds: each seed is one whole simulated run, judged in memory; workers take seeds in
 //! turn on every core, and the results come back in seed order with a table across them.
 
-use super::{simulate, Stuck};
+use super::{simulate, Factory, Replay, Stuck};
 use crate::core::checkers::verdict::{Quantiles, Validity};
 use crate::core::checkers::Availability;
 use crate::core::history::Kind;
 use crate::core::run::{Failure, Run, RunConfig};
 use crate::output::verdict::{self, TimeBase};
-use glomers_nodes::registry::Factory;
 use std::collections::HashMap;
 use std::fmt;
 use std::fmt::Write as _;
@@ -26,6 +25,8 @@ pub struct Spec {
     pub availability: Availability,
     /// Makes each node.
     pub node: Factory,
+    /// How a seed of it is replayed.
+    pub replay: Replay,
 }
 
 impl Spec {
@@ -72,6 +73,8 @@ impl std::error::Error for SeedCrash {
 pub struct SeedResult {
     /// The seed.
     pub seed: u64,
+    /// The command that replays it.
+    pub replay: String,
     /// The verdict, or why the run has none (it crashed).
     pub verdict: Result<Validity, SeedCrash>,
     /// The first reason for a verdict other than valid, on one line.
@@ -112,6 +115,7 @@ pub fn run_seed(spec: &Spec, seed: u64) -> SeedResult {
     match outcome {
         Ok(r) => SeedResult {
             seed,
+            replay: spec.replay.command(seed),
             verdict: Ok(r.valid),
             cause: (r.valid != Validity::Valid)
                 .then(|| r.problems.first().cloned().or_else(|| r.notices.first().map(|n| n.text.clone())))
@@ -126,6 +130,7 @@ pub fn run_seed(spec: &Spec, seed: u64) -> SeedResult {
         },
         Err(e) => SeedResult {
             seed,
+            replay: spec.replay.command(seed),
             cause: Some(one_line(&e.to_string())),
             verdict: Err(e),
             anomalies: Vec::new(),
@@ -214,7 +219,7 @@ pub fn run_seeds(
 
 /// The table across seeds: how many ran, each failure with its seed, cause and replay command,
 /// and the distributions of msgs-per-op and latency across seeds.
-pub fn table(results: &[SeedResult], wall: Duration, replay: &dyn Fn(u64) -> String) -> String {
+pub fn table(results: &[SeedResult], wall: Duration) -> String {
     let mut s = String::new();
     let valid = results.iter().filter(|r| r.is_valid()).count();
     let crashed = results.iter().filter(|r| r.verdict.is_err()).count();
@@ -262,7 +267,7 @@ pub fn table(results: &[SeedResult], wall: Duration, replay: &dyn Fn(u64) -> Str
                 r.seed,
                 r.cause.as_deref().unwrap_or("(no reason given)")
             );
-            let _ = writeln!(s, "    replay: {}", replay(r.seed));
+            let _ = writeln!(s, "    replay: {}", r.replay);
         }
         if failures.len() > 20 {
             let _ = writeln!(s, "  … and {} more", failures.len() - 20);
