@@ -7,9 +7,10 @@
 //! - `g_counter`: challenge 4.
 //! - `kafka`: challenges 5a-5c.
 //! - `txn`: challenges 6a-6c.
+//! - `g_set`, `pn_counter`: Maelstrom's guide (grow-only set, counter with decrements).
 //!
 //! `registry` names them all for the in-process simulator; `link` is the reliable batched
-//! link that broadcast, kafka and txn replicate over.
+//! link that broadcast, kafka, txn and g-set replicate over.
 //!
 //! Section signs in this crate's comments (§4.3, say) cite the protocol reference,
 //! `docs/protocol.md` at the top of the repository.
@@ -20,8 +21,10 @@
 pub mod broadcast;
 pub mod echo;
 pub mod g_counter;
+pub mod g_set;
 pub mod kafka;
 pub mod link;
+pub mod pn_counter;
 pub mod registry;
 pub mod txn;
 pub mod unique_ids;

@@ -6,14 +6,14 @@
 //! `kafka` and `kafka-lin-kv` are the two [`kafka::Design`]s the `kafka` binary chooses
 //! between with `GLOMERS_KAFKA_DESIGN`.
 
-use crate::{broadcast, echo, g_counter, kafka, txn, unique_ids};
+use crate::{broadcast, echo, g_counter, g_set, kafka, pn_counter, txn, unique_ids};
 use glomers_engine::driver::{Clock, Driver, LineDriver};
 
 /// Makes one uninitialised node whose timers follow the given clock.
 pub type Factory = fn(Clock) -> Box<dyn Driver>;
 
-/// The nodes by name, in the order of the challenges.
-pub const NODES: [(&str, Factory); 7] = [
+/// The nodes by name, in the order of the challenges, then Maelstrom's guide.
+pub const NODES: [(&str, Factory); 9] = [
     ("echo", |c| Box::new(LineDriver::<echo::Echo>::with_clock(c))),
     ("unique-ids", |c| Box::new(LineDriver::<unique_ids::UniqueIds>::with_clock(c))),
     ("broadcast", |c| Box::new(LineDriver::<broadcast::Broadcast>::with_clock(c))),
@@ -21,6 +21,8 @@ pub const NODES: [(&str, Factory); 7] = [
     ("kafka", |c| kafka_driver(kafka::Design::Owner, c)),
     ("kafka-lin-kv", |c| kafka_driver(kafka::Design::LinKv, c)),
     ("txn", |c| Box::new(LineDriver::<txn::Txn>::with_clock(c))),
+    ("g-set", |c| Box::new(LineDriver::<g_set::GSet>::with_clock(c))),
+    ("pn-counter", |c| Box::new(LineDriver::<pn_counter::PnCounter>::with_clock(c))),
 ];
 
 /// A kafka node of the given design.
