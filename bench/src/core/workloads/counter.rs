@@ -1,5 +1,7 @@
-//! `g-counter` (docs/protocol.md §7.4): about 1/3 adds of 0-4 and 2/3 reads; any error, timeout or
-//! malformed reply is an `info` with an exception; a final read per worker.
+//! The counter workloads, `g-counter` (docs/protocol.md §7.4) and `pn-counter` (§7.9): one client
+//! and one checker; only the generator differs. g-counter: about 1/3 adds of 0-4 and 2/3 reads;
+//! pn-counter: half adds of -5..4 and half reads. Any error, timeout or malformed reply is an
+//! `info` with an exception; a final read per worker.
 
 use super::{
     body, standard_completion, Client, ClientReply, Completion, FinalPhase, Op, SingleRpc, Workload,
@@ -11,8 +13,18 @@ use crate::core::wire::{Body, Field};
 use glomers_harness::Rng;
 use serde_json::{json, Value};
 
-/// The g-counter workload.
-pub struct GCounter;
+/// A counter workload: grow-only, or with negative deltas too.
+pub struct Counter {
+    /// Whether deltas may be negative (pn-counter).
+    negative: bool,
+}
+
+impl Counter {
+    /// `g-counter`: deltas 0-4.
+    pub const G: Counter = Counter { negative: false };
+    /// `pn-counter`: deltas -5..4.
+    pub const PN: Counter = Counter { negative: true };
+}
 
 fn request(op: &Op) -> Body {
     match op.f {
@@ -31,18 +43,21 @@ fn complete(op: &Op, reply: ClientReply) -> Completion {
     if c.kind == Kind::Ok {
         return c;
     }
-    // The g-counter client catches nothing (§7.4): every failure is an info with an exception.
+    // The counter clients catch nothing (§7.4): every failure is an info with an exception.
     let exception = c.exception.or_else(|| c.error.as_ref().map(|e| format!("error {e}")));
     Completion { kind: Kind::Info, value: Value::Null, error: c.error, exception }
 }
 
-impl Workload for GCounter {
+impl Workload for Counter {
     fn next_op(&mut self, rng: &mut Rng) -> Op {
-        if rng.below(3) == 0 {
-            Op { f: "add", value: json!(rng.below(5)), final_op: false }
-        } else {
-            Op { f: "read", value: Value::Null, final_op: false }
+        // Maelstrom mixes adds of -5..4 with reads; g-counter filters out the negative adds,
+        // which leaves 1/3 adds of 0..4 (§7.4, §7.9).
+        let one_in = if self.negative { 2 } else { 3 };
+        if rng.below(one_in) != 0 {
+            return Op { f: "read", value: Value::Null, final_op: false };
         }
+        let delta = if self.negative { json!(rng.below(10) as i64 - 5) } else { json!(rng.below(5)) };
+        Op { f: "add", value: delta, final_op: false }
     }
 
     fn final_phase(&self) -> FinalPhase {
@@ -54,6 +69,11 @@ impl Workload for GCounter {
     }
 
     fn check(&self, history: &History) -> Checked<WorkloadResult> {
-        checkers::g_counter::check(history).map(WorkloadResult::GCounter)
+        let checked = checkers::g_counter::check(history);
+        if self.negative {
+            checked.map(WorkloadResult::PnCounter)
+        } else {
+            checked.map(WorkloadResult::GCounter)
+        }
     }
 }
