@@ -101,7 +101,7 @@ fn a_g_set_that_toggles_on_a_repeated_add_is_caught_only_with_repeat_adds() {
     assert!(bad.len() >= 195, "rejected on only {}/{SEEDS} seeds", bad.len());
     all_name(&bad, "lost");
     // Maelstrom's generator never repeats an element, and neither does ours without the flag
-    // (Maelstrom issue #95): the same control passes.
+    // (docs/protocol.md §7.8): the same control passes.
     all_pass("g-set-toggle without --repeat-adds", &crdt("g-set", "g-set-toggle", &[]));
 }
 
