@@ -5,13 +5,14 @@ BENCH := target/release/glomers-bench
 ON := $(if $(MAELSTROM),--maelstrom $(MAELSTROM))
 
 .PHONY: help build test challenges echo unique-ids broadcast-single broadcast-multi \
-	broadcast-partition efficient-broadcast g-counter kafka kafka-compare txn route flood flood-latency \
+	broadcast-partition efficient-broadcast g-counter kafka kafka-compare txn g-set pn-counter route flood flood-latency \
 	flood-compare bench screenshots soak sim-speed package
 
 help:
 	@echo "make challenges     run every Gossip Glomers challenge on the workbench and print the table"
 	@echo "make echo | unique-ids | broadcast-single | broadcast-multi | broadcast-partition"
 	@echo "     efficient-broadcast | g-counter | kafka | txn   one challenge (or 3d+3e, 5a-5c, 6a-6c) with its exact flags"
+	@echo "make g-set | pn-counter   Maelstrom's guide workloads: 5 nodes, 20 s at rate 100, with partitions"
 	@echo "make kafka-compare  5b's flags, 3 runs each of our kafka design and the simple lin-kv one"
 	@echo "make route          workbench routing speed: 5 pingpong control nodes for 5 s (msgs/s routed)"
 	@echo "make build          build every binary (release)"
@@ -76,6 +77,16 @@ txn: build
 	$(BENCH) challenge 6a $(ON)
 	$(BENCH) challenge 6b $(ON)
 	$(BENCH) challenge 6c $(ON)
+
+# Maelstrom's guide workloads (no Gossip Glomers challenge, so not in the challenge table).
+GUIDE := --node-count 5 --time-limit 20 --rate 100 --nemesis partition
+
+g-set: build
+	$(BENCH) test -w g-set --bin target/release/g-set $(GUIDE)
+	$(BENCH) test -w g-set --bin target/release/g-set $(GUIDE) --repeat-adds 0.2
+
+pn-counter: build
+	$(BENCH) test -w pn-counter --bin target/release/pn-counter $(GUIDE)
 
 KAFKA_5B := -w kafka --bin target/release/kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000
 

@@ -101,7 +101,7 @@ fn bad_arguments_exit_254_with_a_reason() {
     let cases: [(&[&str], &str); 5] = [
         (&["test", "-w", "echo", "--bin", "/no/such/node"], "node binary /no/such/node not found"),
         (&["test", "-w", "echo", "--bin", &plain], "is not executable"),
-        (&["test", "-w", "pn-counter", "--bin", control()], "workload pn-counter is not supported yet"),
+        (&["test", "-w", "lin-kv", "--bin", control()], "workload lin-kv is not supported yet"),
         (
             &["test", "-w", "echo", "--bin", control(), "--latency-dist", "exponential"],
             "needs --latency above 0",
@@ -288,4 +288,14 @@ fn challenge_one_passes_with_the_control_echo() {
     assert_eq!(o.code, 0, "{}", o.show());
     assert!(o.stdout.contains("challenge 1: valid"), "{}", o.show());
     assert!(o.store.join("echo").exists(), "{}", o.show());
+}
+
+#[test]
+fn a_g_set_that_toggles_on_a_repeated_add_is_invalid_in_process_mode() {
+    let flags = ["--node-count", "3", "--time-limit", "3", "--rate", "50", "--repeat-adds", "0.3"];
+    let o = test("g-set-toggle", "g-set", &flags, "g-set-toggle");
+    assert_eq!(o.code, 1, "{}", o.show());
+    assert!(o.stdout.contains("g-set on 3 node(s): verdict: INVALID"), "{}", o.show());
+    assert!(o.stdout.contains("missing from the final read"), "{}", o.show());
+    assert!(o.results()["workload"]["lost-count"].as_u64() > Some(0), "{}", o.show());
 }

@@ -114,6 +114,38 @@ fn broadcast_loses_nothing_across_partitions_on_twenty_five_nodes_at_latency_100
     broadcast_under_partitions("25", "100", 11);
 }
 
+#[test]
+fn g_set_and_pn_counter_converge_across_partitions() {
+    let flags = ["--node-count", "5", "--time-limit", "5", "--rate", "50", "--seed", "3"];
+    let with_partitions = || flags.into_iter().chain(PARTITIONS_EVERY_SECOND);
+    let g_set: Vec<&str> = with_partitions().chain(["--repeat-adds", "0.2"]).collect();
+    let (code, summary, results) = run("g-set", "g-set", "g-set", &g_set);
+    assert_eq!(code, 0, "{summary}");
+    assert_eq!(results["workload"]["lost-count"], 0, "{summary}");
+    assert!(results["workload"]["stable-count"].as_u64().unwrap_or(0) > 20, "{summary}");
+    let pn: Vec<&str> = with_partitions().collect();
+    let (code, summary, results) = run("pn-counter", "pn-counter", "pn-counter", &pn);
+    assert_eq!(code, 0, "{summary}");
+    assert_eq!(results["workload"]["final-reads"].as_array().map(Vec::len), Some(5), "{summary}");
+}
+
+/// The nodes of `examples/`, written as a user would on the engine's public API, judged on
+/// the workbench like ours: the g-set of Maelstrom's guide and a gossip broadcast node.
+#[test]
+fn the_examples_pass_their_workloads_across_partitions() {
+    let flags = ["--node-count", "3", "--time-limit", "5", "--rate", "20", "--seed", "5"];
+    let with_partitions: Vec<&str> = flags.into_iter().chain(PARTITIONS_EVERY_SECOND).collect();
+    let (code, summary, results) = run("example-g-set", "g-set", "gset-example", &with_partitions);
+    assert_eq!(code, 0, "{summary}");
+    assert_eq!(results["workload"]["lost-count"], 0, "{summary}");
+    assert!(results["workload"]["stable-count"].as_u64().unwrap_or(0) > 10, "{summary}");
+    let (code, summary, results) =
+        run("example-broadcast", "broadcast", "gossip-broadcast", &with_partitions);
+    assert_eq!(code, 0, "{summary}");
+    assert_eq!(results["workload"]["lost-count"], 0, "{summary}");
+    assert!(results["workload"]["stable-count"].as_u64().unwrap_or(0) > 10, "{summary}");
+}
+
 /// Kafka at 5b's shape, shortened, with partitions changing about every second.
 fn kafka_under_partitions(design: &str, seed: u64) {
     let seed = seed.to_string();

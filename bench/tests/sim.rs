@@ -78,6 +78,36 @@ fn g_counter_over_200_seeds_with_partitions() {
     all_valid("g-counter", "g-counter", &flags, 200);
 }
 
+/// Maelstrom's guide workloads: 5 nodes, partitions every second, exponential latency; g-set
+/// with a fifth of its adds repeated.
+const CRDT_FLAGS: [&str; 14] = [
+    "--node-count",
+    "5",
+    "--time-limit",
+    "5",
+    "--rate",
+    "50",
+    "--latency",
+    "20",
+    "--latency-dist",
+    "exponential",
+    "--nemesis",
+    "partition",
+    "--nemesis-interval",
+    "1",
+];
+
+#[test]
+fn g_set_over_200_seeds_with_partitions_and_repeated_adds() {
+    let flags: Vec<&str> = CRDT_FLAGS.iter().copied().chain(["--repeat-adds", "0.2"]).collect();
+    all_valid("g-set", "g-set", &flags, 200);
+}
+
+#[test]
+fn pn_counter_over_200_seeds_with_partitions() {
+    all_valid("pn-counter", "pn-counter", &CRDT_FLAGS, 200);
+}
+
 /// Challenge 4's node on a slow network: uniform latency up to 600 ms makes a `seq-kv` round
 /// trip last up to 1.2 s.
 const SLOW_G_COUNTER: [&str; 12] = [
@@ -359,6 +389,8 @@ fn the_nodes_stay_valid_under_every_extra_fault() {
         ("broadcast", "broadcast", ["--node-count", "5", "--rate", "20"]),
         ("g-counter", "g-counter", ["--node-count", "3", "--rate", "20"]),
         ("unique-ids", "unique-ids", ["--node-count", "3", "--rate", "50"]),
+        ("g-set", "g-set", ["--node-count", "5", "--rate", "20"]),
+        ("pn-counter", "pn-counter", ["--node-count", "5", "--rate", "20"]),
     ] {
         let flags: Vec<&str> = base.iter().chain(extra.iter()).copied().collect();
         let mut s = spec(workload, &flags, node(name));
@@ -388,7 +420,7 @@ fn bad_arguments_exit_254() {
         (&["--challenge", "9z"], "unknown challenge \"9z\""),
         (&["-w", "echo", "--impl", "echo", "--one-way"], "they need --nemesis partition"),
         (&["-w", "echo", "--impl", "echo", "--duplicate", "2"], "--duplicate must be a probability"),
-        (&["-w", "pn-counter"], "workload pn-counter is not supported yet"),
+        (&["-w", "txn-list-append"], "workload txn-list-append is not supported yet"),
         (&["-w", "echo", "--impl", "echo", "--seeds", "5..1"], "the first seed is above the last"),
     ];
     for (args, want) in cases {

@@ -71,6 +71,51 @@ fn a_g_counter_that_forgets_an_add_is_rejected_on_every_seed() {
     assert!(bad.iter().all(|r| r.cause.as_deref().is_some_and(|c| c.contains("acceptable"))));
 }
 
+/// A g-set or pn-counter run with partitions: 5 nodes, 5 s at rate 50, plus `extra` flags.
+fn crdt(workload: &str, name: &str, extra: &[&str]) -> Spec {
+    let mut flags = vec!["--node-count", "5", "--time-limit", "5", "--rate", "50", "--nemesis", "partition"];
+    flags.extend_from_slice(extra);
+    spec(workload, &flags, control(name))
+}
+
+/// Seeds of each correct control: they must pass where their broken twins fail.
+const CORRECT_SEEDS: u64 = 20;
+
+/// Asserts control `name` is valid on every one of [`CORRECT_SEEDS`] seeds.
+fn all_pass(name: &str, s: &Spec) {
+    let bad = rejected_of(name, s, CORRECT_SEEDS);
+    assert!(bad.is_empty(), "{name}: {:?}", bad.first());
+}
+
+#[test]
+fn a_g_set_that_never_gossips_loses_elements_on_every_seed() {
+    all_pass("g-set", &crdt("g-set", "g-set", &["--repeat-adds", "0.2"]));
+    let bad = rejected("g-set-no-gossip", &crdt("g-set", "g-set-no-gossip", &[]));
+    assert_eq!(bad.len() as u64, SEEDS, "some seeds valid");
+    all_name(&bad, "lost");
+}
+
+#[test]
+fn a_g_set_that_toggles_on_a_repeated_add_is_caught_only_with_repeat_adds() {
+    let bad = rejected("g-set-toggle", &crdt("g-set", "g-set-toggle", &["--repeat-adds", "0.2"]));
+    assert!(bad.len() >= 195, "rejected on only {}/{SEEDS} seeds", bad.len());
+    all_name(&bad, "lost");
+    // Maelstrom's generator never repeats an element, and neither does ours without the flag
+    // (docs/protocol.md §7.8): the same control passes.
+    all_pass("g-set-toggle without --repeat-adds", &crdt("g-set", "g-set-toggle", &[]));
+}
+
+#[test]
+fn pn_counters_that_drop_negative_deltas_or_sum_gossip_are_rejected_on_every_seed() {
+    all_pass("pn-counter", &crdt("pn-counter", "pn-counter", &[]));
+    for name in ["pn-counter-no-negative", "pn-counter-sum-merge"] {
+        let bad = rejected(name, &crdt("pn-counter", name, &[]));
+        assert_eq!(bad.len() as u64, SEEDS, "{name}: some seeds valid");
+        all_name(&bad, "final-read-out-of-range");
+        assert!(bad.iter().all(|r| r.cause.as_deref().is_some_and(|c| c.contains("acceptable"))), "{name}");
+    }
+}
+
 /// A short kafka run of control `name` on `nodes` nodes, of `secs` seconds at `rate`.
 fn kafka(name: &str, nodes: &str, secs: &str, rate: &str) -> Spec {
     let flags = ["--node-count", nodes, "--concurrency", "2n", "--time-limit", secs, "--rate", rate];

@@ -7,8 +7,9 @@
 //! - `g_counter`: challenge 4.
 //! - `kafka`: challenges 5a-5c.
 //! - `txn`: challenges 6a-6c.
+//! - `g_set`, `pn_counter`: Maelstrom's guide (grow-only set, counter with decrements).
 //!
-//! `link` is the reliable batched link that broadcast, kafka and txn replicate over. The
+//! `link` is the reliable batched link that broadcast, kafka, txn and g-set replicate over. The
 //! workbench's simulator runs these nodes in-process (its table of them is in `bench`).
 //!
 //! Section signs in this crate's comments (§4.3, say) cite the protocol reference,
@@ -20,7 +21,9 @@
 pub mod broadcast;
 pub mod echo;
 pub mod g_counter;
+pub mod g_set;
 pub mod kafka;
 pub mod link;
+pub mod pn_counter;
 pub mod txn;
 pub mod unique_ids;

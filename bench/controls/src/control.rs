@@ -6,7 +6,7 @@
 
 use crate::breach::Breach;
 use crate::registry::Factory;
-use crate::{broadcast, echo, g_counter, kafka, pingpong, txn, unique_ids, Correct};
+use crate::{broadcast, echo, g_counter, g_set, kafka, pingpong, pn_counter, txn, unique_ids, Correct};
 use glomers_engine::driver::{Clock, Driver, LineDriver};
 use glomers_engine::{Config, Node};
 use std::fmt;
@@ -60,11 +60,23 @@ pub enum Control {
     TxnIntermediate,
     /// `txn-g0`: G0, two transactions overwrite each other's writes in a cycle.
     TxnG0,
+    /// `g-set`: a state-based set, gossiped whole and merged by union.
+    GSet,
+    /// `g-set-no-gossip`: never gossips, so each node reads only its own clients' elements.
+    GSetNoGossip,
+    /// `g-set-toggle`: a repeated add removes the element everywhere.
+    GSetToggle,
+    /// `pn-counter`: a state-based counter, gossiped whole and merged by maximum.
+    PnCounter,
+    /// `pn-counter-no-negative`: acknowledges negative deltas and drops them.
+    PnCounterNoNegative,
+    /// `pn-counter-sum-merge`: merges gossip by adding it, counting each copy again.
+    PnCounterSumMerge,
 }
 
 impl Control {
-    /// Every control, in the order of the challenges.
-    pub const ALL: [Control; 22] = [
+    /// Every control, in the order of the challenges, then Maelstrom's guide.
+    pub const ALL: [Control; 28] = [
         Control::Echo,
         Control::EchoWrong,
         Control::EchoExtra,
@@ -87,6 +99,12 @@ impl Control {
         Control::TxnDirty,
         Control::TxnIntermediate,
         Control::TxnG0,
+        Control::GSet,
+        Control::GSetNoGossip,
+        Control::GSetToggle,
+        Control::PnCounter,
+        Control::PnCounterNoNegative,
+        Control::PnCounterSumMerge,
     ];
 
     /// The name the binary takes and the registry knows.
@@ -114,6 +132,12 @@ impl Control {
             Control::TxnDirty => "txn-dirty",
             Control::TxnIntermediate => "txn-intermediate",
             Control::TxnG0 => "txn-g0",
+            Control::GSet => "g-set",
+            Control::GSetNoGossip => "g-set-no-gossip",
+            Control::GSetToggle => "g-set-toggle",
+            Control::PnCounter => "pn-counter",
+            Control::PnCounterNoNegative => "pn-counter-no-negative",
+            Control::PnCounterSumMerge => "pn-counter-sum-merge",
         }
     }
 
@@ -160,6 +184,12 @@ impl Control {
             C::TxnDirty => node::<txn::Txn<txn::Dirty>>(),
             C::TxnIntermediate => node::<txn::Txn<txn::Intermediate>>(),
             C::TxnG0 => node::<txn::Txn<txn::WriteCycle>>(),
+            C::GSet => node::<g_set::GSet<Correct>>(),
+            C::GSetNoGossip => node::<g_set::GSet<g_set::NoGossip>>(),
+            C::GSetToggle => node::<g_set::GSet<g_set::ToggleOnRepeat>>(),
+            C::PnCounter => node::<pn_counter::PnCounter<Correct>>(),
+            C::PnCounterNoNegative => node::<pn_counter::PnCounter<pn_counter::IgnoreNegative>>(),
+            C::PnCounterSumMerge => node::<pn_counter::PnCounter<pn_counter::SumMerge>>(),
         }
     }
 
@@ -276,7 +306,7 @@ mod tests {
             text.starts_with(r#"unknown control mode "echo-wrnog"; valid modes: echo, echo-wrong,"#),
             "{text}"
         );
-        assert!(text.ends_with("txn-intermediate, txn-g0"), "{text}");
+        assert!(text.ends_with("pn-counter-no-negative, pn-counter-sum-merge"), "{text}");
         assert!("".parse::<Control>().is_err());
         let args = |a: &[&str]| Control::from_args(a.iter().map(|s| s.to_string()));
         assert_eq!(args(&["txn-g0"]), Ok(Control::TxnG0));

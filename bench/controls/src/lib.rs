@@ -8,7 +8,8 @@
 //! - [`control`]: the [`Control`] enum (every mode, its name, how it runs).
 //! - [`registry`]: name → factory of a simulator driver, as the simulator has for `nodes/`.
 //! - One file per workload, each an engine `Node` generic over its flaw: [`echo`],
-//!   [`unique_ids`], [`broadcast`], [`g_counter`], [`kafka`], [`txn`]; [`pingpong`] is load.
+//!   [`unique_ids`], [`broadcast`], [`g_counter`], [`kafka`], [`txn`], [`g_set`],
+//!   [`pn_counter`]; [`pingpong`] is load.
 //! - [`breach`]: the controls that break the protocol itself (junk on stdout, exiting early,
 //!   never answering `init`), which no engine node can do: one hand-written driver, run by the
 //!   simulator and, behind a stdin loop, as a process.
@@ -49,8 +50,10 @@ pub mod broadcast;
 pub mod control;
 pub mod echo;
 pub mod g_counter;
+pub mod g_set;
 pub mod kafka;
 pub mod pingpong;
+pub mod pn_counter;
 pub mod registry;
 pub mod txn;
 pub mod unique_ids;

@@ -79,6 +79,10 @@ pub struct RunArgs {
     /// kafka and txn-rw-register: writes to a key before it is retired.
     #[arg(long, default_value_t = 16)]
     pub max_writes_per_key: u64,
+    /// g-set: the fraction (0 to 1) of adds that repeat an element added before; Maelstrom never
+    /// repeats one, so a node that mishandles a repeated add passes there.
+    #[arg(long, value_name = "FRACTION")]
+    pub repeat_adds: Option<f64>,
 }
 
 /// Node processes: the flags only `test` has.
@@ -256,6 +260,14 @@ impl RunArgs {
                 self.topology
             ))
         })?;
+        let repeat_adds = match self.repeat_adds {
+            None => 0.0,
+            Some(_) if workload != WorkloadKind::GSet => {
+                return Err(bad(format!("--repeat-adds applies to g-set only, not {workload}")))
+            }
+            Some(f) if (0.0..=1.0).contains(&f) => f,
+            Some(f) => return Err(bad(format!("--repeat-adds must be a fraction in [0, 1], got {f}"))),
+        };
         if nemesis && self.nemesis_interval <= 0.0 {
             return Err(bad("--nemesis-interval must be above 0 seconds"));
         }
@@ -276,6 +288,7 @@ impl RunArgs {
                     max_writes_per_key: self.max_writes_per_key,
                     max_txn_length: self.max_txn_length,
                     consistency_models: self.consistency_models.clone(),
+                    repeat_adds,
                 },
                 faults: crate::core::faults::Faults::default(),
             },
@@ -383,5 +396,27 @@ mod tests {
         let e = TestArgs::from_flags(&["-w", "ech", "--bin", "x"]).expect_err("misspelt").to_string();
         assert!(e.contains("possible values: echo, unique-ids"), "{e}");
         assert!(TestArgs::from_flags(&["--bin", "x"]).is_err(), "-w is required");
+    }
+
+    #[test]
+    fn repeat_adds_is_a_fraction_for_g_set_only() {
+        let g_set = |f: &str| {
+            let flag = format!("--repeat-adds={f}");
+            TestArgs::from_flags(&["-w", "g-set", "--bin", "x", &flag])
+                .map_err(|e| e.to_string())?
+                .validate(1)
+                .map(|c| c.run.opts.repeat_adds)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(g_set("0.25"), Ok(0.25));
+        assert_eq!(g_set("1"), Ok(1.0));
+        for f in ["1.5", "-0.1", "NaN", "inf"] {
+            let e = g_set(f).expect_err(f);
+            assert!(e.contains("--repeat-adds must be a fraction in [0, 1]"), "{f}: {e}");
+        }
+        assert!(g_set("half").is_err_and(|e| e.contains("invalid value 'half'")));
+        let e = parse(&["--repeat-adds", "0.5"]).expect_err("echo has no adds");
+        assert!(e.contains("--repeat-adds applies to g-set only, not echo"), "{e}");
+        assert_eq!(parse(&[]).map(|c| c.run.opts.repeat_adds), Ok(0.0));
     }
 }

@@ -80,7 +80,7 @@ pub struct SimArgs {
 }
 
 /// The flags of [`RunArgs`] that shape a run, which a challenge sets itself.
-const RUN_SHAPE: [&str; 17] = [
+const RUN_SHAPE: [&str; 18] = [
     "workload",
     "node_count",
     "nodes",
@@ -98,6 +98,7 @@ const RUN_SHAPE: [&str; 17] = [
     "key_count",
     "max_txn_length",
     "max_writes_per_key",
+    "repeat_adds",
 ];
 
 impl SimArgs {

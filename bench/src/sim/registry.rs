@@ -9,10 +9,11 @@
 use crate::core::workloads::WorkloadKind;
 use crate::shell::sim::SimNode;
 use glomers_engine::driver::LineDriver;
-use glomers_nodes::{broadcast, echo, g_counter, kafka, txn, unique_ids};
+use glomers_nodes::{broadcast, echo, g_counter, g_set, kafka, pn_counter, txn, unique_ids};
 
-/// The nodes, in the order of the challenges; the first of a workload is its default.
-pub const NODES: [SimNode; 7] = [
+/// The nodes, in the order of the challenges, then Maelstrom's guide; the first of a workload is
+/// its default.
+pub const NODES: [SimNode; 9] = [
     SimNode {
         name: "echo",
         workload: Some(WorkloadKind::Echo),
@@ -48,6 +49,16 @@ pub const NODES: [SimNode; 7] = [
         name: "txn",
         workload: Some(WorkloadKind::TxnRwRegister),
         make: |c| Box::new(LineDriver::<txn::Txn>::with_clock(c)),
+    },
+    SimNode {
+        name: "g-set",
+        workload: Some(WorkloadKind::GSet),
+        make: |c| Box::new(LineDriver::<g_set::GSet>::with_clock(c)),
+    },
+    SimNode {
+        name: "pn-counter",
+        workload: Some(WorkloadKind::PnCounter),
+        make: |c| Box::new(LineDriver::<pn_counter::PnCounter>::with_clock(c)),
     },
 ];
 

@@ -28,6 +28,10 @@ pub enum WorkloadResult {
     Broadcast(set_full::BroadcastResult),
     /// `g-counter`.
     GCounter(g_counter::GCounterResult),
+    /// `g-set`: Jepsen's set-full, as broadcast.
+    GSet(set_full::BroadcastResult),
+    /// `pn-counter`: the g-counter checker, deltas of either sign.
+    PnCounter(g_counter::GCounterResult),
     /// `kafka`.
     Kafka(kafka::KafkaResult),
     /// `txn-rw-register`.
@@ -35,7 +39,7 @@ pub enum WorkloadResult {
 }
 
 impl WorkloadResult {
-    /// Broadcast's result, the only one with stable latencies.
+    /// Broadcast's result, whose value counts the console shows.
     pub fn broadcast(&self) -> Option<&set_full::BroadcastResult> {
         match self {
             WorkloadResult::Broadcast(b) => Some(b),
@@ -43,11 +47,26 @@ impl WorkloadResult {
         }
     }
 
-    /// The anomalies the checker named: txn's `anomaly-types`, kafka's `bad-error-types`.
+    /// The set-full result (broadcast, g-set), the only kind with stable latencies.
+    pub fn set_full(&self) -> Option<&set_full::BroadcastResult> {
+        match self {
+            WorkloadResult::Broadcast(b) | WorkloadResult::GSet(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The anomalies the checker named: txn's `anomaly-types`, kafka's `bad-error-types`,
+    /// `lost` for set-full, `final-read-out-of-range` for the counters.
     pub fn anomalies(&self) -> Vec<String> {
         match self {
             WorkloadResult::Kafka(k) => k.error_types.iter().map(|n| (*n).to_owned()).collect(),
             WorkloadResult::Txn(t) => t.anomaly_types().to_vec(),
+            WorkloadResult::Broadcast(r) | WorkloadResult::GSet(r) if !r.lost.is_empty() => {
+                vec!["lost".to_owned()]
+            }
+            WorkloadResult::GCounter(r) | WorkloadResult::PnCounter(r) if !r.errors.is_empty() => {
+                vec!["final-read-out-of-range".to_owned()]
+            }
             _ => Vec::new(),
         }
     }
@@ -59,7 +78,8 @@ impl Section for WorkloadResult {
             WorkloadResult::Echo(r) => r.to_results_json(valid),
             WorkloadResult::UniqueIds(r) => r.to_results_json(valid),
             WorkloadResult::Broadcast(r) => r.to_results_json(valid),
-            WorkloadResult::GCounter(r) => r.to_results_json(valid),
+            WorkloadResult::GCounter(r) | WorkloadResult::PnCounter(r) => r.to_results_json(valid),
+            WorkloadResult::GSet(r) => r.to_results_json(valid),
             WorkloadResult::Kafka(r) => r.to_results_json(valid),
             WorkloadResult::Txn(r) => r.to_results_json(valid),
         }

@@ -1,6 +1,7 @@
-//! The broadcast checker: Jepsen's `set-full` with broadcast as add (docs/protocol.md §7.3).
+//! Jepsen's `set-full` checker, for broadcast (broadcast as add, docs/protocol.md §7.3) and g-set
+//! (§7.8).
 //!
-//! Each broadcast value is an element; only `ok` reads count, ordered by invocation. An element is
+//! Each added value is an element; only `ok` reads count, ordered by invocation. An element is
 //! stable, lost or never-read from its *known*, *last-present* and *last-absent* events; stable
 //! latency measures how long after it became known some read still missed it.
 
@@ -14,10 +15,10 @@ use std::time::Duration;
 /// Stale values `worst-stale` details.
 const WORST_SHOWN: usize = 8;
 
-/// What the broadcast checker found.
+/// What the set-full checker found (its name is broadcast's, the first workload to use it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BroadcastResult {
-    /// Broadcast values attempted.
+    /// Distinct values whose add was attempted.
     pub attempted: usize,
     /// Values some read saw after the last read that missed them.
     pub stable: usize,
@@ -115,9 +116,9 @@ impl Section for BroadcastResult {
 
 #[derive(Default)]
 struct Element<'a> {
-    /// The broadcast invocation.
+    /// The first add's invocation.
     add: Option<&'a Event>,
-    /// The completion that first made it known (an ok broadcast or the first read containing it).
+    /// The completion that first made it known (an ok add or the first read containing it).
     known: Option<&'a Event>,
     /// Invocation of the latest-invoked read that contained it.
     last_present: Option<&'a Event>,
@@ -149,10 +150,13 @@ fn quantiles_json(sorted: &[u64]) -> Value {
     Value::Object(m)
 }
 
-/// Every broadcast value in invocation order (as its JSON text and value), and its element.
+/// Every added value in the order of its first add (as its JSON text and value), and its
+/// element.
 type Elements<'a> = (HashMap<String, Element<'a>>, Vec<(String, Value)>);
 
-fn elements(history: &History) -> Elements<'_> {
+/// The elements of a history whose adds are the operations named `add_f`. An element added
+/// twice (g-set's `--repeat-adds`) is one element: known from its first `ok` add.
+fn elements<'a>(history: &'a History, add_f: &str) -> Elements<'a> {
     let mut elements: HashMap<String, Element<'_>> = HashMap::new();
     let mut order: Vec<(String, Value)> = Vec::new();
     let mut open: HashMap<u64, &Event> = HashMap::new();
@@ -160,10 +164,13 @@ fn elements(history: &History) -> Elements<'_> {
         match (e.kind, e.f.as_str()) {
             (Kind::Invoke, f) => {
                 open.insert(e.process, e);
-                if f == "broadcast" {
+                if f == add_f {
                     let key = e.value.to_string();
-                    order.push((key.clone(), e.value.clone()));
-                    elements.entry(key).or_default().add = Some(e);
+                    let el = elements.entry(key.clone()).or_default();
+                    if el.add.is_none() {
+                        el.add = Some(e);
+                        order.push((key, e.value.clone()));
+                    }
                 }
             }
             (kind, f) => {
@@ -171,7 +178,7 @@ fn elements(history: &History) -> Elements<'_> {
                 if kind != Kind::Ok {
                     continue;
                 }
-                if f == "broadcast" {
+                if f == add_f {
                     if let Some(el) = elements.get_mut(&e.value.to_string()) {
                         el.known = el.known.or(Some(e));
                     }
@@ -215,9 +222,9 @@ impl Element<'_> {
     }
 }
 
-/// Checks a broadcast history.
-pub fn check(history: &History) -> Checked<BroadcastResult> {
-    let (elements, order) = elements(history);
+/// Checks a history whose adds are the operations named `add_f` (`broadcast`, or g-set's `add`).
+pub fn check(history: &History, add_f: &str) -> Checked<BroadcastResult> {
+    let (elements, order) = elements(history, add_f);
     let (mut stable, mut lost, mut never) = (Vec::new(), Vec::new(), Vec::new());
     let mut problems = Vec::new();
     for (key, value) in &order {
@@ -231,7 +238,7 @@ pub fn check(history: &History) -> Checked<BroadcastResult> {
             stable.push((value, el.latency_ms(), el));
         } else if is_lost {
             lost.push((value, el.latency_ms()));
-            problems.push(explain_lost(value, el));
+            problems.push(explain_lost(value, el, add_f));
         } else {
             never.push(value.clone());
         }
@@ -254,7 +261,7 @@ pub fn check(history: &History) -> Checked<BroadcastResult> {
     let valid = if !lost.is_empty() {
         Validity::Invalid
     } else if stable.is_empty() {
-        problems.push("no broadcast value was ever read back, so nothing can be judged".to_owned());
+        problems.push(format!("no {add_f} value was ever read back, so nothing can be judged"));
         Validity::Unknown
     } else {
         Validity::Valid
@@ -274,9 +281,9 @@ pub fn check(history: &History) -> Checked<BroadcastResult> {
 }
 
 /// "value 417, acknowledged by n3 at 4.2 s, missing from the final read of n4 at 31.0 s".
-fn explain_lost(value: &Value, el: &Element<'_>) -> String {
+fn explain_lost(value: &Value, el: &Element<'_>, add_f: &str) -> String {
     let known = match el.known {
-        Some(k) if k.f == "broadcast" => format!("acknowledged by {} at {}", k.node, secs(k)),
+        Some(k) if k.f == add_f => format!("acknowledged by {} at {}", k.node, secs(k)),
         Some(k) => format!("first read on {} at {}", k.node, secs(k)),
         None => "never acknowledged".to_owned(),
     };
@@ -292,8 +299,8 @@ fn explain_lost(value: &Value, el: &Element<'_>) -> String {
         .map(|p| format!(" (last seen in a read of {} at {})", p.node, secs(p)))
         .unwrap_or_default();
     let sent = match (el.add, el.known) {
-        (Some(a), Some(k)) if k.f != "broadcast" => {
-            format!(" (its broadcast to {} at {} had no certain outcome)", a.node, secs(a))
+        (Some(a), Some(k)) if k.f != add_f => {
+            format!(" (its {add_f} to {} at {} had no certain outcome)", a.node, secs(a))
         }
         _ => String::new(),
     };

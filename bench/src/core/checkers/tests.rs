@@ -70,7 +70,7 @@ fn broadcast_history(final_read: serde_json::Value) -> History {
 
 #[test]
 fn set_full_stable_with_latency() {
-    let c = set_full::check(&broadcast_history(json!([0, 7])));
+    let c = set_full::check(&broadcast_history(json!([0, 7])), "broadcast");
     assert_eq!(c.valid, Validity::Valid);
     assert_eq!(c.to_results_json()["stable-count"], 1);
     // Known at 10 ms (the ok broadcast), last missed by the read invoked at 100 ms.
@@ -80,7 +80,7 @@ fn set_full_stable_with_latency() {
 
 #[test]
 fn set_full_lost_is_explained() {
-    let c = set_full::check(&broadcast_history(json!([])));
+    let c = set_full::check(&broadcast_history(json!([])), "broadcast");
     assert_eq!(c.valid, Validity::Invalid);
     assert_eq!(c.to_results_json()["lost"], json!([0]));
     assert_eq!(
@@ -94,7 +94,7 @@ fn set_full_unknown_when_nothing_was_read() {
     let mut h = History::default();
     ev(&mut h, Invoke, 0, "broadcast", json!(0), 0);
     ev(&mut h, Info, 0, "broadcast", json!(0), 5000);
-    let c = set_full::check(&h);
+    let c = set_full::check(&h, "broadcast");
     assert_eq!(c.valid, Validity::Unknown);
     assert_eq!(c.to_results_json()["never-read-count"], 1);
 }
@@ -129,6 +129,74 @@ fn g_counter_acceptable_set() {
         "{:?}",
         c.problems
     );
+}
+
+/// A g-set history: element 0 added twice (ok, then info), element 1 added once (ok), reads by
+/// process 1, the final one returning `final_read`.
+fn g_set_history(final_read: serde_json::Value) -> History {
+    let mut h = History::default();
+    ev(&mut h, Invoke, 0, "add", json!(0), 0);
+    ev(&mut h, Ok, 0, "add", json!(0), 10);
+    ev(&mut h, Invoke, 0, "add", json!(1), 20);
+    ev(&mut h, Ok, 0, "add", json!(1), 30);
+    ev(&mut h, Invoke, 0, "add", json!(0), 40);
+    ev(&mut h, Info, 0, "add", json!(0), 5040);
+    ev(&mut h, Invoke, 1, "read", json!(null), 100);
+    ev(&mut h, Ok, 1, "read", json!([0, 1]), 110);
+    ev(&mut h, Invoke, 1, "read", json!(null), 9000);
+    mark_final(&mut h);
+    ev(&mut h, Ok, 1, "read", final_read, 9010);
+    mark_final(&mut h);
+    h
+}
+
+#[test]
+fn set_full_counts_an_element_added_twice_once_and_names_its_loss() {
+    let c = set_full::check(&g_set_history(json!([1, 0])), "add");
+    assert_eq!(c.valid, Validity::Valid, "{:?}", c.problems);
+    assert_eq!((c.result.attempted, c.result.stable), (2, 2));
+    assert_eq!(WorkloadResult::GSet(c.result).anomalies(), Vec::<String>::new());
+    let c = set_full::check(&g_set_history(json!([1])), "add");
+    assert_eq!(c.valid, Validity::Invalid);
+    assert_eq!(c.result.lost, [json!(0)]);
+    assert_eq!(
+        c.problems,
+        vec!["value 0, acknowledged by n0 at 0.0 s, missing from the final read of n1 at 9.0 s (last seen in a read of n1 at 0.1 s)"]
+    );
+    assert_eq!(WorkloadResult::GSet(c.result).anomalies(), ["lost"]);
+    // The same history read as broadcast has no adds at all: the adds are not its operations.
+    assert_eq!(set_full::check(&g_set_history(json!([1])), "broadcast").result.attempted, 0);
+}
+
+#[test]
+fn pn_counter_ranges_shift_down_for_negative_deltas_of_unknown_outcome() {
+    let mut h = History::default();
+    for (p, d, ok) in [(0, 4, true), (1, -3, false), (2, -5, true), (3, 2, false)] {
+        ev(&mut h, Invoke, p, "add", json!(d), 0);
+        ev(&mut h, if ok { Ok } else { Info }, p, "add", json!(d), 10);
+    }
+    for (p, v) in [(4, -1), (5, -4), (6, 1), (7, -2)] {
+        ev(&mut h, Invoke, p, "read", json!(null), 20000);
+        mark_final(&mut h);
+        ev(&mut h, Ok, p, "read", json!(v), 20001);
+        mark_final(&mut h);
+    }
+    let c = g_counter::check(&h);
+    // S = 4 - 5 = -1; the info adds of -3 and 2 make {-4, -2, -1, 1}.
+    assert_eq!(c.to_results_json()["acceptable"], json!([[-4, -4], [-2, -1], [1, 1]]));
+    assert_eq!(c.valid, Validity::Valid, "{:?}", c.problems);
+    ev(&mut h, Invoke, 8, "read", json!(null), 20000);
+    mark_final(&mut h);
+    ev(&mut h, Ok, 8, "read", json!(-3), 20001);
+    mark_final(&mut h);
+    let c = g_counter::check(&h);
+    assert_eq!(c.valid, Validity::Invalid);
+    assert!(
+        c.problems[0].contains("returned -3, but the acceptable values are -4, -2..-1, 1"),
+        "{:?}",
+        c.problems
+    );
+    assert_eq!(WorkloadResult::PnCounter(c.result).anomalies(), ["final-read-out-of-range"]);
 }
 
 #[test]

@@ -67,6 +67,6 @@ impl Workload for Broadcast {
     }
 
     fn check(&self, history: &History) -> Checked<WorkloadResult> {
-        checkers::set_full::check(history).map(WorkloadResult::Broadcast)
+        checkers::set_full::check(history, "broadcast").map(WorkloadResult::Broadcast)
     }
 }

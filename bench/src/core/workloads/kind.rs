@@ -3,7 +3,7 @@
 //! name — its headline operation, the node of `nodes/` that implements it, its setup RPC, and
 //! how to build its generator, clients and checker.
 
-use super::{broadcast, echo, g_counter, kafka, txn_rw_register, unique_ids, Workload, WorkloadConfig};
+use super::{broadcast, counter, echo, g_set, kafka, txn_rw_register, unique_ids, Workload, WorkloadConfig};
 use clap::builder::PossibleValue;
 use clap::ValueEnum;
 use std::fmt;
@@ -23,6 +23,10 @@ pub enum WorkloadKind {
     Kafka,
     /// Transactions on read/write registers (challenges 6a–6c).
     TxnRwRegister,
+    /// A grow-only set (Maelstrom's guide, §7.8).
+    GSet,
+    /// A counter with negative deltas too (Maelstrom's guide, §7.9).
+    PnCounter,
 }
 
 /// The request a workload sends each node once init is over, before the main phase (§5.1).
@@ -36,17 +40,19 @@ pub struct SetupRpc {
 
 /// Workloads Maelstrom has that this bench does not build yet (§7): `-w` names them in its
 /// error, so a user learns they exist rather than that they are misspelt.
-pub const NOT_YET: [&str; 4] = ["lin-kv", "g-set", "pn-counter", "txn-list-append"];
+pub const NOT_YET: [&str; 2] = ["lin-kv", "txn-list-append"];
 
 impl WorkloadKind {
-    /// Every workload, in the order of the challenges.
-    pub const ALL: [WorkloadKind; 6] = [
+    /// Every workload, in the order of the challenges, then Maelstrom's guide.
+    pub const ALL: [WorkloadKind; 8] = [
         WorkloadKind::Echo,
         WorkloadKind::UniqueIds,
         WorkloadKind::Broadcast,
         WorkloadKind::GCounter,
         WorkloadKind::Kafka,
         WorkloadKind::TxnRwRegister,
+        WorkloadKind::GSet,
+        WorkloadKind::PnCounter,
     ];
 
     /// Maelstrom's name (`-w`), e.g. `txn-rw-register`.
@@ -58,6 +64,8 @@ impl WorkloadKind {
             WorkloadKind::GCounter => "g-counter",
             WorkloadKind::Kafka => "kafka",
             WorkloadKind::TxnRwRegister => "txn-rw-register",
+            WorkloadKind::GSet => "g-set",
+            WorkloadKind::PnCounter => "pn-counter",
         }
     }
 
@@ -73,7 +81,7 @@ impl WorkloadKind {
             WorkloadKind::Echo => "echo",
             WorkloadKind::UniqueIds => "generate",
             WorkloadKind::Broadcast => "broadcast",
-            WorkloadKind::GCounter => "add",
+            WorkloadKind::GCounter | WorkloadKind::GSet | WorkloadKind::PnCounter => "add",
             WorkloadKind::Kafka => "send",
             WorkloadKind::TxnRwRegister => "txn",
         }
@@ -89,6 +97,8 @@ impl WorkloadKind {
             WorkloadKind::GCounter => "g-counter",
             WorkloadKind::Kafka => "kafka",
             WorkloadKind::TxnRwRegister => "txn",
+            WorkloadKind::GSet => "g-set",
+            WorkloadKind::PnCounter => "pn-counter",
         }
     }
 
@@ -106,9 +116,11 @@ impl WorkloadKind {
             WorkloadKind::Echo => Box::new(echo::Echo),
             WorkloadKind::UniqueIds => Box::new(unique_ids::UniqueIds),
             WorkloadKind::Broadcast => Box::new(broadcast::Broadcast::new(cfg)),
-            WorkloadKind::GCounter => Box::new(g_counter::GCounter),
+            WorkloadKind::GCounter => Box::new(counter::Counter::G),
             WorkloadKind::Kafka => Box::new(kafka::Kafka::new(cfg)),
             WorkloadKind::TxnRwRegister => Box::new(txn_rw_register::TxnRwRegister::new(&cfg.opts)),
+            WorkloadKind::GSet => Box::new(g_set::GSet::new(cfg.opts.repeat_adds)),
+            WorkloadKind::PnCounter => Box::new(counter::Counter::PN),
         }
     }
 }

@@ -6,8 +6,9 @@
 
 mod broadcast;
 mod client;
+mod counter;
 mod echo;
-mod g_counter;
+mod g_set;
 mod kafka;
 mod kind;
 mod txn_rw_register;
@@ -32,7 +33,7 @@ use std::time::Duration;
 pub enum FinalPhase {
     /// No final phase.
     None,
-    /// One final read per worker (broadcast §7.3, g-counter §7.4).
+    /// One final read per worker (broadcast §7.3, the counters §7.4, g-set §7.8).
     OneRead,
     /// The workload's own [`Workload::final_step`] decides (kafka polls until caught up).
     Custom,
@@ -108,7 +109,7 @@ impl WorkloadConfig {
     }
 }
 
-/// The flags of the kafka and txn-rw-register workloads (§5.5).
+/// The flags of the kafka, txn-rw-register and g-set workloads (§5.5).
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkloadOpts {
     /// `--key-count`: keys active at once (default 10 for kafka, txn-rw-register).
@@ -119,6 +120,8 @@ pub struct WorkloadOpts {
     pub max_txn_length: u64,
     /// `--consistency-models`, as given (default `strict-serializable`).
     pub consistency_models: String,
+    /// `--repeat-adds`: the fraction of g-set adds that repeat an earlier element (default 0).
+    pub repeat_adds: f64,
 }
 
 impl Default for WorkloadOpts {
@@ -128,6 +131,7 @@ impl Default for WorkloadOpts {
             max_writes_per_key: 16,
             max_txn_length: 4,
             consistency_models: "strict-serializable".into(),
+            repeat_adds: 0.0,
         }
     }
 }

@@ -138,7 +138,8 @@ fn lost_links(history: &History, lost: &[&Value]) -> HashMap<Key, Vec<usize>> {
     let mut has = vec![false; lost.len()];
     for p in history.pairs() {
         match p.invoke.f.as_str() {
-            "broadcast" => {
+            // Broadcast's adds, or g-set's (only set-full results have lost values).
+            "broadcast" | "add" => {
                 if let Some(a) = keys.get(&key(&p.invoke.value)).and_then(|&k| add.get_mut(k)) {
                     *a = Some(p.invoke.index);
                 }

@@ -55,6 +55,9 @@ pub fn reproduce(cfg: &TestConfig) -> String {
     if let Some(k) = r.opts.key_count {
         w.extend(["--key-count".into(), k.to_string()]);
     }
+    if r.opts.repeat_adds > 0.0 {
+        w.extend(["--repeat-adds".into(), r.opts.repeat_adds.to_string()]);
+    }
     w.extend(["--seed".into(), r.seed.to_string()]);
     if !cfg.node_args.is_empty() {
         w.push("--".into());

@@ -87,7 +87,7 @@ fn summary(data: &RunData, workload: &str, points: &[Point], parts: &[Partition]
     let lat = &r["workload"]["stable-latencies"];
     if lat.is_object() {
         rows.push((
-            "stable latency (broadcast)",
+            "stable latency",
             format!(
                 "p50 {} ms · p95 {} ms · p99 {} ms · max {} ms",
                 lat["0.5"], lat["0.95"], lat["0.99"], lat["1"]
@@ -308,8 +308,9 @@ fn messages_section(data: &RunData, points: &[Point], parts: &[Partition], t_max
     s
 }
 
-fn stable_section(data: &RunData) -> String {
-    let lat = set_full::check(&data.history).result.stable_latencies;
+/// The stable latencies of a set-full history whose adds are the operations named `add_f`.
+fn stable_section(data: &RunData, add_f: &str) -> String {
+    let lat = set_full::check(&data.history, add_f).result.stable_latencies;
     if lat.is_empty() {
         return "<p class=\"note\">No value became stable.</p>".into();
     }
@@ -397,9 +398,15 @@ pub fn render(data: &RunData) -> String {
         "Server messages",
         &messages_section(data, &points, &parts, t_max),
     ));
-    if WorkloadKind::from_name(&workload) == Some(WorkloadKind::Broadcast) {
+    let set_add = match WorkloadKind::from_name(&workload) {
+        Some(WorkloadKind::Broadcast) => Some(("Broadcast", "broadcast")),
+        Some(WorkloadKind::GSet) => Some(("G-set", "add")),
+        _ => None,
+    };
+    if let Some((title, add_f)) = set_add {
         toc.push(("stable", "stable latency"));
-        sections.push_str(&section("stable", "Broadcast: stable latencies", &stable_section(data)));
+        let body = stable_section(data, add_f);
+        sections.push_str(&section("stable", &format!("{title}: stable latencies"), &body));
     }
     if let Some(a) = anomalies::section(&data.results["workload"], &invocation_of(&data.history)) {
         toc.push(("anomalies", "anomalies"));

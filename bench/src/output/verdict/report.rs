@@ -22,7 +22,7 @@ pub struct Report {
     pub notices: Vec<Notice>,
     /// `net.servers.msgs-per-op`.
     pub msgs_per_op: Option<f64>,
-    /// Broadcast stable latency in ms.
+    /// Set-full (broadcast, g-set) stable latency in ms.
     pub stable_latency: Option<Quantiles<u64>>,
     /// Broadcast values by outcome.
     pub broadcast: Option<BroadcastCounts>,
@@ -55,7 +55,7 @@ impl Report {
             problems: r.checks.problems(),
             notices: r.run.notices.clone(),
             msgs_per_op: r.msgs_per_op(),
-            stable_latency: broadcast.and_then(|b| b.stable_latency()),
+            stable_latency: workload.set_full().and_then(|b| b.stable_latency()),
             broadcast: broadcast.map(|b| b.counts()),
             latency: r.checks.latency.clone(),
             anomalies: workload.anomalies(),

@@ -142,7 +142,9 @@ fn checks(name: &str, h: &History) -> Checks {
     let workload = match name {
         "echo" => checkers::echo::check(h).map(WorkloadResult::Echo),
         n if n.starts_with("unique-ids") => checkers::unique_ids::check(h).map(WorkloadResult::UniqueIds),
-        n if n.starts_with("broadcast") => checkers::set_full::check(h).map(WorkloadResult::Broadcast),
+        n if n.starts_with("broadcast") => {
+            checkers::set_full::check(h, "broadcast").map(WorkloadResult::Broadcast)
+        }
         "g-counter" => checkers::g_counter::check(h).map(WorkloadResult::GCounter),
         "kafka" => checkers::kafka::check(h).map(WorkloadResult::Kafka),
         "txn-rw-register-bad-models" => checkers::txn::check(h, "nonsense").map(WorkloadResult::Txn),
