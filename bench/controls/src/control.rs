@@ -6,7 +6,7 @@
 
 use crate::breach::Breach;
 use crate::registry::Factory;
-use crate::{broadcast, echo, g_counter, kafka, pingpong, txn, unique_ids, Correct};
+use crate::{broadcast, echo, g_counter, kafka, lin_kv, pingpong, txn, unique_ids, Correct};
 use glomers_engine::driver::{Clock, Driver, LineDriver};
 use glomers_engine::{Config, Node};
 use std::fmt;
@@ -60,11 +60,19 @@ pub enum Control {
     TxnIntermediate,
     /// `txn-g0`: G0, two transactions overwrite each other's writes in a cycle.
     TxnG0,
+    /// `lin-kv`: passes every request to the lin-kv service.
+    LinKv,
+    /// `lin-kv-stale`: reads from what it heard from peers, without a quorum.
+    LinKvStale,
+    /// `lin-kv-lost-write`: acknowledges every 5th write and drops it.
+    LinKvLostWrite,
+    /// `lin-kv-double-cas`: applies each successful cas a second time, later.
+    LinKvDoubleCas,
 }
 
 impl Control {
     /// Every control, in the order of the challenges.
-    pub const ALL: [Control; 22] = [
+    pub const ALL: [Control; 26] = [
         Control::Echo,
         Control::EchoWrong,
         Control::EchoExtra,
@@ -87,6 +95,10 @@ impl Control {
         Control::TxnDirty,
         Control::TxnIntermediate,
         Control::TxnG0,
+        Control::LinKv,
+        Control::LinKvStale,
+        Control::LinKvLostWrite,
+        Control::LinKvDoubleCas,
     ];
 
     /// The name the binary takes and the registry knows.
@@ -114,6 +126,10 @@ impl Control {
             Control::TxnDirty => "txn-dirty",
             Control::TxnIntermediate => "txn-intermediate",
             Control::TxnG0 => "txn-g0",
+            Control::LinKv => "lin-kv",
+            Control::LinKvStale => "lin-kv-stale",
+            Control::LinKvLostWrite => "lin-kv-lost-write",
+            Control::LinKvDoubleCas => "lin-kv-double-cas",
         }
     }
 
@@ -160,6 +176,10 @@ impl Control {
             C::TxnDirty => node::<txn::Txn<txn::Dirty>>(),
             C::TxnIntermediate => node::<txn::Txn<txn::Intermediate>>(),
             C::TxnG0 => node::<txn::Txn<txn::WriteCycle>>(),
+            C::LinKv => node::<lin_kv::LinKv<Correct>>(),
+            C::LinKvStale => node::<lin_kv::LinKv<lin_kv::StaleRead>>(),
+            C::LinKvLostWrite => node::<lin_kv::LinKv<lin_kv::LostWrite>>(),
+            C::LinKvDoubleCas => node::<lin_kv::LinKv<lin_kv::DoubleCas>>(),
         }
     }
 
@@ -276,7 +296,10 @@ mod tests {
             text.starts_with(r#"unknown control mode "echo-wrnog"; valid modes: echo, echo-wrong,"#),
             "{text}"
         );
-        assert!(text.ends_with("txn-intermediate, txn-g0"), "{text}");
+        assert!(
+            text.ends_with("txn-g0, lin-kv, lin-kv-stale, lin-kv-lost-write, lin-kv-double-cas"),
+            "{text}"
+        );
         assert!("".parse::<Control>().is_err());
         let args = |a: &[&str]| Control::from_args(a.iter().map(|s| s.to_string()));
         assert_eq!(args(&["txn-g0"]), Ok(Control::TxnG0));

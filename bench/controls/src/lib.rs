@@ -8,7 +8,8 @@
 //! - [`control`]: the [`Control`] enum (every mode, its name, how it runs).
 //! - [`registry`]: name → factory of a simulator driver, as `glomers_nodes::registry` has.
 //! - One file per workload, each an engine `Node` generic over its flaw: [`echo`],
-//!   [`unique_ids`], [`broadcast`], [`g_counter`], [`kafka`], [`txn`]; [`pingpong`] is load.
+//!   [`unique_ids`], [`broadcast`], [`g_counter`], [`kafka`], [`txn`], [`lin_kv`]; [`pingpong`]
+//!   is load.
 //! - [`breach`]: the controls that break the protocol itself (junk on stdout, exiting early,
 //!   never answering `init`), which no engine node can do: one hand-written driver, run by the
 //!   simulator and, behind a stdin loop, as a process.
@@ -50,6 +51,7 @@ pub mod control;
 pub mod echo;
 pub mod g_counter;
 pub mod kafka;
+pub mod lin_kv;
 pub mod pingpong;
 pub mod registry;
 pub mod txn;

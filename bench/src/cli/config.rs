@@ -79,6 +79,10 @@ pub struct RunArgs {
     /// kafka and txn-rw-register: writes to a key before it is retired.
     #[arg(long, default_value_t = 16)]
     pub max_writes_per_key: u64,
+    /// lin-kv: how long the linearizability checker may search, in ms, before its verdict is
+    /// unknown.
+    #[arg(long, default_value_t = crate::core::workloads::CHECKER_BUDGET.as_millis() as u64)]
+    pub checker_budget_ms: u64,
 }
 
 /// Node processes: the flags only `test` has.
@@ -276,6 +280,7 @@ impl RunArgs {
                     max_writes_per_key: self.max_writes_per_key,
                     max_txn_length: self.max_txn_length,
                     consistency_models: self.consistency_models.clone(),
+                    checker_budget: Duration::from_millis(self.checker_budget_ms),
                 },
                 faults: crate::core::faults::Faults::default(),
             },
@@ -378,8 +383,21 @@ mod tests {
         let e = parse(&["--time-limt", "1"]).expect_err("misspelt");
         assert!(e.contains("unexpected argument '--time-limt'") && e.contains("'--time-limit'"), "{e}");
         assert!(parse(&["echo"]).is_err(), "a node argument without --");
-        let e = TestArgs::from_flags(&["-w", "lin-kv", "--bin", "x"]).expect_err("not built").to_string();
-        assert!(e.contains("workload lin-kv is not supported yet"), "{e}");
+        let e = TestArgs::from_flags(&["-w", "txn-list-append", "--bin", "x"])
+            .expect_err("not built")
+            .to_string();
+        assert!(e.contains("workload txn-list-append is not supported yet"), "{e}");
+        let lin = TestArgs::from_flags(&[
+            "-w",
+            "lin-kv",
+            "--bin",
+            "x",
+            "--concurrency",
+            "10n",
+            "--checker-budget-ms",
+            "5",
+        ]);
+        assert_eq!(lin.map(|t| t.run.checker_budget_ms).ok(), Some(5));
         let e = TestArgs::from_flags(&["-w", "ech", "--bin", "x"]).expect_err("misspelt").to_string();
         assert!(e.contains("possible values: echo, unique-ids"), "{e}");
         assert!(TestArgs::from_flags(&["--bin", "x"]).is_err(), "-w is required");

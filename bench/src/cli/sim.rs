@@ -210,15 +210,32 @@ fn plan(cmd: &SimCommand) -> Result<Vec<Planned>, BenchError> {
             let workload = cfg.workload;
             let node = match &cmd.sim.node_impl {
                 None => workload.default_node(),
-                Some(name) => workload
-                    .nodes()
-                    .iter()
-                    .copied()
-                    .find(|n| n == name)
-                    .ok_or_else(|| BenchError::NodeMismatch { workload, node: name.clone() })?,
+                Some(name) => Some(
+                    workload
+                        .nodes()
+                        .iter()
+                        .copied()
+                        .find(|n| n == name)
+                        .ok_or_else(|| BenchError::NodeMismatch { workload, node: name.clone() })?,
+                ),
             };
-            let factory =
-                glomers_nodes::registry::factory(node).expect("WorkloadKind::nodes are in the registry");
+            let (node, factory) = match node {
+                Some(node) => (
+                    node,
+                    glomers_nodes::registry::factory(node).expect("WorkloadKind::nodes are in the registry"),
+                ),
+                // No node of nodes/ implements the workload yet (lin-kv): run its correct control,
+                // named as the workload, and say so.
+                None => {
+                    let control = glomers_controls::registry::factory(workload.name())
+                        .ok_or(BenchError::NodeMismatch { workload, node: workload.name().to_owned() })?;
+                    eprintln!(
+                        "glomers-bench: no node of nodes/ implements {workload} yet; running the control \
+                         {workload} of bench/controls"
+                    );
+                    (workload.name(), control)
+                }
+            };
             Ok(Planned { spec: Spec { run: cfg, availability, node: factory }, node, store, log_stderr })
         })
         .collect()

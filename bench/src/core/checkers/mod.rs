@@ -7,6 +7,7 @@ pub(crate) mod echo;
 pub(crate) mod g_counter;
 pub(crate) mod kafka;
 pub(crate) mod latency;
+pub(crate) mod linearizable;
 pub(crate) mod set_full;
 pub(crate) mod txn;
 pub(crate) mod unique_ids;
@@ -32,6 +33,8 @@ pub enum WorkloadResult {
     Kafka(kafka::KafkaResult),
     /// `txn-rw-register`.
     Txn(txn::TxnResult),
+    /// `lin-kv`.
+    LinKv(linearizable::LinKvResult),
 }
 
 impl WorkloadResult {
@@ -43,11 +46,13 @@ impl WorkloadResult {
         }
     }
 
-    /// The anomalies the checker named: txn's `anomaly-types`, kafka's `bad-error-types`.
+    /// The anomalies the checker named: txn's `anomaly-types`, kafka's `bad-error-types`, lin-kv's
+    /// `nonlinearizable`.
     pub fn anomalies(&self) -> Vec<String> {
         match self {
             WorkloadResult::Kafka(k) => k.error_types.iter().map(|n| (*n).to_owned()).collect(),
             WorkloadResult::Txn(t) => t.anomaly_types().to_vec(),
+            WorkloadResult::LinKv(l) => l.anomaly_types(),
             _ => Vec::new(),
         }
     }
@@ -62,6 +67,7 @@ impl Section for WorkloadResult {
             WorkloadResult::GCounter(r) => r.to_results_json(valid),
             WorkloadResult::Kafka(r) => r.to_results_json(valid),
             WorkloadResult::Txn(r) => r.to_results_json(valid),
+            WorkloadResult::LinKv(r) => r.to_results_json(valid),
         }
     }
 }
