@@ -18,8 +18,8 @@ use std::time::Duration;
 /// What to run: the flags `test` and `sim` share.
 #[derive(Args, Debug, Clone)]
 pub struct RunArgs {
-    /// The workload; required, as Maelstrom's default (lin-kv) is not built here yet and
-    /// another default would run what the user did not ask for.
+    /// The workload; required (Maelstrom's default is lin-kv), so that a forgotten -w never
+    /// runs a test the user did not ask for.
     #[arg(short = 'w', long, required = true, value_parser = WorkloadParser)]
     pub workload: Option<WorkloadKind>,
     /// Nodes n0…n(N-1); overrides --nodes.

@@ -203,3 +203,91 @@ fn malformed_values_are_left_out_rather_than_crash() {
     assert_eq!(c.valid, Validity::Valid);
     assert!(c.result.keys.is_empty());
 }
+
+/// Our half of `make lin-compare`: times the checker on each history file named in
+/// `LIN_HISTORIES` (space-separated), printing what porcupine-cmp prints: file, operations
+/// checked, verdict, milliseconds.
+#[test]
+#[ignore = "a timing tool for make lin-compare (run in release)"]
+fn lin_compare_timings() {
+    let files = std::env::var("LIN_HISTORIES").unwrap_or_default();
+    for file in files.split_whitespace() {
+        let events =
+            crate::output::html::read_history(std::path::Path::new(file)).expect("a readable history file");
+        let history = History { events };
+        let ops: usize = ops::split(&history).0.iter().map(|k| k.ops.len()).sum();
+        let start = Instant::now();
+        let c = check(&history, Duration::from_secs(600));
+        let ms = start.elapsed().as_secs_f64() * 1000.0;
+        println!("{file}\t{ops}\t{:?}\t{ms:.1}", c.valid);
+    }
+}
+
+/// Whether `ops` can be linearized, by trying every order: the oracle for the search.
+fn brute_force(ops: &[ops::RegOp], placed: u32, state: ops::Val) -> bool {
+    let pending_definite = |i: usize| placed & (1 << i) == 0 && ops[i].ret.is_some();
+    if !(0..ops.len()).any(pending_definite) {
+        return true;
+    }
+    (0..ops.len()).any(|i| {
+        let free = placed & (1 << i) == 0
+            && (0..ops.len()).all(|j| !pending_definite(j) || ops[j].ret.is_none_or(|r| r > ops[i].call));
+        free && ops[i].action.step(state).is_some_and(|next| brute_force(ops, placed | 1 << i, next))
+    })
+}
+
+#[test]
+fn the_search_agrees_with_trying_every_order_on_random_small_histories() {
+    let mut rng = glomers_harness::Rng::new(15);
+    let (mut valid, mut invalid) = (0, 0);
+    for _ in 0..3000 {
+        // Up to 8 operations by 3 processes, values 0-2, a quarter of writes and cas unknown.
+        let mut h = History::default();
+        let mut open: Vec<Option<(&str, Value)>> = vec![None; 3];
+        let mut t = 0;
+        while h.events.len() < 16 {
+            let p = rng.index(3);
+            t += 1;
+            match open[p].take() {
+                None => {
+                    let (f, v) = match rng.below(3) {
+                        0 => ("read", json!(null)),
+                        1 => ("write", json!(rng.below(3))),
+                        _ => ("cas", json!([rng.below(3), rng.below(3)])),
+                    };
+                    ev(&mut h, Inv, p as u64, f, json!([0, v]), t);
+                    open[p] = Some((f, v));
+                }
+                Some((f, v)) => {
+                    let (kind, v) = match f {
+                        "read" => {
+                            let seen = [json!(null), json!(0), json!(1), json!(2)][rng.index(4)].clone();
+                            (Done, json!([0, seen]))
+                        }
+                        _ if rng.below(4) == 0 => (Info, json!([0, v])),
+                        _ => (Done, json!([0, v])),
+                    };
+                    ev(&mut h, kind, p as u64, f, v, t);
+                }
+            }
+        }
+        let (keys, _) = ops::split(&h);
+        let ops = keys.first().map(|k| k.ops.clone()).unwrap_or_default();
+        let want = brute_force(&ops, 0, ops::NULL);
+        let budget = Budget { deadline: Instant::now() + BUDGET, max_configs: MAX_CONFIGS };
+        let got = search::check(&ops, &budget);
+        assert_eq!(got == search::Outcome::Linearizable, want, "{ops:#?}");
+        if want {
+            valid += 1;
+        } else {
+            invalid += 1;
+            // Every violation has a proof, and the proof's closure is itself not linearizable.
+            let Outcome::Violation { stuck } = got else { panic!("{got:?}") };
+            let w = witness::find(&ops, stuck, &budget).expect("a proof");
+            let proof: Vec<ops::RegOp> =
+                witness::closure(&ops, &w.core).iter().map(|&i| ops[i].clone()).collect();
+            assert!(!brute_force(&proof, 0, ops::NULL), "{proof:#?}");
+        }
+    }
+    assert!(valid > 100 && invalid > 100, "{valid} valid, {invalid} invalid");
+}
