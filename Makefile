@@ -6,7 +6,7 @@ ON := $(if $(MAELSTROM),--maelstrom $(MAELSTROM))
 
 .PHONY: help build test challenges echo unique-ids broadcast-single broadcast-multi \
 	broadcast-partition efficient-broadcast g-counter kafka kafka-compare txn g-set pn-counter route flood flood-latency \
-	flood-compare bench screenshots soak sim-speed package
+	flood-compare bench screenshots soak sim-speed package lin-compare
 
 help:
 	@echo "make challenges     run every Gossip Glomers challenge on the workbench and print the table"
@@ -25,6 +25,7 @@ help:
 	@echo "make screenshots    a valid and an invalid broadcast run, their reports shot by headless Chromium"
 	@echo "make soak SEEDS=N   every challenge's flags in the simulator over seeds 1..N (default 1000)"
 	@echo "make sim-speed      simulator speed: one 3d run, and 1,000 seeds of 3c with partitions"
+	@echo "make lin-compare PORCUPINE=/path/to/porcupine   lin-kv checker vs Porcupine on the same histories"
 
 build:
 	$(CARGO) build --release --workspace
@@ -145,3 +146,27 @@ soak: build
 sim-speed: build
 	$(BENCH) sim --store store/sim --challenge 3d --seed 1
 	$(BENCH) sim --store store/sim --challenge 3c --seeds 1..1000
+
+# The lin-kv checker beside Porcupine (a local checkout, PORCUPINE=dir) on the same files: 3 runs of
+# 5 nodes at --concurrency 10n --rate 500 for 60 s with partitions (the lin-kv proxy control), and
+# generated one-key histories growing in length and concurrency (10% unknown outcomes; "bad" ones
+# end with a read no order explains).
+LINCMP := target/lin-compare
+lin-compare:
+	@test -n "$(PORCUPINE)" || { echo "set PORCUPINE=/path/to/porcupine (a checkout of anishathalye/porcupine)"; exit 2; }
+	$(CARGO) build --release -p glomers-bench
+	rm -rf $(LINCMP) && mkdir -p $(LINCMP)/go $(LINCMP)/h
+	cp bench/tools/porcupine-cmp/main.go $(LINCMP)/go/
+	printf 'module porcupinecmp\n\ngo 1.16\n\nrequire github.com/anishathalye/porcupine v0.0.0\n\nreplace github.com/anishathalye/porcupine => %s\n' "$(abspath $(PORCUPINE))" > $(LINCMP)/go/go.mod
+	cd $(LINCMP)/go && GOFLAGS=-mod=mod go build -o porcupine-cmp .
+	for s in 1 2 3; do $(BENCH) sim -w lin-kv --node-count 5 --concurrency 10n --rate 500 --time-limit 60 \
+		--nemesis partition --seed $$s --store $(LINCMP)/runs >/dev/null; \
+		cp $(LINCMP)/runs/latest/history.jsonl $(LINCMP)/h/run-seed$$s.jsonl; done
+	for n in 1000 4000 16000; do for c in 5 10 20; do \
+		$(LINCMP)/go/porcupine-cmp gen $(LINCMP)/h/gen-n$$n-c$$c.jsonl $$n $$c 0.1 $$n; \
+		$(LINCMP)/go/porcupine-cmp gen $(LINCMP)/h/gen-n$$n-c$$c-bad.jsonl $$n $$c 0.1 $$n bad; done; done
+	@echo "== porcupine: file, ops, verdict, ms"
+	$(LINCMP)/go/porcupine-cmp check $(LINCMP)/h/*.jsonl
+	@echo "== glomers: file, ops, verdict, ms"
+	LIN_HISTORIES="$$(ls $(abspath $(LINCMP))/h/*.jsonl | tr '\n' ' ')" $(CARGO) test --release -p glomers-bench --lib \
+		lin_compare_timings -- --ignored --nocapture --test-threads 1 2>/dev/null | grep jsonl

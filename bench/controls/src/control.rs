@@ -6,7 +6,9 @@
 
 use crate::breach::Breach;
 use crate::registry::Factory;
-use crate::{broadcast, echo, g_counter, g_set, kafka, pingpong, pn_counter, txn, unique_ids, Correct};
+use crate::{
+    broadcast, echo, g_counter, g_set, kafka, lin_kv, pingpong, pn_counter, txn, unique_ids, Correct,
+};
 use glomers_engine::driver::{Clock, Driver, LineDriver};
 use glomers_engine::{Config, Node};
 use std::fmt;
@@ -72,11 +74,19 @@ pub enum Control {
     PnCounterNoNegative,
     /// `pn-counter-sum-merge`: merges gossip by adding it, counting each copy again.
     PnCounterSumMerge,
+    /// `lin-kv`: passes every request to the lin-kv service.
+    LinKv,
+    /// `lin-kv-stale`: reads from what it heard from peers, without a quorum.
+    LinKvStale,
+    /// `lin-kv-lost-write`: acknowledges every 5th write and drops it.
+    LinKvLostWrite,
+    /// `lin-kv-double-cas`: applies each successful cas a second time, later.
+    LinKvDoubleCas,
 }
 
 impl Control {
     /// Every control, in the order of the challenges, then Maelstrom's guide.
-    pub const ALL: [Control; 28] = [
+    pub const ALL: [Control; 32] = [
         Control::Echo,
         Control::EchoWrong,
         Control::EchoExtra,
@@ -105,6 +115,10 @@ impl Control {
         Control::PnCounter,
         Control::PnCounterNoNegative,
         Control::PnCounterSumMerge,
+        Control::LinKv,
+        Control::LinKvStale,
+        Control::LinKvLostWrite,
+        Control::LinKvDoubleCas,
     ];
 
     /// The name the binary takes and the registry knows.
@@ -138,6 +152,10 @@ impl Control {
             Control::PnCounter => "pn-counter",
             Control::PnCounterNoNegative => "pn-counter-no-negative",
             Control::PnCounterSumMerge => "pn-counter-sum-merge",
+            Control::LinKv => "lin-kv",
+            Control::LinKvStale => "lin-kv-stale",
+            Control::LinKvLostWrite => "lin-kv-lost-write",
+            Control::LinKvDoubleCas => "lin-kv-double-cas",
         }
     }
 
@@ -190,6 +208,10 @@ impl Control {
             C::PnCounter => node::<pn_counter::PnCounter<Correct>>(),
             C::PnCounterNoNegative => node::<pn_counter::PnCounter<pn_counter::IgnoreNegative>>(),
             C::PnCounterSumMerge => node::<pn_counter::PnCounter<pn_counter::SumMerge>>(),
+            C::LinKv => node::<lin_kv::LinKv<Correct>>(),
+            C::LinKvStale => node::<lin_kv::LinKv<lin_kv::StaleRead>>(),
+            C::LinKvLostWrite => node::<lin_kv::LinKv<lin_kv::LostWrite>>(),
+            C::LinKvDoubleCas => node::<lin_kv::LinKv<lin_kv::DoubleCas>>(),
         }
     }
 
@@ -307,6 +329,10 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("pn-counter-no-negative, pn-counter-sum-merge"), "{text}");
+        assert!(
+            text.ends_with("txn-g0, lin-kv, lin-kv-stale, lin-kv-lost-write, lin-kv-double-cas"),
+            "{text}"
+        );
         assert!("".parse::<Control>().is_err());
         let args = |a: &[&str]| Control::from_args(a.iter().map(|s| s.to_string()));
         assert_eq!(args(&["txn-g0"]), Ok(Control::TxnG0));

@@ -18,8 +18,8 @@ use std::time::Duration;
 /// What to run: the flags `test` and `sim` share.
 #[derive(Args, Debug, Clone)]
 pub struct RunArgs {
-    /// The workload; required, as Maelstrom's default (lin-kv) is not built here yet and
-    /// another default would run what the user did not ask for.
+    /// The workload; required (Maelstrom's default is lin-kv), so that a forgotten -w never
+    /// runs a test the user did not ask for.
     #[arg(short = 'w', long, required = true, value_parser = WorkloadParser)]
     pub workload: Option<WorkloadKind>,
     /// Nodes n0…n(N-1); overrides --nodes.
@@ -83,6 +83,10 @@ pub struct RunArgs {
     /// repeats one, so a node that mishandles a repeated add passes there.
     #[arg(long, value_name = "FRACTION")]
     pub repeat_adds: Option<f64>,
+    /// lin-kv: how long the linearizability checker may search, in ms, before its verdict is
+    /// unknown.
+    #[arg(long, default_value_t = crate::core::workloads::CHECKER_BUDGET.as_millis() as u64)]
+    pub checker_budget_ms: u64,
 }
 
 /// Node processes: the flags only `test` has.
@@ -289,6 +293,7 @@ impl RunArgs {
                     max_txn_length: self.max_txn_length,
                     consistency_models: self.consistency_models.clone(),
                     repeat_adds,
+                    checker_budget: Duration::from_millis(self.checker_budget_ms),
                 },
                 faults: crate::core::faults::Faults::default(),
             },
@@ -391,8 +396,21 @@ mod tests {
         let e = parse(&["--time-limt", "1"]).expect_err("misspelt");
         assert!(e.contains("unexpected argument '--time-limt'") && e.contains("'--time-limit'"), "{e}");
         assert!(parse(&["echo"]).is_err(), "a node argument without --");
-        let e = TestArgs::from_flags(&["-w", "lin-kv", "--bin", "x"]).expect_err("not built").to_string();
-        assert!(e.contains("workload lin-kv is not supported yet"), "{e}");
+        let e = TestArgs::from_flags(&["-w", "txn-list-append", "--bin", "x"])
+            .expect_err("not built")
+            .to_string();
+        assert!(e.contains("workload txn-list-append is not supported yet"), "{e}");
+        let lin = TestArgs::from_flags(&[
+            "-w",
+            "lin-kv",
+            "--bin",
+            "x",
+            "--concurrency",
+            "10n",
+            "--checker-budget-ms",
+            "5",
+        ]);
+        assert_eq!(lin.map(|t| t.run.checker_budget_ms).ok(), Some(5));
         let e = TestArgs::from_flags(&["-w", "ech", "--bin", "x"]).expect_err("misspelt").to_string();
         assert!(e.contains("possible values: echo, unique-ids"), "{e}");
         assert!(TestArgs::from_flags(&["--bin", "x"]).is_err(), "-w is required");

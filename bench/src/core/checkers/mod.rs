@@ -7,6 +7,7 @@ pub(crate) mod echo;
 pub(crate) mod g_counter;
 pub(crate) mod kafka;
 pub(crate) mod latency;
+pub(crate) mod linearizable;
 pub(crate) mod set_full;
 pub(crate) mod txn;
 pub(crate) mod unique_ids;
@@ -36,6 +37,8 @@ pub enum WorkloadResult {
     Kafka(kafka::KafkaResult),
     /// `txn-rw-register`.
     Txn(txn::TxnResult),
+    /// `lin-kv`.
+    LinKv(linearizable::LinKvResult),
 }
 
 impl WorkloadResult {
@@ -56,7 +59,8 @@ impl WorkloadResult {
     }
 
     /// The anomalies the checker named: txn's `anomaly-types`, kafka's `bad-error-types`,
-    /// `lost` for set-full, `final-read-out-of-range` for the counters.
+    /// `lost` for set-full, `final-read-out-of-range` for the counters, lin-kv's
+    /// `nonlinearizable`.
     pub fn anomalies(&self) -> Vec<String> {
         match self {
             WorkloadResult::Kafka(k) => k.error_types.iter().map(|n| (*n).to_owned()).collect(),
@@ -67,6 +71,7 @@ impl WorkloadResult {
             WorkloadResult::GCounter(r) | WorkloadResult::PnCounter(r) if !r.errors.is_empty() => {
                 vec!["final-read-out-of-range".to_owned()]
             }
+            WorkloadResult::LinKv(l) => l.anomaly_types(),
             _ => Vec::new(),
         }
     }
@@ -82,6 +87,7 @@ impl Section for WorkloadResult {
             WorkloadResult::GSet(r) => r.to_results_json(valid),
             WorkloadResult::Kafka(r) => r.to_results_json(valid),
             WorkloadResult::Txn(r) => r.to_results_json(valid),
+            WorkloadResult::LinKv(r) => r.to_results_json(valid),
         }
     }
 }

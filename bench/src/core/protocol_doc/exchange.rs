@@ -93,12 +93,14 @@ fn first_request(kind: WorkloadKind, ty: &str) -> Result<(Op, Box<dyn Client>, B
         topology: Topology::Grid,
         concurrency: 10,
         rate: 100.0,
+        latency_ms: 0,
         opts: WorkloadOpts::default(),
     };
     let mut workload = kind.build(&cfg);
     let mut rng = Rng::new(1);
-    for _ in 0..10_000 {
-        let op = workload.next_op(&mut rng);
+    // Every worker in turn: some workloads give workers roles (lin-kv's readers and writers).
+    for i in 0..10_000 {
+        let op = workload.next_op_for(i % cfg.concurrency, &mut rng);
         let mut client = workload.client();
         if let Step::Send(sent) = client.invoke(&op) {
             if sent.get("type").and_then(Value::as_str) == Some(ty) {
@@ -133,6 +135,7 @@ fn setup_nodes(kind: WorkloadKind, node: &str, doc: &Body) -> Result<Vec<String>
             topology,
             concurrency: 1,
             rate: 0.0,
+            latency_ms: 0,
             opts: WorkloadOpts::default(),
         };
         sent = kind.build(&cfg).setup_request(node);

@@ -137,6 +137,7 @@ impl Run {
             topology: cfg.topology,
             concurrency: cfg.concurrency,
             rate: cfg.rate,
+            latency_ms: cfg.latency.mean_ms,
             opts: cfg.opts.clone(),
         };
         let workload = cfg.workload.build(&wcfg);

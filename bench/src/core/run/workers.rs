@@ -1,6 +1,7 @@
 //! Workers (docs/protocol.md §5.2): each is bound to node `t mod N`, runs one synchronous operation
-//! at a time through its workload client, gives up on an RPC after 5 s, and is given a fresh
-//! client (new id, new process number) after an indeterminate outcome when the workload asks.
+//! at a time through its workload client, gives up on an RPC after its workload's timeout (5 s,
+//! lin-kv's is shorter), and is given a fresh client (new id, new process number) after an
+//! indeterminate outcome when the workload asks.
 //!
 //! Invariants [`Workers`] owns:
 //! - a worker is free, paused (a final operation waiting for its time) or running one
@@ -24,9 +25,6 @@ use std::time::Duration;
 
 /// How far behind schedule operations may start and still keep their schedule.
 const CATCH_UP: Duration = Duration::from_millis(10);
-
-/// How long a client waits for a reply (§2.5).
-pub const RPC_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The request a running operation waits on.
 struct Rpc {
@@ -128,7 +126,7 @@ impl Workers {
             let due = *next_op;
             let free: Vec<usize> = (0..self.workers.len()).filter(|&t| self.is_free(t)).collect();
             let Some(&t) = free.get(rng.index(free.len())) else { return };
-            let op = ctx.workload.next_op(rng);
+            let op = ctx.workload.next_op_for(t, rng);
             self.invoke(now, t, op, ctx);
             let gap = Duration::from_secs_f64(rng.unit() * 2.0 / rate);
             *next_op = if now - due > CATCH_UP { now + gap } else { due + gap };
@@ -211,7 +209,7 @@ impl Workers {
                 let msg_id = w.next_msg_id;
                 w.next_msg_id += 1;
                 body.insert("msg_id".into(), json!(msg_id));
-                *rpc = Some(Rpc { msg_id, deadline: now + RPC_TIMEOUT });
+                *rpc = Some(Rpc { msg_id, deadline: now + ctx.workload.rpc_timeout() });
                 let (src, dest) = (w.client_ep, ctx.router.node_ep(w.node));
                 ctx.router.send_body(now, src, dest, &body);
             }
@@ -267,7 +265,7 @@ impl Workers {
         self.step(now, t, step, ctx);
     }
 
-    /// Times out RPCs whose 5 s are up.
+    /// Times out RPCs whose time is up.
     pub fn expire(&mut self, now: Duration, ctx: &mut Ctx<'_>) {
         for t in 0..self.workers.len() {
             let Some(w) = self.workers.get_mut(t) else { continue };

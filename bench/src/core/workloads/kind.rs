@@ -3,7 +3,9 @@
 //! name — its headline operation, the node of `nodes/` that implements it, its setup RPC, and
 //! how to build its generator, clients and checker.
 
-use super::{broadcast, counter, echo, g_set, kafka, txn_rw_register, unique_ids, Workload, WorkloadConfig};
+use super::{
+    broadcast, counter, echo, g_set, kafka, lin_kv, txn_rw_register, unique_ids, Workload, WorkloadConfig,
+};
 use clap::builder::PossibleValue;
 use clap::ValueEnum;
 use std::fmt;
@@ -27,6 +29,8 @@ pub enum WorkloadKind {
     GSet,
     /// A counter with negative deltas too (Maelstrom's guide, §7.9).
     PnCounter,
+    /// A linearizable key-value store (Maelstrom's Raft tutorial).
+    LinKv,
 }
 
 /// The request a workload sends each node once init is over, before the main phase (§5.1).
@@ -40,11 +44,11 @@ pub struct SetupRpc {
 
 /// Workloads Maelstrom has that this bench does not build yet (§7): `-w` names them in its
 /// error, so a user learns they exist rather than that they are misspelt.
-pub const NOT_YET: [&str; 2] = ["lin-kv", "txn-list-append"];
+pub const NOT_YET: [&str; 1] = ["txn-list-append"];
 
 impl WorkloadKind {
     /// Every workload, in the order of the challenges, then Maelstrom's guide.
-    pub const ALL: [WorkloadKind; 8] = [
+    pub const ALL: [WorkloadKind; 9] = [
         WorkloadKind::Echo,
         WorkloadKind::UniqueIds,
         WorkloadKind::Broadcast,
@@ -53,6 +57,7 @@ impl WorkloadKind {
         WorkloadKind::TxnRwRegister,
         WorkloadKind::GSet,
         WorkloadKind::PnCounter,
+        WorkloadKind::LinKv,
     ];
 
     /// Maelstrom's name (`-w`), e.g. `txn-rw-register`.
@@ -66,6 +71,7 @@ impl WorkloadKind {
             WorkloadKind::TxnRwRegister => "txn-rw-register",
             WorkloadKind::GSet => "g-set",
             WorkloadKind::PnCounter => "pn-counter",
+            WorkloadKind::LinKv => "lin-kv",
         }
     }
 
@@ -84,21 +90,24 @@ impl WorkloadKind {
             WorkloadKind::GCounter | WorkloadKind::GSet | WorkloadKind::PnCounter => "add",
             WorkloadKind::Kafka => "send",
             WorkloadKind::TxnRwRegister => "txn",
+            WorkloadKind::LinKv => "cas",
         }
     }
 
     /// The binary of `nodes/` that implements this workload, the one a challenge runs (and
-    /// the simulator's default node, see `crate::sim::registry`).
-    pub fn default_node(self) -> &'static str {
+    /// the simulator's default node, see `crate::sim::registry`); `None` while no node of
+    /// `nodes/` does (lin-kv, until the Raft node exists).
+    pub fn default_node(self) -> Option<&'static str> {
         match self {
-            WorkloadKind::Echo => "echo",
-            WorkloadKind::UniqueIds => "unique-ids",
-            WorkloadKind::Broadcast => "broadcast",
-            WorkloadKind::GCounter => "g-counter",
-            WorkloadKind::Kafka => "kafka",
-            WorkloadKind::TxnRwRegister => "txn",
-            WorkloadKind::GSet => "g-set",
-            WorkloadKind::PnCounter => "pn-counter",
+            WorkloadKind::Echo => Some("echo"),
+            WorkloadKind::UniqueIds => Some("unique-ids"),
+            WorkloadKind::Broadcast => Some("broadcast"),
+            WorkloadKind::GCounter => Some("g-counter"),
+            WorkloadKind::Kafka => Some("kafka"),
+            WorkloadKind::TxnRwRegister => Some("txn"),
+            WorkloadKind::GSet => Some("g-set"),
+            WorkloadKind::PnCounter => Some("pn-counter"),
+            WorkloadKind::LinKv => None,
         }
     }
 
@@ -121,6 +130,7 @@ impl WorkloadKind {
             WorkloadKind::TxnRwRegister => Box::new(txn_rw_register::TxnRwRegister::new(&cfg.opts)),
             WorkloadKind::GSet => Box::new(g_set::GSet::new(cfg.opts.repeat_adds)),
             WorkloadKind::PnCounter => Box::new(counter::Counter::PN),
+            WorkloadKind::LinKv => Box::new(lin_kv::LinKv::new(cfg)),
         }
     }
 }
@@ -159,7 +169,8 @@ mod tests {
 
     #[test]
     fn the_default_node_and_the_setup_rpc() {
-        assert_eq!(WorkloadKind::TxnRwRegister.default_node(), "txn");
+        assert_eq!(WorkloadKind::TxnRwRegister.default_node(), Some("txn"));
+        assert_eq!(WorkloadKind::LinKv.default_node(), None);
         assert_eq!(WorkloadKind::Broadcast.setup().map(|s| s.reply), Some("topology_ok"));
     }
 }

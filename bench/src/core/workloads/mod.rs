@@ -11,6 +11,7 @@ mod echo;
 mod g_set;
 mod kafka;
 mod kind;
+mod lin_kv;
 mod txn_rw_register;
 mod unique_ids;
 
@@ -27,6 +28,9 @@ use glomers_harness::Rng;
 pub use kind::{SetupRpc, WorkloadKind, NOT_YET};
 use serde_json::Value;
 use std::time::Duration;
+
+/// How long a client waits for a reply unless its workload says otherwise (§2.5).
+pub const RPC_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What a workload does after the main phase, the heal and the 10 s pause (§5.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +52,15 @@ pub trait Workload {
     }
     /// The next main-phase operation.
     fn next_op(&mut self, rng: &mut Rng) -> Op;
+    /// The next main-phase operation for worker `worker`; workloads whose operations depend on
+    /// the worker (lin-kv gives each group of workers its own key) override it.
+    fn next_op_for(&mut self, _worker: usize, rng: &mut Rng) -> Op {
+        self.next_op(rng)
+    }
+    /// How long a client waits for a reply (§2.5): 5 s, except where a workload says otherwise.
+    fn rpc_timeout(&self) -> Duration {
+        RPC_TIMEOUT
+    }
     /// The workload's final phase.
     fn final_phase(&self) -> FinalPhase {
         FinalPhase::None
@@ -92,6 +105,8 @@ pub struct WorkloadConfig {
     pub concurrency: usize,
     /// `--rate`.
     pub rate: f64,
+    /// `--latency`, the mean in ms (lin-kv's client timeout depends on it).
+    pub latency_ms: u64,
     /// The kafka and txn flags.
     pub opts: WorkloadOpts,
 }
@@ -104,12 +119,13 @@ impl WorkloadConfig {
             topology: Topology::Grid,
             concurrency: 1,
             rate: 0.0,
+            latency_ms: 0,
             opts: WorkloadOpts::default(),
         }
     }
 }
 
-/// The flags of the kafka, txn-rw-register and g-set workloads (§5.5).
+/// The flags of the kafka, txn-rw-register, g-set and lin-kv workloads (§5.5).
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkloadOpts {
     /// `--key-count`: keys active at once (default 10 for kafka, txn-rw-register).
@@ -122,7 +138,13 @@ pub struct WorkloadOpts {
     pub consistency_models: String,
     /// `--repeat-adds`: the fraction of g-set adds that repeat an earlier element (default 0).
     pub repeat_adds: f64,
+    /// `--checker-budget-ms`: how long the lin-kv checker may search before its verdict is
+    /// unknown (default [`CHECKER_BUDGET`]).
+    pub checker_budget: Duration,
 }
+
+/// The lin-kv checker's default time budget.
+pub const CHECKER_BUDGET: Duration = Duration::from_secs(60);
 
 impl Default for WorkloadOpts {
     fn default() -> Self {
@@ -132,6 +154,7 @@ impl Default for WorkloadOpts {
             max_txn_length: 4,
             consistency_models: "strict-serializable".into(),
             repeat_adds: 0.0,
+            checker_budget: CHECKER_BUDGET,
         }
     }
 }

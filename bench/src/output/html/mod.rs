@@ -24,6 +24,8 @@ mod run_page;
 pub(crate) mod serve;
 mod timeline;
 
+#[cfg(test)]
+pub(crate) use data::read_history;
 pub use data::{load, Messages, RunData};
 pub use meta::{reproduce, shell_word, write_meta};
 pub use plots::{MAX_POINTS, PARTITION_COLOUR};

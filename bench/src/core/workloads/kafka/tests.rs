@@ -12,6 +12,7 @@ fn cfg(rate: f64, concurrency: usize) -> WorkloadConfig {
         topology: Topology::Grid,
         concurrency,
         rate,
+        latency_ms: 0,
         opts: WorkloadOpts::default(),
     }
 }
