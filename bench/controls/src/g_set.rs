@@ -8,6 +8,7 @@ use crate::Flawed;
 use glomers_engine::{Effects, Init, Message, Node, NodeId, Out, RpcError};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
@@ -24,7 +25,8 @@ flaws! {
 /// How often a node sends its state to every peer.
 pub const GOSSIP_EVERY: Duration = Duration::from_millis(200);
 
-/// Bodies of the g-set workload, and the state sent between nodes.
+/// What a g-set control receives: the workload's requests and the state sent between nodes
+/// (its replies are written as JSON where they are sent).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Body {
@@ -33,15 +35,8 @@ pub enum Body {
         /// The element.
         element: Value,
     },
-    /// The element is added.
-    AddOk,
     /// A request for the set.
     Read,
-    /// The set.
-    ReadOk {
-        /// The elements, ordered by their JSON text.
-        value: Vec<Value>,
-    },
     /// A node's whole state.
     State {
         /// Every element added.
@@ -89,19 +84,16 @@ impl<F: Flawed<Flaw>> Node for GSet<F> {
                 } else {
                     sets.added.insert(key, element);
                 }
-                out.reply((msg.src, msg.msg_id), Body::AddOk);
+                out.reply((msg.src, msg.msg_id), json!({"type": "add_ok"}));
             }
             Body::Read => {
                 let value =
                     sets.added.iter().filter(|(k, _)| !sets.removed.contains_key(*k)).map(|(_, v)| v.clone());
-                out.reply(&msg, Body::ReadOk { value: value.collect() });
+                out.reply(&msg, json!({"type": "read_ok", "value": value.collect::<Vec<_>>()}));
             }
             Body::State { added, removed } => {
                 union(&mut sets.added, added);
                 union(&mut sets.removed, removed);
-            }
-            Body::AddOk | Body::ReadOk { .. } => {
-                return Err(RpcError::not_supported("a reply type, not a request"));
             }
         }
         Ok(())

@@ -7,6 +7,7 @@ use crate::Flawed;
 use glomers_engine::{Effects, Init, Message, Node, NodeId, Out, RpcError};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::time::Duration;
@@ -24,7 +25,8 @@ pub const GOSSIP_EVERY: Duration = Duration::from_millis(200);
 /// Each node's `[sum of positive deltas, sum of negative deltas' magnitudes]`, by node id.
 type Counts = BTreeMap<String, [u64; 2]>;
 
-/// Bodies of the pn-counter workload, and the state sent between nodes.
+/// What a pn-counter control receives: the workload's requests and the state sent between
+/// nodes (its replies are written as JSON where they are sent).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Body {
@@ -33,15 +35,8 @@ pub enum Body {
         /// What to add; may be negative.
         delta: i64,
     },
-    /// The add is counted.
-    AddOk,
     /// A request for the counter's value.
     Read,
-    /// The value.
-    ReadOk {
-        /// Σ positive − Σ negative over every node.
-        value: i64,
-    },
     /// A node's whole state.
     State {
         /// Every node's sums, as the sender knows them.
@@ -78,12 +73,12 @@ impl<F: Flawed<Flaw>> Node for PnCounter<F> {
                     let half = if delta >= 0 { &mut own[0] } else { &mut own[1] };
                     *half = half.saturating_add(delta.unsigned_abs());
                 }
-                out.reply(&msg, Body::AddOk);
+                out.reply(&msg, json!({"type": "add_ok"}));
             }
             Body::Read => {
                 let sum: i128 = counts.values().map(|[p, n]| i128::from(*p) - i128::from(*n)).sum();
                 let value = i64::try_from(sum).unwrap_or(if sum < 0 { i64::MIN } else { i64::MAX });
-                out.reply(&msg, Body::ReadOk { value });
+                out.reply(&msg, json!({"type": "read_ok", "value": value}));
             }
             Body::State { counts: theirs } => {
                 for (node, [p, n]) in theirs {
@@ -97,9 +92,6 @@ impl<F: Flawed<Flaw>> Node for PnCounter<F> {
                         *mine = [mine[0].max(p), mine[1].max(n)];
                     }
                 }
-            }
-            Body::AddOk | Body::ReadOk { .. } => {
-                return Err(RpcError::not_supported("a reply type, not a request"));
             }
         }
         Ok(())
