@@ -98,7 +98,7 @@ fn bad_arguments_exit_254_with_a_reason() {
     let plain = std::env::temp_dir().join(format!("glomers-not-executable-{}", std::process::id()));
     std::fs::write(&plain, "#!/bin/sh\n").expect("temp file");
     let plain = plain.to_string_lossy().into_owned();
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 8] = [
         (&["test", "-w", "echo", "--bin", "/no/such/node"], "node binary /no/such/node not found"),
         (&["test", "-w", "echo", "--bin", &plain], "is not executable"),
         (
@@ -110,6 +110,9 @@ fn bad_arguments_exit_254_with_a_reason() {
             "needs --latency above 0",
         ),
         (&["test", "-w", "echo", "--bin", control(), "--concurrency", "x"], "--concurrency must be"),
+        (&["test", "-w", "echo", "--bin", control(), "--nemesis", "kill,crash"], "got \"crash\""),
+        (&["test", "-w", "echo", "--bin", control(), "--nemesis", "pause,pause"], "names pause twice"),
+        (&["sim", "-w", "echo", "--nemesis", "kill", "--one-way"], "need --nemesis partition"),
     ];
     for (args, want) in cases {
         let o = bench("args", args);

@@ -298,6 +298,26 @@ fn a_seed_replays_byte_for_byte_and_other_seeds_differ() {
         assert_eq!(read(&d, f), read(&e, f), "{f} differs between two faulty runs of seed 42");
         assert_ne!(read(&a, f), read(&d, f), "{f}: the faults change the run");
     }
+    // With nodes killed and paused too, a seed still replays byte for byte.
+    let killing = |name: &str| {
+        let mut args = flags.to_vec();
+        let at = args.iter().position(|a| *a == "partition").expect("the nemesis flag");
+        args[at] = "partition,kill,pause";
+        args.extend_from_slice(&["--seed", "42"]);
+        sim(name, &args)
+    };
+    let (f, g) = (killing("replay-f"), killing("replay-g"));
+    let steps = f.results()["glomers"]["nemesis"].to_string();
+    for word in ["\"kill n", "\"restart n", "\"pause n", "\"resume n"] {
+        assert!(steps.contains(word), "{word} in {steps}");
+    }
+    for file in ["history.jsonl", "results.json", "net-journal.jsonl"] {
+        assert_eq!(read(&f, file), read(&g, file), "{file} differs between two killing runs of seed 42");
+        assert_ne!(read(&a, file), read(&f, file), "{file}: kills and pauses change the run");
+    }
+    for log in ["node-logs/n0.log", "node-logs/n1.log", "node-logs/n2.log"] {
+        assert_eq!(read(&f, log), read(&g, log), "{log} differs between two killing runs of seed 42");
+    }
     let r = a.results();
     assert_eq!((r["valid?"].clone(), r["glomers"]["clock"].clone()), (true.into(), "virtual".into()));
     assert!(a.stdout.contains("g-counter on 3 node(s): verdict: valid"), "{}", a.show());

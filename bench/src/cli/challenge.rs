@@ -367,6 +367,7 @@ mod tests {
             seed: 0,
             title: String::new(),
             messages: (0, 0),
+            faults: String::new(),
         }
     }
 

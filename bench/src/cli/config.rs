@@ -5,6 +5,7 @@
 
 use crate::cli::error::BenchError;
 use crate::core::checkers::Availability;
+use crate::core::nemesis::Nemesis;
 use crate::core::run::{RunConfig, RunSetup, TestConfig};
 use crate::core::topology::Topology;
 use crate::core::workloads::{WorkloadKind, WorkloadOpts, NOT_YET};
@@ -46,8 +47,9 @@ pub struct RunArgs {
     /// constant, uniform or exponential.
     #[arg(long, default_value = "constant")]
     pub latency_dist: String,
-    /// Faults to inject: partition.
-    #[arg(long)]
+    /// Faults to inject, comma-separated: partition, kill (SIGKILL, then a fresh process that
+    /// gets init again), pause (SIGSTOP, then SIGCONT).
+    #[arg(long, value_name = "FAULTS")]
     pub nemesis: Option<String>,
     /// Mean seconds between nemesis steps.
     #[arg(long, default_value_t = 10.0)]
@@ -237,17 +239,7 @@ impl RunArgs {
                 self.latency_dist
             )));
         }
-        let nemesis = match self.nemesis.as_deref() {
-            None | Some("") => false,
-            Some(list) => {
-                for f in list.split(',').map(str::trim) {
-                    if f != "partition" {
-                        return Err(bad(format!("--nemesis supports only partition, got {f:?}")));
-                    }
-                }
-                true
-            }
-        };
+        let nemesis = Nemesis::parse(self.nemesis.as_deref().unwrap_or("")).map_err(bad)?;
         let availability = match self.availability.as_deref() {
             None => Availability::Any,
             Some("total") => Availability::Total,
@@ -272,7 +264,7 @@ impl RunArgs {
             Some(f) if (0.0..=1.0).contains(&f) => f,
             Some(f) => return Err(bad(format!("--repeat-adds must be a fraction in [0, 1], got {f}"))),
         };
-        if nemesis && self.nemesis_interval <= 0.0 {
+        if nemesis.any() && self.nemesis_interval <= 0.0 {
             return Err(bad("--nemesis-interval must be above 0 seconds"));
         }
         Ok(RunSetup {
@@ -384,7 +376,14 @@ mod tests {
             assert!(parse(&["--latency-dist", d, "--latency", "5"]).is_ok());
         }
         assert!(parse(&["--latency-dist", "gaussian", "--latency", "5"]).is_err());
-        assert!(parse(&["--nemesis", "kill"]).is_err());
+        assert_eq!(
+            parse(&["--nemesis", "kill, pause,partition"]).map(|c| c.run.nemesis.names()),
+            Ok(vec!["partition", "kill", "pause"])
+        );
+        for (flag, why) in [("crash", "got \"crash\""), ("kill,kill", "names kill twice")] {
+            let e = parse(&["--nemesis", flag]).expect_err(flag);
+            assert!(e.contains(why), "{e}");
+        }
         assert!(parse(&["--nemesis", "partition", "--nemesis-interval", "0"]).is_err());
         assert!(parse(&["--availability", "1.5"]).is_err());
         assert!(parse(&["--topology", "star"]).is_err());

@@ -106,12 +106,12 @@ impl SimArgs {
     ///
     /// # Errors
     /// [`BenchError::BadArgs`] naming the bad flag.
-    pub fn faults(&self, nemesis: bool) -> Result<Faults, BenchError> {
+    pub fn faults(&self, partitions: bool) -> Result<Faults, BenchError> {
         let bad = |m: String| Err(BenchError::BadArgs(m));
         if !(0.0..=1.0).contains(&self.duplicate) {
             return bad(format!("--duplicate must be a probability in [0, 1], got {}", self.duplicate));
         }
-        if (self.one_way || self.flap.is_some()) && !nemesis {
+        if (self.one_way || self.flap.is_some()) && !partitions {
             return bad("--one-way and --flap change partitions: they need --nemesis partition".into());
         }
         if self.flap == Some(0) {
@@ -190,7 +190,7 @@ pub(crate) fn plan(cmd: &SimCommand, nodes: &[SimNode], replay: &Replay) -> Resu
     runs.iter()
         .map(|run| {
             let RunSetup { run: mut cfg, availability, log_stderr, store } = run.validate(seed)?;
-            cfg.faults = cmd.sim.faults(cfg.nemesis)?;
+            cfg.faults = cmd.sim.faults(cfg.nemesis.partition)?;
             let workload = cfg.workload;
             let node = choose(nodes, workload, cmd.sim.node_impl.as_deref()).map_err(|choices| {
                 BenchError::NodeMismatch { workload, node: cmd.sim.node_impl.clone(), choices }
@@ -286,6 +286,7 @@ fn one(spec: &Spec, store_root: &Path, log_stderr: bool) -> Result<Outcome, Benc
     let ended = simulate(
         &mut run,
         &mut nodes,
+        spec.restarts(seed),
         |chunk| dir.journal(&chunk),
         |i, lines| {
             if let Some(Some(f)) = logs.get_mut(i) {

@@ -77,6 +77,7 @@ impl Faults {
                     offset: Duration::from_micros(skews.below(1_000_000)),
                     ppm: i32::try_from(ppm).unwrap_or(0),
                     timer_start,
+                    boot: 0,
                 }
             })
             .collect()

@@ -109,6 +109,7 @@ pub fn from_results(results: Value, workload: WorkloadKind, wall: Duration, dir:
         anomalies: Vec::new(),
         availability: h.availability,
         messages: h.messages,
+        faults: String::new(),
         problems,
         notices: Vec::new(),
         wall,

@@ -12,11 +12,16 @@
 //!   `WRITE_LIMIT` bytes wait there ([`Nodes::is_backed_up`]); the caller then holds
 //!   deliveries to that node on the simulated network instead;
 //! - stderr: copied to the log a line at a time, a line cut every [`MAX_LINE`] bytes.
+//!
+//! The kill and pause nemeses act here ([`Nodes::signal`]): a killed node's process gets
+//! SIGKILL and its pipes are dropped with whatever they held; its restart is a fresh process
+//! with fresh pipes, logging to the end of the same file. Pause and resume are SIGSTOP and
+//! SIGCONT.
 
-use crate::core::run::NodeIdx;
+use crate::core::run::{NodeIdx, Signal};
 use crossbeam_channel::{bounded, unbounded, Receiver, Select, Sender};
 use std::fmt;
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -166,11 +171,22 @@ struct Stdin {
     queued: Arc<AtomicUsize>,
 }
 
+/// How node processes are started: the same way at the start and at each restart.
+struct Launch {
+    bin: PathBuf,
+    args: Vec<String>,
+    names: Vec<String>,
+    log_dir: PathBuf,
+    log_stderr: bool,
+}
+
 /// The running node processes.
 pub struct Nodes {
+    launch: Launch,
     children: Vec<Child>,
-    stdins: Vec<Stdin>,
-    stdouts: Vec<Receiver<NodeEvent>>,
+    /// Each node's stdin and stdout; `None` while it is killed.
+    stdins: Vec<Option<Stdin>>,
+    stdouts: Vec<Option<Receiver<NodeEvent>>>,
     logs: Vec<JoinHandle<()>>,
 }
 
@@ -190,15 +206,21 @@ impl Nodes {
         // Nodes run in the temp dir (as under Maelstrom), so a relative path must be resolved first.
         let bin = std::fs::canonicalize(bin)
             .map_err(|cause| ProcessError::Resolve { path: bin.to_path_buf(), cause })?;
-        let bin = bin.as_path();
+        let launch = Launch {
+            bin,
+            args: args.to_vec(),
+            names: names.to_vec(),
+            log_dir: log_dir.to_path_buf(),
+            log_stderr,
+        };
         let mut nodes =
-            Nodes { children: Vec::new(), stdins: Vec::new(), stdouts: Vec::new(), logs: Vec::new() };
+            Nodes { launch, children: Vec::new(), stdins: Vec::new(), stdouts: Vec::new(), logs: Vec::new() };
         for name in names {
-            match start(bin, args, name, log_dir, log_stderr) {
+            match start(&nodes.launch, name, false) {
                 Ok(started) => {
                     nodes.children.push(started.child);
-                    nodes.stdins.push(started.stdin);
-                    nodes.stdouts.push(started.stdout);
+                    nodes.stdins.push(Some(started.stdin));
+                    nodes.stdouts.push(Some(started.stdout));
                     nodes.logs.push(started.logger);
                 }
                 Err(e) => {
@@ -214,7 +236,7 @@ impl Nodes {
     /// Queues bytes (whole lines) for node `i`'s stdin. The caller stops while
     /// [`Nodes::is_backed_up`] says so; that is what bounds the queue.
     pub fn write(&self, i: NodeIdx, bytes: Vec<u8>) {
-        if let Some(w) = self.stdins.get(i.0) {
+        if let Some(Some(w)) = self.stdins.get(i.0) {
             w.queued.fetch_add(bytes.len(), Ordering::Relaxed);
             // A closed writer means the node is gone; its EOF reports that.
             let _ = w.tx.send(bytes);
@@ -224,7 +246,10 @@ impl Nodes {
     /// Whether at least `WRITE_LIMIT` bytes wait for node `i`'s stdin: the node reads slower
     /// than it is written to.
     pub fn is_backed_up(&self, i: NodeIdx) -> bool {
-        self.stdins.get(i.0).is_some_and(|w| w.queued.load(Ordering::Relaxed) >= WRITE_LIMIT)
+        self.stdins
+            .get(i.0)
+            .and_then(Option::as_ref)
+            .is_some_and(|w| w.queued.load(Ordering::Relaxed) >= WRITE_LIMIT)
     }
 
     /// Waits up to `timeout` for output from the nodes `listen` accepts, then takes at most one
@@ -239,7 +264,7 @@ impl Nodes {
             .stdouts
             .iter()
             .enumerate()
-            .map(|(i, rx)| (NodeIdx(i), rx))
+            .filter_map(|(i, rx)| Some((NodeIdx(i), rx.as_ref()?)))
             .filter(|(i, _)| listen(*i))
             .collect();
         if open.is_empty() {
@@ -271,13 +296,62 @@ impl Nodes {
         }
     }
 
-    /// Nodes that have already exited, with their status.
+    /// Nodes that have already exited on their own, with their status (a killed node has not).
     pub fn exited(&mut self) -> Vec<(NodeIdx, ExitStatus)> {
         self.children
             .iter_mut()
+            .zip(&self.stdouts)
             .enumerate()
-            .filter_map(|(i, c)| c.try_wait().ok().flatten().map(|s| (NodeIdx(i), s)))
+            .filter(|(_, (_, out))| out.is_some())
+            .filter_map(|(i, (c, _))| c.try_wait().ok().flatten().map(|s| (NodeIdx(i), s)))
             .collect()
+    }
+
+    /// Carries out a signal of the kill and pause nemeses on node `i`.
+    ///
+    /// # Errors
+    /// A [`ProcessError`] when a restarted node's process or log cannot be started.
+    pub fn signal(&mut self, i: NodeIdx, signal: Signal) -> Result<(), ProcessError> {
+        match signal {
+            Signal::Kill => {
+                if let Some(c) = self.children.get_mut(i.0) {
+                    let _ = c.kill();
+                    let _ = c.wait();
+                }
+                // Dropping the pipes ends the node's reader and writer threads; what they held is
+                // lost, as it would be with the process.
+                self.stdins.get_mut(i.0).map(Option::take);
+                self.stdouts.get_mut(i.0).map(Option::take);
+            }
+            Signal::Restart => {
+                let Some(name) = self.launch.names.get(i.0) else { return Ok(()) };
+                let started = start(&self.launch, name, true)?;
+                if let Some(c) = self.children.get_mut(i.0) {
+                    *c = started.child;
+                }
+                if let Some(w) = self.stdins.get_mut(i.0) {
+                    *w = Some(started.stdin);
+                }
+                if let Some(r) = self.stdouts.get_mut(i.0) {
+                    *r = Some(started.stdout);
+                }
+                self.logs.push(started.logger);
+            }
+            Signal::Pause => self.send_signal(i, libc::SIGSTOP),
+            Signal::Resume => self.send_signal(i, libc::SIGCONT),
+        }
+        Ok(())
+    }
+
+    fn send_signal(&self, i: NodeIdx, sig: libc::c_int) {
+        let Some(pid) = self.children.get(i.0).and_then(|c| libc::pid_t::try_from(c.id()).ok()) else {
+            return;
+        };
+        // SAFETY: `kill` only sends a signal; `pid` is our own child, not yet reaped (a killed
+        // node is restarted before it can be paused again), so it names no other process.
+        unsafe {
+            libc::kill(pid, sig);
+        }
     }
 
     /// Kills every node (SIGKILL), reaps them, and waits for their stderr logs to be complete.
@@ -301,14 +375,11 @@ struct Started {
     logger: JoinHandle<()>,
 }
 
-/// Starts one node with its three threads: stdin writer, stdout reader, stderr logger.
-fn start(
-    bin: &Path,
-    args: &[String],
-    name: &str,
-    log_dir: &Path,
-    log_stderr: bool,
-) -> Result<Started, ProcessError> {
+/// Starts one node with its three threads: stdin writer, stdout reader, stderr logger; a
+/// restarted node (`again`) logs to the end of its first process's log.
+fn start(launch: &Launch, name: &str, again: bool) -> Result<Started, ProcessError> {
+    let Launch { bin, args, log_dir, log_stderr, .. } = launch;
+    let log_stderr = *log_stderr;
     let mut child = Command::new(bin)
         .args(args)
         .current_dir(std::env::temp_dir())
@@ -316,7 +387,7 @@ fn start(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|cause| ProcessError::Start { node: name.to_owned(), path: bin.to_path_buf(), cause })?;
+        .map_err(|cause| ProcessError::Start { node: name.to_owned(), path: bin.clone(), cause })?;
     let (Some(stdin), Some(stdout), Some(stderr)) =
         (child.stdin.take(), child.stdout.take(), child.stderr.take())
     else {
@@ -324,7 +395,8 @@ fn start(
         return Err(ProcessError::NoPipes { node: name.to_owned() });
     };
     let log_path: PathBuf = log_dir.join(format!("{name}.log"));
-    let log = match File::create(&log_path) {
+    let log = match OpenOptions::new().create(true).write(true).append(again).truncate(!again).open(&log_path)
+    {
         Ok(f) => f,
         Err(cause) => {
             let _ = child.kill();

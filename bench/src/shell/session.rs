@@ -8,7 +8,7 @@
 //! bench's memory stays bounded whatever the nodes do (see [`crate::shell::process`]).
 
 use crate::core::run::TestConfig;
-use crate::core::run::{Failure, NodeIdx, Phase, Run};
+use crate::core::run::{Failure, NodeIdx, Phase, Run, Signal};
 use crate::output::html::reproduce;
 use crate::output::verdict::{NoVerdict, Report, TimeBase};
 use crate::output::FileError;
@@ -112,6 +112,18 @@ pub fn run_test(cfg: &TestConfig, progress: bool) -> Result<Report, Crash> {
     loop {
         let now = origin.elapsed();
         run.tick(now);
+        // Before the writes: a restarted node's init is among them.
+        for (i, signal) in run.take_signals() {
+            if signal == Signal::Kill {
+                stdin.forget(i);
+            }
+            if let Err(e) = nodes.signal(i, signal) {
+                crashed = Some(Crash::Process(e));
+            }
+        }
+        if crashed.is_some() {
+            break;
+        }
         stdin.flush(&mut run, &nodes);
         dir.journal(&run.take_journal());
         if run.is_over() {
@@ -205,6 +217,13 @@ impl Stdins {
                 run.hold_deliveries(i, hold);
                 *held = hold;
             }
+        }
+    }
+
+    /// Drops what waits for node `i`, killed: it dies with the process.
+    fn forget(&mut self, i: NodeIdx) {
+        if let Some(p) = self.pending.get_mut(i.0) {
+            p.clear();
         }
     }
 

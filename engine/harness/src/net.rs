@@ -136,6 +136,8 @@ struct Inbox<P> {
     parked: bool,
     /// Messages in flight charged to this endpoint (see [`Net::backlog`]).
     charged: u32,
+    /// The endpoint is down (its process killed): everything sent to it is lost.
+    down: bool,
 }
 
 struct Queued<P>(Packet<P>);
@@ -203,6 +205,7 @@ impl<P> Net<P> {
             held: false,
             parked: false,
             charged: 0,
+            down: false,
         });
         Ep((self.roles.len() - 1) as u32)
     }
@@ -304,7 +307,7 @@ impl<P> Net<P> {
                 return;
             }
             let Some(Reverse(Queued(p))) = inbox.queue.pop() else { return };
-            if inbox.grudge.get(p.src.at()).copied().unwrap_or(false) {
+            if inbox.down || inbox.grudge.get(p.src.at()).copied().unwrap_or(false) {
                 self.dropped.push(p.id);
                 let payer = self.payer(p.src, p.dest);
                 self.charge(payer, false);
@@ -313,6 +316,55 @@ impl<P> Net<P> {
             self.due.push(Reverse((p.deadline, p.id, dest)));
             inbox.in_hand = Some(p);
             return;
+        }
+    }
+
+    /// Takes `ep` down (its process was killed) or, with `down == false`, brings it back.
+    /// Going down loses every message in flight to or from it (as dropped, see
+    /// [`Net::take_dropped`]): what was addressed to the dead process, and what it had sent, so
+    /// that no answer to an old incarnation's request reaches the next one. While down, what is
+    /// sent to it is dropped too.
+    pub fn set_down(&mut self, ep: Ep, down: bool) {
+        let Some(inbox) = self.inboxes.get_mut(ep.at()) else { return };
+        inbox.down = down;
+        if !down {
+            return;
+        }
+        let mut lost = Vec::new();
+        for (at, inbox) in self.inboxes.iter_mut().enumerate() {
+            let gone = |p: &Packet<P>| at == ep.at() || p.src == ep;
+            if inbox.queue.iter().any(|Reverse(Queued(p))| gone(p)) {
+                let (out, kept): (Vec<_>, Vec<_>) =
+                    std::mem::take(&mut inbox.queue).into_iter().partition(|Reverse(Queued(p))| gone(p));
+                inbox.queue = kept.into_iter().collect();
+                lost.extend(out.into_iter().map(|Reverse(Queued(p))| (p.id, p.src, p.dest)));
+            }
+            if inbox.in_hand.as_ref().is_some_and(gone) {
+                if let Some(p) = inbox.in_hand.take() {
+                    lost.push((p.id, p.src, p.dest));
+                }
+                inbox.parked = false;
+            }
+        }
+        if lost.is_empty() {
+            return;
+        }
+        // The deliveries due name messages in hand; some are gone, so list the rest afresh.
+        self.due = self
+            .inboxes
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| !i.parked)
+            .filter_map(|(at, i)| i.in_hand.as_ref().map(|p| Reverse((p.deadline, p.id, Ep(at as u32)))))
+            .collect();
+        lost.sort_unstable();
+        for &(id, src, dest) in &lost {
+            let payer = self.payer(src, dest);
+            self.charge(payer, false);
+            self.dropped.push(id);
+        }
+        for at in 0..self.inboxes.len() {
+            self.refill(Ep(at as u32));
         }
     }
 
@@ -380,7 +432,7 @@ impl<P> Net<P> {
         self.inboxes.get(receiver.at()).and_then(|i| i.grudge.get(sender.at()).copied()).unwrap_or(false)
     }
 
-    /// Ids of messages dropped by partitions since the last call.
+    /// Ids of messages dropped by partitions or lost to a node going down since the last call.
     pub fn take_dropped(&mut self) -> Vec<u64> {
         std::mem::take(&mut self.dropped)
     }

@@ -22,6 +22,11 @@ pub struct Clock {
     /// simulator draws it per node, so that nodes' ticks are not all in phase, as they are not
     /// between processes.
     pub timer_start: Duration,
+    /// Which start of the node this clock belongs to, as a number unique to that start, like a
+    /// machine's boot id: 0 for the first, drawn from the run's seed at each restart (the kill
+    /// nemesis). A node that must tell its incarnations apart without storage (unique ids
+    /// across restarts) gets it through its factory; the engine's timers ignore it.
+    pub boot: u64,
 }
 
 impl Clock {
@@ -146,7 +151,7 @@ mod tests {
     #[test]
     fn a_skewed_clock_maps_back_without_missing_a_deadline() {
         for ppm in [-500_000, -2000, 0, 3, 2000, 900_000] {
-            let c = Clock { offset: ms(7), ppm, timer_start: Duration::ZERO };
+            let c = Clock { offset: ms(7), ppm, ..Clock::default() };
             for local in [ms(7), ms(8), ms(1000), Duration::from_nanos(123_456_789_123)] {
                 let g = c.global(local);
                 assert!(c.local(g) >= local, "ppm {ppm}: {local:?} missed");

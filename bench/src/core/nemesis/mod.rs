@@ -1,8 +1,60 @@
-//! The partition nemesis (docs/protocol.md §5.3): the four partition shapes as grudges over server
-//! node indices, and the alternating start/stop schedule. Plain values driven by a seeded RNG.
+//! The nemesis (docs/protocol.md §5.3): which faults a run injects ([`Nemesis`]); the partition
+//! nemesis here (the four partition shapes as grudges over server node indices, and the
+//! alternating start/stop schedule); the faults that stop node processes (kill, pause) in
+//! `node_faults.rs`. Plain values driven by a seeded RNG.
+
+mod node_faults;
+
+pub use node_faults::{NodeFault, NodeSchedule, NodeStep};
 
 use glomers_harness::Rng;
 use std::time::Duration;
+
+/// The faults `--nemesis` names: a comma-separated set of `partition`, `kill` and `pause`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Nemesis {
+    /// Network partitions (Maelstrom's only fault).
+    pub partition: bool,
+    /// Nodes killed (SIGKILL) and restarted as fresh processes.
+    pub kill: bool,
+    /// Nodes paused (SIGSTOP) and resumed (SIGCONT).
+    pub pause: bool,
+}
+
+impl Nemesis {
+    /// Parses `--nemesis`: names separated by commas, each at most once; empty is none.
+    ///
+    /// # Errors
+    /// A sentence naming the bad or repeated fault.
+    pub fn parse(list: &str) -> Result<Nemesis, String> {
+        let mut n = Nemesis::default();
+        for f in list.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+            let on = match f {
+                "partition" => &mut n.partition,
+                "kill" => &mut n.kill,
+                "pause" => &mut n.pause,
+                _ => return Err(format!("--nemesis takes partition, kill and pause, got {f:?}")),
+            };
+            if std::mem::replace(on, true) {
+                return Err(format!("--nemesis names {f} twice"));
+            }
+        }
+        Ok(n)
+    }
+
+    /// Whether any fault is on.
+    pub fn any(self) -> bool {
+        self.partition || self.kill || self.pause
+    }
+
+    /// The faults that are on, in the order partition, kill, pause.
+    pub fn names(self) -> Vec<&'static str> {
+        [("partition", self.partition), ("kill", self.kill), ("pause", self.pause)]
+            .into_iter()
+            .filter_map(|(name, on)| on.then_some(name))
+            .collect()
+    }
+}
 
 /// One of Jepsen's partition shapes, chosen uniformly at each start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -250,7 +250,7 @@ fn quiet_run(kind: WorkloadKind, nodes: &[String]) -> Run {
         rate: 0.0,
         time_limit: Duration::from_secs(1),
         latency: Latency { dist: LatencyDist::Constant, mean_ms: 0 },
-        nemesis: false,
+        nemesis: crate::core::nemesis::Nemesis::default(),
         nemesis_interval: Duration::from_secs(10),
         topology: Topology::Grid,
         seed: 1,

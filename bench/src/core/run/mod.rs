@@ -18,10 +18,11 @@ mod router;
 mod setup;
 mod workers;
 
-pub use phases::{Failure, Phase};
+pub use phases::{Failure, Phase, Signal};
 
 use crate::core::faults::Faults;
 use crate::core::history::History;
+use crate::core::nemesis::Nemesis;
 use crate::core::topology::Topology;
 use crate::core::wire;
 use crate::core::workloads::{Workload, WorkloadConfig, WorkloadKind, WorkloadOpts};
@@ -61,8 +62,8 @@ pub struct RunConfig {
     pub time_limit: Duration,
     /// Network latency.
     pub latency: Latency,
-    /// Whether the partition nemesis runs.
-    pub nemesis: bool,
+    /// The faults the nemesis injects.
+    pub nemesis: Nemesis,
     /// Mean time between nemesis steps.
     pub nemesis_interval: Duration,
     /// Broadcast topology.
@@ -145,6 +146,9 @@ impl Run {
         let mut net = Net::new(cfg.latency, rng.fork());
         net.set_faults(cfg.faults.net());
         let mut router = Router::new(net, &cfg.nodes);
+        if cfg.nemesis.kill || cfg.nemesis.pause {
+            router.drop_late_answers();
+        }
         let mut services = Vec::new();
         for (i, name) in NAMES.iter().enumerate() {
             if let Some(s) = Service::named(name, rng.fork()) {
@@ -177,7 +181,8 @@ impl Run {
 
     /// Handles one line node `node` wrote to stdout.
     pub fn on_line(&mut self, now: Duration, node: NodeIdx, line: &[u8]) {
-        if self.deaf.get(node.0).copied().unwrap_or(true) {
+        // A killed node's last words, read after its death, are lost with it.
+        if self.deaf.get(node.0).copied().unwrap_or(true) || self.router.is_down(node) {
             return;
         }
         if let Err(why) = self.router.route_line(now, line) {
@@ -225,7 +230,21 @@ impl Run {
                 workload: self.workload.as_mut(),
                 rng: &mut self.rng,
             };
+            let signalled = self.phases.signals().len();
             self.phases.advance(now, parts);
+            // What was delivered to a node before it was killed dies with it.
+            let killed: Vec<NodeIdx> = self
+                .phases
+                .signals()
+                .get(signalled..)
+                .unwrap_or_default()
+                .iter()
+                .filter(|(_, s)| *s == Signal::Kill)
+                .map(|(i, _)| *i)
+                .collect();
+            if !killed.is_empty() {
+                self.writes.retain(|(i, _)| !killed.contains(i));
+            }
             if !matches!(self.router.next_deadline(), Some(d) if d <= now) {
                 break;
             }
@@ -249,7 +268,9 @@ impl Run {
             Some(owner) => {
                 let Ok(reply) = wire::decode_body(body) else { return };
                 match owner {
-                    Owner::Init(i) => self.phases.on_init_reply(i, reply, &mut self.router),
+                    Owner::Init(i) => {
+                        self.phases.on_init_reply(now, i, reply, &mut self.router, self.workload.as_ref());
+                    }
                     Owner::Setup(i) => self.phases.on_setup_reply(i, reply, &self.router),
                     Owner::Worker(t) => {
                         let mut ctx = Ctx {
@@ -309,6 +330,13 @@ impl Run {
     /// Nemesis actions so far, with their times.
     pub fn nemesis_log(&self) -> &[(Duration, String)] {
         self.phases.nemesis_log()
+    }
+
+    /// What the shell must do to node processes (kill, restart, pause, resume) since the last
+    /// call, in order. A shell takes them after each [`Run::tick`], before the writes: a
+    /// restarted node's `init` is among the writes.
+    pub fn take_signals(&mut self) -> Vec<(NodeIdx, Signal)> {
+        self.phases.take_signals()
     }
 
     /// Totals for the progress line.

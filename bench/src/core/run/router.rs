@@ -23,6 +23,14 @@ pub struct Router {
     net: Net<Box<str>>,
     eps: Endpoints,
     node_eps: Vec<Ep>,
+    /// Per node: deliveries held because its stdin is backed up, or because it is paused.
+    held: Vec<(bool, bool)>,
+    /// Per node: killed, not yet restarted.
+    down: Vec<bool>,
+    /// Whether a message to a client that has gone away is dropped rather than an error: under
+    /// the kill and pause nemeses, a node that was paused (or whose request was cut short)
+    /// answers late as a matter of course.
+    late_answers_dropped: bool,
     journal: Vec<u8>,
 }
 
@@ -35,7 +43,22 @@ impl Router {
             .enumerate()
             .map(|(i, name)| eps.add(&mut net, name.clone(), Role::Node, Owner::Node(NodeIdx(i))))
             .collect();
-        Router { net, eps, node_eps, journal: Vec::new() }
+        let n = nodes.len();
+        Router {
+            net,
+            eps,
+            node_eps,
+            held: vec![(false, false); n],
+            down: vec![false; n],
+            late_answers_dropped: false,
+            journal: Vec::new(),
+        }
+    }
+
+    /// Drops messages to clients that have gone away instead of refusing the node's output
+    /// (for the kill and pause nemeses, which make late answers normal; §5.3).
+    pub fn drop_late_answers(&mut self) {
+        self.late_answers_dropped = true;
     }
 
     /// Registers service `i` under `name`.
@@ -93,6 +116,7 @@ impl Router {
                 Ok(())
             }
             (None, _) => Err(format!("sent a message from an unknown src {:?}", msg.src)),
+            (_, None) if self.late_answers_dropped && self.eps.closed_owner(&msg.dest).is_some() => Ok(()),
             (_, None) => Err(self.explain_unknown_dest(&msg.dest, &msg.msg_type)),
         }
     }
@@ -161,8 +185,41 @@ impl Router {
 
     /// Holds (or releases) deliveries to node `i` while its stdin is backed up.
     pub fn hold(&mut self, i: NodeIdx, held: bool) {
+        if let Some(h) = self.held.get_mut(i.0) {
+            h.0 = held;
+        }
+        self.apply_hold(i);
+    }
+
+    /// Holds deliveries to node `i` while it is paused (they wait, in order, until it resumes).
+    pub fn pause(&mut self, i: NodeIdx, paused: bool) {
+        if let Some(h) = self.held.get_mut(i.0) {
+            h.1 = paused;
+        }
+        self.apply_hold(i);
+    }
+
+    fn apply_hold(&mut self, i: NodeIdx) {
+        let (backed_up, paused) = self.held.get(i.0).copied().unwrap_or_default();
         let ep = self.node_ep(i);
-        self.net.hold(ep, held);
+        self.net.hold(ep, backed_up || paused);
+    }
+
+    /// Takes node `i` down (killed) or brings it back (restarted): going down loses every
+    /// message in flight to or from it, journaled as dropped, and while down what is sent to it
+    /// is dropped too.
+    pub fn set_down(&mut self, now: Duration, i: NodeIdx, down: bool) {
+        if let Some(d) = self.down.get_mut(i.0) {
+            *d = down;
+        }
+        let ep = self.node_ep(i);
+        self.net.set_down(ep, down);
+        self.journal_drops(now);
+    }
+
+    /// Whether node `i` is killed and not yet restarted.
+    pub fn is_down(&self, i: NodeIdx) -> bool {
+        self.down.get(i.0).copied().unwrap_or(false)
     }
 
     /// Partitions the nodes: each receiver drops messages from its listed senders.

@@ -13,7 +13,7 @@ fn config(workload: WorkloadKind, nodes: usize, rate: f64, secs: u64) -> RunConf
         rate,
         time_limit: Duration::from_secs(secs),
         latency: Latency { dist: LatencyDist::Constant, mean_ms: 10 },
-        nemesis: false,
+        nemesis: crate::core::nemesis::Nemesis::default(),
         nemesis_interval: Duration::from_secs(10),
         topology: Topology::Grid,
         seed: 5,

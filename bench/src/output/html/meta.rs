@@ -45,8 +45,8 @@ pub fn reproduce(cfg: &TestConfig) -> String {
         w.extend(["--latency".into(), r.latency.mean_ms.to_string()]);
         w.extend(["--latency-dist".into(), lower_debug(r.latency.dist)]);
     }
-    if r.nemesis {
-        w.extend(["--nemesis".into(), "partition".into()]);
+    if r.nemesis.any() {
+        w.extend(["--nemesis".into(), r.nemesis.names().join(",")]);
         w.extend(["--nemesis-interval".into(), r.nemesis_interval.as_secs_f64().to_string()]);
     }
     if r.workload == WorkloadKind::Broadcast {
@@ -86,7 +86,7 @@ pub fn meta(cfg: &TestConfig, reproduce: &str, problems: &[String]) -> Value {
         "rate": r.rate,
         "time-limit": r.time_limit.as_secs_f64(),
         "latency": format!("{} ms {}", r.latency.mean_ms, lower_debug(r.latency.dist)),
-        "nemesis": if r.nemesis { json!(["partition"]) } else { json!([]) },
+        "nemesis": r.nemesis.names(),
         "nemesis-interval": r.nemesis_interval.as_secs_f64(),
         "topology": lower_debug(r.topology),
         "availability": lower_debug(cfg.availability),

@@ -1,6 +1,6 @@
 //! The report's plots, drawn by `plotters` into SVG strings: latency of every operation over
-//! time, line charts of per-second series, and a histogram. Partitions are shaded on every
-//! time axis in [`PARTITION_COLOUR`].
+//! time, line charts of per-second series, and a histogram. Faults are shaded on every time
+//! axis: partitions in [`PARTITION_COLOUR`], killed and paused nodes in colours of their own.
 
 use super::timeline::{Outcome, Partition, Point};
 use plotters::coord::types::RangedCoordf64;
@@ -15,6 +15,18 @@ pub const MAX_POINTS: usize = 6000;
 /// Fill of the partition shading, as written in the SVG.
 pub const PARTITION_COLOUR: &str = "#F4B9B9";
 const PARTITION: RGBColor = RGBColor(0xF4, 0xB9, 0xB9);
+/// Shading of the time nodes are killed, and of the time they are paused.
+const KILL: RGBColor = RGBColor(0xB9, 0xB9, 0xB9);
+const PAUSE: RGBColor = RGBColor(0xB9, 0xCF, 0xF4);
+
+/// The shading of a fault kind (see `timeline::Partition::kind`).
+fn fault_colour(kind: &str) -> RGBColor {
+    match kind {
+        "kill" => KILL,
+        "pause" => PAUSE,
+        _ => PARTITION,
+    }
+}
 const GRID: RGBColor = RGBColor(236, 236, 236);
 
 /// Tableau's ten colours, one per function or message type.
@@ -79,10 +91,12 @@ fn hex(c: RGBColor) -> String {
 }
 
 fn partition_key(parts: &[Partition]) -> Vec<Key> {
-    if parts.is_empty() {
-        return Vec::new();
-    }
-    vec![Key { label: "partition".into(), colour: PARTITION, mark: Mark::Area }]
+    let labels = [("partition", "partition"), ("kill", "nodes killed"), ("pause", "nodes paused")];
+    labels
+        .into_iter()
+        .filter(|(kind, _)| parts.iter().any(|p| p.kind == *kind))
+        .map(|(kind, label)| Key { label: label.into(), colour: fault_colour(kind), mark: Mark::Area })
+        .collect()
 }
 
 /// The legend as HTML.
@@ -160,9 +174,9 @@ fn shade<'a>(
     if parts.is_empty() {
         return Ok(());
     }
-    chart.draw_series(
-        parts.iter().map(|p| Rectangle::new([(p.start_s, y.0), (p.end_s, y.1)], PARTITION.mix(0.5).filled())),
-    )?;
+    chart.draw_series(parts.iter().map(|p| {
+        Rectangle::new([(p.start_s, y.0), (p.end_s, y.1)], fault_colour(p.kind).mix(0.5).filled())
+    }))?;
     Ok(())
 }
 

@@ -94,7 +94,13 @@ fn summary(data: &RunData, workload: &str, points: &[Point], parts: &[Partition]
             ),
         ));
     }
-    rows.push(("partitions", parts.len().to_string()));
+    rows.push(("partitions", parts.iter().filter(|p| p.kind == "partition").count().to_string()));
+    for (kind, label) in [("kill", "kills"), ("pause", "pauses")] {
+        let n = parts.iter().filter(|p| p.kind == kind).count();
+        if n > 0 {
+            rows.push((label, n.to_string()));
+        }
+    }
     rows.push(("wall time", format!("{:.1} s", r["glomers"]["wall-time"].as_f64().unwrap_or(0.0))));
     rows.push(("seed", esc(&r["glomers"]["seed"].to_string())));
     let checks: Vec<String> = ["workload", "stats", "availability", "exceptions", "net"]
@@ -184,11 +190,28 @@ fn partition_note(parts: &[Partition]) -> String {
     if parts.is_empty() {
         return String::new();
     }
-    let list: Vec<String> = parts
-        .iter()
-        .map(|p| format!("{:.1}–{:.1} s {}", p.start_s, p.end_s, esc(p.what.split(':').next().unwrap_or(""))))
-        .collect();
-    format!(" Partitions (shaded): {}.", list.join("; "))
+    let list = |kind: &str, verb: &str| -> Vec<String> {
+        parts
+            .iter()
+            .filter(|p| p.kind == kind)
+            .map(|p| {
+                let what = esc(p.what.split(':').next().unwrap_or(""));
+                format!("{:.1}–{:.1} s {verb}{what}", p.start_s, p.end_s)
+            })
+            .collect()
+    };
+    let mut s = String::new();
+    for (kind, title, verb) in [
+        ("partition", "Partitions", ""),
+        ("kill", "Nodes killed", "down: "),
+        ("pause", "Nodes paused", "stopped: "),
+    ] {
+        let l = list(kind, verb);
+        if !l.is_empty() {
+            let _ = write!(s, " {title} (shaded): {}.", l.join("; "));
+        }
+    }
+    s
 }
 
 fn latency_section(points: &[Point], parts: &[Partition], t_max: f64, final_s: Option<f64>) -> String {

@@ -42,6 +42,30 @@ fn partitions_pair_starts_with_heals_and_close_at_the_end() {
 }
 
 #[test]
+fn kills_and_pauses_are_intervals_beside_partitions() {
+    let r = results(json!([
+        {"time": 1_000_000_000u64, "action": "kill n1 n2"},
+        {"time": 1_500_000_000u64, "action": "start-partition one: n0 drops n1"},
+        {"time": 2_000_000_000u64, "action": "pause n0"},
+        {"time": 3_000_000_000u64, "action": "restart n1 n2"},
+        {"time": 4_000_000_000u64, "action": "stop-partition"},
+        {"time": 5_000_000_000u64, "action": "kill n3"},
+    ]));
+    let p = partitions(&r, 9.0);
+    let got: Vec<(&str, f64, f64, &str)> =
+        p.iter().map(|p| (p.kind, p.start_s, p.end_s, p.what.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            ("kill", 1.0, 3.0, "n1 n2"),
+            ("partition", 1.5, 4.0, "one: n0 drops n1"),
+            ("pause", 2.0, 9.0, "n0"),
+            ("kill", 5.0, 9.0, "n3")
+        ]
+    );
+}
+
+#[test]
 fn big_histories_are_downsampled_and_the_plot_says_so() {
     // 20 s at --rate 1000.
     let mut h = History::default();

@@ -65,38 +65,51 @@ pub fn points(history: &History) -> Vec<Point> {
         .collect()
 }
 
-/// A partition: from its start to its heal, in seconds, with the nemesis's description.
+/// A fault interval: a partition from its start to its heal, or nodes from their kill to their
+/// restart or from their pause to their resume, in seconds, with the nemesis's description.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Partition {
+    /// The fault: `partition`, `kill` or `pause`.
+    pub kind: &'static str,
     /// When it began.
     pub start_s: f64,
     /// When it healed.
     pub end_s: f64,
-    /// Its shape, e.g. `majorities-ring: n0 drops n2,n4; …`.
+    /// Its shape, e.g. `majorities-ring: n0 drops n2,n4; …`, or the nodes, e.g. `n1 n3`.
     pub what: String,
 }
 
-/// The partitions in `results.glomers.nemesis`; one still open ends at `end_s`.
+/// The fault kinds and the words of the nemesis log that start and end them.
+const KINDS: [(&str, &str, &str); 3] = [
+    ("partition", "start-partition", "stop-partition"),
+    ("kill", "kill ", "restart "),
+    ("pause", "pause ", "resume "),
+];
+
+/// The fault intervals in `results.glomers.nemesis`, in order of their starts; one still
+/// open ends at `end_s`.
 pub fn partitions(results: &Value, end_s: f64) -> Vec<Partition> {
     let mut out = Vec::new();
-    let mut open: Option<(f64, String)> = None;
+    let mut open: [Option<(f64, String)>; 3] = Default::default();
     for step in results["glomers"]["nemesis"].as_array().into_iter().flatten() {
         let t = step["time"].as_u64().unwrap_or(0) as f64 / 1e9;
         let action = step["action"].as_str().unwrap_or("");
-        if let Some(what) = action.strip_prefix("start-partition") {
-            if let Some((s, w)) = open.take() {
-                out.push(Partition { start_s: s, end_s: t, what: w });
-            }
-            open = Some((t, what.trim().to_owned()));
-        } else if action.starts_with("stop-partition") {
-            if let Some((s, w)) = open.take() {
-                out.push(Partition { start_s: s, end_s: t, what: w });
+        for ((kind, start, stop), slot) in KINDS.iter().zip(open.iter_mut()) {
+            let begins = action.strip_prefix(start);
+            if begins.is_some() || action.starts_with(stop) {
+                if let Some((s, w)) = slot.take() {
+                    out.push(Partition { kind, start_s: s, end_s: t, what: w });
+                }
+                *slot = begins.map(|what| (t, what.trim().to_owned()));
             }
         }
     }
-    if let Some((s, w)) = open {
-        out.push(Partition { start_s: s, end_s: end_s.max(s), what: w });
+    for ((kind, _, _), slot) in KINDS.iter().zip(open) {
+        if let Some((s, w)) = slot {
+            out.push(Partition { kind, start_s: s, end_s: end_s.max(s), what: w });
+        }
     }
+    out.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
     out
 }
 

@@ -43,6 +43,8 @@ pub struct Report {
     pub title: String,
     /// Messages sent: (servers, clients).
     pub messages: (u64, u64),
+    /// What the nemesis did, in plain words (see [`faults_in_words`]); empty without one.
+    pub faults: String,
 }
 
 impl Report {
@@ -65,8 +67,49 @@ impl Report {
             seed: r.run.seed,
             title,
             messages: (r.net.servers.send, r.net.clients.send),
+            faults: faults_in_words(&r.run.nemesis),
         }
     }
+}
+
+/// The nemesis log in plain words: `3 partitions; 2 kills (n1 twice, n3), each node restarted
+/// with init; 1 pause (n2)`; empty when it did nothing.
+pub fn faults_in_words(log: &[(Duration, String)]) -> String {
+    let mut parts = Vec::new();
+    let partitions = log.iter().filter(|(_, a)| a.starts_with("start-partition")).count();
+    if partitions > 0 {
+        parts.push(format!("{partitions} partition{}", if partitions == 1 { "" } else { "s" }));
+    }
+    for (start, noun, after) in
+        [("kill ", "kill", ", each node restarted with init"), ("pause ", "pause", "")]
+    {
+        let mut victims: Vec<(&str, usize)> = Vec::new();
+        let mut steps = 0;
+        for (_, action) in log {
+            let Some(nodes) = action.strip_prefix(start) else { continue };
+            steps += 1;
+            for n in nodes.split_whitespace() {
+                match victims.iter_mut().find(|(v, _)| *v == n) {
+                    Some((_, k)) => *k += 1,
+                    None => victims.push((n, 1)),
+                }
+            }
+        }
+        if steps > 0 {
+            victims.sort_unstable();
+            let who: Vec<String> = victims
+                .iter()
+                .map(|(n, k)| match k {
+                    1 => (*n).to_owned(),
+                    2 => format!("{n} twice"),
+                    k => format!("{n} {k} times"),
+                })
+                .collect();
+            let plural = if steps == 1 { "" } else { "s" };
+            parts.push(format!("{steps} {noun}{plural} ({}){after}", who.join(", ")));
+        }
+    }
+    parts.join("; ")
 }
 
 /// The verdict's word.
@@ -105,6 +148,9 @@ pub fn summary(r: &Report) -> String {
         let _ = writeln!(s, "latency of ok operations: {}", lat.join("; "));
     }
     let _ = writeln!(s, "availability: {:.4}", r.availability);
+    if !r.faults.is_empty() {
+        let _ = writeln!(s, "faults: {}", r.faults);
+    }
     let _ = writeln!(s, "wall time: {:.1} s", r.wall.as_secs_f64());
     let (servers, clients) = r.messages;
     let per_s = (servers + clients) as f64 / r.wall.as_secs_f64().max(1e-9);

@@ -232,3 +232,23 @@ why:
     assert_eq!(json["net"]["servers"]["msgs-per-op"], json!(10.0 / 6.0));
     assert_eq!(json["net"]["clients"].get("msgs-per-op"), None);
 }
+
+#[test]
+fn the_nemesis_log_in_plain_words() {
+    let at = |s: u64, a: &str| (std::time::Duration::from_secs(s), a.to_owned());
+    let log = [
+        at(0, "start-partition one: n0 drops n1"),
+        at(1, "kill n1 n2"),
+        at(2, "restart n1 n2"),
+        at(3, "stop-partition"),
+        at(3, "pause n0"),
+        at(4, "kill n1"),
+        at(5, "resume n0 (final heal)"),
+        at(5, "restart n1 (final heal)"),
+    ];
+    assert_eq!(
+        super::report::faults_in_words(&log),
+        "1 partition; 2 kills (n1 twice, n2), each node restarted with init; 1 pause (n0)"
+    );
+    assert_eq!(super::report::faults_in_words(&[]), "");
+}

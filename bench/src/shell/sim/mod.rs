@@ -23,7 +23,7 @@ pub use nodes::{choose, Factory, SimNode};
 pub use replay::Replay;
 pub use seeds::{run_seed, run_seeds, table, SeedCrash, SeedResult, Spec};
 
-use crate::core::run::{NodeIdx, Run};
+use crate::core::run::{NodeIdx, Run, Signal};
 use glomers_engine::driver::Driver;
 use std::fmt;
 use std::time::Duration;
@@ -51,40 +51,89 @@ impl fmt::Display for Stuck {
 
 impl std::error::Error for Stuck {}
 
+/// Where a simulated node is, for the kill and pause nemeses.
+enum State {
+    /// Running.
+    Up,
+    /// Paused: its timers stop, and lines for it wait here until it resumes.
+    Paused(Vec<Vec<u8>>),
+    /// Killed: lines for it are lost, until a fresh node takes its place.
+    Down,
+}
+
 /// Runs `run` to its end with `nodes` (one driver per node, in the run's node order), handing
 /// every chunk of the message journal to `journal` and what node `i` logged to `log(i, …)`.
-/// Returns the virtual time it ended at.
+/// A node killed by the nemesis is dropped with its state, and `restart(i)` makes the fresh
+/// node that takes its place (and gets `init` again). Returns the virtual time it ended at.
 ///
 /// # Errors
 /// [`Stuck`]: events keep arriving without the clock ever moving.
 pub fn simulate(
     run: &mut Run,
     nodes: &mut [Box<dyn Driver>],
+    mut restart: impl FnMut(usize) -> Box<dyn Driver>,
     mut journal: impl FnMut(Vec<u8>),
     mut log: impl FnMut(usize, Vec<u8>),
 ) -> Result<Duration, Stuck> {
     let mut now = Duration::ZERO;
     let mut lines = Vec::new();
     let mut steps_here = 0u32;
-    // Each node's next deadline, refreshed whenever the node runs.
+    let mut states: Vec<State> = nodes.iter().map(|_| State::Up).collect();
+    // Each running node's next deadline, refreshed whenever the node runs.
     let mut due: Vec<Option<Duration>> = nodes.iter().map(|n| n.next_deadline()).collect();
     loop {
         run.tick(now);
         loop {
+            let signals = run.take_signals();
+            for (i, signal) in &signals {
+                let (Some(node), Some(state), Some(d)) =
+                    (nodes.get_mut(i.0), states.get_mut(i.0), due.get_mut(i.0))
+                else {
+                    continue;
+                };
+                match signal {
+                    Signal::Kill => *state = State::Down,
+                    Signal::Restart => {
+                        *node = restart(i.0);
+                        *state = State::Up;
+                    }
+                    Signal::Pause => *state = State::Paused(Vec::new()),
+                    Signal::Resume => {
+                        let State::Paused(held) = state else { continue };
+                        let held = std::mem::take(held);
+                        *state = State::Up;
+                        for line in held {
+                            node.on_line(now, &line, &mut lines);
+                        }
+                        for out in lines.drain(..) {
+                            run.on_line(now, *i, &out);
+                        }
+                        take_log(node.as_mut(), i.0, &mut log);
+                    }
+                }
+                *d = matches!(state, State::Up).then(|| node.next_deadline()).flatten();
+            }
             let writes = run.take_writes();
-            if writes.is_empty() {
+            if writes.is_empty() && signals.is_empty() {
                 break;
             }
             for (i, line) in writes {
-                if let Some(node) = nodes.get_mut(i.0) {
-                    node.on_line(now, &line, &mut lines);
-                    for out in lines.drain(..) {
-                        run.on_line(now, i, &out);
+                let (Some(node), Some(state)) = (nodes.get_mut(i.0), states.get_mut(i.0)) else { continue };
+                match state {
+                    State::Up => {}
+                    State::Paused(held) => {
+                        held.push(line);
+                        continue;
                     }
-                    take_log(node.as_mut(), i.0, &mut log);
-                    if let Some(d) = due.get_mut(i.0) {
-                        *d = node.next_deadline();
-                    }
+                    State::Down => continue,
+                }
+                node.on_line(now, &line, &mut lines);
+                for out in lines.drain(..) {
+                    run.on_line(now, i, &out);
+                }
+                take_log(node.as_mut(), i.0, &mut log);
+                if let Some(d) = due.get_mut(i.0) {
+                    *d = node.next_deadline();
                 }
             }
             run.tick(now);

@@ -7,6 +7,8 @@ use crate::core::checkers::Availability;
 use crate::core::history::Kind;
 use crate::core::run::{Failure, Run, RunConfig};
 use crate::output::verdict::{self, TimeBase};
+use glomers_engine::driver::{Clock, Driver};
+use glomers_harness::Rng;
 use std::collections::HashMap;
 use std::fmt;
 use std::fmt::Write as _;
@@ -31,13 +33,25 @@ pub struct Spec {
 
 impl Spec {
     /// A fresh run and its nodes for `seed`.
-    pub fn start(&self, seed: u64) -> (Run, Vec<Box<dyn glomers_engine::driver::Driver>>) {
+    pub fn start(&self, seed: u64) -> (Run, Vec<Box<dyn Driver>>) {
         let mut cfg = self.run.clone();
         cfg.seed = seed;
         let clocks = cfg.faults.clocks(cfg.nodes.len(), seed);
         let nodes =
             (0..cfg.nodes.len()).map(|i| (self.node)(clocks.get(i).copied().unwrap_or_default())).collect();
         (Run::start(cfg, Duration::ZERO), nodes)
+    }
+
+    /// What makes node `i` afresh after each kill in the run seeded `seed`: its clock as
+    /// before, with a boot id drawn from a stream of its own (so restarts change nothing else
+    /// about the run).
+    pub fn restarts(&self, seed: u64) -> impl FnMut(usize) -> Box<dyn Driver> + '_ {
+        let clocks = self.run.faults.clocks(self.run.nodes.len(), seed);
+        let mut boots = Rng::new(seed ^ 0xb007_1d5e);
+        move |i| {
+            let clock = clocks.get(i).copied().unwrap_or_default();
+            (self.node)(Clock { boot: boots.next_u64(), ..clock })
+        }
     }
 }
 
@@ -105,12 +119,14 @@ impl SeedResult {
 pub fn run_seed(spec: &Spec, seed: u64) -> SeedResult {
     let start = Instant::now();
     let (mut run, mut nodes) = spec.start(seed);
-    let outcome = simulate(&mut run, &mut nodes, drop, |_, _| {}).map_err(SeedCrash::Stuck).and_then(|_| {
-        let judged =
-            verdict::judge(&run, spec.availability, start.elapsed(), Path::new(""), TimeBase::Virtual)
-                .map_err(SeedCrash::Aborted)?;
-        Ok(judged.report)
-    });
+    let outcome = simulate(&mut run, &mut nodes, spec.restarts(seed), drop, |_, _| {})
+        .map_err(SeedCrash::Stuck)
+        .and_then(|_| {
+            let judged =
+                verdict::judge(&run, spec.availability, start.elapsed(), Path::new(""), TimeBase::Virtual)
+                    .map_err(SeedCrash::Aborted)?;
+            Ok(judged.report)
+        });
     let wall = start.elapsed();
     match outcome {
         Ok(r) => SeedResult {

@@ -223,3 +223,28 @@ fn a_held_receiver_gets_nothing_until_released_then_everything_in_order() {
     assert_eq!(got, [0, 1, 2]);
     assert_eq!(n.stats().all, Counts { send: 4, recv: 4 }, "nothing dropped");
 }
+
+#[test]
+fn a_node_going_down_loses_everything_in_flight_to_and_from_it_and_later_sends_to_it() {
+    let mut n = net(LatencyDist::Constant, 10);
+    let a = n.add(Role::Node);
+    let b = n.add(Role::Node);
+    let c = n.add(Role::Node);
+    n.send(ms(0), a, b, 1); // to b: lost
+    n.send(ms(0), b, c, 2); // from b: lost
+    n.send(ms(0), a, c, 3); // kept
+    n.send(ms(1), c, b, 4); // to b, queued behind the first: lost
+    n.set_down(b, true);
+    let mut lost = n.take_dropped();
+    lost.sort_unstable();
+    assert_eq!(lost, [0, 1, 3]);
+    assert_eq!((n.backlog(a), n.backlog(b), n.backlog(c)), (1, 0, 0));
+    n.send(ms(2), a, b, 5); // b is down: dropped when taken in hand
+    assert_eq!(n.take_dropped(), [4]);
+    let got: Vec<u32> = std::iter::from_fn(|| n.poll(ms(50))).map(|p| p.payload).collect();
+    assert_eq!(got, [3]);
+    n.set_down(b, false);
+    n.send(ms(60), a, b, 6);
+    let got: Vec<u32> = std::iter::from_fn(|| n.poll(ms(80))).map(|p| p.payload).collect();
+    assert_eq!(got, [6], "up again, it hears new messages");
+}
