@@ -16,7 +16,7 @@ use std::time::Duration;
 fn results_json(workload: &str, node_name: &str, flags: &[&str]) -> String {
     let s = spec(workload, flags, node(node_name));
     let (mut run, mut nodes) = s.start(7);
-    simulate(&mut run, &mut nodes, drop, |_, _| {}).expect("simulation ends");
+    simulate(&mut run, &mut nodes, s.restarts(7), drop, |_, _| {}).expect("simulation ends");
     let judged =
         judge(&run, s.availability, Duration::ZERO, Path::new(""), TimeBase::Virtual).expect("judged");
     let json = judged.results.to_json();

@@ -64,6 +64,37 @@ fn colliding_unique_ids_are_rejected_on_every_seed() {
 }
 
 #[test]
+fn unique_ids_without_a_boot_id_repeat_after_a_restart_and_with_one_do_not() {
+    // A request to a killed node holds its worker until the 5 s timeout: long runs, so that
+    // restarted nodes serve again.
+    let flags =
+        ["--node-count", "3", "--time-limit", "20", "--rate", "50", "--nemesis", "kill,pause,partition"];
+    let flags = [&flags[..], &["--nemesis-interval", "3"]].concat();
+    let bad = rejected_of(
+        "unique-ids-restart under kills",
+        &spec("unique-ids", &flags, control("unique-ids-restart")),
+        100,
+    );
+    // Valid only where no killed node served again before the end (76% rejected, seeds 1..200).
+    assert!(bad.len() >= 60, "rejected on only {}/100 seeds", bad.len());
+    assert!(
+        bad.iter().all(|r| r.cause.as_deref().is_some_and(|c| c.contains("\" was generated "))),
+        "{:?}",
+        bad.first()
+    );
+    // The same node with a boot id, and the node of nodes/, survive the same faults.
+    for (name, make) in
+        [("unique-ids", control("unique-ids")), ("nodes/ unique-ids", sim_spec::node("unique-ids"))]
+    {
+        let good = rejected_of(name, &spec("unique-ids", &flags, make), 50);
+        assert!(good.is_empty(), "{name}: {:?}", good.first());
+    }
+    // Without kills the flawed control is valid: it is broken only where it should be.
+    let calm = seeds(&spec("unique-ids", &flags[..6], control("unique-ids-restart")), 20);
+    assert!(calm.iter().all(|r| r.is_valid()), "{:?}", calm.iter().find(|r| !r.is_valid()));
+}
+
+#[test]
 fn a_g_counter_that_forgets_an_add_is_rejected_on_every_seed() {
     let flags = ["--node-count", "3", "--time-limit", "5", "--rate", "50", "--nemesis", "partition"];
     let bad = rejected("g-counter-miss", &spec("g-counter", &flags, control("g-counter-miss")));

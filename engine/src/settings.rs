@@ -74,3 +74,14 @@ mod tests {
         );
     }
 }
+
+/// A number for this start of the process, different at every start with overwhelming
+/// probability (64 bits from the operating system's randomness, through std's hasher keys):
+/// what a node that must tell its restarts apart without storage (unique ids, docs/protocol.md
+/// §5.3) takes in `main`. A simulator passes its own, drawn from the run's seed, instead.
+pub fn boot_id() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    h.finish()
+}

@@ -196,7 +196,7 @@ fn unique_ids_binary_answers_generate_and_rejects_junk() {
         let r = n.reply();
         let body = r["body"].as_object().expect("object");
         assert_eq!(body.len(), 3, "exactly type, id, in_reply_to: {r}");
-        assert!(ids.insert(r["body"]["id"].as_u64().expect("integer id")));
+        assert!(ids.insert(r["body"]["id"].as_str().expect("string id").to_owned()));
     }
     n.send_raw(b"{\"src\":\"c1\",\"dest\":\"n0\",\"body\":{\"type\":\"echo\",\"msg_id\":500}}\n");
     assert_eq!(error_code(&n.reply()), (Some("error"), Some(10), Some(500)));

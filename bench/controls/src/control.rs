@@ -10,7 +10,7 @@ use crate::{
     broadcast, echo, g_counter, g_set, kafka, lin_kv, pingpong, pn_counter, txn, unique_ids, Correct,
 };
 use glomers_engine::driver::{Clock, Driver, LineDriver};
-use glomers_engine::{Config, Node};
+use glomers_engine::{Config, Init, Node, RpcError};
 use std::fmt;
 use std::process::ExitCode;
 use std::str::FromStr;
@@ -38,6 +38,8 @@ pub enum Control {
     UniqueIds,
     /// `unique-ids-collide`: numbers ids 1, 2, 3... on every node, so ids collide across nodes.
     UniqueIdsCollide,
+    /// `unique-ids-restart`: keeps no boot id, so a node killed and restarted repeats its ids.
+    UniqueIdsRestart,
     /// `broadcast`: floods each value to every peer, resending until acknowledged.
     Broadcast,
     /// `broadcast-lossy`: floods once and never resends, so a partition loses values.
@@ -86,7 +88,7 @@ pub enum Control {
 
 impl Control {
     /// Every control, in the order of the challenges, then Maelstrom's guide.
-    pub const ALL: [Control; 32] = [
+    pub const ALL: [Control; 33] = [
         Control::Echo,
         Control::EchoWrong,
         Control::EchoExtra,
@@ -97,6 +99,7 @@ impl Control {
         Control::PingPong,
         Control::UniqueIds,
         Control::UniqueIdsCollide,
+        Control::UniqueIdsRestart,
         Control::Broadcast,
         Control::BroadcastLossy,
         Control::GCounter,
@@ -134,6 +137,7 @@ impl Control {
             Control::PingPong => "pingpong",
             Control::UniqueIds => "unique-ids",
             Control::UniqueIdsCollide => "unique-ids-collide",
+            Control::UniqueIdsRestart => "unique-ids-restart",
             Control::Broadcast => "broadcast",
             Control::BroadcastLossy => "broadcast-lossy",
             Control::GCounter => "g-counter",
@@ -188,8 +192,20 @@ impl Control {
             C::ExitEarly => Way::Shim(Breach::ExitEarly),
             C::Silent => Way::Shim(Breach::Silent),
             C::PingPong => node::<pingpong::PingPong>(),
-            C::UniqueIds => node::<unique_ids::UniqueIds<Correct>>(),
+            // The boot id keeps a restarted node's ids apart from its last process's.
+            C::UniqueIds => Way::Node {
+                run: || {
+                    let boot = glomers_engine::settings::boot_id();
+                    on_engine_with(move |init| Ok(unique_ids::UniqueIds::<Correct>::booted(init, boot)));
+                },
+                driver: |c| {
+                    Box::new(LineDriver::with_factory(c, move |init| {
+                        Ok(unique_ids::UniqueIds::<Correct>::booted(init, c.boot))
+                    }))
+                },
+            },
             C::UniqueIdsCollide => node::<unique_ids::UniqueIds<unique_ids::Collide>>(),
+            C::UniqueIdsRestart => node::<unique_ids::UniqueIds<unique_ids::Restart>>(),
             C::Broadcast => node::<broadcast::Broadcast<Correct>>(),
             C::BroadcastLossy => node::<broadcast::Broadcast<broadcast::NoRetry>>(),
             C::GCounter => node::<g_counter::GCounter<Correct>>(),
@@ -257,8 +273,13 @@ fn node<N: Node>() -> Way {
 /// message at a time, in arrival order, as the simulator's line driver runs them, so a control
 /// behaves the same in both (a g-counter's writes to seq-kv, say, leave in the order taken).
 fn on_engine<N: Node>() {
+    on_engine_with(N::init);
+}
+
+/// [`on_engine`] for a node built by `build`.
+fn on_engine_with<N: Node>(build: impl FnMut(&Init) -> Result<N, RpcError>) {
     let config = Config { workers: 1, ..Config::default() };
-    glomers_engine::run_with::<N>(config, std::io::stdin().lock(), std::io::stdout());
+    glomers_engine::run_with_factory(config, std::io::stdin().lock(), std::io::stdout(), build);
 }
 
 /// `N` behind the engine's line driver.

@@ -17,6 +17,10 @@
 //! SIGKILL and its pipes are dropped with whatever they held; its restart is a fresh process
 //! with fresh pipes, logging to the end of the same file. Pause and resume are SIGSTOP and
 //! SIGCONT.
+//!
+//! Each node has a data directory that outlives its processes (docs/protocol.md §5.6):
+//! `node-data/<id>/` in the run directory, empty at the start of the test, its absolute path in
+//! the environment variable [`DATA_DIR_ENV`] of every process of that node.
 
 use crate::core::run::{NodeIdx, Signal};
 use crossbeam_channel::{bounded, unbounded, Receiver, Select, Sender};
@@ -41,6 +45,8 @@ const BATCH_BYTES: usize = 64 << 10;
 const READ_QUEUE: usize = 4;
 /// Bytes waiting for one node's stdin writer above which [`Nodes::is_backed_up`] says so.
 const WRITE_LIMIT: usize = 1 << 20;
+/// The environment variable that names a node's data directory (§5.6).
+pub const DATA_DIR_ENV: &str = "GLOMERS_DATA_DIR";
 
 /// Whole lines a node wrote, without their newlines, in one buffer.
 #[derive(Debug, Default)]
@@ -108,6 +114,13 @@ pub enum ProcessError {
         /// The node's name.
         node: String,
     },
+    /// A node's data directory could not be created.
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// The cause.
+        cause: io::Error,
+    },
     /// A node's log file could not be created.
     Log {
         /// The log file.
@@ -132,7 +145,9 @@ impl fmt::Display for ProcessError {
                 write!(f, "cannot start {} for {node}: {cause}", path.display())
             }
             ProcessError::NoPipes { node } => write!(f, "no pipes for {node}"),
-            ProcessError::Log { path, cause } => write!(f, "cannot create {}: {cause}", path.display()),
+            ProcessError::Log { path, cause } | ProcessError::DataDir { path, cause } => {
+                write!(f, "cannot create {}: {cause}", path.display())
+            }
         }
     }
 }
@@ -143,7 +158,8 @@ impl std::error::Error for ProcessError {
             ProcessError::NotFound { cause, .. }
             | ProcessError::Resolve { cause, .. }
             | ProcessError::Start { cause, .. }
-            | ProcessError::Log { cause, .. } => Some(cause),
+            | ProcessError::Log { cause, .. }
+            | ProcessError::DataDir { cause, .. } => Some(cause),
             ProcessError::NotAFile(_) | ProcessError::NoPipes { .. } | ProcessError::NotExecutable(_) => None,
         }
     }
@@ -177,6 +193,8 @@ struct Launch {
     args: Vec<String>,
     names: Vec<String>,
     log_dir: PathBuf,
+    /// Holds each node's data directory.
+    data_dir: PathBuf,
     log_stderr: bool,
 }
 
@@ -191,26 +209,32 @@ pub struct Nodes {
 }
 
 impl Nodes {
-    /// Starts one process per node name.
+    /// Starts one process per node name, each logging to `log_dir/<id>.log` with its data
+    /// directory `data_dir/<id>/` (created empty).
     ///
     /// # Errors
-    /// A [`ProcessError`] if the binary's path cannot be resolved, or a process or a log file
-    /// cannot be created.
+    /// A [`ProcessError`] if the binary's path cannot be resolved, or a process, a log file or
+    /// a data directory cannot be created.
     pub fn spawn(
         bin: &Path,
         args: &[String],
         names: &[String],
-        log_dir: &Path,
+        (log_dir, data_dir): (&Path, &Path),
         log_stderr: bool,
     ) -> Result<Nodes, ProcessError> {
         // Nodes run in the temp dir (as under Maelstrom), so a relative path must be resolved first.
         let bin = std::fs::canonicalize(bin)
             .map_err(|cause| ProcessError::Resolve { path: bin.to_path_buf(), cause })?;
+        let dir_error = |cause| ProcessError::DataDir { path: data_dir.to_path_buf(), cause };
+        std::fs::create_dir_all(data_dir).map_err(dir_error)?;
+        // Absolute, since nodes run in the temp dir.
+        let data_dir = std::fs::canonicalize(data_dir).map_err(dir_error)?;
         let launch = Launch {
             bin,
             args: args.to_vec(),
             names: names.to_vec(),
             log_dir: log_dir.to_path_buf(),
+            data_dir,
             log_stderr,
         };
         let mut nodes =
@@ -378,10 +402,13 @@ struct Started {
 /// Starts one node with its three threads: stdin writer, stdout reader, stderr logger; a
 /// restarted node (`again`) logs to the end of its first process's log.
 fn start(launch: &Launch, name: &str, again: bool) -> Result<Started, ProcessError> {
-    let Launch { bin, args, log_dir, log_stderr, .. } = launch;
+    let Launch { bin, args, log_dir, data_dir, log_stderr, .. } = launch;
     let log_stderr = *log_stderr;
+    let data = data_dir.join(name);
+    std::fs::create_dir_all(&data).map_err(|cause| ProcessError::DataDir { path: data.clone(), cause })?;
     let mut child = Command::new(bin)
         .args(args)
+        .env(DATA_DIR_ENV, &data)
         .current_dir(std::env::temp_dir())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -535,6 +562,36 @@ mod tests {
         assert!(matches!(ev[1], NodeEvent::LineTooLong));
         assert_eq!(lines(&ev[2]), [b"c".as_slice(), b"last"], "a last line without newline counts");
         assert!(matches!(ev[3], NodeEvent::Eof));
+    }
+
+    #[test]
+    fn a_restarted_node_finds_its_data_directory_as_its_last_process_left_it() {
+        let root = std::env::temp_dir().join(format!("glomers-data-dir-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let (logs, data) = (root.join("logs"), root.join("data"));
+        std::fs::create_dir_all(&logs).expect("temp dir");
+        // Lists its data directory, leaves a file there, then waits for stdin to close.
+        let script = format!("ls -A \"${DATA_DIR_ENV}\" >&2; echo \"${DATA_DIR_ENV}\" >&2; touch \"${DATA_DIR_ENV}/mark\"; cat");
+        let args = ["-c".to_owned(), script];
+        let names = ["n0".to_owned(), "n1".to_owned()];
+        let mut nodes =
+            Nodes::spawn(Path::new("/bin/sh"), &args, &names, (&logs, &data), false).expect("spawn");
+        let mark = data.join("n0").join("mark");
+        let until = Instant::now() + Duration::from_secs(10);
+        while !mark.exists() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        nodes.signal(NodeIdx(0), Signal::Kill).expect("kill");
+        nodes.signal(NodeIdx(0), Signal::Restart).expect("restart");
+        std::thread::sleep(Duration::from_millis(200));
+        nodes.kill_all();
+        let log = std::fs::read_to_string(logs.join("n0.log")).unwrap_or_default();
+        let dir = std::fs::canonicalize(data.join("n0")).expect("data dir");
+        let want = format!("{0}\nmark\n{0}\n", dir.display());
+        assert_eq!(log, want, "empty at first, then the mark the first process left");
+        let other = std::fs::read_to_string(logs.join("n1.log")).unwrap_or_default();
+        assert!(other.ends_with("/n1\n"), "each node its own directory: {other}");
+        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]

@@ -42,6 +42,11 @@ impl RunDir {
         self.dir.join("node-logs")
     }
 
+    /// Where the nodes' data directories go (`node-data/<id>/`, docs/protocol.md §5.6).
+    pub fn node_data(&self) -> PathBuf {
+        self.dir.join("node-data")
+    }
+
     /// Node `name`'s log file.
     pub fn node_log(&self, name: &str) -> PathBuf {
         self.node_logs().join(format!("{name}.log"))

@@ -104,8 +104,10 @@ pub fn run_test(cfg: &TestConfig, progress: bool) -> Result<Report, Crash> {
     let mut dir = RunDir::create(&cfg.store, cfg.run.workload.name()).map_err(Crash::RunDir)?;
     let origin = Instant::now();
     let mut run = Run::start(cfg.run.clone(), Duration::ZERO);
-    let mut nodes = Nodes::spawn(&cfg.bin, &cfg.node_args, &cfg.run.nodes, &dir.node_logs(), cfg.log_stderr)
-        .map_err(Crash::Process)?;
+    let dirs = (dir.node_logs(), dir.node_data());
+    let mut nodes =
+        Nodes::spawn(&cfg.bin, &cfg.node_args, &cfg.run.nodes, (&dirs.0, &dirs.1), cfg.log_stderr)
+            .map_err(Crash::Process)?;
     let mut stdin = Stdins::new(cfg.run.nodes.len());
     let mut next_progress = Duration::from_secs(1);
     let mut crashed: Option<Crash> = None;

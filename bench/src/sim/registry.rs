@@ -23,7 +23,10 @@ pub const NODES: [SimNode; 10] = [
     SimNode {
         name: "unique-ids",
         workload: Some(WorkloadKind::UniqueIds),
-        make: |c| Box::new(LineDriver::<unique_ids::UniqueIds>::with_clock(c)),
+        // The boot id of the node's clock keeps a restarted node's ids apart from its last ones.
+        make: |c| {
+            Box::new(LineDriver::with_factory(c, move |init| unique_ids::UniqueIds::booted(init, c.boot)))
+        },
     },
     SimNode {
         name: "broadcast",
