@@ -150,6 +150,35 @@ impl<T: Clone> Link<T> {
         None
     }
 
+    /// Whether `value` was queued and the peer has acknowledged it since (or it was never
+    /// queued here): nothing of it is left to send.
+    pub fn has_delivered(&self, value: &T) -> bool
+    where
+        T: PartialEq,
+    {
+        !self.fresh.contains(value) && !self.unacked.iter().any(|(v, _)| v == value)
+    }
+
+    /// The peer restarted with nothing: `all` (every item) is queued for it afresh, in place of
+    /// what was queued or unacknowledged, and what it sent before is forgotten. Returns the
+    /// highest batch number received from its earlier processes, which its new link must number
+    /// above (see [`Link::number_above`]) so that a late acknowledgement from before cannot
+    /// cover a new batch. Our own numbering goes on. Idempotent but for resending: a request
+    /// to start over heard twice costs one more batch, never an item.
+    pub fn peer_restarted(&mut self, all: Vec<T>, now: Duration) -> u64 {
+        self.unacked.clear();
+        self.fresh = all;
+        self.fresh_since = (!self.fresh.is_empty()).then_some(now);
+        self.ack_owed_since = None;
+        std::mem::take(&mut self.received)
+    }
+
+    /// Numbers the next batches above `floor` (what the peer had received from this node's
+    /// earlier processes, from [`Link::peer_restarted`]).
+    pub fn number_above(&mut self, floor: u64) {
+        self.seq = self.seq.max(floor);
+    }
+
     /// Whether the link has nothing left to send, now or later.
     pub fn is_idle(&self) -> bool {
         self.fresh.is_empty() && self.unacked.is_empty() && self.ack_owed_since.is_none()

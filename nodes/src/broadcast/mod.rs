@@ -15,6 +15,20 @@
 //! acknowledged, so once a partition heals, every value lost to it is resent within a second.
 //! Duplicates and reordering change nothing: values form a set, and acks only ever rise.
 //!
+//! **Kills and restarts** (`--nemesis kill`, docs/protocol.md §5.3). A value is acknowledged
+//! to its client only once a second node holds it: a node answers `broadcast_ok` once a link
+//! has the value acknowledged (a spoke: the hub; the hub: any spoke), so a single kill never
+//! loses an acknowledged value (two kills at once can, within one latency of the hub's batch
+//! leaving: it is then only in flight). A `read` leaves out the client values this node holds
+//! alone, for the same reason: a value once read must never disappear. An answer that would come after 3 s is an error 13
+//! instead (indeterminate; the client gives up at 5 s). A fresh process knows nothing: at every
+//! start a node asks each peer it links with for all its values (`sync`, resent every retry
+//! period until answered) and sends on that link only once answered. The peer answers with its
+//! whole set and starts its link over, every value queued again (it forgets what the dead
+//! process had acknowledged), and tells the new process the highest batch number it had from the old one: the new link numbers
+//! above it, so a late acknowledgement meant for the old process cannot cover a new batch. A
+//! restarted hub learns everything back from the spokes, a restarted spoke from the hub.
+//!
 //! **Why the message count is what it is.** At challenge 3d's load (25 nodes, 100 ops/s, half
 //! of them broadcasts) each broadcast costs one message to the hub, and the hub sends 24
 //! messages per window however many values it holds: 10 windows a second make 240 messages
@@ -22,11 +36,11 @@
 //! has had nothing to send for `GLOMERS_BROADCAST_ACK_MS` (400 ms). That is about 3 server
 //! messages per operation, reads included. Once every value is acknowledged, nodes are silent.
 
-use crate::link::{poll_all, to_peers, Batch, Link, Timing};
-use glomers_engine::{Effects, Init, Message, Node, NodeId, Out, RpcError};
+use crate::link::{to_peers, Batch, Link, Timing};
+use glomers_engine::{Effects, ErrorCode, Init, Message, Node, NodeId, Out, ReplyTo, RpcError};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 /// Bodies of the broadcast workload, and the gossip between nodes.
@@ -54,6 +68,16 @@ pub enum Body {
     },
     /// The topology was received.
     TopologyOk,
+    /// A (re)started node asks a peer for every value it has.
+    Sync,
+    /// Every value the sender has; `floor`: the highest batch number it had received from the
+    /// asker's earlier processes.
+    SyncOk {
+        /// The values.
+        values: Vec<u64>,
+        /// The asker's new link numbers its batches above this.
+        floor: u64,
+    },
     /// Values and/or an acknowledgement between two nodes (see `Link`).
     Gossip {
         /// Batch number; 0 for a pure acknowledgement.
@@ -65,6 +89,10 @@ pub enum Body {
     },
 }
 
+/// A client broadcast still on this node alone after this long is answered with error 13
+/// (indeterminate) rather than after the client's 5 s timeout.
+const ACK_DEADLINE: Duration = Duration::from_secs(3);
+
 /// What a broadcast node keeps.
 struct State {
     seen: HashSet<u64>,
@@ -72,6 +100,12 @@ struct State {
     order: Vec<u64>,
     /// One link per peer this node exchanges values with.
     links: BTreeMap<NodeId, Link<u64>>,
+    /// The linked peers that answered this process's `sync`: only those links send.
+    joined: BTreeSet<NodeId>,
+    /// Client broadcasts not yet on a second node: who to answer, the value, since when.
+    pending: Vec<(ReplyTo, u64, Duration)>,
+    /// Values from clients known to no other node yet: left out of reads.
+    alone: HashSet<u64>,
 }
 
 /// The broadcast node.
@@ -107,7 +141,14 @@ impl Broadcast {
             hub,
             timing,
             spoke_timing: Timing { batch: Duration::ZERO, ..timing },
-            state: Mutex::new(State { seen: HashSet::new(), order: Vec::new(), links }),
+            state: Mutex::new(State {
+                seen: HashSet::new(),
+                order: Vec::new(),
+                links,
+                joined: BTreeSet::new(),
+                pending: Vec::new(),
+                alone: HashSet::new(),
+            }),
         }
     }
 
@@ -139,12 +180,49 @@ impl Broadcast {
         }
     }
 
-    /// Sends whatever the links have due.
+    /// Sends whatever the joined links have due, then answers the client broadcasts that are
+    /// on a second node now (or have waited too long).
     fn flush(&self, state: &mut State, out: &mut Effects<Self>) {
         let now = out.now();
         let timing = *self.timing();
-        poll_all(&mut state.links, now, &timing, |peer, Batch { seq, values, ack }| {
-            out.send(peer, Body::Gossip { seq, values, ack })
+        for (peer, link) in state.links.iter_mut().filter(|(p, _)| state.joined.contains(*p)) {
+            if let Some(Batch { seq, values, ack }) = link.poll(now, &timing) {
+                out.send(peer.clone(), Body::Gossip { seq, values, ack });
+            }
+        }
+        if state.alone.is_empty() && state.pending.is_empty() {
+            return;
+        }
+        let links = &state.links;
+        let held = |v: &u64| links.is_empty() || links.values().any(|l| l.has_delivered(v));
+        state.alone.retain(|v| !held(v));
+        for (to, value, since) in std::mem::take(&mut state.pending) {
+            if !state.alone.contains(&value) {
+                out.reply(to, Body::BroadcastOk);
+            } else if now.saturating_sub(since) >= ACK_DEADLINE {
+                let why = "the value reached no second node in time; it may still spread";
+                out.reply_error(to, RpcError::new(ErrorCode::Crash, why));
+            } else {
+                state.pending.push((to, value, since));
+            }
+        }
+    }
+
+    /// Asks `peer` for every value it has, again after each timeout, until it answers.
+    fn sync(&self, peer: NodeId, out: &mut Effects<Self>) {
+        let retry = self.timing().retry;
+        out.rpc(peer.clone(), Body::Sync, retry, move |node: &Self, reply, out| match reply {
+            Ok(Body::SyncOk { values, floor }) => {
+                let now = out.now();
+                let mut state = node.state.lock();
+                if let Some(link) = state.links.get_mut(&peer) {
+                    link.number_above(floor);
+                }
+                state.joined.insert(peer.clone());
+                node.learn(&mut state, &values, Some(&peer), now);
+                node.flush(&mut state, out);
+            }
+            _ => node.sync(peer, out),
         });
     }
 
@@ -153,9 +231,11 @@ impl Broadcast {
         self.state.lock().links.values().all(Link::is_idle)
     }
 
-    /// The values this node would answer a `read` with.
+    /// The values this node would answer a `read` with: all it holds but those from clients
+    /// that no other node has yet.
     pub fn values(&self) -> Vec<u64> {
-        self.state.lock().order.clone()
+        let state = self.state.lock();
+        state.order.iter().filter(|v| !state.alone.contains(v)).copied().collect()
     }
 }
 
@@ -169,31 +249,59 @@ impl Node for Broadcast {
     fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
         match msg.body {
             Body::Broadcast { message } => {
+                let now = out.now();
                 let mut state = self.state.lock();
-                self.learn(&mut state, &[message], None, out.now());
+                if !state.seen.contains(&message) {
+                    state.alone.insert(message);
+                }
+                self.learn(&mut state, &[message], None, now);
+                // Answered by `flush`, once a second node holds it.
+                state.pending.push((msg.reply_to(), message, now));
                 self.flush(&mut state, out);
-                drop(state);
-                out.reply(&msg, Body::BroadcastOk);
             }
             Body::Read => {
-                let messages = self.state.lock().order.clone();
+                let messages = self.values();
                 out.reply(&msg, Body::ReadOk { messages });
             }
             Body::Topology { .. } => out.reply(&msg, Body::TopologyOk),
+            Body::Sync => {
+                let mut state = self.state.lock();
+                // Its earlier processes are gone, with all they had: start the link over, every
+                // value queued again (the answer may be lost, or this a duplicate).
+                let values = state.order.clone();
+                let floor =
+                    state.links.entry(msg.src.clone()).or_default().peer_restarted(values.clone(), out.now());
+                drop(state);
+                out.reply(&msg, Body::SyncOk { values, floor });
+            }
             Body::Gossip { seq, values, ack } => {
                 let now = out.now();
                 let mut state = self.state.lock();
                 // A peer this node does not expect (say, one that chose another hub) still
-                // gets a link, so its values are acknowledged and spread.
-                state.links.entry(msg.src.clone()).or_default().on_batch(seq, ack, now);
+                // gets a link, so its values are acknowledged and spread. Until a linked peer
+                // answers our sync, what it acknowledges is meant for our earlier process.
+                let unknown = !state.links.contains_key(&msg.src);
+                if unknown {
+                    state.joined.insert(msg.src.clone());
+                }
+                if state.joined.contains(&msg.src) {
+                    state.links.entry(msg.src.clone()).or_default().on_batch(seq, ack, now);
+                }
                 self.learn(&mut state, &values, Some(&msg.src), now);
                 self.flush(&mut state, out);
             }
-            Body::BroadcastOk | Body::ReadOk { .. } | Body::TopologyOk => {
+            Body::BroadcastOk | Body::ReadOk { .. } | Body::TopologyOk | Body::SyncOk { .. } => {
                 return Err(RpcError::not_supported("a reply type, not a request"));
             }
         }
         Ok(())
+    }
+
+    fn on_start(&self, out: &mut Effects<Self>) {
+        let peers: Vec<NodeId> = self.state.lock().links.keys().cloned().collect();
+        for peer in peers {
+            self.sync(peer, out);
+        }
     }
 
     fn tick_every(&self) -> Option<Duration> {

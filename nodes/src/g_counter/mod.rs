@@ -5,12 +5,19 @@
 //!
 //! **State.** Each node owns one key, its own id, holding its running total as
 //! `{"total":T,"version":V}`. Only that node writes it. A `read` answers its own total plus the
-//! highest total it has seen under each other node's key. An `add` raises the node's total and
-//! is answered at once; every tick (100 ms) a node whose total is ahead of its key writes it.
-//! The reply does not wait for `seq-kv`: Maelstrom never crashes nodes, and services are never
-//! partitioned, so the total reaches `seq-kv` within a tick or two, long before the final reads
-//! 10 s after the heal (§5.1). Waiting would add two latencies to every add and risk answering
-//! after the client's 5 s timeout, which would end Maelstrom's reading of this node (§2.1).
+//! highest total it has seen under each other node's key. An `add` raises the node's total;
+//! every tick (100 ms) a node whose total is ahead of its key writes it, and an add is answered
+//! only once a cas carrying it succeeded: then it is in `seq-kv`, and a node killed at any
+//! moment (`--nemesis kill`, §5.3) loses only adds it never acknowledged (their clients time
+//! out: indeterminate). That costs an add a tick and a round trip at most.
+//!
+//! **Claiming the key after a (re)start.** A fresh process knows nothing of what its previous
+//! processes stored. Before its first write it reads its key and makes it its own with a cas
+//! from the value read to the same total under a fresh version (from `null`, creating it, if
+//! the key does not exist). A stale read makes that cas fail (error 22), and it reads again;
+//! once it succeeds, the node knows the exact total its key holds, adds it to the adds it
+//! took since it started, and nothing an earlier process sent can land any more (its `from`
+//! is gone). Versions go on from the claimed one, so every later `to` is still fresh.
 //!
 //! **Writes are a chain of cas.** Every write is `cas(from: what this node last stored,
 //! to: {its total now, a version never used before})` (`from: null` with
@@ -41,7 +48,9 @@
 //! at most 500 ms before, after those writes. One sync costs one cas and one read per other
 //! node; a flush only the cas.
 
-use glomers_engine::{log_error, Effects, ErrorCode, Init, Kv, Message, MsgId, Node, NodeId, Out, RpcError};
+use glomers_engine::{
+    log_error, Effects, ErrorCode, Init, Kv, Message, MsgId, Node, NodeId, Out, ReplyTo, RpcError,
+};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -100,6 +109,8 @@ enum Phase {
     Recovering { full: bool, started: Duration },
     /// Reads of the other keys in flight.
     Reading { started: Duration, left: usize, failed: bool },
+    /// Claiming our key after a start: reading it, then a cas of the same total (module doc).
+    Claiming { full: bool, started: Duration },
 }
 
 /// A client read waiting for a sync.
@@ -111,8 +122,13 @@ struct Waiting {
 
 /// What a g-counter node keeps.
 struct State {
-    /// Sum of every delta this node acknowledged.
+    /// What our key should hold: the claimed total plus every delta this process took (before
+    /// the claim, only the deltas).
     total: u64,
+    /// Whether this process claimed its key (see the module doc).
+    claimed: bool,
+    /// Adds not yet answered, each with the total that must be stored before it is.
+    unacked: Vec<(ReplyTo, u64)>,
     /// What our key holds, as far as we know: our last successful cas, or what we read back.
     stored: Option<Entry>,
     next_version: u64,
@@ -129,8 +145,9 @@ impl State {
         self.others.values().fold(self.total, |sum, t| sum.saturating_add(*t))
     }
 
+    /// Whether a write is owed: the total is ahead of the key, or an add waits for its answer.
     fn is_dirty(&self) -> bool {
-        self.stored.map_or(0, |e| e.total) < self.total
+        self.stored.map_or(0, |e| e.total) < self.total || !self.unacked.is_empty()
     }
 }
 
@@ -160,6 +177,11 @@ impl GCounter {
     }
 
     fn write(&self, st: &mut State, full: bool, started: Duration, out: &mut Effects<Self>) {
+        if !st.claimed {
+            st.sync = Phase::Claiming { full, started };
+            self.kv.read(out, self.me.clone(), |node: &Self, r, out| node.on_claim_read(r, out));
+            return;
+        }
         let to = Entry { total: st.total, version: st.next_version };
         st.next_version += 1;
         st.sync = Phase::Writing { full, started };
@@ -175,6 +197,13 @@ impl GCounter {
         match result {
             Ok(()) => {
                 st.stored = Some(to);
+                // Every add this total covers is in seq-kv now.
+                let (done, still): (Vec<_>, Vec<_>) =
+                    st.unacked.drain(..).partition(|(_, need)| *need <= to.total);
+                st.unacked = still;
+                for (to, _) in done {
+                    out.reply(to, Body::AddOk);
+                }
                 if full {
                     self.read_others(&mut st, started, out);
                 } else {
@@ -207,6 +236,53 @@ impl GCounter {
             }
         }
         self.write(&mut st, full, started, out);
+    }
+
+    /// The claim's read of our key came back: claim what it holds.
+    fn on_claim_read(&self, result: Result<Entry, RpcError>, out: &mut Effects<Self>) {
+        let st = self.state.lock();
+        let Phase::Claiming { .. } = st.sync else { return };
+        drop(st);
+        let found = match result {
+            Ok(entry) => Some(entry),
+            Err(e) if e.code == ErrorCode::KeyDoesNotExist => None,
+            Err(e) => {
+                log_error!("read of own key failed: {e}");
+                self.state.lock().sync = Phase::Idle;
+                return;
+            }
+        };
+        let to = found
+            .map_or(Entry { total: 0, version: 1 }, |e| Entry { total: e.total, version: e.version + 1 });
+        self.kv.cas(out, self.me.clone(), found, Some(to), found.is_none(), move |node: &Self, r, out| {
+            node.on_claimed(to, r, out)
+        });
+    }
+
+    /// The claim's cas came back: on success the key is ours at `to`; if it failed on a stale
+    /// read, read again.
+    fn on_claimed(&self, to: Entry, result: Result<(), RpcError>, out: &mut Effects<Self>) {
+        let mut st = self.state.lock();
+        let Phase::Claiming { full, started } = st.sync else { return };
+        match result {
+            Ok(()) => {
+                st.claimed = true;
+                st.total = st.total.saturating_add(to.total);
+                for (_, need) in &mut st.unacked {
+                    *need = need.saturating_add(to.total);
+                }
+                st.stored = Some(to);
+                st.next_version = to.version + 1;
+                self.write(&mut st, full, started, out);
+            }
+            Err(e) if matches!(e.code, ErrorCode::PreconditionFailed | ErrorCode::KeyDoesNotExist) => {
+                self.kv.read(out, self.me.clone(), |node: &Self, r, out| node.on_claim_read(r, out));
+            }
+            Err(e) => {
+                log_error!("claim of own key failed: {e}");
+                st.sync = Phase::Idle;
+            }
+        }
     }
 
     fn read_others(&self, st: &mut State, started: Duration, out: &mut Effects<Self>) {
@@ -274,6 +350,8 @@ impl Node for GCounter {
         let peers = init.node_ids.iter().filter(|n| **n != me).cloned().collect();
         let state = State {
             total: 0,
+            claimed: false,
+            unacked: Vec::new(),
             stored: None,
             next_version: 1,
             others: BTreeMap::new(),
@@ -292,8 +370,15 @@ impl Node for GCounter {
                 st.total = st.total.checked_add(delta).ok_or_else(|| {
                     RpcError::new(ErrorCode::Abort, "the counter would overflow a 64-bit integer")
                 })?;
-                drop(st);
-                out.reply(&msg, Body::AddOk);
+                let need = st.total;
+                // Answered once a cas carrying it succeeds (module doc); a zero delta at once.
+                match st.stored.filter(|s| st.claimed && s.total >= need) {
+                    Some(_) => {
+                        drop(st);
+                        out.reply(&msg, Body::AddOk);
+                    }
+                    None => st.unacked.push((msg.reply_to(), need)),
+                }
             }
             Body::Read => {
                 let now = out.now();

@@ -34,7 +34,7 @@ fn read(c: &mut Cluster<GCounter>, node: &str, client: &str) -> u64 {
 }
 
 /// Adds random deltas (0 included) on random nodes, one every `gap`, with reads in between;
-/// returns the sum of the deltas.
+/// returns the sum of the deltas. Adds are answered once written, after a tick or two.
 fn load(c: &mut Cluster<GCounter>, pick: &mut Pick, ops: usize, gap: Duration) -> u64 {
     let ids = c.ids();
     let mut sum = 0;
@@ -42,9 +42,7 @@ fn load(c: &mut Cluster<GCounter>, pick: &mut Pick, ops: usize, gap: Duration) -
         let node = ids[pick.below(ids.len() as u64) as usize].to_string();
         if pick.below(3) == 0 {
             let delta = pick.below(5);
-            let replies = c.request(&format!("c{i}"), &node, Body::Add { delta });
-            assert_eq!(replies.len(), 1, "an add is answered at once");
-            assert_eq!(replies[0].payload, Payload::Body(Body::AddOk));
+            c.request(&format!("c{i}"), &node, Body::Add { delta });
             sum += delta;
         } else {
             c.request(&format!("c{i}"), &node, Body::Read);
@@ -118,25 +116,37 @@ fn idle_nodes_send_nothing_and_an_idle_read_is_fresh() {
 }
 
 #[test]
-fn replies_match_the_schema_exactly_and_a_zero_delta_writes_nothing() {
+fn replies_match_the_schema_exactly_and_a_zero_delta_writes_nothing_once_claimed() {
     let mut t = TestNode::<GCounter>::new("n0", &["n0"]);
-    let sent = t.request("c1", Body::Add { delta: 0 });
-    assert_eq!(sent.len(), 1);
-    assert_eq!(t.body_json(&sent[0]), r#"{"type":"add_ok","in_reply_to":1}"#);
-    assert!(t.advance(ms(500)).is_empty(), "a total of 0 needs no write");
     t.request("c1", Body::Add { delta: 3 });
-    // The first read waits for a sync: a cas creating our key.
+    // The first read waits for a sync; a fresh process first claims its key: a read...
     let sent = t.request("c2", Body::Read);
     assert_eq!(sent.len(), 1);
+    assert_eq!(t.body_json(&sent[0]), r#"{"type":"read","key":"n0","msg_id":1}"#);
+    // ...that finds nothing, then a cas creating it...
+    let sent = t.reply_json(1, "seq-kv", r#"{"type":"error","code":20,"in_reply_to":1}"#);
     assert_eq!(
         t.body_json(&sent[0]),
-        r#"{"type":"cas","key":"n0","from":null,"to":{"total":3,"version":1},"create_if_not_exists":true,"msg_id":1}"#
+        r#"{"type":"cas","key":"n0","from":null,"to":{"total":0,"version":1},"create_if_not_exists":true,"msg_id":2}"#
     );
-    let sent = t.reply_json(1, "seq-kv", r#"{"type":"cas_ok","in_reply_to":1}"#);
-    assert_eq!(t.body_json(&sent[0]), r#"{"type":"read_ok","value":3,"in_reply_to":3}"#);
-    // Fresh now: the next read is answered at once.
+    // ...and then the write of the total, whose success answers the add and the read.
+    let sent = t.reply_json(2, "seq-kv", r#"{"type":"cas_ok","in_reply_to":2}"#);
+    assert_eq!(
+        t.body_json(&sent[0]),
+        r#"{"type":"cas","key":"n0","from":{"total":0,"version":1},"to":{"total":3,"version":2},"msg_id":3}"#
+    );
+    let sent = t.reply_json(3, "seq-kv", r#"{"type":"cas_ok","in_reply_to":3}"#);
+    let bodies: Vec<String> = sent.iter().map(|m| t.body_json(m)).collect();
+    assert_eq!(
+        bodies,
+        [r#"{"type":"add_ok","in_reply_to":1}"#, r#"{"type":"read_ok","value":3,"in_reply_to":2}"#]
+    );
+    // Fresh now: the next read is answered at once, and so is an add of 0.
     let sent = t.request("c2", Body::Read);
-    assert_eq!(t.body_json(&sent[0]), r#"{"type":"read_ok","value":3,"in_reply_to":4}"#);
+    assert_eq!(t.body_json(&sent[0]), r#"{"type":"read_ok","value":3,"in_reply_to":3}"#);
+    let sent = t.request("c1", Body::Add { delta: 0 });
+    assert_eq!(t.body_json(&sent[0]), r#"{"type":"add_ok","in_reply_to":4}"#);
+    assert!(t.advance(ms(500)).is_empty(), "nothing to write");
     let sent = t.request("c2", Body::AddOk);
     assert!(t.body_json(&sent[0]).contains(r#""code":10"#));
     let sent = t.deliver(Message {
@@ -183,10 +193,23 @@ fn stored_total(s: &Services, key: &str) -> Option<u64> {
         .and_then(Value::as_u64)
 }
 
+/// A node of `ids` that has claimed its key in `s` (an add of 0, written).
+fn claimed(s: &mut Services, me: &str, ids: &[&str]) -> TestNode<GCounter> {
+    let mut t = TestNode::<GCounter>::new(me, ids);
+    t.request("c0", Body::Add { delta: 0 });
+    let sent = t.advance(TICK);
+    let rest = serve_all(&mut t, s, sent);
+    assert_eq!(
+        rest.iter().map(|m| t.body_json(m)).collect::<Vec<_>>(),
+        [r#"{"type":"add_ok","in_reply_to":1}"#]
+    );
+    t
+}
+
 #[test]
 fn a_cas_whose_reply_is_lost_is_retried_and_never_double_counted() {
     let mut s = Services::new(&mut Rng::new(4));
-    let mut t = TestNode::<GCounter>::new("n0", &["n0", "n1"]);
+    let mut t = claimed(&mut s, "n0", &["n0", "n1"]);
     t.request("c1", Body::Add { delta: 5 });
     let sent = t.advance(TICK);
     assert_eq!(sent.len(), 1);
@@ -196,9 +219,9 @@ fn a_cas_whose_reply_is_lost_is_retried_and_never_double_counted() {
     t.request("c1", Body::Add { delta: 2 });
     let sent = t.advance(KV_TIMEOUT);
     // The retry is a cas from the same old value; it fails (22), the node reads its key back
-    // and writes the new total from there.
+    // and writes the new total from there; both adds are answered then, and only then.
     let rest = serve_all(&mut t, &mut s, sent);
-    assert!(rest.is_empty());
+    assert_eq!(rest.len(), 2, "the two adds");
     assert_eq!(stored_total(&s, "n0"), Some(7));
     assert!(t.reply_json(late_id, "seq-kv", &late_reply).is_empty(), "a late reply is ignored");
     t.advance(Duration::from_secs(1));
@@ -209,11 +232,11 @@ fn a_cas_whose_reply_is_lost_is_retried_and_never_double_counted() {
 #[test]
 fn a_cas_that_lands_after_its_retry_cannot_overwrite_the_newer_total() {
     let mut s = Services::new(&mut Rng::new(8));
-    let mut t = TestNode::<GCounter>::new("n0", &["n0", "n1"]);
+    let mut t = claimed(&mut s, "n0", &["n0", "n1"]);
     t.request("c1", Body::Add { delta: 1 });
     let sent = t.advance(TICK);
     let rest = serve_all(&mut t, &mut s, sent);
-    assert!(rest.is_empty());
+    assert_eq!(rest.len(), 1, "the add's answer");
     t.request("c1", Body::Add { delta: 4 });
     // This cas (total 5) is held up on the way to seq-kv past its timeout...
     let held = t.advance(TICK);
@@ -234,7 +257,7 @@ fn a_read_waits_for_a_sync_and_fails_before_the_client_gives_up_rather_than_answ
     let mut t = TestNode::<GCounter>::new("n0", &["n0", "n1"]);
     t.request("c1", Body::Add { delta: 2 });
     let sent = t.request("c2", Body::Read);
-    assert_eq!(sent.len(), 1, "the sync's cas");
+    assert_eq!(sent.len(), 1, "the claim's read");
     // seq-kv never answers: the read fails (error 11) after READ_DEADLINE, without a value.
     let sent = t.advance(READ_DEADLINE + TICK);
     let replies: Vec<_> = sent.iter().filter(|m| m.dest == "c2").collect();
@@ -244,4 +267,31 @@ fn a_read_waits_for_a_sync_and_fails_before_the_client_gives_up_rather_than_answ
         body.starts_with(r#"{"type":"error","code":11,"#) && body.ends_with(r#""in_reply_to":2}"#),
         "{body}"
     );
+}
+
+#[test]
+fn a_restarted_node_claims_what_its_last_process_stored_and_answers_adds_only_once_written() {
+    let mut s = Services::new(&mut Rng::new(5));
+    let mut t = claimed(&mut s, "n0", &["n0"]);
+    t.request("c1", Body::Add { delta: 7 });
+    // Not answered until the cas carrying it succeeds.
+    let sent = t.advance(TICK);
+    assert_eq!(sent.len(), 1, "only the cas: {sent:?}");
+    let rest = serve_all(&mut t, &mut s, sent);
+    assert_eq!(
+        rest.iter().map(|m| t.body_json(m)).collect::<Vec<_>>(),
+        [r#"{"type":"add_ok","in_reply_to":2}"#]
+    );
+    t.request("c1", Body::Add { delta: 100 });
+    // Killed before its next write: the 100 was never acknowledged, and is lost.
+    drop(t);
+    let mut again = TestNode::<GCounter>::new("n0", &["n0"]);
+    again.request("c2", Body::Add { delta: 1 });
+    let sent = again.advance(TICK);
+    let rest = serve_all(&mut again, &mut s, sent);
+    assert_eq!(rest.len(), 1, "the add, answered once written");
+    assert_eq!(stored_total(&s, "n0"), Some(8), "7 from the last process, 1 from this one");
+    let sent = again.request("c3", Body::Read);
+    let rest = serve_all(&mut again, &mut s, sent);
+    assert_eq!(again.body_json(&rest[0]), r#"{"type":"read_ok","value":8,"in_reply_to":2}"#);
 }
