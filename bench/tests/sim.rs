@@ -478,3 +478,28 @@ fn a_closed_stdout_ends_the_command_quietly() {
     let status = child.wait().expect("it ends");
     assert_eq!(status.code(), Some(0), "a closed pipe is not an error");
 }
+
+/// Issue #18: seeds that failed before broadcast left the values it holds alone out of reads
+/// (a read showed a value, then the only node holding it was killed) and before g-counter and
+/// unique-ids survived restarts; each must stay valid.
+#[test]
+fn issue_18_nodes_survive_kills_pauses_and_partitions_on_seeds_that_once_failed() {
+    let flags = ["--time-limit", "20", "--nemesis", "kill,pause,partition", "--nemesis-interval", "3"];
+    let cases: [(&str, &[&str], &[u64]); 3] = [
+        ("broadcast", &["--node-count", "5", "--rate", "20"], &[2, 4, 27, 39, 43, 53, 61, 69, 70, 98, 99]),
+        ("g-counter", &["--node-count", "3", "--rate", "100"], &[1, 2, 3]),
+        ("unique-ids", &["--node-count", "3", "--rate", "100"], &[1, 2, 3]),
+    ];
+    for (workload, extra, seeds) in cases {
+        let all: Vec<&str> = flags.iter().chain(extra.iter()).copied().collect();
+        let s = spec(workload, &all, node(workload));
+        for &seed in seeds {
+            let r = run_seeds(&s, seed..=seed, 1, &|_| {});
+            assert!(
+                r.iter().all(|r| r.is_valid()),
+                "{workload} seed {seed}: {:?}",
+                r.first().and_then(|r| r.cause.clone())
+            );
+        }
+    }
+}

@@ -97,6 +97,8 @@ pub struct SeedResult {
     pub anomalies: Vec<String>,
     /// `net.servers.msgs-per-op`.
     pub msgs_per_op: Option<f64>,
+    /// `availability.ok-fraction`: the fraction of operations that succeeded.
+    pub availability: Option<f64>,
     /// Broadcast stable latency (ms).
     pub stable_latency: Option<Quantiles<u64>>,
     /// Operation latency (invoke to completion) p50 and p99, in ms.
@@ -139,6 +141,7 @@ pub fn run_seed(spec: &Spec, seed: u64) -> SeedResult {
                 .map(|c| one_line(&c)),
             anomalies: r.anomalies,
             msgs_per_op: r.msgs_per_op,
+            availability: Some(r.availability),
             stable_latency: r.stable_latency,
             op_latency: op_latency(&run),
             headline_ok: r.latency.0.get(spec.run.workload.headline_op()).map_or(0, |l| l.count),
@@ -151,6 +154,7 @@ pub fn run_seed(spec: &Spec, seed: u64) -> SeedResult {
             verdict: Err(e),
             anomalies: Vec::new(),
             msgs_per_op: None,
+            availability: None,
             stable_latency: None,
             op_latency: None,
             headline_ok: 0,
@@ -260,6 +264,7 @@ pub fn table(results: &[SeedResult], wall: Duration) -> String {
     };
     let _ = writeln!(s, "across seeds:");
     dist("msgs-per-op (servers)", results.iter().filter_map(|r| r.msgs_per_op).collect(), "", &mut s);
+    dist("availability", results.iter().filter_map(|r| r.availability).collect(), "", &mut s);
     dist("op latency p50", results.iter().filter_map(|r| r.op_latency.map(|l| l.0)).collect(), "ms", &mut s);
     dist("op latency p99", results.iter().filter_map(|r| r.op_latency.map(|l| l.1)).collect(), "ms", &mut s);
     let stable = |f: fn(Quantiles<u64>) -> u64| -> Vec<f64> {
