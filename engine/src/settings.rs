@@ -56,6 +56,17 @@ pub fn millis(name: &str) -> Result<Option<Duration>, SettingError> {
     Ok(var::<u64>(name, "a whole number of milliseconds")?.map(Duration::from_millis))
 }
 
+/// A number for this start of the process, different at every start with overwhelming
+/// probability (64 bits from the operating system's randomness, through std's hasher keys):
+/// what a node that must tell its restarts apart without storage (unique ids, docs/protocol.md
+/// §5.3) takes in `main`. A simulator passes its own, drawn from the run's seed, instead.
+pub fn boot_id() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,15 +84,4 @@ mod tests {
             r#"GLOMERS_TEST_SETTING_BAD="25O" is not valid: expected a whole number of milliseconds"#
         );
     }
-}
-
-/// A number for this start of the process, different at every start with overwhelming
-/// probability (64 bits from the operating system's randomness, through std's hasher keys):
-/// what a node that must tell its restarts apart without storage (unique ids, docs/protocol.md
-/// §5.3) takes in `main`. A simulator passes its own, drawn from the run's seed, instead.
-pub fn boot_id() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u32(std::process::id());
-    h.finish()
 }

@@ -43,7 +43,7 @@ pub struct Report {
     pub title: String,
     /// Messages sent: (servers, clients).
     pub messages: (u64, u64),
-    /// What the nemesis did, in plain words (see [`faults_in_words`]); empty without one.
+    /// What the nemesis did, in plain words (see `faults_in_words`); empty without one.
     pub faults: String,
 }
 
