@@ -10,10 +10,10 @@
 //! order: if slot `i` is missing at some instant, so is every slot after it.
 //!
 //! **A transaction commits by claiming the next slot.** A node keeps the lists of the log's
-//! prefix it knows ([`replica`]), and queues the transactions it receives. When it has nothing in
+//! prefix it knows (`replica`), and queues the transactions it receives. When it has nothing in
 //! flight, it runs every queued transaction in turn on its copy (each sees the appends of those
 //! before it: one batch, a group commit), and tries to claim the next slot `len` with all their
-//! appends ([`rounds`]). If the claim succeeds, the batch answers `txn_ok` and the node sends
+//! appends (`rounds`). If the claim succeeds, the batch answers `txn_ok` and the node sends
 //! the slot to its peers, so that they rarely have to read it. If another node won the slot, the
 //! node learns that slot (from the peer's message or by reading it) and runs the batch again on
 //! the longer prefix. A batch with no append claims nothing: the node reads the next slot
@@ -50,6 +50,11 @@
 //! by incrementing `lin-kv` key `incarnation/<node>` with a `cas`, so it differs across restarts
 //! of a node and is deterministic under the simulator; the node claims nothing until it has one.
 //!
+//! **Late starters.** Every [`SNAPSHOT_EVERY`] slots the node that wrote the last one stores
+//! the lists in `lin-kv` (`snapshot`); a node reads the latest snapshot when it starts, so a
+//! restarted node reads only the slots after it. A snapshot is a function of the log's prefix,
+//! so trusting it is trusting the log.
+//!
 //! **Cost.** With no contention a batch costs one `cas` (two server messages) plus one message to
 //! each peer; a read-only batch one read (two messages). A lost race costs the failed `cas` and,
 //! when the peer's message has not arrived yet, one read. So with two nodes a transaction costs
@@ -58,12 +63,14 @@
 
 mod replica;
 mod rounds;
+mod snapshot;
 
 use glomers_engine::{Effects, ErrorCode, Init, Kv, Message, Node, NodeId, Out, ReplyTo, RpcError};
 use parking_lot::Mutex;
 use replica::Replica;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+pub use snapshot::SNAPSHOT_EVERY;
 use std::collections::VecDeque;
 use std::time::Duration;
 

@@ -4,6 +4,7 @@
 //! final and is kept as long as needed.
 
 use super::{Entry, MicroOp, Tag};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -13,6 +14,15 @@ const AHEAD_LIMIT: u64 = 4096;
 /// Tags of the last slots applied that are remembered, so that a lost race whose winner is
 /// already known needs no read.
 const TAGS_KEPT: usize = 256;
+
+/// The lists after the first `len` slots, as stored in `lin-kv` for nodes that start late.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(super) struct Snapshot {
+    /// The slots it covers: `0..len`.
+    pub(super) len: u64,
+    /// Each key's list, by the key's JSON text.
+    pub(super) lists: Vec<(String, Vec<Value>)>,
+}
 
 /// The lists after a prefix of the log.
 #[derive(Debug, Default)]
@@ -40,6 +50,11 @@ impl Replica {
             return;
         }
         self.ahead.insert(slot, entry);
+        self.apply_ready();
+    }
+
+    /// Applies the slots kept ahead that the prefix has reached.
+    fn apply_ready(&mut self) {
         while let Some(entry) = self.ahead.remove(&self.len) {
             for (key, value) in entry.appends {
                 self.lists.entry(key.to_string()).or_default().push(value);
@@ -50,6 +65,26 @@ impl Replica {
             }
             self.len += 1;
         }
+    }
+
+    /// The lists after the prefix, keys in order.
+    pub(super) fn snapshot(&self) -> Snapshot {
+        let mut lists: Vec<(String, Vec<Value>)> =
+            self.lists.iter().map(|(k, list)| (k.clone(), list.clone())).collect();
+        lists.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Snapshot { len: self.len, lists }
+    }
+
+    /// Jumps to `snapshot` if it is past the prefix (tags before it are forgotten).
+    pub(super) fn install(&mut self, snapshot: Snapshot) {
+        if snapshot.len <= self.len {
+            return;
+        }
+        self.lists = snapshot.lists.into_iter().collect();
+        self.len = snapshot.len;
+        self.ahead = self.ahead.split_off(&snapshot.len);
+        self.tags.clear();
+        self.apply_ready();
     }
 
     /// The tag of applied slot `slot`, if it is still remembered.
@@ -139,6 +174,25 @@ mod tests {
         assert_eq!(appends, [(json!(1), json!(2)), (json!(3), json!(7))]);
         let (again, _) = r.run([&vec![op("r", 1, Value::Null)]]);
         assert_eq!(again[0][0].2, json!([1]), "running a batch changes nothing");
+    }
+
+    #[test]
+    fn a_snapshot_installed_past_the_prefix_replaces_it_and_keeps_later_slots() {
+        let mut r = Replica::default();
+        r.learn(0, entry("n0", 1, &[(1, 1), (2, 2)]));
+        let snap = r.snapshot();
+        assert_eq!(
+            snap,
+            Snapshot { len: 1, lists: vec![("1".into(), vec![json!(1)]), ("2".into(), vec![json!(2)])] }
+        );
+        let mut late = Replica::default();
+        late.learn(2, entry("n1", 1, &[(1, 3)]));
+        late.install(Snapshot { len: 2, lists: vec![("1".into(), vec![json!(1), json!(5)])] });
+        assert_eq!(late.len(), 3, "slot 2, kept ahead, applies after the snapshot");
+        let (done, _) = late.run([&vec![op("r", 1, Value::Null), op("r", 2, Value::Null)]]);
+        assert_eq!((done[0][0].2.clone(), done[0][1].2.clone()), (json!([1, 5, 3]), Value::Null));
+        late.install(snap);
+        assert_eq!(late.len(), 3, "an older snapshot changes nothing");
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The node's calls to `lin-kv`, each finished by a continuation: drawing the incarnation,
-//! claiming a slot and resolving an uncertain claim, and checking (reading) the next slots. At
+//! The node's calls to `lin-kv` for the log, each finished by a continuation: drawing the
+//! incarnation, claiming a slot and resolving an uncertain claim, and checking (reading) the
+//! next slots. At
 //! most one claim or check is in flight; each path out of one clears `busy` and pumps again.
 
 use super::{Entry, MicroOp, Pending, Reply, TxnListAppend, MAX_TRIES};
@@ -45,7 +46,8 @@ fn is(error: &RpcError, code: ErrorCode) -> bool {
 
 impl TxnListAppend {
     /// Draws this run's incarnation: increments `incarnation/<node>` with a `cas`, and retries
-    /// until one succeeds (a lost or unanswered `cas` just means another number).
+    /// until one succeeds (a lost or unanswered `cas` just means another number); then restores
+    /// the latest snapshot.
     pub(super) fn incarnate(&self, out: &mut Effects<Self>) {
         let key = format!("incarnation/{}", self.me);
         self.kv.read(out, key.clone(), move |node: &Self, read: Result<u64, RpcError>, out| {
@@ -56,10 +58,7 @@ impl TxnListAppend {
             };
             let to = from.saturating_add(1);
             node.kv.cas(out, key, from, to, create, move |node: &Self, cas, out| match cas {
-                Ok(()) => {
-                    node.state.lock().incarnation = Some(to);
-                    node.pump(out);
-                }
+                Ok(()) => node.restore(out, to),
                 Err(_) => node.incarnate(out),
             });
         });
@@ -108,10 +107,15 @@ impl TxnListAppend {
 
     /// The batch holds the slot: answer it, tell the peers, go on.
     fn committed(&self, out: &mut Effects<Self>, c: Claim) {
-        {
+        let snapshot = {
             let mut s = self.state.lock();
             s.replica.learn(c.slot, c.entry.clone());
             s.busy = false;
+            let len = s.replica.len();
+            (len == c.slot + 1 && Self::is_snapshot_due(len)).then(|| s.replica.snapshot())
+        };
+        if let Some(snapshot) = snapshot {
+            self.save(out, snapshot);
         }
         for (p, txn) in c.batch {
             out.reply(p.to, Reply::TxnOk { txn });

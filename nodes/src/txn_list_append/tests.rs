@@ -54,7 +54,9 @@ fn ready() -> TestNode<TxnListAppend> {
         cas,
         json!({"type": "cas", "key": "incarnation/n0", "from": 0, "to": 1, "create_if_not_exists": true})
     );
-    assert!(t.reply_json(id, "lin-kv", r#"{"type":"cas_ok"}"#).is_empty());
+    let (id, read) = one_call(&t.reply_json(id, "lin-kv", r#"{"type":"cas_ok"}"#));
+    assert_eq!(read, json!({"type": "read", "key": "snapshot"}));
+    assert!(t.reply_json(id, "lin-kv", MISSING).is_empty());
     t
 }
 
@@ -89,7 +91,8 @@ fn transactions_wait_for_the_incarnation_and_then_commit_in_one_batch() {
     assert!(t.request("c1", Body::Txn { txn: vec![append(1, 1)] }).is_empty());
     assert!(t.request("c2", Body::Txn { txn: vec![r(1), append(2, 2)] }).is_empty());
     let (id, _) = one_call(&t.reply_json(id, "lin-kv", r#"{"type":"read_ok","value":4}"#));
-    let (id, cas) = one_call(&t.reply_json(id, "lin-kv", r#"{"type":"cas_ok"}"#));
+    let (id, _) = one_call(&t.reply_json(id, "lin-kv", r#"{"type":"cas_ok"}"#));
+    let (id, cas) = one_call(&t.reply_json(id, "lin-kv", MISSING));
     assert_eq!(cas["to"]["by"], json!(["n0", 5, 0]), "incarnation 4 was taken: this run is 5");
     assert_eq!(cas["to"]["appends"], json!([[1, 1], [2, 2]]), "both in one claim");
     let sent = t.reply_json(id, "lin-kv", r#"{"type":"cas_ok"}"#);
@@ -220,4 +223,42 @@ fn an_unknown_micro_operation_is_malformed_and_nothing_is_claimed() {
     let sent = t.request("c1", Body::Txn { txn: vec![append(1, 1), op("w", 1, json!(2))] });
     assert_eq!(to(&sent, "c1")[0]["code"], json!(12));
     assert!(kv_calls(&sent).is_empty());
+}
+
+#[test]
+fn every_snapshot_due_is_saved_and_a_starting_node_resumes_after_it() {
+    let mut t = ready();
+    for i in 0..SNAPSHOT_EVERY {
+        let (id, _) = one_call(&t.request("c1", Body::Txn { txn: vec![append(i as i64 % 2, i as i64)] }));
+        let sent = t.reply_json(id, "lin-kv", r#"{"type":"cas_ok"}"#);
+        let writes: Vec<Value> =
+            kv_calls(&sent).into_iter().map(|(_, c)| c).filter(|c| c["type"] == "write").collect();
+        if i + 1 < SNAPSHOT_EVERY {
+            assert!(writes.is_empty(), "slot {i}");
+            continue;
+        }
+        let evens: Vec<i64> = (0..SNAPSHOT_EVERY as i64).step_by(2).collect();
+        let odds: Vec<i64> = (1..SNAPSHOT_EVERY as i64).step_by(2).collect();
+        let snapshot = json!({"len": SNAPSHOT_EVERY, "lists": [["0", evens], ["1", odds]]});
+        assert_eq!(
+            writes,
+            [json!({"type": "write", "key": format!("snapshot/{SNAPSHOT_EVERY}"), "value": snapshot})]
+        );
+        let (id, _) = one_call(&sent.into_iter().filter(|m| m.dest == "lin-kv").collect::<Vec<_>>());
+        let (_, pointer) = one_call(&t.reply_json(id, "lin-kv", r#"{"type":"write_ok"}"#));
+        assert_eq!(pointer, json!({"type": "write", "key": "snapshot", "value": SNAPSHOT_EVERY}));
+
+        // A node starting now reads the snapshot, then claims the slot after it.
+        let mut late = TestNode::<TxnListAppend>::new("n1", &["n0", "n1"]);
+        let (id, _) = one_call(&late.take_startup());
+        let (id, _) = one_call(&late.reply_json(id, "lin-kv", MISSING));
+        let (id, _) = one_call(&late.reply_json(id, "lin-kv", r#"{"type":"cas_ok"}"#));
+        let pointed = json!({"type": "read_ok", "value": SNAPSHOT_EVERY}).to_string();
+        let (id, read) = one_call(&late.reply_json(id, "lin-kv", &pointed));
+        assert_eq!(read["key"], json!(format!("snapshot/{SNAPSHOT_EVERY}")));
+        let stored = json!({"type": "read_ok", "value": snapshot}).to_string();
+        assert!(late.reply_json(id, "lin-kv", &stored).is_empty());
+        let (_, cas) = one_call(&late.request("c2", Body::Txn { txn: vec![append(0, 1000)] }));
+        assert_eq!(cas["key"], json!(format!("slot/{SNAPSHOT_EVERY}")));
+    }
 }
