@@ -1,5 +1,6 @@
-//! The real `echo` and `unique-ids` binaries fed bad input: each case checks the reply (or
-//! that there is none) and that the node keeps serving; stdout must hold protocol lines only.
+//! The real `echo`, `unique-ids` and `txn-list-append` binaries fed bad input: each case checks
+//! the reply (or that there is none) and that the node keeps serving; stdout must hold protocol
+//! lines only.
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
@@ -200,5 +201,58 @@ fn unique_ids_binary_answers_generate_and_rejects_junk() {
     }
     n.send_raw(b"{\"src\":\"c1\",\"dest\":\"n0\",\"body\":{\"type\":\"echo\",\"msg_id\":500}}\n");
     assert_eq!(error_code(&n.reply()), (Some("error"), Some(10), Some(500)));
+    n.close();
+}
+
+#[test]
+fn txn_list_append_binary_commits_through_lin_kv_and_rejects_junk() {
+    let mut n = Node::start(env!("CARGO_BIN_EXE_txn-list-append"));
+    n.send_raw(&init_line("n0"));
+    // `on_start` asks lin-kv for an incarnation while init_ok goes out, in either order.
+    let mut first = [n.reply(), n.reply()];
+    first.sort_by_key(|v| v["dest"].as_str().map(str::to_owned));
+    assert_eq!(first[0]["body"], json!({"type": "init_ok", "in_reply_to": 1}));
+    let serve = |n: &mut Node, expect: Value, answer: Value| {
+        let call = n.reply();
+        assert_eq!(call["dest"], json!("lin-kv"));
+        let mut body = call["body"].clone();
+        let id = body.as_object_mut().and_then(|b| b.remove("msg_id")).expect("a call has a msg_id");
+        assert_eq!(body, expect);
+        let mut answer = answer;
+        answer["in_reply_to"] = id;
+        n.send_raw(format!("{}\n", json!({"src": "lin-kv", "dest": "n0", "body": answer})).as_bytes());
+    };
+    let missing = json!({"type": "error", "code": 20, "text": "key does not exist"});
+    let call = first[1].clone();
+    assert_eq!(call["body"]["key"], json!("incarnation/n0"));
+    let id = call["body"]["msg_id"].clone();
+    n.send_raw(
+        format!(
+            "{}\n",
+            json!({"src": "lin-kv", "dest": "n0", "body": {"type": "error", "code": 20, "in_reply_to": id}})
+        )
+        .as_bytes(),
+    );
+    let bump =
+        json!({"type": "cas", "key": "incarnation/n0", "from": 0, "to": 1, "create_if_not_exists": true});
+    serve(&mut n, bump, json!({"type": "cas_ok"}));
+    serve(&mut n, json!({"type": "read", "key": "snapshot"}), missing);
+    let txn = |id: u64, txn: Value| {
+        format!("{}\n", json!({"src": "c1", "dest": "n0", "body": {"type": "txn", "msg_id": id, "txn": txn}}))
+    };
+    n.send_raw(txn(2, json!([["append", 1, 5], ["r", 1, null]])).as_bytes());
+    let claim = json!({"type": "cas", "key": "slot/0", "from": null,
+                       "to": {"by": ["n0", 1, 0], "appends": [[1, 5]]}, "create_if_not_exists": true});
+    serve(&mut n, claim, json!({"type": "cas_ok"}));
+    assert_eq!(
+        n.reply()["body"],
+        json!({"type": "txn_ok", "txn": [["append", 1, 5], ["r", 1, [5]]], "in_reply_to": 2})
+    );
+    n.send_raw(txn(3, json!([["w", 1, 5]])).as_bytes());
+    assert_eq!(error_code(&n.reply()), (Some("error"), Some(12), Some(3)));
+    n.send_raw(txn(4, json!("not a list")).as_bytes());
+    assert_eq!(error_code(&n.reply()), (Some("error"), Some(12), Some(4)));
+    n.send_raw(b"{\"src\":\"c1\",\"dest\":\"n0\",\"body\":{\"type\":\"txn\",\"msg_id\":5}}\n");
+    assert_eq!(error_code(&n.reply()), (Some("error"), Some(12), Some(5)));
     n.close();
 }
