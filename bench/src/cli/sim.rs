@@ -277,7 +277,7 @@ fn one(spec: &Spec, store_root: &Path, log_stderr: bool) -> Result<Outcome, Benc
         store: store_root.to_path_buf(),
     };
     let mut dir = RunDir::create(store_root, spec.run.workload.name()).map_err(BenchError::RunDir)?;
-    eprintln!("glomers-bench: sim {}", spec.run.describe());
+    dir.say(&format!("glomers-bench: sim {}", spec.run.describe()));
     let start = Instant::now();
     let (mut run, mut nodes) = spec.start(seed);
     // Each node's log goes to node-logs/<id>.log, as a process's stderr would.
@@ -305,7 +305,7 @@ fn one(spec: &Spec, store_root: &Path, log_stderr: bool) -> Result<Outcome, Benc
     let ended = match ended {
         Ok(t) => t,
         Err(stuck) => {
-            dir.abandon(&run);
+            dir.abandon(&run, &stuck.to_string());
             return Err(BenchError::Stuck(stuck));
         }
     };

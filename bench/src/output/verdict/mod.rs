@@ -18,9 +18,9 @@ pub use report::{summary, word, Report};
 pub use results::{Checks, Results, RunFacts, TimeBase};
 
 use crate::core::checkers::Availability;
-use crate::core::history::Kind;
+use crate::core::history::{History, Kind};
 use crate::core::run::{Failure, Phase, Run};
-use crate::output::FileError;
+use crate::output::{edn, FileError};
 use std::fmt;
 use std::path::Path;
 use std::time::Duration;
@@ -71,8 +71,9 @@ pub fn judge(
     Ok(Judged { results, report })
 }
 
-/// Writes `history.jsonl` into `dir`; then, unless the run aborted, judges it and writes
-/// `results.json`.
+/// Writes the history into `dir` (`history.jsonl`, and Maelstrom's `history.edn` and
+/// `history.txt`); then, unless the run aborted, judges it and writes `results.json` and
+/// `results.edn`.
 ///
 /// # Errors
 /// [`NoVerdict`]: the run aborted (init or setup failed), or a file could not be written.
@@ -83,11 +84,30 @@ pub fn write(
     dir: &Path,
     time_base: TimeBase,
 ) -> Result<Report, NoVerdict> {
-    write_file(&dir.join("history.jsonl"), run.history().to_jsonl())?;
+    write_history(dir, run.history())?;
     let judged = judge(run, want, wall, dir, time_base).map_err(NoVerdict::Aborted)?;
-    let text = serde_json::to_string_pretty(&judged.results.to_json()).unwrap_or_default();
-    write_file(&dir.join("results.json"), text)?;
+    write_results(dir, &judged.results)?;
     Ok(judged.report)
+}
+
+/// Writes `history.jsonl`, `history.edn` and `history.txt` into `dir`.
+///
+/// # Errors
+/// [`NoVerdict::NotWritten`] naming the file that could not be written.
+pub fn write_history(dir: &Path, history: &History) -> Result<(), NoVerdict> {
+    write_file(&dir.join("history.jsonl"), history.to_jsonl())?;
+    write_file(&dir.join("history.edn"), edn::history_edn(history))?;
+    write_file(&dir.join("history.txt"), edn::history_txt(history))
+}
+
+/// Writes `results.json` and `results.edn` into `dir`.
+///
+/// # Errors
+/// [`NoVerdict::NotWritten`] naming the file that could not be written.
+pub fn write_results(dir: &Path, results: &Results) -> Result<(), NoVerdict> {
+    let json = results.to_json();
+    write_file(&dir.join("results.json"), serde_json::to_string_pretty(&json).unwrap_or_default())?;
+    write_file(&dir.join("results.edn"), edn::results_edn(&json))
 }
 
 fn write_file(path: &Path, text: String) -> Result<(), NoVerdict> {
