@@ -114,6 +114,7 @@ pub fn from_results(results: Value, workload: WorkloadKind, wall: Duration, dir:
         dir,
         seed: 0,
         title: format!("{workload} on the real Maelstrom (seed not applicable)"),
+        weak_points: Vec::new(),
     }
 }
 

@@ -99,7 +99,7 @@ impl RunDir {
         clock: TimeBase,
     ) -> Result<Report, NoVerdict> {
         let _ = self.journal.flush();
-        let report = match verdict::write(run, cfg.availability, wall, &self.dir, clock) {
+        let report = match verdict::write(run, cfg.criteria, wall, &self.dir, clock) {
             Ok(report) => report,
             Err(e) => {
                 self.note(&format!("glomers-bench: no verdict: {e}"));

@@ -7,17 +7,20 @@
 //!   and their JSON with Maelstrom's names (docs/protocol.md §8.1);
 //! - `report.rs`: [`Report`] and the console [`summary`];
 //! - `headline.rs`: the [`Headline`] figures of a results map read back (from a run directory,
-//!   or from the real Maelstrom).
+//!   or from the real Maelstrom);
+//! - `recheck.rs`: a stored run judged again by today's checkers ([`recheck`], `check DIR`).
 
 mod headline;
+mod recheck;
 mod report;
 mod results;
 
 pub use headline::Headline;
+pub use recheck::{recheck, Recheck, RecheckError};
 pub use report::{summary, word, Report};
 pub use results::{Checks, Results, RunFacts, TimeBase};
 
-use crate::core::checkers::Availability;
+use crate::core::checkers::Criteria;
 use crate::core::history::{History, Kind};
 use crate::core::run::{Failure, Phase, Run};
 use crate::output::{edn, FileError};
@@ -41,7 +44,7 @@ pub struct Judged {
 /// The run aborted (init or setup failed): it has no verdict; the `Failure` says why.
 pub fn judge(
     run: &Run,
-    want: Availability,
+    criteria: Criteria,
     wall: Duration,
     dir: &Path,
     time_base: TimeBase,
@@ -51,7 +54,7 @@ pub fn judge(
     }
     let history = run.history();
     let cfg = run.config();
-    let checks = Checks::new(run.workload().check(history), history, want);
+    let checks = Checks::new(run.workload().check(history), history, criteria);
     let faults = (time_base == TimeBase::Virtual && cfg.faults.any()).then(|| cfg.faults.describe());
     let results = Results {
         checks,
@@ -79,13 +82,13 @@ pub fn judge(
 /// [`NoVerdict`]: the run aborted (init or setup failed), or a file could not be written.
 pub fn write(
     run: &Run,
-    want: Availability,
+    criteria: Criteria,
     wall: Duration,
     dir: &Path,
     time_base: TimeBase,
 ) -> Result<Report, NoVerdict> {
     write_history(dir, run.history())?;
-    let judged = judge(run, want, wall, dir, time_base).map_err(NoVerdict::Aborted)?;
+    let judged = judge(run, criteria, wall, dir, time_base).map_err(NoVerdict::Aborted)?;
     write_results(dir, &judged.results)?;
     Ok(judged.report)
 }
