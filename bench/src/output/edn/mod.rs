@@ -243,3 +243,38 @@ mod tests {
         assert_eq!(parse(&text).ok().map(|p| p["d"].clone()), Some(json!(1)));
     }
 }
+
+/// What Maelstrom's files cost for a stored run: `GLOMERS_RUN=store/latest cargo test -p
+/// glomers-bench --lib maelstrom_files_of_a_stored_run -- --ignored --nocapture` prints the
+/// time to make and write each one.
+#[cfg(test)]
+mod cost {
+    use super::*;
+    use crate::core::history::History;
+    use std::time::Instant;
+
+    #[test]
+    #[ignore = "a measurement: needs GLOMERS_RUN=DIR, a run directory"]
+    fn maelstrom_files_of_a_stored_run() {
+        let dir = std::path::PathBuf::from(std::env::var("GLOMERS_RUN").expect("GLOMERS_RUN=DIR"));
+        let events = crate::output::html::read_history(&dir.join("history.jsonl")).expect("history.jsonl");
+        let history = History { events };
+        let results: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).expect("results.json"))
+                .expect("JSON");
+        let out = std::env::temp_dir().join(format!("glomers-edn-cost-{}", std::process::id()));
+        std::fs::create_dir_all(&out).expect("dir");
+        let time = |name: &str, make: &dyn Fn() -> String| {
+            let start = Instant::now();
+            let text = make();
+            std::fs::write(out.join(name), &text).expect("written");
+            eprintln!("{name}: {:.3} s, {} bytes", start.elapsed().as_secs_f64(), text.len());
+            text
+        };
+        let edn = time("results.edn", &|| results_edn(&results));
+        time("history.edn", &|| history_edn(&history));
+        time("history.txt", &|| history_txt(&history));
+        eprintln!("{} operations", history.events.len());
+        assert!(parse(&edn).is_ok());
+    }
+}
