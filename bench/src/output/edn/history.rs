@@ -6,7 +6,7 @@
 //! (`[:r 1 nil]`, `[:send "k" 5]`) are keywords, as Jepsen has them. The indexes are those of
 //! `history.jsonl`; the nemesis's actions are not operations here (they are in `results.json`).
 
-use super::Edn;
+use super::{write_data, Edn};
 use crate::core::history::{Event, History};
 use serde_json::Value;
 use std::fmt::Write as _;
@@ -19,7 +19,7 @@ const MICRO_OPS: [&str; 5] = ["r", "w", "append", "send", "poll"];
 pub fn history_edn(history: &History) -> String {
     let mut s = String::with_capacity(history.events.len() * 96);
     for e in &history.events {
-        s.push_str(&op(e).compact());
+        write_op(e, &mut s);
         s.push('\n');
     }
     s
@@ -29,14 +29,8 @@ pub fn history_edn(history: &History) -> String {
 pub fn history_txt(history: &History) -> String {
     let mut s = String::with_capacity(history.events.len() * 48);
     for e in &history.events {
-        let _ = write!(
-            s,
-            "{}\t:{}\t{}\t{}",
-            e.process,
-            e.kind.name(),
-            Edn::keyword(&e.f).compact(),
-            value(&e.value).compact()
-        );
+        let _ = write!(s, "{}\t:{}\t{}\t", e.process, e.kind.name(), Edn::keyword(&e.f).compact());
+        write_value(&e.value, &mut s);
         if let Some(err) = &e.error {
             let _ = write!(s, "\t{}", error(err).compact());
         }
@@ -45,38 +39,43 @@ pub fn history_txt(history: &History) -> String {
     s
 }
 
-/// One event as a Jepsen operation map.
-fn op(e: &Event) -> Edn {
-    let k = Edn::keyword;
-    let mut m = vec![
-        (k("index"), Edn::Int(e.index as i128)),
-        (k("time"), Edn::Int(e.time.as_nanos() as i128)),
-        (k("type"), Edn::Keyword(e.kind.name().into())),
-        (k("process"), Edn::Int(i128::from(e.process))),
-        (k("f"), Edn::keyword(&e.f)),
-        (k("value"), value(&e.value)),
-        (k("node"), Edn::Str(e.node.clone())),
-    ];
+/// One event as a Jepsen operation map, written straight into `s`.
+fn write_op(e: &Event, s: &mut String) {
+    let _ = write!(
+        s,
+        "{{:index {}, :time {}, :type :{}, :process {}, :f {}, :value ",
+        e.index,
+        e.time.as_nanos(),
+        e.kind.name(),
+        e.process,
+        Edn::keyword(&e.f).compact()
+    );
+    write_value(&e.value, s);
+    s.push_str(", :node ");
+    Edn::Str(e.node.clone()).write_compact(s);
     if e.final_op {
-        m.push((k("final?"), Edn::Bool(true)));
+        s.push_str(", :final? true");
     }
     if let Some(err) = &e.error {
-        m.push((k("error"), error(err)));
+        s.push_str(", :error ");
+        s.push_str(&error(err).compact());
     }
     if let Some(x) = &e.exception {
-        m.push((k("exception"), Edn::Str(x.clone())));
+        s.push_str(", :exception ");
+        Edn::Str(x.clone()).write_compact(s);
     }
-    Edn::Map(m)
+    s.push('}');
 }
 
 /// An operation's value: a list of micro-operations gets keyword names, anything else is data.
-fn value(v: &Value) -> Edn {
+fn write_value(v: &Value, s: &mut String) {
     let micro = |x: &Value| {
         x.as_array().and_then(|m| m.first()).and_then(Value::as_str).is_some_and(|f| MICRO_OPS.contains(&f))
     };
     match v.as_array() {
-        Some(xs) if !xs.is_empty() && xs.iter().all(micro) => Edn::Vector(
-            xs.iter()
+        Some(xs) if !xs.is_empty() && xs.iter().all(micro) => {
+            let ops = xs
+                .iter()
                 .filter_map(Value::as_array)
                 .map(|m| {
                     let mut parts: Vec<Edn> = m.iter().map(Edn::data).collect();
@@ -86,9 +85,10 @@ fn value(v: &Value) -> Edn {
                     }
                     Edn::Vector(parts)
                 })
-                .collect(),
-        ),
-        _ => Edn::data(v),
+                .collect();
+            Edn::Vector(ops).write_compact(s);
+        }
+        _ => write_data(v, s),
     }
 }
 

@@ -62,7 +62,8 @@ impl Edn {
         }
     }
 
-    /// A JSON value as EDN data: objects become maps with string keys, strings stay strings.
+    /// A JSON value as EDN data: objects become maps with string keys, strings stay strings
+    /// (what [`write_data`] writes without building the value).
     pub fn data(v: &Value) -> Edn {
         match v {
             Value::Null => Edn::Nil,
@@ -163,6 +164,47 @@ impl Edn {
                 s.push('}');
             }
             _ => s.push_str(&flat),
+        }
+    }
+}
+
+/// Writes a JSON value as EDN data, as [`Edn::data`] then [`Edn::compact`] would, without
+/// building it first (a history's values are most of its bytes).
+pub fn write_data(v: &Value, s: &mut String) {
+    match v {
+        Value::Null => s.push_str("nil"),
+        Value::Bool(b) => s.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => {
+                let _ = write!(s, "{i}");
+            }
+            (None, Some(u)) => {
+                let _ = write!(s, "{u}");
+            }
+            (None, None) => float(n.as_f64().unwrap_or(0.0), s),
+        },
+        Value::String(t) => string(t, s),
+        Value::Array(xs) => {
+            s.push('[');
+            for (i, x) in xs.iter().enumerate() {
+                if i > 0 {
+                    s.push(' ');
+                }
+                write_data(x, s);
+            }
+            s.push(']');
+        }
+        Value::Object(m) => {
+            s.push('{');
+            for (i, (k, x)) in m.iter().enumerate() {
+                if i > 0 {
+                    s.push_str(", ");
+                }
+                string(k, s);
+                s.push(' ');
+                write_data(x, s);
+            }
+            s.push('}');
         }
     }
 }
