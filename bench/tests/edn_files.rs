@@ -167,6 +167,8 @@ fn the_store_links_current_and_the_run_keeps_its_console_log() {
     assert_eq!(o.store.join("current").canonicalize().ok(), Some(latest.clone()), "current = latest");
     let log = read(&latest, "jepsen.log");
     assert!(log.starts_with("glomers-bench: sim echo"), "{log}");
+    let report = read(&latest, "report.html");
+    assert!(report.contains("<a href=\"results.edn\">results.edn</a> · <a href=\"history.edn\">"), "links");
     assert!(log.contains("verdict: valid") && log.contains("msgs-per-op (servers)"), "{log}");
 }
 

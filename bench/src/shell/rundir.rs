@@ -11,7 +11,7 @@ use crate::output::verdict::{self, NoVerdict, Report, TimeBase};
 use crate::output::FileError;
 use crate::shell::store;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -21,6 +21,8 @@ pub const JOURNAL: &str = "net-journal.jsonl";
 pub const LOG: &str = "jepsen.log";
 /// The lines of a node's log a crash shows.
 const TAIL_LINES: usize = 32;
+/// How much of the end of a node's log is read for them.
+const TAIL_BYTES: u64 = 64 << 10;
 
 /// A run directory being written.
 pub struct RunDir {
@@ -61,10 +63,18 @@ impl RunDir {
         }
     }
 
-    /// The last lines node `name` wrote to its log (its stderr), for a crash to show.
+    /// The last lines node `name` wrote to its log (its stderr), for a crash to show: from the
+    /// log's last [`TAIL_BYTES`] at most, however long the log.
     pub fn log_tail(&self, name: &str) -> Vec<String> {
-        let Ok(text) = std::fs::read(self.node_log(name)) else { return Vec::new() };
-        let text = String::from_utf8_lossy(&text);
+        let Ok(mut file) = File::open(self.node_log(name)) else { return Vec::new() };
+        let len = file.metadata().map_or(0, |m| m.len());
+        let mut bytes = Vec::new();
+        if file.seek(SeekFrom::Start(len.saturating_sub(TAIL_BYTES))).is_err()
+            || file.read_to_end(&mut bytes).is_err()
+        {
+            return Vec::new();
+        }
+        let text = String::from_utf8_lossy(&bytes);
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(TAIL_LINES)..].iter().map(|l| (*l).to_owned()).collect()
     }
