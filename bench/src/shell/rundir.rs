@@ -64,7 +64,7 @@ impl RunDir {
     }
 
     /// The last lines node `name` wrote to its log (its stderr), for a crash to show: from the
-    /// log's last [`TAIL_BYTES`] at most, however long the log.
+    /// log's last `TAIL_BYTES` at most, however long the log.
     pub fn log_tail(&self, name: &str) -> Vec<String> {
         let Ok(mut file) = File::open(self.node_log(name)) else { return Vec::new() };
         let len = file.metadata().map_or(0, |m| m.len());

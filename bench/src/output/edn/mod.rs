@@ -85,7 +85,7 @@ impl Edn {
     }
 
     /// The value pretty-printed: a map entry or vector item a line where one line would be
-    /// wider than [`WIDTH`], nested entries indented under their opening bracket.
+    /// wider than `WIDTH` (96), nested entries indented under their opening bracket.
     pub fn pretty(&self) -> String {
         let mut s = String::new();
         self.write_pretty(&mut s, 0);
