@@ -4,7 +4,7 @@
 mod common;
 
 use common::{bench, control, test, Outcome};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::os::unix::fs::PermissionsExt;
 
 #[test]
@@ -301,4 +301,60 @@ fn a_g_set_that_toggles_on_a_repeated_add_is_invalid_in_process_mode() {
     assert!(o.stdout.contains("g-set on 3 node(s): verdict: INVALID"), "{}", o.show());
     assert!(o.stdout.contains("missing from the final read"), "{}", o.show());
     assert!(o.results()["workload"]["lost-count"].as_u64() > Some(0), "{}", o.show());
+}
+
+#[test]
+fn a_stuck_broadcast_is_valid_with_its_weak_points_named_and_invalid_under_strict() {
+    let flags = ["--node-count", "5", "--time-limit", "2", "--rate", "20", "--seed", "3"];
+    let o = test("stuck", "broadcast", &flags, "broadcast-stuck");
+    assert_eq!(o.code, 0, "Maelstrom's verdict is kept: {}", o.show());
+    assert!(
+        o.stdout.contains("the verdict rests on little (--strict would fail this run):\n  - "),
+        "{}",
+        o.show()
+    );
+    assert!(o.stdout.contains("values were never seen by a successful read"), "{}", o.show());
+    assert!(o.stdout.contains("5 of 5 final reads did not succeed"), "{}", o.show());
+    let r = o.results();
+    assert_eq!((r["valid?"].clone(), r["evidence"]["valid?"].clone()), (json!(true), json!(true)));
+    let names: Vec<&str> = r["evidence"]["weak-points"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|w| w["name"].as_str())
+        .collect();
+    assert!(names.contains(&"never-read") && names.contains(&"final-reads-failed"), "{names:?}");
+    let report = std::fs::read_to_string(o.store.join("latest/report.html")).unwrap_or_default();
+    assert!(report.contains("rests on little") && report.contains("final reads did not succeed"));
+    // Judged again strictly, the stored run is not valid, and `check` says why.
+    let out = std::process::Command::new(common::BENCH)
+        .args(["check", "--strict"])
+        .arg(o.store.join("latest"))
+        .output()
+        .expect("glomers-bench runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("  - verdict: valid -> INVALID\n"), "{text}");
+    assert!(text.contains("  - evidence: strict? false -> true, valid? true -> false\n"), "{text}");
+    assert!(text.contains("  - new problem: --strict: the verdict rests on little (never-read): "), "{text}");
+
+    let strict: Vec<&str> = flags.iter().copied().chain(["--strict"]).collect();
+    let o = test("stuck-strict", "broadcast", &strict, "broadcast-stuck");
+    assert_eq!(o.code, 1, "{}", o.show());
+    assert!(
+        o.stdout.contains("why:\n  - --strict: the verdict rests on little (never-read): "),
+        "{}",
+        o.show()
+    );
+    assert!(
+        o.stdout.contains("  - --strict: the verdict rests on little (final-reads-failed): 5 of 5"),
+        "{}",
+        o.show()
+    );
+    let r = o.results();
+    assert_eq!((r["valid?"].clone(), r["evidence"]["valid?"].clone()), (json!(false), json!(false)));
+    assert_eq!(
+        (r["workload"]["valid?"].clone(), r["evidence"]["strict?"].clone()),
+        (json!(true), json!(true))
+    );
 }

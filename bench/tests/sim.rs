@@ -273,7 +273,7 @@ fn a_seed_replays_byte_for_byte_and_other_seeds_differ() {
         o
     };
     let (a, b, c) = (run("replay-a", "42"), run("replay-b", "42"), run("replay-c", "43"));
-    for f in ["history.jsonl", "results.json", "net-journal.jsonl"] {
+    for f in ["history.jsonl", "results.json", "net-journal.jsonl", "history.edn", "results.edn"] {
         assert!(!read(&a, f).is_empty(), "{f} written");
         assert_eq!(read(&a, f), read(&b, f), "{f} differs between two runs of seed 42");
         assert_ne!(read(&a, f), read(&c, f), "{f} is the same for seeds 42 and 43");

@@ -262,3 +262,30 @@ fn a_cas_applied_twice_is_rejected_on_most_seeds() {
     assert!(bad.len() >= 170, "rejected on only {}/{SEEDS} seeds", bad.len());
     all_name_a_window(&bad);
 }
+
+#[test]
+fn a_broadcast_stuck_after_one_value_is_valid_for_maelstrom_but_not_under_strict() {
+    let flags = ["--node-count", "5", "--time-limit", "10", "--rate", "20"];
+    let n = 50;
+    let lax = seeds(&spec("broadcast", &flags, control("broadcast-stuck")), n);
+    let valid: Vec<u64> = lax.iter().filter(|r| r.is_valid()).map(|r| r.seed).collect();
+    eprintln!("broadcast-stuck: valid (as Maelstrom judges) on {}/{n} seeds", valid.len());
+    assert!(valid.len() as u64 >= n * 4 / 5, "valid on only {}/{n} seeds: {:?}", valid.len(), lax.first());
+    let strict_flags: Vec<&str> = flags.iter().copied().chain(["--strict"]).collect();
+    let bad = rejected_of(
+        "broadcast-stuck --strict",
+        &spec("broadcast", &strict_flags, control("broadcast-stuck")),
+        n,
+    );
+    assert_eq!(bad.len() as u64, n, "under --strict no seed is valid");
+    for r in bad.iter().filter(|r| valid.contains(&r.seed)) {
+        let cause = r.cause.as_deref().unwrap_or_default();
+        assert!(
+            cause.starts_with("--strict: the verdict rests on little (never-read): "),
+            "seed {}: {cause}",
+            r.seed
+        );
+    }
+    // The correct broadcast rests on everything it sent: --strict passes it.
+    all_pass("broadcast --strict", &spec("broadcast", &strict_flags, control("broadcast")));
+}

@@ -42,6 +42,9 @@ pub enum Control {
     Broadcast,
     /// `broadcast-lossy`: floods once and never resends, so a partition loses values.
     BroadcastLossy,
+    /// `broadcast-stuck`: takes one value, then answers nothing (valid for Maelstrom, not under
+    /// `--strict`).
+    BroadcastStuck,
     /// `g-counter`: keeps each node's total in seq-kv.
     GCounter,
     /// `g-counter-miss`: forgets the first non-zero add it acknowledges.
@@ -86,7 +89,7 @@ pub enum Control {
 
 impl Control {
     /// Every control, in the order of the challenges, then Maelstrom's guide.
-    pub const ALL: [Control; 32] = [
+    pub const ALL: [Control; 33] = [
         Control::Echo,
         Control::EchoWrong,
         Control::EchoExtra,
@@ -99,6 +102,7 @@ impl Control {
         Control::UniqueIdsCollide,
         Control::Broadcast,
         Control::BroadcastLossy,
+        Control::BroadcastStuck,
         Control::GCounter,
         Control::GCounterMiss,
         Control::Kafka,
@@ -136,6 +140,7 @@ impl Control {
             Control::UniqueIdsCollide => "unique-ids-collide",
             Control::Broadcast => "broadcast",
             Control::BroadcastLossy => "broadcast-lossy",
+            Control::BroadcastStuck => "broadcast-stuck",
             Control::GCounter => "g-counter",
             Control::GCounterMiss => "g-counter-miss",
             Control::Kafka => "kafka",
@@ -192,6 +197,7 @@ impl Control {
             C::UniqueIdsCollide => node::<unique_ids::UniqueIds<unique_ids::Collide>>(),
             C::Broadcast => node::<broadcast::Broadcast<Correct>>(),
             C::BroadcastLossy => node::<broadcast::Broadcast<broadcast::NoRetry>>(),
+            C::BroadcastStuck => node::<broadcast::Broadcast<broadcast::Stuck>>(),
             C::GCounter => node::<g_counter::GCounter<Correct>>(),
             C::GCounterMiss => node::<g_counter::GCounter<g_counter::MissAdd>>(),
             C::Kafka => node::<kafka::Kafka<Correct>>(),

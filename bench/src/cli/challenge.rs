@@ -367,6 +367,7 @@ mod tests {
             seed: 0,
             title: String::new(),
             messages: (0, 0),
+            weak_points: Vec::new(),
         }
     }
 
@@ -404,7 +405,7 @@ mod tests {
                 let (a, b) = (spec.run_args(c.workload).validate(1), parsed.validate(1));
                 let (a, b) = (a.expect("valid"), b.expect("valid"));
                 assert_eq!(format!("{:?}", a.run), format!("{:?}", b.run), "{}", c.id);
-                assert_eq!(a.availability, b.availability, "{}", c.id);
+                assert_eq!(a.criteria, b.criteria, "{}", c.id);
             }
         }
         let c6b = find("6b").expect("6b");

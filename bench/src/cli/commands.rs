@@ -1,4 +1,4 @@
-//! The `test`, `challenge`, `challenges`, `report` and `serve` commands: argument checks,
+//! The `test`, `challenge`, `challenges`, `report`, `check` and `serve` commands: argument checks,
 //! repeated runs, the challenge table. Each returns an [`Outcome`] or the [`BenchError`] that
 //! stopped it; `main` turns either into the exit code.
 
@@ -284,6 +284,34 @@ pub fn report(dirs: &[PathBuf]) -> Result<Outcome, BenchError> {
         }
     }
     Ok(outcome)
+}
+
+/// `glomers-bench check DIR` (Maelstrom's `analyze`): judges a stored run again with today's
+/// checkers (strictly with `strict`, else as the run was), rewrites its results and report, and
+/// prints what changed.
+///
+/// # Errors
+/// `dir` is not a run directory or does not say what ran (bad arguments), or its files cannot
+/// be written.
+pub fn check(dir: &Path, strict: bool) -> Result<Outcome, BenchError> {
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let r = verdict::recheck(&dir, strict.then_some(true)).map_err(BenchError::Recheck)?;
+    let changes = r.changes();
+    let word = verdict::word(r.valid());
+    if changes.is_empty() {
+        stdout::println(&format!("{}: judged again: verdict {word}, nothing changed", dir.display()));
+    } else {
+        stdout::println(&format!("{}: judged again: verdict {word}; what changed:", dir.display()));
+        changes.iter().for_each(|c| stdout::println(&format!("  - {c}")));
+    }
+    if r.valid() == Validity::Valid {
+        let weak = r.after["evidence"]["weak-points"].as_array().cloned().unwrap_or_default();
+        if !weak.is_empty() {
+            stdout::println("the verdict rests on little (--strict would fail this run):");
+            weak.iter().for_each(|w| stdout::println(&format!("  - {}", w["text"].as_str().unwrap_or("?"))));
+        }
+    }
+    Ok(r.valid().into())
 }
 
 /// `glomers-bench serve`: serves the store until interrupted.

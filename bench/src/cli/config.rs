@@ -4,7 +4,7 @@
 //! a `TestConfig` or a `RunSetup`. Unknown flags are errors; node arguments come after `--`.
 
 use crate::cli::error::BenchError;
-use crate::core::checkers::Availability;
+use crate::core::checkers::{Availability, Criteria};
 use crate::core::run::{RunConfig, RunSetup, TestConfig};
 use crate::core::topology::Topology;
 use crate::core::workloads::{WorkloadKind, WorkloadOpts, NOT_YET};
@@ -55,6 +55,10 @@ pub struct RunArgs {
     /// total, or a minimum fraction of operations that must succeed.
     #[arg(long)]
     pub availability: Option<String>,
+    /// Judge strictly: a run whose valid verdict rests on little (values never read, final
+    /// reads that failed, an operation that almost never succeeded) is not valid.
+    #[arg(long)]
+    pub strict: bool,
     /// Broadcast topology: grid, line, tree, tree2, tree3, tree4, total.
     #[arg(long, default_value = "grid")]
     pub topology: String,
@@ -297,7 +301,7 @@ impl RunArgs {
                 },
                 faults: crate::core::faults::Faults::default(),
             },
-            availability,
+            criteria: Criteria { availability, strict: self.strict },
             log_stderr: self.log_stderr,
             store: self.store.clone(),
         })

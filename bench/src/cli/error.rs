@@ -5,6 +5,7 @@
 use crate::cli::outcome::Outcome;
 use crate::core::workloads::WorkloadKind;
 use crate::maelstrom::MaelstromError;
+use crate::output::verdict::RecheckError;
 use crate::output::FileError;
 use crate::shell::process::ProcessError;
 use crate::shell::session::Crash;
@@ -70,6 +71,8 @@ pub enum BenchError {
     },
     /// The real Maelstrom could not run, crashed, or left no readable results.
     Maelstrom(MaelstromError),
+    /// A stored run could not be judged again (`check`).
+    Recheck(RecheckError),
 }
 
 impl BenchError {
@@ -83,14 +86,18 @@ impl BenchError {
             | BenchError::Binary(_)
             | BenchError::NotBuilt(_)
             | BenchError::NotARun(_)
-            | BenchError::NoStore(_) => Outcome::BadArgs,
+            | BenchError::NoStore(_)
+            | BenchError::Recheck(RecheckError::NotARun { .. } | RecheckError::BadMeta { .. }) => {
+                Outcome::BadArgs
+            }
             BenchError::RunDir(_)
             | BenchError::Io { .. }
             | BenchError::Aborted { .. }
             | BenchError::Stuck(_)
             | BenchError::Render(_)
             | BenchError::Serve { .. }
-            | BenchError::Maelstrom(_) => Outcome::Crashed,
+            | BenchError::Maelstrom(_)
+            | BenchError::Recheck(RecheckError::File(_)) => Outcome::Crashed,
         }
     }
 
@@ -149,6 +156,7 @@ impl fmt::Display for BenchError {
             BenchError::Stuck(stuck) => write!(f, "the run crashed: {stuck}"),
             BenchError::Serve { port, cause } => write!(f, "cannot serve on 127.0.0.1:{port}: {cause}"),
             BenchError::Maelstrom(m) => write!(f, "the real Maelstrom failed: {m}"),
+            BenchError::Recheck(e) => write!(f, "cannot check the run: {e}"),
         }
     }
 }
@@ -158,6 +166,7 @@ impl std::error::Error for BenchError {
         match self {
             BenchError::Io { cause, .. } | BenchError::Serve { cause, .. } => Some(cause),
             BenchError::Maelstrom(e) => Some(e),
+            BenchError::Recheck(e) => Some(e),
             BenchError::Binary(e) => Some(e),
             BenchError::RunDir(e) | BenchError::Render(e) => Some(e),
             BenchError::Aborted { crash, .. } => Some(crash),

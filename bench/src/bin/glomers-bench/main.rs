@@ -4,7 +4,8 @@
 //! runs it against a node of `nodes/` in-process under virtual time, for one seed or many; `challenge`
 //! and `challenges` run the Gossip Glomers challenges with their exact flags; `flood` load-tests
 //! one node binary with echo requests (msgs/s, CPU per message, peak RSS, latency at a fixed rate);
-//! `report` renders runs' HTML reports again; `serve` serves the store on 127.0.0.1.
+//! `report` renders runs' HTML reports again; `check` judges a stored run again; `serve` serves
+//! the store on 127.0.0.1.
 
 #![warn(missing_docs)]
 
@@ -77,6 +78,16 @@ enum Command {
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
     },
+    /// Judge a stored run again from its history with today's checkers (Maelstrom's analyze):
+    /// rewrite its results and report, and print what changed.
+    Check {
+        /// The run directory (store/latest, or store/<workload>/<time>).
+        dir: PathBuf,
+        /// Judge strictly: a valid verdict that rests on little is not valid (default: as the
+        /// run was judged).
+        #[arg(long)]
+        strict: bool,
+    },
     /// Serve the store (reports, index, raw files) on 127.0.0.1.
     Serve {
         /// TCP port.
@@ -106,6 +117,7 @@ fn run(command: Command, sim: &Sim) -> Result<Outcome, BenchError> {
             commands::challenges(&bin_dir, runner(&store, maelstrom.as_deref()))
         }
         Command::Report { dirs } => commands::report(&dirs),
+        Command::Check { dir, strict } => commands::check(&dir, strict),
         Command::Serve { port, store } => commands::serve(&store, port),
     }
 }

@@ -24,7 +24,6 @@ mod run_page;
 pub(crate) mod serve;
 mod timeline;
 
-#[cfg(test)]
 pub(crate) use data::read_history;
 pub use data::{load, Messages, RunData};
 pub use meta::{reproduce, shell_word, write_meta};

@@ -53,6 +53,9 @@ pub fn ok_quantiles(points: &[Point]) -> [Option<f64>; 4] {
     [0.5, 0.95, 0.99, 1.0].map(|q| timeline::quantile(&v, q))
 }
 
+/// The files a run directory holds for Maelstrom's users (docs/protocol.md §8.1).
+const MAELSTROM_FILES: [&str; 4] = ["results.edn", "history.edn", "history.txt", "jepsen.log"];
+
 fn summary(data: &RunData, workload: &str, points: &[Point], parts: &[Partition]) -> String {
     let r = &data.results;
     let headline = Headline::read(r);
@@ -105,6 +108,18 @@ fn summary(data: &RunData, workload: &str, points: &[Point], parts: &[Partition]
         })
         .collect();
     rows.push(("checkers", checks.join(" · ")));
+    if let Some(weak) = r["evidence"]["weak-points"].as_array().filter(|w| !w.is_empty()) {
+        let items: Vec<String> = weak.iter().map(|w| esc(w["text"].as_str().unwrap_or("?"))).collect();
+        rows.push(("rests on little", format!("<span class=\"info\">{}</span>", items.join("<br>"))));
+    }
+    let files: Vec<String> = MAELSTROM_FILES
+        .iter()
+        .filter(|f| data.dir.join(f).is_file())
+        .map(|f| format!("<a href=\"{f}\">{f}</a>"))
+        .collect();
+    if !files.is_empty() {
+        rows.push(("Maelstrom's files", files.join(" · ")));
+    }
     kv_table(&rows)
 }
 

@@ -43,6 +43,8 @@ pub struct Report {
     pub title: String,
     /// Messages sent: (servers, clients).
     pub messages: (u64, u64),
+    /// What a valid verdict rests little on (`evidence`), in plain words.
+    pub weak_points: Vec<String>,
 }
 
 impl Report {
@@ -65,6 +67,7 @@ impl Report {
             seed: r.run.seed,
             title,
             messages: (r.net.servers.send, r.net.clients.send),
+            weak_points: r.checks.weak_points(),
         }
     }
 }
@@ -115,6 +118,12 @@ pub fn summary(r: &Report) -> String {
         let _ = writeln!(s, "node problems:");
         for n in &r.notices {
             let _ = writeln!(s, "  at {:.1} s: {}", n.at.as_secs_f64(), n.text);
+        }
+    }
+    if r.valid == Validity::Valid && !r.weak_points.is_empty() {
+        let _ = writeln!(s, "the verdict rests on little (--strict would fail this run):");
+        for w in &r.weak_points {
+            let _ = writeln!(s, "  - {w}");
         }
     }
     if r.valid != Validity::Valid && !r.problems.is_empty() {
