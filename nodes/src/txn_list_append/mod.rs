@@ -47,8 +47,9 @@
 //! claim that can still land, so it gets a definite error: 30 if it lost a race, else 11.
 //!
 //! **Unique tags.** A tag is (node, incarnation, sequence). The incarnation is drawn at start-up
-//! by incrementing `lin-kv` key `incarnation/<node>` with a `cas`, so it differs across restarts
-//! of a node and is deterministic under the simulator; the node claims nothing until it has one.
+//! by incrementing `lin-kv` key `incarnation/<node>` with a `cas` when the first transaction
+//! arrives, so it differs across restarts of a node and is deterministic under the simulator; the
+//! node claims nothing until it has one.
 //!
 //! **Late starters.** Every [`SNAPSHOT_EVERY`] slots the node that wrote the last one stores
 //! the lists in `lin-kv` (`snapshot`); a node reads the latest snapshot when it starts, so a
@@ -160,6 +161,8 @@ struct State {
     replica: Replica,
     /// This run's incarnation, once drawn from `lin-kv`.
     incarnation: Option<u64>,
+    /// Whether the incarnation is being drawn.
+    incarnating: bool,
     /// The next entry number of this incarnation.
     next_seq: u64,
     /// The next arrival number.
@@ -187,7 +190,14 @@ impl TxnListAppend {
         if s.busy || s.queue.is_empty() {
             return;
         }
-        let Some(incarnation) = s.incarnation else { return };
+        let Some(incarnation) = s.incarnation else {
+            // The first transaction has the incarnation drawn: a node never used sends nothing.
+            if !std::mem::replace(&mut s.incarnating, true) {
+                drop(s);
+                self.incarnate(out);
+            }
+            return;
+        };
         s.busy = true;
         let slot = s.replica.len();
         if s.behind || !s.queue.iter().any(Pending::appends) {
@@ -244,7 +254,6 @@ impl Node for TxnListAppend {
     }
 
     fn on_start(&self, out: &mut Effects<Self>) {
-        self.incarnate(out);
         out.every(SWEEP_EVERY, |node: &Self, out| node.sweep(out));
     }
 

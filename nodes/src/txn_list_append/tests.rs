@@ -43,11 +43,11 @@ fn claim(slot: u64, node: &str, seq: u64, appends: Value) -> Value {
 const MISSING: &str = r#"{"type":"error","code":20,"text":"key does not exist"}"#;
 const TAKEN: &str = r#"{"type":"error","code":22,"text":"current value is not null"}"#;
 
-/// Node `n0` of two, with its incarnation (1) drawn.
+/// Node `n0` of two, with its incarnation (1) drawn by a first, read-only transaction.
 fn ready() -> TestNode<TxnListAppend> {
     let mut t = TestNode::<TxnListAppend>::new("n0", &["n0", "n1"]);
-    let startup = t.take_startup();
-    let (id, read) = one_call(&startup);
+    assert!(t.take_startup().is_empty(), "an idle node sends nothing");
+    let (id, read) = one_call(&t.request("c0", Body::Txn { txn: vec![r(0)] }));
     assert_eq!(read, json!({"type": "read", "key": "incarnation/n0"}));
     let (id, cas) = one_call(&t.reply_json(id, "lin-kv", MISSING));
     assert_eq!(
@@ -56,7 +56,10 @@ fn ready() -> TestNode<TxnListAppend> {
     );
     let (id, read) = one_call(&t.reply_json(id, "lin-kv", r#"{"type":"cas_ok"}"#));
     assert_eq!(read, json!({"type": "read", "key": "snapshot"}));
-    assert!(t.reply_json(id, "lin-kv", MISSING).is_empty());
+    let (id, read) = one_call(&t.reply_json(id, "lin-kv", MISSING));
+    assert_eq!(read, json!({"type": "read", "key": "slot/0"}));
+    let sent = t.reply_json(id, "lin-kv", MISSING);
+    assert_eq!(to(&sent, "c0"), [json!({"type": "txn_ok", "txn": [["r", 0, null]]})]);
     t
 }
 
@@ -87,8 +90,7 @@ fn a_lone_transaction_claims_slot_zero_answers_its_reads_and_tells_the_peer() {
 #[test]
 fn transactions_wait_for_the_incarnation_and_then_commit_in_one_batch() {
     let mut t = TestNode::<TxnListAppend>::new("n0", &["n0"]);
-    let (id, _) = one_call(&t.take_startup());
-    assert!(t.request("c1", Body::Txn { txn: vec![append(1, 1)] }).is_empty());
+    let (id, _) = one_call(&t.request("c1", Body::Txn { txn: vec![append(1, 1)] }));
     assert!(t.request("c2", Body::Txn { txn: vec![r(1), append(2, 2)] }).is_empty());
     let (id, _) = one_call(&t.reply_json(id, "lin-kv", r#"{"type":"read_ok","value":4}"#));
     let (id, _) = one_call(&t.reply_json(id, "lin-kv", r#"{"type":"cas_ok"}"#));
@@ -250,15 +252,14 @@ fn every_snapshot_due_is_saved_and_a_starting_node_resumes_after_it() {
 
         // A node starting now reads the snapshot, then claims the slot after it.
         let mut late = TestNode::<TxnListAppend>::new("n1", &["n0", "n1"]);
-        let (id, _) = one_call(&late.take_startup());
+        let (id, _) = one_call(&late.request("c2", Body::Txn { txn: vec![append(0, 1000)] }));
         let (id, _) = one_call(&late.reply_json(id, "lin-kv", MISSING));
         let (id, _) = one_call(&late.reply_json(id, "lin-kv", r#"{"type":"cas_ok"}"#));
         let pointed = json!({"type": "read_ok", "value": SNAPSHOT_EVERY}).to_string();
         let (id, read) = one_call(&late.reply_json(id, "lin-kv", &pointed));
         assert_eq!(read["key"], json!(format!("snapshot/{SNAPSHOT_EVERY}")));
         let stored = json!({"type": "read_ok", "value": snapshot}).to_string();
-        assert!(late.reply_json(id, "lin-kv", &stored).is_empty());
-        let (_, cas) = one_call(&late.request("c2", Body::Txn { txn: vec![append(0, 1000)] }));
+        let (_, cas) = one_call(&late.reply_json(id, "lin-kv", &stored));
         assert_eq!(cas["key"], json!(format!("slot/{SNAPSHOT_EVERY}")));
     }
 }
