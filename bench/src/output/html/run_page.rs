@@ -363,6 +363,12 @@ fn config_section(data: &RunData) -> String {
     s
 }
 
+/// `workload · time` for page titles.
+pub fn title(data: &RunData) -> String {
+    let stamp = data.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    format!("{} · {stamp}", workload_name(data))
+}
+
 /// The whole page.
 pub fn render(data: &RunData) -> String {
     let workload = workload_name(data);
@@ -421,7 +427,8 @@ pub fn render(data: &RunData) -> String {
         body,
         "<nav class=\"toc\">{} · files: <a href=\"results.json\">results.json</a> \
          <a href=\"history.jsonl\">history.jsonl</a> <a href=\"net-journal.jsonl\">net-journal.jsonl</a> \
-         <a href=\"node-logs/\">node-logs/</a> · <a href=\"../../index.html\">all runs</a></nav>\n{sections}",
+         <a href=\"node-logs/\">node-logs/</a> · pictures: <a href=\"messages.html\">message diagram</a> \
+         <a href=\"timeline.html\">timeline</a> · <a href=\"../../index.html\">all runs</a></nav>\n{sections}",
         links.join("")
     );
     frame(&format!("{workload} {stamp}: {verdict}"), &body)
