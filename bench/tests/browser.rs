@@ -23,7 +23,13 @@ fn chromium() -> Option<PathBuf> {
 fn dump_dom(chrome: &Path, url: &str) -> String {
     let profile = std::env::temp_dir().join(format!("glomers-chromium-{}", std::process::id()));
     let out = Command::new(chrome)
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"])
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+        ])
         .args(["--disable-component-update", "--disable-sync", "--window-size=1200,800"])
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg("--dump-dom")
@@ -69,13 +75,19 @@ fn clicking_an_operation_highlights_exactly_the_messages_it_caused() {
         return;
     };
     let flags = ["sim", "-w", "broadcast", "--node-count", "5", "--time-limit", "3", "--rate", "20"];
-    let o = bench("browser", &[&flags[..], &["--latency", "5", "--nemesis", "partition", "--seed", "4"]].concat());
+    let o = bench(
+        "browser",
+        &[&flags[..], &["--latency", "5", "--nemesis", "partition", "--seed", "4"]].concat(),
+    );
     assert_eq!(o.code, 0, "{}", o.show());
     let dir = o.store.join("latest").canonicalize().expect("the run directory");
     let url = |page: &str| format!("file://{}/{page}", dir.display());
 
     let report = dump_dom(&chrome, &url("report.html"));
-    assert!(report.contains("href=\"messages.html\"") && report.contains("href=\"timeline.html\""), "{report}");
+    assert!(
+        report.contains("href=\"messages.html\"") && report.contains("href=\"timeline.html\""),
+        "{report}"
+    );
 
     let (lines, children) = journal(&dir);
     let history = std::fs::read_to_string(dir.join("history.jsonl")).unwrap_or_default();

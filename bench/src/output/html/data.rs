@@ -2,7 +2,7 @@
 //! the message journal (reduced to server sends per second and type) and `run.json` (the run's
 //! configuration and the problems found, written by [`super::write_meta`]).
 
-use super::journal::{lane_kind, Fate, Journal, LaneKind};
+use super::journal::{lane_kind, Journal, LaneKind};
 use crate::core::history::{Event, History, Kind};
 use crate::output::FileError;
 use crate::shell::rundir::JOURNAL;
@@ -51,22 +51,24 @@ impl Messages {
     }
 }
 
-impl Messages {
-    /// The counts of a journal.
-    pub fn count(journal: &Journal) -> Messages {
-        let mut m = Messages { present: journal.present, ..Messages::default() };
-        let servers: Vec<bool> = journal.lanes.iter().map(|l| lane_kind(l) != LaneKind::Client).collect();
-        let is_server = |i: u32| servers.get(i as usize).copied().unwrap_or(false);
-        for msg in &journal.msgs {
-            if is_server(msg.src) && is_server(msg.dest) {
-                m.add(journal.type_name(msg.ty), (msg.sent / 1_000_000_000) as usize);
+/// Reads the journal whole (up to its limit) and counts server messages per second over all of
+/// it.
+fn read_journal(path: &Path) -> (Journal, Messages) {
+    let mut m = Messages::default();
+    let mut dropped = 0;
+    let server = |name: &str| lane_kind(name) != LaneKind::Client;
+    let journal = Journal::read(
+        path,
+        |s| {
+            if server(s.src) && server(s.dest) {
+                m.add(s.ty, (s.time / 1_000_000_000) as usize);
             }
-            if matches!(msg.fate, Fate::Dropped(_)) {
-                m.dropped += 1;
-            }
-        }
-        m
-    }
+        },
+        || dropped += 1,
+    );
+    m.dropped = dropped;
+    m.present = journal.present;
+    (journal, m)
 }
 
 /// One history line back into an [`Event`]; `None` for a line that is not one.
@@ -121,12 +123,12 @@ fn read_json(path: &Path) -> Result<Value, FileError> {
 pub fn load(dir: &Path) -> Result<RunData, FileError> {
     let results = read_json(&dir.join("results.json"))?;
     let events = read_history(&dir.join("history.jsonl"))?;
-    let journal = Journal::read(&dir.join(JOURNAL));
+    let (journal, messages) = read_journal(&dir.join(JOURNAL));
     Ok(RunData {
         dir: dir.to_path_buf(),
         results,
         history: History { events },
-        messages: Messages::count(&journal),
+        messages,
         journal,
         meta: read_json(&dir.join(super::META)).ok(),
     })

@@ -3,7 +3,7 @@
 // src lane, dest lane, type, sent, end (delivery, drop or run end), fate (0 delivered,
 // 1 dropped, 2 in flight), parent + 1 (0: none), journal id.
 "use strict";
-const D = JSON.parse(document.getElementById("data").textContent);
+const D = JSON.parse(document.getElementById("data").textContent), parsedAt = performance.now();
 const M = D.m, S = 8, N = M.length / S, L = D.lanes.length, T = D.types.length;
 const cv = document.getElementById("c"), g = cv.getContext("2d");
 const tip = document.getElementById("tip"), info = document.getElementById("info");
@@ -66,7 +66,13 @@ function visible(fn) {
 }
 function fmtT(us) { return (us / 1e6).toFixed(us < 1e7 && t1 - t0 < 2e5 ? 4 : 3) + " s"; }
 
+let drawMs = 0;
 function draw() {
+  const began = performance.now();
+  paint();
+  drawMs = performance.now() - began;
+}
+function paint() {
   g.clearRect(0, 0, W, H);
   g.font = "11px system-ui,sans-serif";
   // Partitions.
@@ -141,6 +147,7 @@ function draw() {
   let sel = "";
   if (mark) { let n = 0; for (let i = 0; i < N; i++) n += mark[i]; sel = ` · ${n} highlighted`; }
   info.textContent = `${fmtT(t0)} – ${fmtT(t1)} · ${count} of ${N} messages in view${sel}` +
+    (D.total > N ? ` · only the first ${N} of ${D.total} messages are drawn` : "") +
     (D.exact ? "" : " · causes inferred (process run)");
 }
 function niceStep(x) {
@@ -216,7 +223,7 @@ function describe(h) {
   const o = h.msg * S, fate = ["delivered", "dropped by a partition", "still in flight at the end"][M[o + 5]];
   const t = M[o + 5] === 2 ? "" : ` ${fmtT(M[o + 4])} (${((M[o + 4] - M[o + 3]) / 1000).toFixed(2)} ms)`;
   return `#${M[o + 7]} ${D.lanes[M[o]]} → ${D.lanes[M[o + 1]]} ${D.types[M[o + 2]]}, sent ${fmtT(M[o + 3])}, ${fate}${t}\n` +
-    JSON.stringify(D.b[h.msg], null, 1).slice(0, 1500);
+    (typeof D.b[h.msg] === "string" ? D.b[h.msg] : JSON.stringify(D.b[h.msg]));
 }
 function pos(e) { const r = cv.getBoundingClientRect(); return [e.clientX - r.left, e.clientY - r.top]; }
 function zoom(f, at) {
@@ -303,7 +310,8 @@ const painted = performance.now();
 // then writes what is highlighted into #selftest for the test to compare.
 const st = new URLSearchParams(location.search).get("selftest");
 if (st !== null) {
-  const out = { painted_ms: painted, messages: N };
+  const out = { parsed_ms: parsedAt, painted_ms: painted, first_draw_ms: drawMs, messages: N };
+  zoom(0.1); out.zoomed_draw_ms = drawMs;
   const k = opAt.get(Number(st));
   if (k !== undefined) {
     const o = D.ops[k];

@@ -109,17 +109,18 @@ fn ops_of(data: &RunData) -> Vec<Op> {
     out
 }
 
-/// JSON text of a string.
+/// JSON text of a string, safe inside `<script>`.
 fn js(s: &str) -> String {
-    serde_json::Value::from(s).to_string()
+    serde_json::Value::from(s).to_string().replace("</", "<\\/")
 }
 
-/// The embedded data: `{lanes, types, exact, end, m, b, ops, parts}` where `m` is flat
+/// The embedded data: `{lanes, types, exact, total, end, m, b, ops, parts}` where `m` is flat
 /// `[src, dest, type, sent µs, end µs, fate (0 delivered, 1 dropped, 2 in flight), parent + 1,
-/// id]` per message and `b` the bodies in the same order.
-fn data_json(data: &RunData, ops: &[Op]) -> String {
+/// id]` per message and `b` the bodies in the same order (a long one cut, as a string);
+/// `total` counts every message of the journal, kept or not.
+fn data_json(data: &RunData, ops: &[Op], s: &mut String) {
     let j: &Journal = &data.journal;
-    let mut s = String::with_capacity(64 * j.msgs.len() + 1024);
+    s.reserve(64 * j.msgs.len() + 1024);
     let lanes: Vec<String> = j.lanes.iter().map(|l| js(l)).collect();
     let types: Vec<String> = j.types.iter().map(|t| js(t)).collect();
     let t_hist = data.history.events.last().map_or(0, |e| e.time.as_nanos() as u64);
@@ -135,10 +136,11 @@ fn data_json(data: &RunData, ops: &[Op]) -> String {
     let end = us(t_hist.max(t_msgs)).max(1);
     let _ = write!(
         s,
-        "{{\"lanes\":[{}],\"types\":[{}],\"exact\":{},\"end\":{end},\"m\":[",
+        "{{\"lanes\":[{}],\"types\":[{}],\"exact\":{},\"total\":{},\"end\":{end},\"m\":[",
         lanes.join(","),
         types.join(","),
-        j.exact_causes
+        j.exact_causes,
+        j.total
     );
     for (k, m) in j.msgs.iter().enumerate() {
         let (t, fate) = match m.fate {
@@ -155,7 +157,13 @@ fn data_json(data: &RunData, ops: &[Op]) -> String {
         if k > 0 {
             s.push(',');
         }
-        s.push_str(&m.body);
+        // Inside <script>, only `</` could end the element early; JSON allows `<\/` in strings,
+        // and `</` can occur nowhere else in JSON (names and types are written by `js`).
+        if m.body.contains("</") {
+            s.push_str(&m.body.replace("</", "<\\/"));
+        } else {
+            s.push_str(&m.body);
+        }
     }
     s.push_str("],\"ops\":[");
     for (k, o) in ops.iter().enumerate() {
@@ -182,9 +190,6 @@ fn data_json(data: &RunData, ops: &[Op]) -> String {
         .collect();
     s.push_str(&list.join(","));
     s.push_str("]}");
-    // Inside <script>, only `</` could end the element early; JSON allows `<\/` in strings,
-    // and `</` can occur nowhere else in JSON.
-    s.replace("</", "<\\/")
 }
 
 const STYLE: &str = "body{margin:0;font:13px system-ui,sans-serif;color:#1d1d1f;overflow:hidden}\
@@ -195,11 +200,11 @@ header b{font-size:15px}header input[type=text]{width:140px}#types label{margin-
 font:12px ui-monospace,monospace;max-width:560px;white-space:pre-wrap;word-break:break-all;display:none}\
 #info{font-size:12px;color:#444}.key{display:inline-block;width:12px;height:3px;vertical-align:middle}";
 
-/// The diagram page of a loaded run (no I/O).
+/// The diagram page of a loaded run (no I/O), built in one string: the page of a big run is
+/// tens of MB.
 pub fn render(data: &RunData, title: &str) -> String {
     let ops = ops_of(data);
-    let json = data_json(data, &ops);
-    format!(
+    let mut page = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t} · messages</title>\
          <style>{STYLE}</style></head><body>\n<header><b>{t}</b> <a href=\"report.html\">report</a> \
          <a href=\"timeline.html\">timeline</a>\
@@ -211,8 +216,80 @@ pub fn render(data: &RunData, title: &str) -> String {
          <option value=\"after\">happened after (Lamport)</option></select></label>\
          <span id=\"types\"></span><span id=\"info\"></span></header>\n\
          <div id=\"wrap\"><canvas id=\"c\"></canvas></div><div id=\"tip\"></div>\n\
-         <pre id=\"selftest\" hidden></pre>\n\
-         <script type=\"application/json\" id=\"data\">{json}</script>\n<script>{SCRIPT}</script>\n</body></html>\n",
+         <pre id=\"selftest\" hidden></pre>\n<script type=\"application/json\" id=\"data\">",
         t = esc(title)
-    )
+    );
+    data_json(data, &ops, &mut page);
+    page.push_str("</script>\n<script>");
+    page.push_str(SCRIPT);
+    page.push_str("</script>\n</body></html>\n");
+    page
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::history::{Event, History};
+    use crate::output::html::journal::Msg;
+    use serde_json::json;
+    use std::time::Duration;
+
+    fn event(index: usize, kind: Kind, f: &str, ms: u64, process: u64) -> Event {
+        Event {
+            index,
+            kind,
+            f: f.into(),
+            value: json!(1),
+            process,
+            time: Duration::from_millis(ms),
+            node: "n0".into(),
+            final_op: false,
+            error: None,
+            exception: None,
+        }
+    }
+
+    fn msg(id: u64, src: u32, dest: u32, ty: u32, ms: u64, body: &str) -> Msg {
+        let sent = ms * 1_000_000;
+        Msg { id, src, dest, ty, sent, fate: Fate::Delivered(sent + 1), parent: None, body: body.into() }
+    }
+
+    #[test]
+    fn operations_find_their_requests_and_bodies_cannot_close_the_script() {
+        // Lanes: n0, c1, c2; types: echo, echo_ok. Two echoes at the same instant from two
+        // clients, then a second request of the first operation before it completes.
+        let journal = Journal {
+            present: true,
+            lanes: vec!["n0".into(), "c1".into(), "c2".into()],
+            types: vec!["echo".into(), "echo_ok".into()],
+            total: 5,
+            msgs: vec![
+                msg(0, 1, 0, 0, 10, r#"{"type":"echo","echo":"</script><b>"}"#),
+                msg(1, 2, 0, 0, 10, r#"{"type":"echo"}"#),
+                msg(2, 1, 0, 0, 12, r#"{"type":"echo"}"#),
+                msg(3, 0, 1, 1, 13, r#"{"type":"echo_ok"}"#),
+                msg(4, 1, 0, 0, 30, r#"{"type":"echo"}"#),
+            ],
+            exact_causes: true,
+        };
+        let mut history = History::default();
+        for e in [
+            event(0, Kind::Invoke, "echo", 10, 0),
+            event(1, Kind::Invoke, "echo", 10, 1),
+            event(2, Kind::Ok, "echo", 13, 0),
+            event(3, Kind::Info, "echo", 40, 1),
+        ] {
+            history.push(e);
+        }
+        let data = RunData { journal, history, ..Default::default() };
+        let ops = ops_of(&data);
+        let found: Vec<(usize, u32, Vec<u32>)> =
+            ops.iter().map(|o| (o.invoke, o.lane, o.requests.clone())).collect();
+        assert_eq!(found, [(0, 1, vec![0, 2]), (1, 2, vec![1])], "message 4 came after op 0 completed");
+        let page = render(&data, "echo · test");
+        assert_eq!(page.matches("</script>").count(), 2, "only the page's own two scripts end");
+        assert!(
+            page.contains(r#""ops":[[0,0,1,"echo",10000,13000,0,[0,2]],[1,1,2,"echo",10000,40000,2,[1]]]"#)
+        );
+    }
 }

@@ -38,7 +38,8 @@ pub struct Msg {
     pub fate: Fate,
     /// The message whose handling sent it (index into [`Journal::msgs`]), if known.
     pub parent: Option<u32>,
-    /// The body, as the journal holds it (JSON text).
+    /// The body as JSON text: as the journal holds it, or, when longer than [`MAX_BODY`]
+    /// characters, its first ones as a JSON string (the journal keeps them whole).
     pub body: Box<str>,
 }
 
@@ -52,11 +53,33 @@ pub struct Journal {
     pub lanes: Vec<String>,
     /// Every body type seen, in order of first appearance.
     pub types: Vec<String>,
-    /// Messages in the order they were sent.
+    /// Messages in the order they were sent (the first [`MAX_MESSAGES`]).
     pub msgs: Vec<Msg>,
+    /// Messages in the file, kept or not.
+    pub total: u64,
     /// Whether the journal records each send's cause (simulator runs do, process runs do not:
     /// then parents are inferred, see [`Journal::read`]).
     pub exact_causes: bool,
+}
+
+/// Messages kept in memory at most (about 250 bytes each): the report of a run that flooded
+/// the network with millions must not take gigabytes; the counts cover every message.
+pub const MAX_MESSAGES: usize = 200_000;
+
+/// Characters of a body kept.
+pub const MAX_BODY: usize = 160;
+
+/// What the journal says of each send, for counts over the whole file.
+#[derive(Debug, Clone, Copy)]
+pub struct Sent<'a> {
+    /// The sender's id.
+    pub src: &'a str,
+    /// The receiver's id.
+    pub dest: &'a str,
+    /// The body's type.
+    pub ty: &'a str,
+    /// When, ns since the run began.
+    pub time: u64,
 }
 
 /// What kind of endpoint a lane is.
@@ -82,6 +105,14 @@ pub fn lane_kind(name: &str) -> LaneKind {
     } else {
         LaneKind::Service
     }
+}
+
+/// A body as kept: whole when short, else its first [`MAX_BODY`] characters as a JSON string.
+fn short(body: &str) -> Box<str> {
+    if body.len() <= MAX_BODY {
+        return body.into();
+    }
+    serde_json::Value::from(super::page::clip(body, MAX_BODY)).to_string().into()
 }
 
 #[derive(Deserialize)]
@@ -147,7 +178,10 @@ impl Journal {
     /// answers (`in_reply_to` against the receiver's `msg_id`); and, only in journals without
     /// causes (process runs, where the handler is unknown), the last message delivered to the
     /// sender before the send. Client requests have no parent.
-    pub fn read(path: &Path) -> Journal {
+    ///
+    /// Every send goes to `on_send` and every partition drop to `on_drop`, the first
+    /// [`MAX_MESSAGES`] messages and what became of them are kept.
+    pub fn read(path: &Path, mut on_send: impl FnMut(Sent<'_>), mut on_drop: impl FnMut()) -> Journal {
         let Ok(f) = std::fs::File::open(path) else { return Journal::default() };
         let mut lanes = Names::default();
         let mut types = Names::default();
@@ -156,6 +190,7 @@ impl Journal {
         let mut by_id: HashMap<u64, u32> = HashMap::new();
         let mut last_recv: Vec<Option<u32>> = Vec::new();
         let mut exact_causes = false;
+        let mut total = 0;
         for line in BufReader::with_capacity(1 << 20, f).lines() {
             let Ok(line) = line else { break };
             let Ok(j) = serde_json::from_str::<Line<'_>>(&line) else { continue };
@@ -163,6 +198,12 @@ impl Journal {
                 "send" => {
                     let (Some(src), Some(dest), Some(body)) = (j.src, j.dest, j.body) else { continue };
                     let head: Head<'_> = serde_json::from_str(body.get()).unwrap_or_default();
+                    let ty = head.ty.as_deref().unwrap_or("?");
+                    on_send(Sent { src: &src, dest: &dest, ty, time: j.time });
+                    total += 1;
+                    if msgs.len() >= MAX_MESSAGES {
+                        continue;
+                    }
                     let (src, dest) = (lanes.get(&src), lanes.get(&dest));
                     last_recv.resize(lanes.list.len(), None);
                     exact_causes |= j.cause.is_some();
@@ -177,14 +218,17 @@ impl Journal {
                         id: j.id,
                         src,
                         dest,
-                        ty: types.get(head.ty.as_deref().unwrap_or("?")),
+                        ty: types.get(ty),
                         sent: j.time,
                         fate: Fate::InFlight,
                         parent: None,
-                        body: body.get().into(),
+                        body: short(body.get()),
                     });
                 }
                 "recv" | "drop" => {
+                    if j.event == "drop" {
+                        on_drop();
+                    }
                     let Some(&k) = by_id.get(&j.id) else { continue };
                     let Some(m) = msgs.get_mut(k as usize) else { continue };
                     if j.event == "recv" {
@@ -199,10 +243,16 @@ impl Journal {
                 _ => {}
             }
         }
-        let mut journal = Journal { present: true, lanes: lanes.list, types: types.list, msgs, exact_causes };
+        let mut journal =
+            Journal { present: true, lanes: lanes.list, types: types.list, msgs, total, exact_causes };
         journal.link_parents(&pending, &by_id);
         journal.order_lanes();
         journal
+    }
+
+    /// Reads the journal at `path` without counting anything more.
+    pub fn read_all(path: &Path) -> Journal {
+        Journal::read(path, |_| {}, || {})
     }
 
     fn link_parents(&mut self, pending: &[Pending], by_id: &HashMap<u64, u32>) {
@@ -258,5 +308,98 @@ impl Journal {
     /// A type's name.
     pub fn type_name(&self, i: u32) -> &str {
         self.types.get(i as usize).map_or("?", String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(lines: &[&str]) -> Journal {
+        let path = std::env::temp_dir().join(format!(
+            "glomers-journal-{}-{}.jsonl",
+            std::process::id(),
+            lines.len()
+        ));
+        let _ = std::fs::write(&path, lines.join("\n"));
+        let j = Journal::read_all(&path);
+        let _ = std::fs::remove_file(&path);
+        j
+    }
+
+    /// (src, dest, parent's journal id) of each message.
+    fn links(j: &Journal) -> Vec<(&str, &str, Option<u64>)> {
+        j.msgs
+            .iter()
+            .map(|m| {
+                let parent = m.parent.and_then(|p| j.msgs.get(p as usize)).map(|p| p.id);
+                (j.lane(m.src), j.lane(m.dest), parent)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn recorded_causes_win_and_timer_sends_start_their_own_chain() {
+        let j = read(&[
+            r#"{"event":"send","id":0,"time":0,"src":"c3","dest":"n1","body":{"type":"broadcast","msg_id":1}}"#,
+            r#"{"event":"recv","id":0,"time":5}"#,
+            r#"{"event":"send","id":1,"time":5,"src":"n1","dest":"n0","cause":0,"body":{"type":"gossip"}}"#,
+            r#"{"event":"send","id":2,"time":5,"src":"n1","dest":"c3","cause":0,"body":{"type":"broadcast_ok","in_reply_to":1}}"#,
+            r#"{"event":"drop","id":1,"time":9}"#,
+            // A tick's send: no cause, though n1 received message 0 before it.
+            r#"{"event":"send","id":3,"time":50,"src":"n1","dest":"n0","body":{"type":"gossip"}}"#,
+            r#"{"event":"send","id":4,"time":60,"src":"n0","dest":"lin-kv","cause":3,"body":{"type":"read","msg_id":7}}"#,
+            r#"{"event":"send","id":5,"time":61,"src":"lin-kv","dest":"n0","body":{"type":"read_ok","in_reply_to":7}}"#,
+            "not json",
+        ]);
+        assert!(j.exact_causes);
+        assert_eq!(j.lanes, ["n0", "n1", "lin-kv", "c3"], "nodes, services, clients");
+        assert_eq!(
+            links(&j),
+            [
+                ("c3", "n1", None),
+                ("n1", "n0", Some(0)),
+                ("n1", "c3", Some(0)),
+                ("n1", "n0", None),
+                ("n0", "lin-kv", Some(3)),
+                ("lin-kv", "n0", Some(4)),
+            ]
+        );
+        let fates: Vec<Fate> = j.msgs.iter().map(|m| m.fate).collect();
+        assert_eq!(fates[..3], [Fate::Delivered(5), Fate::Dropped(9), Fate::InFlight]);
+    }
+
+    #[test]
+    fn without_causes_a_send_is_blamed_on_the_last_delivery_to_its_sender() {
+        let j = read(&[
+            r#"{"event":"send","id":0,"time":0,"src":"c1","dest":"n0","body":{"type":"add","msg_id":1}}"#,
+            r#"{"event":"send","id":1,"time":1,"src":"n0","dest":"n1","body":{"type":"gossip"}}"#,
+            r#"{"event":"recv","id":0,"time":2}"#,
+            r#"{"event":"send","id":2,"time":3,"src":"n0","dest":"n1","body":{"type":"gossip"}}"#,
+            r#"{"event":"send","id":3,"time":4,"src":"n0","dest":"c1","body":{"type":"add_ok","in_reply_to":1}}"#,
+            r#"{"event":"send","id":4,"time":5,"src":"c1","dest":"n0","body":{"type":"read","msg_id":2}}"#,
+        ]);
+        assert!(!j.exact_causes);
+        assert_eq!(
+            links(&j),
+            [
+                ("c1", "n0", None),
+                ("n0", "n1", None),
+                ("n0", "n1", Some(0)),
+                ("n0", "c1", Some(0)),
+                ("c1", "n0", None),
+            ],
+            "before the first delivery nothing; a client's request never has a parent"
+        );
+    }
+
+    #[test]
+    fn a_missing_journal_is_empty_and_lanes_are_classified_by_name() {
+        let j = Journal::read_all(Path::new("/nonexistent/net-journal.jsonl"));
+        assert!(!j.present && j.msgs.is_empty());
+        assert_eq!(
+            ["n12", "c7", "seq-kv", "c", "nx"].map(lane_kind),
+            [LaneKind::Node, LaneKind::Client, LaneKind::Service, LaneKind::Service, LaneKind::Service]
+        );
     }
 }
