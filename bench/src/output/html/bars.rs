@@ -184,11 +184,7 @@ pub fn of_history(history: &History) -> Vec<Bar> {
         .pairs()
         .into_iter()
         .map(|p| {
-            let outcome = p.complete.map(|c| match c.kind {
-                Kind::Ok => Outcome::Ok,
-                Kind::Fail => Outcome::Fail,
-                _ => Outcome::Info,
-            });
+            let outcome = p.complete.map(|c| Outcome::of(c.kind));
             let value = p.complete.filter(|c| c.kind == Kind::Ok).map_or(&p.invoke.value, |c| &c.value);
             let value = super::page::clip(&value.to_string(), 80);
             let end = p.complete.map(|c| c.time.as_secs_f64());

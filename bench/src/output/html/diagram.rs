@@ -12,7 +12,7 @@ use super::data::RunData;
 use super::journal::{lane_kind, Fate, Journal, LaneKind};
 use super::page::esc;
 use super::timeline::{self, Outcome};
-use crate::core::history::Kind;
+
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
@@ -67,11 +67,7 @@ fn ops_of(data: &RunData) -> Vec<Op> {
         let inv = p.invoke;
         let start = inv.time.as_nanos() as u64;
         let end = p.complete.map(|c| c.time.as_nanos() as u64);
-        let outcome = p.complete.map(|c| match c.kind {
-            Kind::Ok => Outcome::Ok,
-            Kind::Fail => Outcome::Fail,
-            _ => Outcome::Info,
-        });
+        let outcome = p.complete.map(|c| Outcome::of(c.kind));
         let key = (start, lane_of.get(inv.node.as_str()).copied(), type_of.get(inv.f.as_str()).copied());
         let req = match key {
             (t, Some(node), Some(ty)) => first.get_mut(&(t, node, ty)).and_then(|q| q.pop_front()),
@@ -229,7 +225,7 @@ pub fn render(data: &RunData, title: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::history::{Event, History};
+    use crate::core::history::{Event, History, Kind};
     use crate::output::html::journal::Msg;
     use serde_json::json;
     use std::time::Duration;
