@@ -1,12 +1,13 @@
 # glomers: build, test, load-test and benchmark. `make help` lists the targets.
 CARGO ?= cargo
+CHROMIUM ?= /usr/bin/chromium
 BENCH := target/release/glomers-bench
 # MAELSTROM=/path/to/maelstrom runs the challenge targets on the real Maelstrom instead.
 ON := $(if $(MAELSTROM),--maelstrom $(MAELSTROM))
 
 .PHONY: help build test challenges echo unique-ids broadcast-single broadcast-multi \
 	broadcast-partition efficient-broadcast g-counter kafka kafka-compare txn g-set pn-counter route flood flood-latency \
-	flood-compare bench screenshots soak sim-speed package lin-compare
+	flood-compare bench screenshots browser-test soak sim-speed package lin-compare
 
 help:
 	@echo "make challenges     run every Gossip Glomers challenge on the workbench and print the table"
@@ -22,7 +23,8 @@ help:
 	@echo "make flood-latency  echo latency p50/p99/max at 10,000 requests/s offered"
 	@echo "make flood-compare OTHER=/path/to/echo   the same flood, alternating with another echo binary"
 	@echo "make bench          criterion benchmarks of the hot path (cargo bench)"
-	@echo "make screenshots    a valid and an invalid broadcast run, their reports shot by headless Chromium"
+	@echo "make screenshots    reports, message diagrams, timeline and anomaly pictures shot by headless Chromium"
+	@echo "make browser-test   the report, timeline and message diagram checked in headless Chromium"
 	@echo "make soak SEEDS=N   every challenge's flags in the simulator over seeds 1..N (default 1000)"
 	@echo "make sim-speed      simulator speed: one 3d run, and 1,000 seeds of 3c with partitions"
 	@echo "make lin-compare PORCUPINE=/path/to/porcupine   lin-kv checker vs Porcupine on the same histories"
@@ -31,6 +33,7 @@ build:
 	$(CARGO) build --release --workspace
 
 test:
+	@test -x "$(CHROMIUM)" || echo "browser test skipped: no Chromium at $(CHROMIUM) (apt-get install -y chromium, or CHROMIUM=path)"
 	$(CARGO) test --workspace --all-features
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 	$(CARGO) fmt --all -- --check
@@ -114,24 +117,44 @@ flood-compare: build
 bench:
 	$(CARGO) bench --bench codec --bench pipeline
 
-# Screenshots of the HTML reports (docs/screenshots/): a valid broadcast run with partitions, and
-# an invalid one (glomers-control drops gossip on purpose). Installs nothing.
-CHROMIUM ?= /usr/bin/chromium
+# The report, timeline and message diagram in headless Chromium (bench/tests/browser.rs): clicks an
+# operation in the diagram and checks the highlighted messages against the journal's causes.
+# `make test` runs it too when Chromium is present; without it the test says so and passes.
+browser-test:
+	@test -x "$(CHROMIUM)" || echo "browser test skipped: no Chromium at $(CHROMIUM) (apt-get install -y chromium, or CHROMIUM=path)"
+	CHROMIUM=$(CHROMIUM) $(CARGO) test -p glomers-bench --test browser -- --nocapture
+
+# Screenshots of the HTML pages (docs/screenshots/): a valid broadcast run with partitions (report,
+# message diagram, timeline), an invalid one (glomers-control drops gossip on purpose), and the
+# pictures of a lin-kv and a txn control run broken on purpose. Installs nothing.
 SHOTS := docs/screenshots
+comma := ,
+# $(call shot,NAME,PAGE under target/shots,W$(comma)H): one page shot into $(SHOTS)/NAME.png.
+define shot
+	prof=$$(mktemp -d) && $(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync --user-data-dir=$$prof \
+		--screenshot=$(CURDIR)/$(SHOTS)/$(1).png --window-size=$(3) "file://$(CURDIR)/target/shots/$(2)" 2>/dev/null; \
+		rm -rf $$prof
+endef
 SHOT_RUN := -w broadcast --node-count 5 --time-limit 10 --rate 20 --nemesis partition --nemesis-interval 2 --seed 7
 screenshots: build
 	@test -x "$(CHROMIUM)" || { echo "screenshots need Chromium: apt-get install -y chromium (or CHROMIUM=/path/to/chromium)"; exit 2; }
 	rm -rf target/shots && mkdir -p $(SHOTS)
 	$(BENCH) test $(SHOT_RUN) --bin target/release/broadcast --store target/shots/valid > /dev/null
 	$(BENCH) test $(SHOT_RUN) --bin target/release/glomers-control --store target/shots/invalid -- broadcast-lossy > /dev/null; test $$? -eq 1
-	for k in valid invalid; do \
-		prof=$$(mktemp -d) && \
-		$(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-			--disable-background-networking --disable-component-update --disable-sync \
-			--user-data-dir=$$prof --screenshot=$(CURDIR)/$(SHOTS)/broadcast-$$k.png --window-size=1400,2600 \
-			file://$(CURDIR)/target/shots/$$k/latest/report.html 2>/dev/null; \
-		rm -rf $$prof; \
-	done
+	$(BENCH) test -w lin-kv --bin target/release/glomers-control --node-count 3 --time-limit 5 --rate 50 \
+		--concurrency 2n --nemesis partition --nemesis-interval 1 --seed 3 --store target/shots/lin-kv -- lin-kv-stale > /dev/null || true
+	$(BENCH) test -w txn-rw-register --bin target/release/glomers-control --node-count 2 --time-limit 4 --rate 50 \
+		--seed 3 --store target/shots/txn -- txn-g0 > /dev/null || true
+	$(BENCH) sim --challenge 3d --seed 1 --store target/shots/3d > /dev/null
+	$(call shot,broadcast-valid,valid/latest/report.html,1400$(comma)2600)
+	$(call shot,broadcast-invalid,invalid/latest/report.html,1400$(comma)2600)
+	$(call shot,messages,valid/latest/messages.html,1400$(comma)900)
+	$(call shot,messages-3d,3d/latest/messages.html,1400$(comma)900)
+	$(call shot,messages-3d-op,3d/latest/messages.html#op=409,1400$(comma)900)
+	$(call shot,timeline,valid/latest/timeline.html,1400$(comma)700)
+	$(call shot,lin-kv-report,lin-kv/latest/report.html,1400$(comma)3200)
+	$(call shot,txn-report,txn/latest/report.html,1400$(comma)3200)
 	@ls -l $(SHOTS)
 # The simulator (docs/simulator.md): the real nodes in-process under virtual time, many seeds.
 SEEDS ?= 1000

@@ -7,7 +7,7 @@ use super::failures::{failures, invocation_of};
 use super::page::{esc, figure, frame, kv_table, section, verdict_badge};
 use super::plots::{self, Series};
 use super::timeline::{self, Outcome, Partition, Point};
-use super::{anomalies, history_table};
+use super::{anomalies, history_table, pictures};
 use crate::core::checkers::set_full;
 use crate::core::checkers::verdict::Validity;
 use crate::core::workloads::WorkloadKind;
@@ -128,7 +128,16 @@ fn failures_section(data: &RunData, workload: &str) -> (String, BTreeSet<usize>)
     let mut marked = BTreeSet::new();
     let mut s = String::new();
     let item = |f: &super::failures::Failure| {
-        let links: Vec<String> = f.ops.iter().map(|i| format!("<a href=\"#op-{i}\">op {i}</a>")).collect();
+        let links: Vec<String> = f
+            .ops
+            .iter()
+            .map(|i| {
+                format!(
+                    "<a href=\"#op-{i}\">op {i}</a> (<a href=\"messages.html#op={i}\">messages</a>, \
+                     <a href=\"timeline.html#op-{i}\">timeline</a>)"
+                )
+            })
+            .collect();
         let ops = if links.is_empty() {
             String::new()
         } else {
@@ -378,6 +387,12 @@ fn config_section(data: &RunData) -> String {
     s
 }
 
+/// `workload · time` for page titles.
+pub fn title(data: &RunData) -> String {
+    let stamp = data.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    format!("{} · {stamp}", workload_name(data))
+}
+
 /// The whole page.
 pub fn render(data: &RunData) -> String {
     let workload = workload_name(data);
@@ -423,9 +438,15 @@ pub fn render(data: &RunData) -> String {
         let body = stable_section(data, add_f);
         sections.push_str(&section("stable", &format!("{title}: stable latencies"), &body));
     }
-    if let Some(a) = anomalies::section(&data.results["workload"], &invocation_of(&data.history)) {
+    let inv = invocation_of(&data.history);
+    if let Some(a) = anomalies::section(&data.results["workload"], &inv) {
         toc.push(("anomalies", "anomalies"));
-        sections.push_str(&section("anomalies", "Anomalies", &a));
+        let drawn = pictures::cycles(&data.results["workload"], &inv).unwrap_or_default();
+        sections.push_str(&section("anomalies", "Anomalies", &format!("{a}{drawn}")));
+    }
+    if let Some(w) = pictures::linearizability(&data.results["workload"], &data.history) {
+        toc.push(("lin-window", "failing window"));
+        sections.push_str(&section("lin-window", "Operations no order can explain", &w));
     }
     toc.push(("history", "history"));
     sections.push_str(&section("history", "History", &history_table::table(&data.history, &marked)));
@@ -436,7 +457,8 @@ pub fn render(data: &RunData) -> String {
         body,
         "<nav class=\"toc\">{} · files: <a href=\"results.json\">results.json</a> \
          <a href=\"history.jsonl\">history.jsonl</a> <a href=\"net-journal.jsonl\">net-journal.jsonl</a> \
-         <a href=\"node-logs/\">node-logs/</a> · <a href=\"../../index.html\">all runs</a></nav>\n{sections}",
+         <a href=\"node-logs/\">node-logs/</a> · pictures: <a href=\"messages.html\">message diagram</a> \
+         <a href=\"timeline.html\">timeline</a> · <a href=\"../../index.html\">all runs</a></nav>\n{sections}",
         links.join("")
     );
     frame(&format!("{workload} {stamp}: {verdict}"), &body)

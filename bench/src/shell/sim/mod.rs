@@ -71,15 +71,17 @@ pub fn simulate(
     loop {
         run.tick(now);
         loop {
-            let writes = run.take_writes();
+            let writes = run.take_writes_with_ids();
             if writes.is_empty() {
                 break;
             }
-            for (i, line) in writes {
+            for (i, line, id) in writes {
                 if let Some(node) = nodes.get_mut(i.0) {
                     node.on_line(now, &line, &mut lines);
+                    // What the node wrote while handling this line: the journal records the
+                    // message as its cause (docs/reports.md, causality).
                     for out in lines.drain(..) {
-                        run.on_line(now, i, &out);
+                        run.on_line_caused(now, i, &out, Some(id));
                     }
                     take_log(node.as_mut(), i.0, &mut log);
                     if let Some(d) = due.get_mut(i.0) {
