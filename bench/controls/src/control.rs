@@ -60,7 +60,8 @@ pub enum Control {
     TxnDirty,
     /// `txn-intermediate`: G1b, a transaction's intermediate write is visible.
     TxnIntermediate,
-    /// `txn-g0`: G0, two transactions overwrite each other's writes in a cycle.
+    /// `txn-g0`: two transactions read and overwrite each other's writes in a cycle (a write
+    /// cycle whose edges are also wr edges, which Elle names G1c).
     TxnG0,
     /// `g-set`: a state-based set, gossiped whole and merged by union.
     GSet,
