@@ -34,6 +34,8 @@ pub trait Vertex {
 pub enum Flavor {
     /// Read/write registers.
     Register,
+    /// Append-only lists.
+    ListAppend,
 }
 
 /// Edge kinds, as bits.
@@ -168,6 +170,7 @@ impl<'a, T: Vertex> Graph<'a, T> {
     pub fn preferred(&self, kinds: Kinds) -> Kinds {
         let data = match self.flavor {
             Flavor::Register => [WR, WW, RW],
+            Flavor::ListAppend => [WW, WR, RW],
         };
         data.into_iter().chain([PROCESS, REALTIME]).find(|k| kinds & k != 0).unwrap_or(WW)
     }

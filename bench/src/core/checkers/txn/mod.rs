@@ -16,6 +16,7 @@
 //! (`valid?`, `anomaly-types`, `anomalies`, `not`, `also-not`).
 
 mod anomalies;
+pub mod append;
 mod cycles;
 mod graph;
 mod models;

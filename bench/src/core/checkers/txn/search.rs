@@ -429,5 +429,15 @@ fn data_step(flavor: Flavor, kind: Kinds, w: Why, na: &str, nb: &str) -> String 
         (Flavor::Register, _) => {
             format!("{na} read key {key} = {from} and {nb} set it to {to}, later in the version order")
         }
+        (Flavor::ListAppend, WW) => {
+            format!("{nb} appended {to} to key {key} right after {na} appended {from}")
+        }
+        (Flavor::ListAppend, WR) => format!("{nb} read key {key} ending in {from}, which {na} appended"),
+        (Flavor::ListAppend, _) if w.from.is_none() => {
+            format!("{na} read key {key} empty, and {nb} appended {to} to it first")
+        }
+        (Flavor::ListAppend, _) => {
+            format!("{na} read key {key} ending in {from}, and {nb} appended {to} right after it")
+        }
     }
 }
