@@ -37,8 +37,8 @@ pub const EXPOSED_FOR: u32 = 5;
 /// How long a node waits for the owner's answer to a forwarded transaction.
 pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// A micro-op: `[f, k, v]`.
-pub type MicroOp = (String, Value, Value);
+/// A micro-op, `[f, k, v]`, as the txn node declares it.
+pub use glomers_nodes::txn::MicroOp;
 
 /// What a txn-list-append control receives (its answers are written as JSON where sent).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

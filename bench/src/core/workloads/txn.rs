@@ -226,50 +226,81 @@ mod tests {
         assert_eq!(complete_registers(&op, err).kind, Kind::Fail);
     }
 
-    /// A serial execution of `count` generated transactions against one in-memory map.
-    fn generated_serial(count: u64) -> History {
-        let mut w = Txn::new(Data::Registers, &WorkloadOpts::default());
+    /// `count` generated transactions, `in_flight` at a time over as many processes: each is
+    /// invoked, then applied atomically to one in-memory store when it completes, `in_flight`
+    /// invocations later (so real-time order and the store's order agree).
+    fn generated(data: Data, count: u64, in_flight: u64) -> History {
+        let mut w = Txn::new(data, &WorkloadOpts::default());
         let mut rng = Rng::new(3);
-        let mut state: HashMap<i64, i64> = HashMap::new();
+        let mut registers: HashMap<i64, i64> = HashMap::new();
+        let mut lists: HashMap<i64, Vec<i64>> = HashMap::new();
         let mut h = History::default();
-        for t in 0..count {
-            let op = w.next_op(&mut rng);
-            let done: Vec<Value> = op
-                .value
+        let mut open: std::collections::VecDeque<(u64, Value)> = Default::default();
+        let mut complete = |h: &mut History, p: u64, txn: Value, t: u64| {
+            let done: Vec<Value> = txn
                 .as_array()
                 .into_iter()
                 .flatten()
                 .map(|m| {
-                    let k = m[1].as_i64().unwrap_or_default();
-                    if m[0] == "w" {
-                        state.insert(k, m[2].as_i64().unwrap_or_default());
-                        m.clone()
-                    } else {
-                        json!(["r", k, state.get(&k)])
+                    let (k, v) = (m[1].as_i64().unwrap_or_default(), m[2].as_i64().unwrap_or_default());
+                    match (m[0].as_str(), data) {
+                        (Some("r"), Data::Registers) => json!(["r", k, registers.get(&k)]),
+                        (Some("r"), Data::Lists) => json!(["r", k, lists.get(&k)]),
+                        (_, Data::Registers) => {
+                            registers.insert(k, v);
+                            m.clone()
+                        }
+                        (_, Data::Lists) => {
+                            lists.entry(k).or_default().push(v);
+                            m.clone()
+                        }
                     }
                 })
                 .collect();
-            ev(&mut h, Kind::Invoke, t % 10, "txn", op.value, 2 * t);
-            ev(&mut h, Kind::Ok, t % 10, "txn", Value::Array(done), 2 * t + 1);
+            ev(h, Kind::Ok, p, "txn", Value::Array(done), t);
+        };
+        for t in 0..count {
+            if open.len() as u64 == in_flight {
+                if let Some((p, txn)) = open.pop_front() {
+                    complete(&mut h, p, txn, 2 * t);
+                }
+            }
+            let op = w.next_op(&mut rng);
+            let p = t % in_flight;
+            ev(&mut h, Kind::Invoke, p, "txn", op.value.clone(), 2 * t + 1);
+            open.push_back((p, op.value));
+        }
+        while let Some((p, txn)) = open.pop_front() {
+            complete(&mut h, p, txn, 2 * count);
         }
         h
     }
 
     #[test]
-    fn generated_serial_history_is_strict_serializable() {
-        let c = checkers::txn::check(&generated_serial(3000), "strict-serializable");
+    fn generated_histories_are_strict_serializable() {
+        let c = checkers::txn::check(&generated(Data::Registers, 3000, 1), "strict-serializable");
+        assert_eq!(c.valid, Validity::Valid, "{:?}", c.problems);
+        let c = checkers::txn::append::check(&generated(Data::Lists, 3000, 10), "strict-serializable");
         assert_eq!(c.valid, Validity::Valid, "{:?}", c.problems);
     }
 
-    /// `cargo test --release -p glomers-bench -- --ignored txn_checker_speed --nocapture`
+    /// Checker speed on generated histories of 10k, 100k and 1M transactions, 10 in flight:
+    /// `make txn-speed` (in release).
     #[test]
-    #[ignore = "timing; run in release"]
+    #[ignore = "timing; run in release with make txn-speed"]
     fn txn_checker_speed() {
-        let h = generated_serial(20_000);
-        let start = std::time::Instant::now();
-        let c = checkers::txn::check(&h, "strict-serializable");
-        eprintln!("20000 txns checked in {:?}", start.elapsed());
-        assert_eq!(c.valid, Validity::Valid);
-        assert!(start.elapsed() < std::time::Duration::from_secs(5));
+        for (name, data) in [("txn-list-append", Data::Lists), ("txn-rw-register", Data::Registers)] {
+            for n in [10_000, 100_000, 1_000_000] {
+                let h = generated(data, n, 10);
+                let start = std::time::Instant::now();
+                let c = match data {
+                    Data::Lists => checkers::txn::append::check(&h, "strict-serializable"),
+                    Data::Registers => checkers::txn::check(&h, "strict-serializable"),
+                };
+                let took = start.elapsed();
+                eprintln!("{name}: {n} txns checked in {:.3} s ({:?})", took.as_secs_f64(), c.valid);
+                assert_eq!(c.valid, Validity::Valid, "{:?}", c.problems);
+            }
+        }
     }
 }

@@ -28,7 +28,7 @@ fn mops(text: &str) -> Value {
 }
 
 /// The request a client sent for these micro-ops: reads go out as null.
-fn request(done: &Value) -> Value {
+pub(super) fn request(done: &Value) -> Value {
     let ops: Vec<Value> = done
         .as_array()
         .into_iter()

@@ -4,7 +4,7 @@
 //! and `lost-update` (two `ok` transactions read the same value of a key and both wrote it).
 
 use super::graph::Vertex;
-use super::parse::{Txn, Version};
+use super::parse::{MicroOp, Txn, Version};
 use crate::core::history::Kind;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};

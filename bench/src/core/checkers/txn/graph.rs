@@ -4,9 +4,9 @@
 //! transactions) or `realtime` edges (a transaction completed before the other was invoked;
 //! kept transitively reduced). Each edge remembers why it exists.
 
+use super::hashing::FastMap;
 use crate::core::history::{History, Kind};
 use serde_json::Value;
-use std::collections::HashMap;
 use std::time::Duration;
 
 /// A version in an edge's reason: a register value or an appended element; `None` is the
@@ -51,6 +51,16 @@ pub const PROCESS: Kinds = 8;
 /// Completed → invoked later.
 pub const REALTIME: Kinds = 16;
 
+/// The slot of a data kind's reason.
+fn slot(kind: Kinds) -> Option<u8> {
+    match kind {
+        WW => Some(0),
+        WR => Some(1),
+        RW => Some(2),
+        _ => None,
+    }
+}
+
 /// The name of a single kind.
 pub fn kind_name(k: Kinds) -> &'static str {
     match k {
@@ -84,15 +94,6 @@ pub struct Why {
     pub to: Version,
 }
 
-/// An edge's kinds and, per data kind, one reason.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Edge {
-    /// Bits of [`WW`], [`WR`], ….
-    pub kinds: Kinds,
-    /// Reasons for `ww`, `wr`, `rw`, in that order.
-    pub why: [Option<Why>; 3],
-}
-
 /// The graph: vertex `i` is `txns[i]`.
 #[derive(Debug)]
 pub struct Graph<'a, T> {
@@ -100,8 +101,10 @@ pub struct Graph<'a, T> {
     pub txns: Vec<&'a T>,
     /// Successors of each vertex with the kinds of the edge.
     pub out: Vec<Vec<(u32, Kinds)>>,
-    /// Edge details.
-    pub edges: HashMap<(u32, u32), Edge>,
+    /// The kinds of each edge.
+    pub edges: FastMap<(u32, u32), Kinds>,
+    /// One reason per data edge and kind (`ww`, `wr`, `rw` as 0, 1, 2).
+    reasons: FastMap<(u32, u32, u8), Why>,
     /// The workload, for explanations.
     pub flavor: Flavor,
 }
@@ -112,17 +115,15 @@ impl<'a, T: Vertex> Graph<'a, T> {
         if a == b {
             return;
         }
-        let e = self.edges.entry((a, b)).or_default();
-        let slot = match kind {
-            WW => e.why.get_mut(0),
-            WR => e.why.get_mut(1),
-            RW => e.why.get_mut(2),
-            _ => None,
-        };
-        if let Some(slot) = slot {
-            slot.get_or_insert_with(|| why.unwrap_or(Why { key: 0, from: None, to: None }));
+        *self.edges.entry((a, b)).or_default() |= kind;
+        if let (Some(slot), Some(why)) = (slot(kind), why) {
+            self.reasons.entry((a, b, slot)).or_insert(why);
         }
-        e.kinds |= kind;
+    }
+
+    /// Why the edge `a → b` has data kind `kind`, if it does.
+    pub fn reason(&self, a: u32, b: u32, kind: Kinds) -> Option<Why> {
+        self.reasons.get(&(a, b, slot(kind)?)).copied()
     }
 
     /// Total number of edges.
@@ -137,12 +138,12 @@ impl<'a, T: Vertex> Graph<'a, T> {
 
     /// The kinds of the edge `a → b` (0 if none).
     pub fn kinds(&self, a: u32, b: u32) -> Kinds {
-        self.edges.get(&(a, b)).map_or(0, |e| e.kinds)
+        self.edges.get(&(a, b)).copied().unwrap_or(0)
     }
 
     /// An empty graph over `txns` (the vertices, in order).
     pub fn new(txns: Vec<&'a T>, flavor: Flavor) -> Self {
-        Graph { txns, out: Vec::new(), edges: HashMap::new(), flavor }
+        Graph { txns, out: Vec::new(), edges: FastMap::default(), reasons: FastMap::default(), flavor }
     }
 
     /// Adds process or real-time edges as `order` says, then indexes each vertex's successors.
@@ -153,9 +154,9 @@ impl<'a, T: Vertex> Graph<'a, T> {
             Order::Realtime => self.link_realtime(history),
         }
         self.out = vec![Vec::new(); self.txns.len()];
-        for (&(a, b), e) in &self.edges {
+        for (&(a, b), &kinds) in &self.edges {
             if let Some(out) = self.out.get_mut(a as usize) {
-                out.push((b, e.kinds));
+                out.push((b, kinds));
             }
         }
         for out in &mut self.out {
@@ -176,7 +177,7 @@ impl<'a, T: Vertex> Graph<'a, T> {
     }
 
     fn link_processes(&mut self) {
-        let mut last: HashMap<u64, u32> = HashMap::new();
+        let mut last: FastMap<u64, u32> = FastMap::default();
         let mut order: Vec<u32> = (0..self.txns.len() as u32).collect();
         order.sort_by_key(|i| self.txns.get(*i as usize).map(|t| t.invoked()));
         for i in order {
@@ -193,10 +194,10 @@ impl<'a, T: Vertex> Graph<'a, T> {
     /// Real-time edges, transitively reduced: each transaction's predecessors are the
     /// completed transactions not already followed by another completed before it began.
     fn link_realtime(&mut self, history: &History) {
-        let vertex: HashMap<usize, u32> =
+        let vertex: FastMap<usize, u32> =
             self.txns.iter().enumerate().map(|(i, t)| (t.index(), i as u32)).collect();
         let mut frontier: Vec<u32> = Vec::new();
-        let mut preds: HashMap<u64, Vec<u32>> = HashMap::new();
+        let mut preds: FastMap<u64, Vec<u32>> = FastMap::default();
         for e in &history.events {
             if e.f != "txn" {
                 continue;

@@ -19,6 +19,7 @@ mod anomalies;
 pub mod append;
 mod cycles;
 mod graph;
+mod hashing;
 mod models;
 mod parse;
 mod search;
@@ -211,19 +212,34 @@ impl Judge {
 }
 
 /// The verdict when nothing could be checked.
-pub fn unreadable(why: String) -> Checked<TxnResult> {
+fn unreadable(why: String) -> Checked<TxnResult> {
     Checked { valid: Validity::Unknown, result: TxnResult::Unreadable(why.clone()), problems: vec![why] }
+}
+
+/// What both checkers read first: the models, the transactions and the invalid replies.
+type Prepared<T> = (Judge, Vec<T>, Vec<parse::InvalidReply>);
+
+/// The models read from `models` and the transactions read by `transactions`.
+///
+/// # Errors
+/// Why they could not be read (then the verdict is unknown).
+fn prepare<T>(
+    history: &History,
+    models: &str,
+    empty_is_invalid: bool,
+    transactions: fn(&History) -> parse::Parsed<T>,
+) -> Result<Prepared<T>, String> {
+    let judge = Judge::new(models, empty_is_invalid)?;
+    let (txns, invalid) =
+        transactions(history).map_err(|why| format!("the checker cannot read a transaction: {why}"))?;
+    Ok((judge, txns, invalid))
 }
 
 /// Checks a txn-rw-register history against `models` (the `--consistency-models` text).
 pub fn check(history: &History, models: &str) -> Checked<TxnResult> {
-    let judge = match Judge::new(models, true) {
-        Ok(j) => j,
+    let (judge, txns, invalid) = match prepare(history, models, true, parse::transactions) {
+        Ok(p) => p,
         Err(why) => return unreadable(why),
-    };
-    let (txns, invalid) = match parse::transactions(history) {
-        Ok(t) => t,
-        Err(why) => return unreadable(format!("the checker cannot read a transaction: {why}")),
     };
     let (versions, cyclic) = versions::infer(&txns);
     let g = versions::graph(&txns, &versions, history, judge.order);

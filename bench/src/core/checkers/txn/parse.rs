@@ -1,6 +1,7 @@
-//! Transactions as the checker sees them: each `txn` operation of the history with its outcome
-//! and micro-operations (the returned ones for `ok`, the invoked ones otherwise), plus the
-//! external reads and writes Elle reasons about and a plain-English name for messages.
+//! Transactions as the checkers see them: each `txn` operation of the history with its outcome
+//! and micro-operations (the returned ones for `ok`, the invoked ones otherwise), whatever the
+//! micro-ops are ([`TxnOf`]); the rw-register micro-ops, with the external reads and writes Elle
+//! reasons about; and the `ok` replies that do not answer their request.
 
 pub use super::graph::Version;
 use super::graph::Vertex;
@@ -19,22 +20,31 @@ pub struct Mop {
     pub value: Version,
 }
 
-impl Mop {
+/// What a transaction's text and JSON need of its micro-ops.
+pub trait MicroOp {
     /// `[r 1 3]`.
-    pub fn show(&self) -> String {
+    fn show(&self) -> String;
+    /// `["r", 1, 3]`.
+    fn to_json(&self) -> Value;
+}
+
+impl MicroOp for Mop {
+    fn show(&self) -> String {
         let v = self.value.map_or_else(|| "nil".to_owned(), |v| v.to_string());
         format!("[{} {} {v}]", if self.write { "w" } else { "r" }, self.key)
     }
 
-    /// `["r", 1, 3]`.
-    pub fn to_json(self) -> Value {
+    fn to_json(&self) -> Value {
         json!([if self.write { "w" } else { "r" }, self.key, self.value])
     }
 }
 
-/// One transaction operation.
+/// An rw-register transaction.
+pub type Txn = TxnOf<Mop>;
+
+/// One transaction operation with micro-ops of type `M`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Txn {
+pub struct TxnOf<M> {
     /// History index of its completion (of its invocation if it never completed).
     pub index: usize,
     /// Jepsen process.
@@ -42,12 +52,12 @@ pub struct Txn {
     /// `ok`, `fail` or `info` (never completed counts as `info`).
     pub kind: Kind,
     /// Its micro-operations.
-    pub mops: Vec<Mop>,
+    pub mops: Vec<M>,
     /// When it was invoked.
     pub invoked: Duration,
 }
 
-impl Txn {
+impl TxnOf<Mop> {
     /// The first read of each key that comes before any write of it in this transaction.
     pub fn ext_reads(&self) -> Vec<(i64, Version)> {
         let mut seen: Vec<i64> = Vec::new();
@@ -77,7 +87,7 @@ impl Txn {
     }
 }
 
-impl Vertex for Txn {
+impl<M: MicroOp> Vertex for TxnOf<M> {
     fn index(&self) -> usize {
         self.index
     }
@@ -95,12 +105,12 @@ impl Vertex for Txn {
     }
 
     fn show(&self) -> String {
-        let mops: Vec<String> = self.mops.iter().map(Mop::show).collect();
+        let mops: Vec<String> = self.mops.iter().map(M::show).collect();
         format!("txn #{} (process {}, {}) {}", self.index, self.process, self.kind.name(), mops.join(" "))
     }
 
     fn to_json(&self) -> Value {
-        let mops: Vec<Value> = self.mops.iter().map(|m| m.to_json()).collect();
+        let mops: Vec<Value> = self.mops.iter().map(M::to_json).collect();
         json!({"index": self.index, "process": self.process, "type": self.kind.name(), "value": mops})
     }
 }
@@ -164,7 +174,7 @@ impl InvalidReply {
 
 /// One `txn` operation as the checkers judge it.
 #[derive(Debug, Clone, Copy)]
-pub struct TxnOp<'a> {
+struct TxnOp<'a> {
     /// Its outcome (`info` if it never completed or its reply was invalid).
     pub kind: Kind,
     /// The event whose micro-ops count: the `ok` completion, else the invocation.
@@ -177,7 +187,7 @@ pub struct TxnOp<'a> {
 
 /// The `txn` operations of a history, with the `ok` replies that did not answer their request
 /// set apart: those transactions count as indeterminate (`info`) with the request's micro-ops.
-pub fn txn_pairs(history: &History) -> (Vec<TxnOp<'_>>, Vec<InvalidReply>) {
+fn txn_pairs(history: &History) -> (Vec<TxnOp<'_>>, Vec<InvalidReply>) {
     let mut ops = Vec::new();
     let mut invalid = Vec::new();
     for p in history.pairs() {
@@ -207,20 +217,35 @@ pub fn txn_pairs(history: &History) -> (Vec<TxnOp<'_>>, Vec<InvalidReply>) {
     (ops, invalid)
 }
 
-/// Every `txn` operation of the history, in invocation order, and the invalid replies.
+/// Every `txn` operation of the history, in invocation order, its micro-ops read by `parse`,
+/// and the invalid replies.
+///
+/// # Errors
+/// A sentence naming the first operation whose micro-ops `parse` rejects.
+pub fn transactions_of<M>(
+    history: &History,
+    parse: fn(&Value) -> Result<Vec<M>, String>,
+) -> Parsed<TxnOf<M>> {
+    let mut out = Vec::new();
+    let (ops, invalid) = txn_pairs(history);
+    for TxnOp { kind, event, invoke, index } in ops {
+        let mops = parse(&event.value)
+            .map_err(|why| format!("history event {}: {why}: {}", event.index, event.value))?;
+        out.push(TxnOf { index, process: invoke.process, kind, mops, invoked: invoke.time });
+    }
+    Ok((out, invalid))
+}
+
+/// A history's transactions and invalid replies, or why they cannot be read.
+pub type Parsed<T> = Result<(Vec<T>, Vec<InvalidReply>), String>;
+
+/// The rw-register transactions and the invalid replies.
 ///
 /// # Errors
 /// A sentence naming the first operation whose micro-ops are not `[f, integer, integer|null]`
 /// (Elle needs one integer type for keys and values).
-pub fn transactions(history: &History) -> Result<(Vec<Txn>, Vec<InvalidReply>), String> {
-    let mut out = Vec::new();
-    let (ops, invalid) = txn_pairs(history);
-    for TxnOp { kind, event, invoke, index } in ops {
-        let mops = parse_mops(&event.value)
-            .map_err(|why| format!("history event {}: {why}: {}", event.index, event.value))?;
-        out.push(Txn { index, process: invoke.process, kind, mops, invoked: invoke.time });
-    }
-    Ok((out, invalid))
+pub fn transactions(history: &History) -> Parsed<Txn> {
+    transactions_of(history, parse_mops)
 }
 
 fn parse_mops(v: &Value) -> Result<Vec<Mop>, String> {

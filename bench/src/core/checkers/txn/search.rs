@@ -337,17 +337,7 @@ impl Cycle {
         let a = self.vertices.get(i).copied().unwrap_or_default();
         let b = self.vertices.get(i + 1).or(self.vertices.first()).copied().unwrap_or_default();
         let kind = self.steps.get(i).copied().unwrap_or(WW);
-        let slot = match kind {
-            WW => 0,
-            WR => 1,
-            _ => 2,
-        };
-        let why = if kind & (WW | WR | RW) != 0 {
-            g.edges.get(&(a, b)).and_then(|e| e.why.get(slot).copied().flatten())
-        } else {
-            None
-        };
-        (a, b, kind, why)
+        (a, b, kind, g.reason(a, b, kind))
     }
 
     /// The cycle as JSON: its transactions and each step's kind and reason.

@@ -8,6 +8,7 @@
 
 use super::super::anomalies::Case;
 use super::super::graph::Vertex;
+use super::super::parse::MicroOp;
 use super::orders::Orders;
 use super::parse::{Mop, Txn};
 use crate::core::history::Kind;

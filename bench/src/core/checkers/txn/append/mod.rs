@@ -14,22 +14,18 @@ mod orders;
 mod parse;
 
 use super::graph::{Flavor, Graph, Order, Why, RW, WR, WW};
-use super::{unreadable, Found, Judge, TxnResult};
+use super::hashing::FastMap;
+use super::{prepare, unreadable, Found, TxnResult};
 use crate::core::checkers::verdict::Checked;
 use crate::core::history::{History, Kind};
 use orders::Orders;
 use parse::{Mop, Txn};
-use std::collections::HashMap;
 
 /// Checks a txn-list-append history against `models` (the `--consistency-models` text).
 pub fn check(history: &History, models: &str) -> Checked<TxnResult> {
-    let judge = match Judge::new(models, false) {
-        Ok(j) => j,
+    let (judge, txns, invalid) = match prepare(history, models, false, parse::transactions) {
+        Ok(p) => p,
         Err(why) => return unreadable(why),
-    };
-    let (txns, invalid) = match parse::transactions(history) {
-        Ok(t) => t,
-        Err(why) => return unreadable(format!("the checker cannot read a transaction: {why}")),
     };
     let (orders, incompatible, duplicates) = orders::infer(&txns);
     let mut found = Found::default();
@@ -53,10 +49,10 @@ fn graph<'a>(txns: &'a [Txn], orders: &Orders, history: &History, order: Order) 
         txns.iter().filter(|t| matches!(t.kind, Kind::Ok | Kind::Info)).collect(),
         Flavor::ListAppend,
     );
-    let mut writer: HashMap<(i64, i64), u32> = HashMap::new();
+    let mut writer: FastMap<(i64, i64), u32> = FastMap::default();
     // Who read each state of a key, named by its last element (`None`: the empty list). An
     // `info` transaction's reads were never done.
-    let mut readers: HashMap<(i64, Option<i64>), Vec<u32>> = HashMap::new();
+    let mut readers: FastMap<(i64, Option<i64>), Vec<u32>> = FastMap::default();
     for (i, t) in g.txns.iter().enumerate() {
         for m in &t.mops {
             match m {
@@ -72,8 +68,8 @@ fn graph<'a>(txns: &'a [Txn], orders: &Orders, history: &History, order: Order) 
         }
     }
     let none = Vec::new();
-    let mut links: Vec<(u32, u32, u8, Why)> = Vec::new();
-    for (i, t) in g.txns.iter().enumerate() {
+    let vertices = g.txns.clone();
+    for (i, t) in vertices.iter().enumerate() {
         let b = i as u32;
         for m in &t.mops {
             match m {
@@ -81,25 +77,22 @@ fn graph<'a>(txns: &'a [Txn], orders: &Orders, history: &History, order: Order) 
                     let prev = orders.previous(*k, *v);
                     let why = Why { key: *k, from: prev, to: Some(*v) };
                     if let Some(a) = prev.and_then(|p| writer.get(&(*k, p))) {
-                        links.push((*a, b, WW, why));
+                        g.link(*a, b, WW, Some(why));
                     }
                     for a in readers.get(&(*k, prev)).unwrap_or(&none) {
-                        links.push((*a, b, RW, why));
+                        g.link(*a, b, RW, Some(why));
                     }
                 }
                 Mop::Read(k, Some(v)) if t.kind == Kind::Ok => {
                     if let Some(e) = v.last() {
                         if let Some(a) = writer.get(&(*k, *e)) {
-                            links.push((*a, b, WR, Why { key: *k, from: Some(*e), to: Some(*e) }));
+                            g.link(*a, b, WR, Some(Why { key: *k, from: Some(*e), to: Some(*e) }));
                         }
                     }
                 }
                 Mop::Read(..) => {}
             }
         }
-    }
-    for (a, b, kind, why) in links {
-        g.link(a, b, kind, Some(why));
     }
     g.finish(history, order)
 }

@@ -5,6 +5,8 @@
 //! `duplicate-elements`.
 
 use super::super::anomalies::Case;
+use super::super::hashing::{FastMap, FastSet};
+use super::super::parse::MicroOp;
 use super::parse::{Mop, Txn};
 use crate::core::history::Kind;
 use serde_json::json;
@@ -16,7 +18,7 @@ pub struct Orders {
     /// key → elements in the order they were appended.
     pub order: HashMap<i64, Vec<i64>>,
     /// (key, element) → its position in the key's order.
-    pub position: HashMap<(i64, i64), usize>,
+    pub position: FastMap<(i64, i64), usize>,
 }
 
 impl Orders {
@@ -38,7 +40,7 @@ fn possible(t: &&Txn) -> bool {
 
 /// The orders, with the `incompatible-order` and `duplicate-elements` cases.
 pub fn infer(txns: &[Txn]) -> (Orders, Vec<Case>, Vec<Case>) {
-    let mut reads: BTreeMap<i64, HashSet<&[i64]>> = BTreeMap::new();
+    let mut reads: BTreeMap<i64, FastSet<&[i64]>> = BTreeMap::new();
     let mut duplicates = Vec::new();
     let mut appends: HashMap<i64, Option<i64>> = HashMap::new();
     for t in txns.iter().filter(possible) {

@@ -2,11 +2,10 @@
 //! and micro-ops (`["r", k, [..]]`, `["append", k, v]`; the returned ones for `ok`, the
 //! invoked ones otherwise). Keys and elements must be integers, as the generator makes them.
 
-use super::super::graph::Vertex;
-use super::super::parse::{txn_pairs, InvalidReply, TxnOp};
-use crate::core::history::{History, Kind};
+use super::super::hashing::FastSet;
+use super::super::parse::{transactions_of, MicroOp, Parsed, TxnOf};
+use crate::core::history::History;
 use serde_json::{json, Value};
-use std::time::Duration;
 
 /// One micro-operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,9 +23,10 @@ impl Mop {
             Mop::Read(k, _) | Mop::Append(k, _) => *k,
         }
     }
+}
 
-    /// `[r 1 [3 4]]`, `[append 1 5]`.
-    pub fn show(&self) -> String {
+impl MicroOp for Mop {
+    fn show(&self) -> String {
         match self {
             Mop::Read(k, None) => format!("[r {k} nil]"),
             Mop::Read(k, Some(v)) => {
@@ -37,8 +37,7 @@ impl Mop {
         }
     }
 
-    /// `["r", 1, [3, 4]]`.
-    pub fn to_json(&self) -> Value {
+    fn to_json(&self) -> Value {
         match self {
             Mop::Read(k, v) => json!(["r", k, v]),
             Mop::Append(k, v) => json!(["append", k, v]),
@@ -46,48 +45,8 @@ impl Mop {
     }
 }
 
-/// One transaction operation.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Txn {
-    /// History index of its completion (of its invocation if it never completed).
-    pub index: usize,
-    /// Jepsen process.
-    pub process: u64,
-    /// `ok`, `fail` or `info`.
-    pub kind: Kind,
-    /// Its micro-operations.
-    pub mops: Vec<Mop>,
-    /// When it was invoked.
-    pub invoked: Duration,
-}
-
-impl Vertex for Txn {
-    fn index(&self) -> usize {
-        self.index
-    }
-
-    fn process(&self) -> u64 {
-        self.process
-    }
-
-    fn kind(&self) -> Kind {
-        self.kind
-    }
-
-    fn invoked(&self) -> Duration {
-        self.invoked
-    }
-
-    fn show(&self) -> String {
-        let mops: Vec<String> = self.mops.iter().map(Mop::show).collect();
-        format!("txn #{} (process {}, {}) {}", self.index, self.process, self.kind.name(), mops.join(" "))
-    }
-
-    fn to_json(&self) -> Value {
-        let mops: Vec<Value> = self.mops.iter().map(Mop::to_json).collect();
-        json!({"index": self.index, "process": self.process, "type": self.kind.name(), "value": mops})
-    }
-}
+/// A list-append transaction.
+pub type Txn = TxnOf<Mop>;
 
 /// Every `txn` operation of the history, in invocation order, and the invalid replies.
 ///
@@ -95,26 +54,23 @@ impl Vertex for Txn {
 /// A sentence naming the first operation whose micro-ops are not reads of integer lists or
 /// appends of integers, or an element appended twice to one key (Elle then cannot tell the
 /// order of appends; its verdict is unknown too).
-pub fn transactions(history: &History) -> Result<(Vec<Txn>, Vec<InvalidReply>), String> {
-    let (ops, invalid) = txn_pairs(history);
-    let mut out = Vec::with_capacity(ops.len());
-    let mut appended = std::collections::HashSet::new();
-    for TxnOp { kind, event, invoke, index } in ops {
-        let mops = parse_mops(&event.value)
-            .map_err(|why| format!("history event {}: {why}: {}", event.index, event.value))?;
-        for m in parse_mops(&invoke.value).unwrap_or_default() {
+pub fn transactions(history: &History) -> Parsed<Txn> {
+    let (txns, invalid) = transactions_of(history, parse_mops)?;
+    // Every transaction's appends are its request's (a reply that changed one is invalid).
+    let mut appended = FastSet::default();
+    for t in &txns {
+        for m in &t.mops {
             if let Mop::Append(k, v) = m {
-                if !appended.insert((k, v)) {
+                if !appended.insert((*k, *v)) {
                     return Err(format!(
                         "value {v} is appended to key {k} more than once (history event {})",
-                        invoke.index
+                        t.index
                     ));
                 }
             }
         }
-        out.push(Txn { index, process: invoke.process, kind, mops, invoked: invoke.time });
     }
-    Ok((out, invalid))
+    Ok((txns, invalid))
 }
 
 fn parse_mops(v: &Value) -> Result<Vec<Mop>, String> {

@@ -2,6 +2,7 @@
 //! again in our history format, each with the name and `not` models Elle gives; and a rejected
 //! history for every anomaly name it reports.
 
+use super::super::agreement::request;
 use super::*;
 use crate::core::checkers::verdict::Validity;
 use crate::core::history::build::ev;
@@ -31,16 +32,6 @@ fn mops(text: &str) -> Value {
         });
     }
     Value::Array(out)
-}
-
-fn request(done: &Value) -> Value {
-    let ops: Vec<Value> = done
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|m| if m[0] == "r" { json!(["r", m[1], null]) } else { m.clone() })
-        .collect();
-    Value::Array(ops)
 }
 
 /// (process, outcome, notation) transactions, each invoked and completed in turn.
