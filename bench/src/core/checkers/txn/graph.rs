@@ -207,13 +207,16 @@ impl<'a, T: Vertex> Graph<'a, T> {
                 continue;
             }
             let before = preds.remove(&e.process).unwrap_or_default();
-            // Only an `ok` completion says when the transaction took effect.
-            let Some(&v) = vertex.get(&e.index).filter(|_| e.kind == Kind::Ok) else { continue };
+            let Some(&v) = vertex.get(&e.index) else { continue };
             for &p in &before {
                 self.link(p, v, REALTIME, None);
             }
-            frontier.retain(|p| !before.contains(p));
-            frontier.push(v);
+            // Only an `ok` completion says the transaction took effect by then: an `info` one
+            // (a list-append vertex) may take effect later, so nothing is known to follow it.
+            if e.kind == Kind::Ok {
+                frontier.retain(|p| !before.contains(p));
+                frontier.push(v);
+            }
         }
     }
 }

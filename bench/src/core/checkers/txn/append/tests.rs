@@ -288,3 +288,13 @@ fn each_anomaly_name_is_rejected_where_prohibited() {
         assert!(c.problems.iter().any(|p| p.starts_with(name)), "{name}: {:?}", c.problems);
     }
 }
+
+/// An `info` transaction is a vertex, and real time orders it after what completed before it
+/// began: a read that saw its append before it was even invoked is a cycle.
+#[test]
+fn real_time_reaches_indeterminate_transactions() {
+    let h = history(&[(0, Kind::Ok, "ax1"), (1, Kind::Ok, "rx12"), (2, Kind::Info, "ax2")]);
+    assert_eq!(check(&h, "serializable").valid, Validity::Valid);
+    let c = check(&h, "strict-serializable");
+    assert_eq!(types(&c), ["G1c-realtime"], "{:?}", c.problems);
+}
