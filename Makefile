@@ -7,7 +7,7 @@ ON := $(if $(MAELSTROM),--maelstrom $(MAELSTROM))
 
 .PHONY: help build test challenges echo unique-ids broadcast-single broadcast-multi \
 	broadcast-partition efficient-broadcast g-counter kafka kafka-compare txn g-set pn-counter route flood flood-latency \
-	flood-compare bench screenshots browser-test soak sim-speed package lin-compare
+	flood-compare bench screenshots browser-test soak sim-speed package lin-compare txn-speed
 
 help:
 	@echo "make challenges     run every Gossip Glomers challenge on the workbench and print the table"
@@ -28,6 +28,7 @@ help:
 	@echo "make soak SEEDS=N   every challenge's flags in the simulator over seeds 1..N (default 1000)"
 	@echo "make sim-speed      simulator speed: one 3d run, and 1,000 seeds of 3c with partitions"
 	@echo "make lin-compare PORCUPINE=/path/to/porcupine   lin-kv checker vs Porcupine on the same histories"
+	@echo "make txn-speed      txn checkers' time on generated 10k, 100k and 1M-transaction histories"
 
 build:
 	$(CARGO) build --release --workspace
@@ -165,6 +166,11 @@ CHALLENGES := 1 2 3a 3b 3c 3d 3e 4 5a 5b 5c 6a 6b 6c
 
 soak: build
 	@set -e; for c in $(CHALLENGES); do echo "== challenge $$c"; $(SIM) --challenge $$c; done
+
+# The txn checkers (list-append, then rw-register) on generated valid histories of 10,000, 100,000
+# and 1,000,000 transactions, 10 in flight, under strict-serializable (docs/protocol.md §7.10).
+txn-speed:
+	$(CARGO) test --release -p glomers-bench --lib txn_checker_speed -- --ignored --nocapture
 
 sim-speed: build
 	$(BENCH) sim --store store/sim --challenge 3d --seed 1

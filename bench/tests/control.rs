@@ -101,10 +101,7 @@ fn bad_arguments_exit_254_with_a_reason() {
     let cases: [(&[&str], &str); 5] = [
         (&["test", "-w", "echo", "--bin", "/no/such/node"], "node binary /no/such/node not found"),
         (&["test", "-w", "echo", "--bin", &plain], "is not executable"),
-        (
-            &["test", "-w", "txn-list-append", "--bin", control()],
-            "workload txn-list-append is not supported yet",
-        ),
+        (&["test", "-w", "txn-list-apend", "--bin", control()], "invalid value 'txn-list-apend'"),
         (
             &["test", "-w", "echo", "--bin", control(), "--latency-dist", "exponential"],
             "needs --latency above 0",

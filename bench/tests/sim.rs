@@ -420,7 +420,7 @@ fn bad_arguments_exit_254() {
         (&["--challenge", "9z"], "unknown challenge \"9z\""),
         (&["-w", "echo", "--impl", "echo", "--one-way"], "they need --nemesis partition"),
         (&["-w", "echo", "--impl", "echo", "--duplicate", "2"], "--duplicate must be a probability"),
-        (&["-w", "txn-list-append"], "workload txn-list-append is not supported yet"),
+        (&["-w", "txn-list-append", "--impl", "txn"], "node txn does not implement workload txn-list-append"),
         (&["-w", "echo", "--impl", "echo", "--seeds", "5..1"], "the first seed is above the last"),
     ];
     for (args, want) in cases {

@@ -71,16 +71,17 @@ pub struct RunArgs {
     /// Where results go.
     #[arg(long, default_value = "store")]
     pub store: PathBuf,
-    /// txn-rw-register: the consistency model to check (one name).
+    /// txn-rw-register and txn-list-append: the consistency models to check (any model Elle
+    /// knows; several separated by " , ").
     #[arg(long, default_value = "strict-serializable")]
     pub consistency_models: String,
-    /// kafka and txn-rw-register: keys active at once (default 10).
+    /// kafka and the txn workloads: keys active at once (default 10).
     #[arg(long)]
     pub key_count: Option<u64>,
-    /// txn-rw-register: most micro-operations per transaction.
+    /// txn-rw-register and txn-list-append: most micro-operations per transaction.
     #[arg(long, default_value_t = 4)]
     pub max_txn_length: u64,
-    /// kafka and txn-rw-register: writes to a key before it is retired.
+    /// kafka and the txn workloads: writes (or appends) to a key before it is retired.
     #[arg(long, default_value_t = 16)]
     pub max_writes_per_key: u64,
     /// g-set: the fraction (0 to 1) of adds that repeat an element added before; Maelstrom never
@@ -400,10 +401,8 @@ mod tests {
         let e = parse(&["--time-limt", "1"]).expect_err("misspelt");
         assert!(e.contains("unexpected argument '--time-limt'") && e.contains("'--time-limit'"), "{e}");
         assert!(parse(&["echo"]).is_err(), "a node argument without --");
-        let e = TestArgs::from_flags(&["-w", "txn-list-append", "--bin", "x"])
-            .expect_err("not built")
-            .to_string();
-        assert!(e.contains("workload txn-list-append is not supported yet"), "{e}");
+        let append = TestArgs::from_flags(&["-w", "txn-list-append", "--bin", "x"]).expect("built now");
+        assert_eq!(append.run.workload, Some(WorkloadKind::TxnListAppend));
         let lin = TestArgs::from_flags(&[
             "-w",
             "lin-kv",

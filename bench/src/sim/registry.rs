@@ -13,8 +13,9 @@ use glomers_nodes::{broadcast, echo, g_counter, g_set, kafka, pn_counter, txn, u
 
 /// The nodes, in the order of the challenges, then Maelstrom's guide; the first of a workload is
 /// its default. Until a node of `nodes/` implements lin-kv (the Raft node of issue #15), its
-/// entry is the correct control of `bench/controls`, which proxies to the lin-kv service.
-pub const NODES: [SimNode; 10] = [
+/// entry is the correct control of `bench/controls`, which proxies to the lin-kv service;
+/// likewise txn-list-append's entry is its correct control until its node lands.
+pub const NODES: [SimNode; 11] = [
     SimNode {
         name: "echo",
         workload: Some(WorkloadKind::Echo),
@@ -66,6 +67,17 @@ pub const NODES: [SimNode; 10] = [
         workload: Some(WorkloadKind::LinKv),
         make: |c| {
             Box::new(LineDriver::<glomers_controls::lin_kv::LinKv<glomers_controls::Correct>>::with_clock(c))
+        },
+    },
+    // Until a node of nodes/ implements txn-list-append, its correct control: one node holds
+    // every list, the others forward to it.
+    SimNode {
+        name: "txn-list-append-one-owner",
+        workload: Some(WorkloadKind::TxnListAppend),
+        make: |c| {
+            Box::new(LineDriver::<
+                glomers_controls::txn_list_append::TxnListAppend<glomers_controls::Correct>,
+            >::with_clock(c))
         },
     },
 ];

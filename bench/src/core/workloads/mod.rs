@@ -12,7 +12,7 @@ mod g_set;
 mod kafka;
 mod kind;
 mod lin_kv;
-mod txn_rw_register;
+mod txn;
 mod unique_ids;
 
 pub use client::{
