@@ -122,8 +122,7 @@ fn judge_challenge(c: &Challenge, bin: &Path, runner: Runner<'_>) -> Result<Row,
 }
 
 fn default_bin(c: &Challenge) -> PathBuf {
-    // Every challenge's workload has a node; the workload's name is a path that is "not built".
-    Path::new("target/release").join(c.workload.default_node().unwrap_or(c.workload.name()))
+    Path::new("target/release").join(c.workload.default_node())
 }
 
 /// `glomers-bench challenge ID`.
@@ -179,10 +178,7 @@ pub fn challenges(bin_dir: &Path, runner: Runner<'_>) -> Result<Outcome, BenchEr
     let mut rows = Vec::new();
     for c in &challenge::ALL {
         eprintln!("glomers-bench: challenge {} ({})", c.id, c.name);
-        rows.push((
-            c,
-            run_challenge(c, &bin_dir.join(c.workload.default_node().unwrap_or(c.workload.name())), runner),
-        ));
+        rows.push((c, run_challenge(c, &bin_dir.join(c.workload.default_node()), runner)));
     }
     let line = |cols: [&str; 7]| {
         let [id, name, verdict, mpo, lat, avail, wall] = cols;

@@ -95,19 +95,18 @@ impl WorkloadKind {
     }
 
     /// The binary of `nodes/` that implements this workload, the one a challenge runs (and
-    /// the simulator's default node, see `crate::sim::registry`); `None` while no node of
-    /// `nodes/` does (lin-kv, until the Raft node exists).
-    pub fn default_node(self) -> Option<&'static str> {
+    /// the simulator's default node, see `crate::sim::registry`).
+    pub fn default_node(self) -> &'static str {
         match self {
-            WorkloadKind::Echo => Some("echo"),
-            WorkloadKind::UniqueIds => Some("unique-ids"),
-            WorkloadKind::Broadcast => Some("broadcast"),
-            WorkloadKind::GCounter => Some("g-counter"),
-            WorkloadKind::Kafka => Some("kafka"),
-            WorkloadKind::TxnRwRegister => Some("txn"),
-            WorkloadKind::GSet => Some("g-set"),
-            WorkloadKind::PnCounter => Some("pn-counter"),
-            WorkloadKind::LinKv => None,
+            WorkloadKind::Echo => "echo",
+            WorkloadKind::UniqueIds => "unique-ids",
+            WorkloadKind::Broadcast => "broadcast",
+            WorkloadKind::GCounter => "g-counter",
+            WorkloadKind::Kafka => "kafka",
+            WorkloadKind::TxnRwRegister => "txn",
+            WorkloadKind::GSet => "g-set",
+            WorkloadKind::PnCounter => "pn-counter",
+            WorkloadKind::LinKv => "lin-kv",
         }
     }
 
@@ -169,8 +168,8 @@ mod tests {
 
     #[test]
     fn the_default_node_and_the_setup_rpc() {
-        assert_eq!(WorkloadKind::TxnRwRegister.default_node(), Some("txn"));
-        assert_eq!(WorkloadKind::LinKv.default_node(), None);
+        assert_eq!(WorkloadKind::TxnRwRegister.default_node(), "txn");
+        assert_eq!(WorkloadKind::LinKv.default_node(), "lin-kv");
         assert_eq!(WorkloadKind::Broadcast.setup().map(|s| s.reply), Some("topology_ok"));
     }
 }
