@@ -213,6 +213,8 @@ struct State {
     pending: BTreeMap<(u64, u64), ReplyTo>,
     /// Requests this node received, with when, to skip duplicated forwards.
     seen: HashMap<(NodeId, MsgId), Duration>,
+    /// When `seen` was last pruned.
+    pruned_at: Duration,
 }
 
 /// The lin-kv node.
@@ -244,6 +246,7 @@ impl Raft {
             election_at: Duration::ZERO,
             pending: BTreeMap::new(),
             seen: HashMap::new(),
+            pruned_at: Duration::ZERO,
         };
         state.reset_election(Duration::ZERO);
         Raft { state: Mutex::new(state) }
@@ -319,9 +322,11 @@ impl State {
             _ if now >= self.election_at => self.start_election(out),
             _ => {}
         }
-        let keep = self.timing.dedup_for;
-        if self.seen.len() > 1024 {
+        // Once a second at most: the scan is over every request of the last `dedup_for`.
+        if now >= self.pruned_at + Duration::from_secs(1) {
+            let keep = self.timing.dedup_for;
             self.seen.retain(|_, at| now.saturating_sub(*at) < keep);
+            self.pruned_at = now;
         }
     }
 }

@@ -242,3 +242,15 @@ fn committed_prefixes_agree_under_jitter_duplicates_and_partitions() {
         assert!(ids.iter().all(|id| commit(&c, id) == commit(&c, &l)), "seed {seed}: not caught up");
     }
 }
+
+#[test]
+fn requests_seen_are_forgotten_after_the_dedup_window() {
+    let mut t = TestNode::<Raft>::new("n0", &["n0"]);
+    t.advance(ms(1000));
+    t.request("c1", write(1, 1));
+    assert_eq!(t.node().state.lock().seen.len(), 1);
+    t.advance(Timing::DEFAULT.dedup_for - ms(500));
+    assert_eq!(t.node().state.lock().seen.len(), 1, "forgotten too early");
+    t.advance(ms(2000));
+    assert!(t.node().state.lock().seen.is_empty(), "never forgotten");
+}
