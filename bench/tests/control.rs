@@ -272,9 +272,13 @@ fn challenges_table_marks_missing_binaries() {
     let _ = std::fs::create_dir_all(&empty);
     let o = bench("table", &["challenges", "--bin-dir", &empty.to_string_lossy()]);
     assert_eq!(o.code, 0, "{}", o.show());
-    assert!(o.stdout.contains("3d   Efficient Broadcast I"), "{}", o.show());
-    // Every challenge's workload is supported, and no binary is built here.
-    assert_eq!(o.stdout.matches("not built").count(), 14, "{}", o.show());
+    assert!(o.stdout.contains("3d         Efficient Broadcast I"), "{}", o.show());
+    // The guide's rows follow the challenges, under their own heading.
+    let (glomers, guide) = o.stdout.split_once("-- Maelstrom guide\n").expect("the guide's heading");
+    assert!(glomers.contains("-- Gossip Glomers\n") && glomers.contains("6c "), "{}", o.show());
+    assert!(guide.starts_with("lin-kv     Raft: linearizable kv"), "{}", o.show());
+    // Every row's workload is supported, and no binary is built here.
+    assert_eq!(o.stdout.matches("not built").count(), 17, "{}", o.show());
     assert_eq!(o.stdout.matches("not supported yet").count(), 0, "{}", o.show());
 }
 

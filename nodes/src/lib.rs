@@ -25,6 +25,7 @@ pub mod echo;
 pub mod g_counter;
 pub mod g_set;
 pub mod kafka;
+pub mod lin_kv;
 pub mod link;
 pub mod pn_counter;
 pub mod txn;

@@ -7,11 +7,9 @@ use crate::cli::error::BenchError;
 use crate::core::checkers::{Availability, Criteria};
 use crate::core::run::{RunConfig, RunSetup, TestConfig};
 use crate::core::topology::Topology;
-use crate::core::workloads::{WorkloadKind, WorkloadOpts, NOT_YET};
-use clap::builder::{EnumValueParser, PossibleValue, TypedValueParser};
-use clap::{Args, Command, FromArgMatches, ValueEnum};
+use crate::core::workloads::{WorkloadKind, WorkloadOpts};
+use clap::{Args, Command, FromArgMatches};
 use glomers_harness::net::{Latency, LatencyDist};
-use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -20,7 +18,7 @@ use std::time::Duration;
 pub struct RunArgs {
     /// The workload; required (Maelstrom's default is lin-kv), so that a forgotten -w never
     /// runs a test the user did not ask for.
-    #[arg(short = 'w', long, required = true, value_parser = WorkloadParser)]
+    #[arg(short = 'w', long, required = true, value_enum)]
     pub workload: Option<WorkloadKind>,
     /// Nodes n0…n(N-1); overrides --nodes.
     #[arg(long)]
@@ -148,33 +146,6 @@ pub struct TestArgs {
 pub fn parse_flags<T: Args + FromArgMatches>(flags: &[&str]) -> Result<T, clap::Error> {
     let cmd = T::augment_args(Command::new("glomers-bench").no_binary_name(true));
     T::from_arg_matches(&cmd.try_get_matches_from(flags)?)
-}
-
-/// `-w`: a [`WorkloadKind`], with its own error for the Maelstrom workloads not built here.
-#[derive(Clone)]
-struct WorkloadParser;
-
-impl TypedValueParser for WorkloadParser {
-    type Value = WorkloadKind;
-
-    fn parse_ref(
-        &self,
-        cmd: &Command,
-        arg: Option<&clap::Arg>,
-        value: &OsStr,
-    ) -> Result<WorkloadKind, clap::Error> {
-        if let Some(name) = value.to_str().filter(|n| NOT_YET.contains(n)) {
-            let e = BenchError::UnsupportedWorkload(name.to_owned());
-            return Err(
-                clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("{e}\n")).with_cmd(cmd)
-            );
-        }
-        EnumValueParser::<WorkloadKind>::new().parse_ref(cmd, arg, value)
-    }
-
-    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
-        Some(Box::new(WorkloadKind::value_variants().iter().filter_map(ValueEnum::to_possible_value)))
-    }
 }
 
 fn secs(flag: &str, s: f64) -> Result<Duration, BenchError> {

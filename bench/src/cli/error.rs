@@ -19,8 +19,6 @@ use std::path::PathBuf;
 pub enum BenchError {
     /// A flag's value is invalid, or flags contradict each other (the sentence names them).
     BadArgs(String),
-    /// A Maelstrom workload this bench does not build yet.
-    UnsupportedWorkload(String),
     /// `--impl` names a node that implements another workload, or no node implements it.
     NodeMismatch {
         /// The workload asked for.
@@ -80,7 +78,6 @@ impl BenchError {
     pub fn outcome(&self) -> Outcome {
         match self {
             BenchError::BadArgs(_)
-            | BenchError::UnsupportedWorkload(_)
             | BenchError::NodeMismatch { .. }
             | BenchError::UnknownChallenge(_)
             | BenchError::Binary(_)
@@ -117,11 +114,6 @@ impl fmt::Display for BenchError {
             BenchError::BadArgs(m) => f.write_str(m),
             BenchError::Binary(e) => e.fmt(f),
             BenchError::RunDir(e) | BenchError::Render(e) => e.fmt(f),
-            BenchError::UnsupportedWorkload(name) => write!(
-                f,
-                "workload {name} is not supported yet (Maelstrom has it; this bench runs {})",
-                list(WorkloadKind::ALL.map(WorkloadKind::name))
-            ),
             BenchError::NodeMismatch { workload, choices, .. } if choices.is_empty() => {
                 write!(f, "no node here implements workload {workload}")
             }

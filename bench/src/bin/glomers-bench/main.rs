@@ -45,9 +45,10 @@ enum Command {
     /// Run a workload (or a challenge's runs) against a node of nodes/ in-process, under virtual
     /// time, for one seed or many.
     Sim(Box<SimCommand>),
-    /// Run one Gossip Glomers challenge (1, 2, 3a-3e, 4, 5a-5c, 6a-6c) with its exact flags.
+    /// Run one Gossip Glomers challenge (1, 2, 3a-3e, 4, 5a-5c, 6a-6c) or Maelstrom guide
+    /// workload (lin-kv, g-set, pn-counter) with its exact flags.
     Challenge {
-        /// Challenge id.
+        /// Challenge id, or the guide workload's name.
         id: String,
         /// Node binary (default target/release/<node>).
         #[arg(long)]
@@ -60,7 +61,7 @@ enum Command {
         #[arg(long)]
         maelstrom: Option<PathBuf>,
     },
-    /// Run every challenge in order and print one table.
+    /// Run every challenge, then the Maelstrom guide's workloads, and print one table.
     Challenges {
         /// Directory holding the node binaries.
         #[arg(long, default_value = "target/release")]

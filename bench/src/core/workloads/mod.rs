@@ -25,7 +25,7 @@ use crate::core::history::History;
 use crate::core::topology::Topology;
 use crate::core::wire::Body;
 use glomers_harness::Rng;
-pub use kind::{SetupRpc, WorkloadKind, NOT_YET};
+pub use kind::{SetupRpc, WorkloadKind};
 use serde_json::Value;
 use std::time::Duration;
 
