@@ -3,9 +3,12 @@
 //! A crossbeam receiver that finds its channel empty spins and then yields the processor
 //! several times before it parks. Under a flood that catches the next message early; at a
 //! steady low rate (a request every 100 µs) every one of those yields is a context switch
-//! spent on nothing, and they were most of the engine's CPU per request. Here a receiver
-//! spins only briefly (`SPINS` polls), then registers as a sleeper and parks on a condition
-//! variable; a sender wakes one sleeper, and pays for it only when someone sleeps.
+//! spent on nothing, and they were most of the engine's CPU per request. Here a receiver polls
+//! for a while that adapts to the traffic, then registers as a sleeper and parks on a
+//! condition variable; a sender wakes one sleeper, and pays for it only when someone sleeps.
+//! The polling doubles (up to `MAX_SPINS`) each time it catches a value, as in a flood, where
+//! the next batch is always microseconds away, and halves (down to `MIN_SPINS`) each time the
+//! receiver had to sleep anyway, as at a low rate, where polling is only burnt CPU.
 //!
 //! No wake-up is lost: a receiver counts itself as a sleeper (a sequentially consistent
 //! read-modify-write, under the lock) before its last look at the queue, and a sender looks at
@@ -15,12 +18,14 @@
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use parking_lot::{Condvar, Mutex};
+use std::cell::Cell;
 use std::sync::atomic::{fence, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-/// Polls of an empty queue before a receiver parks: about a microsecond, enough to catch the
-/// next batch of a flood without burning a low-rate node's CPU.
-const SPINS: u32 = 64;
+/// Fewest polls of an empty queue before a receiver parks (well under a microsecond).
+const MIN_SPINS: u32 = 16;
+/// Most polls of an empty queue before a receiver parks (some tens of microseconds).
+const MAX_SPINS: u32 = 4096;
 
 /// Who sleeps on the queue.
 struct Bell {
@@ -47,7 +52,7 @@ impl Bell {
 pub(crate) fn queue<T>() -> (Push<T>, Pop<T>) {
     let (tx, rx) = crossbeam_channel::unbounded();
     let bell = Arc::new(Bell { sleepers: AtomicUsize::new(0), lock: Mutex::new(()), wake: Condvar::new() });
-    (Push { tx: Some(tx), bell: bell.clone() }, Pop { rx, bell })
+    (Push { tx: Some(tx), bell: bell.clone() }, Pop { rx, bell, spins: Cell::new(MIN_SPINS) })
 }
 
 /// The sending side; the queue disconnects when every clone has dropped.
@@ -80,29 +85,38 @@ impl<T> Drop for Push<T> {
     }
 }
 
-/// The receiving side.
+/// The receiving side; each clone adapts its own polling.
 pub(crate) struct Pop<T> {
     rx: Receiver<T>,
     bell: Arc<Bell>,
+    spins: Cell<u32>,
 }
 
 impl<T> Clone for Pop<T> {
     fn clone(&self) -> Self {
-        Pop { rx: self.rx.clone(), bell: self.bell.clone() }
+        Pop { rx: self.rx.clone(), bell: self.bell.clone(), spins: Cell::new(MIN_SPINS) }
     }
 }
 
 impl<T> Pop<T> {
     /// The next value, waiting for one; `None` once the queue is empty and disconnected.
     pub(crate) fn recv(&self) -> Option<T> {
+        if let Ok(value) = self.rx.try_recv() {
+            return Some(value);
+        }
         loop {
-            for _ in 0..SPINS {
+            let spins = self.spins.get();
+            for _ in 0..spins {
                 match self.rx.try_recv() {
-                    Ok(value) => return Some(value),
+                    Ok(value) => {
+                        self.spins.set((spins * 2).min(MAX_SPINS));
+                        return Some(value);
+                    }
                     Err(TryRecvError::Disconnected) => return None,
                     Err(TryRecvError::Empty) => std::hint::spin_loop(),
                 }
             }
+            self.spins.set((spins / 2).max(MIN_SPINS));
             let mut guard = self.bell.lock.lock();
             self.bell.sleepers.fetch_add(1, Ordering::SeqCst);
             let last_look = self.rx.try_recv();
@@ -111,10 +125,10 @@ impl<T> Pop<T> {
             }
             self.bell.sleepers.fetch_sub(1, Ordering::SeqCst);
             drop(guard);
-            match last_look {
+            // Woken (or spuriously): look again, without counting it as a catch of the polling.
+            match last_look.or_else(|_| self.rx.try_recv()) {
                 Ok(value) => return Some(value),
                 Err(TryRecvError::Disconnected) => return None,
-                // Woken (or spuriously): look again.
                 Err(TryRecvError::Empty) => {}
             }
         }
