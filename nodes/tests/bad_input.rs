@@ -1,6 +1,6 @@
-//! The real `echo`, `unique-ids` and `txn-list-append` binaries fed bad input: each case checks
-//! the reply (or that there is none) and that the node keeps serving; stdout must hold protocol
-//! lines only.
+//! The real `echo`, `unique-ids`, `txn-list-append` and `lin-kv` binaries fed bad input: each
+//! case checks the reply (or that there is none) and that the node keeps serving; stdout must
+//! hold protocol lines only.
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
@@ -242,5 +242,44 @@ fn txn_list_append_binary_commits_through_lin_kv_and_rejects_junk() {
     assert_eq!(error_code(&n.reply()), (Some("error"), Some(12), Some(4)));
     n.send_raw(b"{\"src\":\"c1\",\"dest\":\"n0\",\"body\":{\"type\":\"txn\",\"msg_id\":5}}\n");
     assert_eq!(error_code(&n.reply()), (Some("error"), Some(12), Some(5)));
+    n.close();
+}
+
+#[test]
+fn lin_kv_binary_answers_malformed_requests_12_and_still_commits() {
+    let mut n = Node::init(env!("CARGO_BIN_EXE_lin-kv"));
+    let req = |id: u64, body: Value| {
+        let mut body = body;
+        body["msg_id"] = json!(id);
+        format!("{}\n", json!({"src": "c1", "dest": "n0", "body": body}))
+    };
+    // A read without its key, a cas without `to`, a write without its value: malformed.
+    for (id, body) in [
+        (2, json!({"type": "read"})),
+        (3, json!({"type": "cas", "key": 1, "from": 1})),
+        (4, json!({"type": "write", "key": 1})),
+    ] {
+        n.send_raw(req(id, body).as_bytes());
+        assert_eq!(error_code(&n.reply()), (Some("error"), Some(12), Some(id)));
+    }
+    // A line that is not JSON gets no answer; the node keeps going.
+    n.send_raw(b"{not json\n");
+    n.no_reply();
+    // One node is its own majority: once elected (within its 1 s timeout) it commits a write
+    // and reads it back. Until then it answers 11 (temporarily unavailable).
+    let mut id = 10;
+    loop {
+        n.send_raw(req(id, json!({"type": "write", "key": 1, "value": 7})).as_bytes());
+        let r = n.reply();
+        if r["body"]["type"] == "write_ok" {
+            break;
+        }
+        assert_eq!(error_code(&r), (Some("error"), Some(11), Some(id)), "{r}");
+        assert!(id < 40, "no leader after {} tries", id - 10);
+        std::thread::sleep(Duration::from_millis(100));
+        id += 1;
+    }
+    n.send_raw(req(100, json!({"type": "read", "key": 1})).as_bytes());
+    assert_eq!(n.reply()["body"], json!({"type": "read_ok", "value": 7, "in_reply_to": 100}));
     n.close();
 }
