@@ -86,13 +86,35 @@ fn as_maelstrom_writes_it(mut results: Value) -> Value {
     results
 }
 
+/// The paths where `got` and `want` differ, each with both values, so a failure says where.
+fn differences(got: &Value, want: &Value, path: &str, out: &mut Vec<String>) {
+    match (got, want) {
+        (Value::Object(g), Value::Object(w)) => {
+            for key in g.keys().chain(w.keys().filter(|k| !g.contains_key(*k))) {
+                let (a, b) = (g.get(key).unwrap_or(&Value::Null), w.get(key).unwrap_or(&Value::Null));
+                differences(a, b, &format!("{path}.{key}"), out);
+            }
+        }
+        (Value::Array(g), Value::Array(w)) if g.len() == w.len() => {
+            for (i, (a, b)) in g.iter().zip(w).enumerate() {
+                differences(a, b, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ if got != want => out.push(format!("{path}: edn {got} json {want}")),
+        _ => {}
+    }
+}
+
 #[test]
 fn the_edn_files_hold_what_the_json_files_hold() {
     for (name, o) in runs() {
         let dir = run_dir(o);
         let results: Value = serde_json::from_str(&read(&dir, "results.json")).expect("results.json");
         let back = edn::parse(&read(&dir, "results.edn")).expect("results.edn reads back");
-        assert_eq!(back, as_maelstrom_writes_it(results.clone()), "{name}: results.edn differs");
+        let want = as_maelstrom_writes_it(results.clone());
+        let mut diff = Vec::new();
+        differences(&back, &want, "", &mut diff);
+        assert!(diff.is_empty(), "{name}: results.edn differs from results.json at {diff:#?}");
         let jsonl = read(&dir, "history.jsonl");
         let history_edn = read(&dir, "history.edn");
         let txt = read(&dir, "history.txt");

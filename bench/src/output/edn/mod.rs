@@ -284,6 +284,16 @@ mod tests {
         assert_eq!(parse(&text).ok(), parse(&v.compact()).ok());
         assert_eq!(parse(&text).ok().map(|p| p["d"].clone()), Some(json!(1)));
     }
+
+    #[test]
+    fn a_float_from_results_json_reads_back_from_results_edn_unchanged() {
+        // A latency the default serde_json parser reads one unit in the last place off.
+        let written = 9227.655550000001_f64;
+        let json: Value =
+            serde_json::from_str(&serde_json::to_string(&written).expect("JSON")).expect("JSON");
+        assert_eq!(json.as_f64(), Some(written), "serde_json needs its float_roundtrip feature");
+        assert_eq!(parse(&Edn::data(&json).compact()).ok(), Some(json));
+    }
 }
 
 /// What Maelstrom's files cost for a stored run: `GLOMERS_RUN=store/latest cargo test -p
