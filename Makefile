@@ -1,17 +1,19 @@
 # glomers: build, test, load-test and benchmark. `make help` lists the targets.
 CARGO ?= cargo
+CHROMIUM ?= /usr/bin/chromium
 BENCH := target/release/glomers-bench
 # MAELSTROM=/path/to/maelstrom runs the challenge targets on the real Maelstrom instead.
 ON := $(if $(MAELSTROM),--maelstrom $(MAELSTROM))
 
 .PHONY: help build test challenges echo unique-ids broadcast-single broadcast-multi \
-	broadcast-partition efficient-broadcast g-counter kafka kafka-compare txn g-set pn-counter route flood flood-latency \
-	flood-compare bench screenshots soak sim-speed package lin-compare
+	broadcast-partition efficient-broadcast g-counter kafka kafka-compare txn lin-kv g-set pn-counter txn-list-append route flood flood-latency \
+	flood-compare bench screenshots browser-test soak soak-lin-kv sim-speed package lin-compare txn-speed
 
 help:
-	@echo "make challenges     run every Gossip Glomers challenge on the workbench and print the table"
+	@echo "make challenges     run every Gossip Glomers challenge, then the Maelstrom guide rows, and print the table"
 	@echo "make echo | unique-ids | broadcast-single | broadcast-multi | broadcast-partition"
 	@echo "     efficient-broadcast | g-counter | kafka | txn   one challenge (or 3d+3e, 5a-5c, 6a-6c) with its exact flags"
+	@echo "make lin-kv         Maelstrom's guide, Raft chapter: 3 nodes, 10n workers, 60 s at rate 100, partitions every 3 s"
 	@echo "make g-set | pn-counter   Maelstrom's guide workloads: 5 nodes, 20 s at rate 100, with partitions"
 	@echo "make kafka-compare  5b's flags, 3 runs each of our kafka design and the simple lin-kv one"
 	@echo "make route          workbench routing speed: 5 pingpong control nodes for 5 s (msgs/s routed)"
@@ -22,15 +24,19 @@ help:
 	@echo "make flood-latency  echo latency p50/p99/max at 10,000 requests/s offered"
 	@echo "make flood-compare OTHER=/path/to/echo   the same flood, alternating with another echo binary"
 	@echo "make bench          criterion benchmarks of the hot path (cargo bench)"
-	@echo "make screenshots    a valid and an invalid broadcast run, their reports shot by headless Chromium"
-	@echo "make soak SEEDS=N   every challenge's flags in the simulator over seeds 1..N (default 1000)"
+	@echo "make screenshots    reports, message diagrams, timeline and anomaly pictures shot by headless Chromium"
+	@echo "make browser-test   the report, timeline and message diagram checked in headless Chromium"
+	@echo "make soak SEEDS=N   every row's flags (challenges, then the guide's) in the simulator over seeds 1..N (default 1000)"
+	@echo "make soak-lin-kv SEEDS=N   lin-kv's Raft node over seeds 1..N with partitions, then with every extra fault"
 	@echo "make sim-speed      simulator speed: one 3d run, and 1,000 seeds of 3c with partitions"
 	@echo "make lin-compare PORCUPINE=/path/to/porcupine   lin-kv checker vs Porcupine on the same histories"
+	@echo "make txn-speed      txn checkers' time on generated 10k, 100k and 1M-transaction histories"
 
 build:
 	$(CARGO) build --release --workspace
 
 test:
+	@test -x "$(CHROMIUM)" || echo "browser test skipped: no Chromium at $(CHROMIUM) (apt-get install -y chromium, or CHROMIUM=path)"
 	$(CARGO) test --workspace --all-features
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 	$(CARGO) fmt --all -- --check
@@ -79,15 +85,15 @@ txn: build
 	$(BENCH) challenge 6b $(ON)
 	$(BENCH) challenge 6c $(ON)
 
-# Maelstrom's guide workloads (no Gossip Glomers challenge, so not in the challenge table).
-GUIDE := --node-count 5 --time-limit 20 --rate 100 --nemesis partition
+# Maelstrom's guide workloads: the rows after the challenges in the table, with the guide's flags.
+lin-kv: build
+	$(BENCH) challenge lin-kv $(ON)
 
 g-set: build
-	$(BENCH) test -w g-set --bin target/release/g-set $(GUIDE)
-	$(BENCH) test -w g-set --bin target/release/g-set $(GUIDE) --repeat-adds 0.2
+	$(BENCH) challenge g-set $(ON)
 
 pn-counter: build
-	$(BENCH) test -w pn-counter --bin target/release/pn-counter $(GUIDE)
+	$(BENCH) challenge pn-counter $(ON)
 
 KAFKA_5B := -w kafka --bin target/release/kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000
 
@@ -114,34 +120,69 @@ flood-compare: build
 bench:
 	$(CARGO) bench --bench codec --bench pipeline
 
-# Screenshots of the HTML reports (docs/screenshots/): a valid broadcast run with partitions, and
-# an invalid one (glomers-control drops gossip on purpose). Installs nothing.
-CHROMIUM ?= /usr/bin/chromium
+# The report, timeline and message diagram in headless Chromium (bench/tests/browser.rs): clicks an
+# operation in the diagram and checks the highlighted messages against the journal's causes.
+# `make test` runs it too when Chromium is present; without it the test says so and passes.
+browser-test:
+	@test -x "$(CHROMIUM)" || echo "browser test skipped: no Chromium at $(CHROMIUM) (apt-get install -y chromium, or CHROMIUM=path)"
+	CHROMIUM=$(CHROMIUM) $(CARGO) test -p glomers-bench --test browser -- --nocapture
+
+# Screenshots of the HTML pages (docs/screenshots/): a valid broadcast run with partitions (report,
+# message diagram, timeline), an invalid one (glomers-control drops gossip on purpose), and the
+# pictures of a lin-kv and a txn control run broken on purpose. Installs nothing.
 SHOTS := docs/screenshots
+comma := ,
+# $(call shot,NAME,PAGE under target/shots,W$(comma)H): one page shot into $(SHOTS)/NAME.png.
+define shot
+	prof=$$(mktemp -d) && $(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync --user-data-dir=$$prof \
+		--screenshot=$(CURDIR)/$(SHOTS)/$(1).png --window-size=$(3) "file://$(CURDIR)/target/shots/$(2)" 2>/dev/null; \
+		rm -rf $$prof
+endef
 SHOT_RUN := -w broadcast --node-count 5 --time-limit 10 --rate 20 --nemesis partition --nemesis-interval 2 --seed 7
 screenshots: build
 	@test -x "$(CHROMIUM)" || { echo "screenshots need Chromium: apt-get install -y chromium (or CHROMIUM=/path/to/chromium)"; exit 2; }
 	rm -rf target/shots && mkdir -p $(SHOTS)
 	$(BENCH) test $(SHOT_RUN) --bin target/release/broadcast --store target/shots/valid > /dev/null
 	$(BENCH) test $(SHOT_RUN) --bin target/release/glomers-control --store target/shots/invalid -- broadcast-lossy > /dev/null; test $$? -eq 1
-	for k in valid invalid; do \
-		prof=$$(mktemp -d) && \
-		$(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-			--disable-background-networking --disable-component-update --disable-sync \
-			--user-data-dir=$$prof --screenshot=$(CURDIR)/$(SHOTS)/broadcast-$$k.png --window-size=1400,2600 \
-			file://$(CURDIR)/target/shots/$$k/latest/report.html 2>/dev/null; \
-		rm -rf $$prof; \
-	done
+	$(BENCH) test -w lin-kv --bin target/release/glomers-control --node-count 3 --time-limit 5 --rate 50 \
+		--concurrency 2n --nemesis partition --nemesis-interval 1 --seed 3 --store target/shots/lin-kv -- lin-kv-stale > /dev/null || true
+	$(BENCH) test -w txn-rw-register --bin target/release/glomers-control --node-count 2 --time-limit 4 --rate 50 \
+		--seed 3 --store target/shots/txn -- txn-g0 > /dev/null || true
+	$(BENCH) sim --challenge 3d --seed 1 --store target/shots/3d > /dev/null
+	$(call shot,broadcast-valid,valid/latest/report.html,1400$(comma)2600)
+	$(call shot,broadcast-invalid,invalid/latest/report.html,1400$(comma)2600)
+	$(call shot,messages,valid/latest/messages.html,1400$(comma)900)
+	$(call shot,messages-3d,3d/latest/messages.html,1400$(comma)900)
+	$(call shot,messages-3d-op,3d/latest/messages.html#op=409,1400$(comma)900)
+	$(call shot,timeline,valid/latest/timeline.html,1400$(comma)700)
+	$(call shot,lin-kv-report,lin-kv/latest/report.html,1400$(comma)3200)
+	$(call shot,txn-report,txn/latest/report.html,1400$(comma)3200)
 	@ls -l $(SHOTS)
 # The simulator (docs/simulator.md): the real nodes in-process under virtual time, many seeds.
 SEEDS ?= 1000
 SIM := $(BENCH) sim --store store/sim --seeds 1..$(SEEDS)
 
-# Every challenge, in order (as `glomers-bench challenges` runs them).
+# Every row of the table, in order (as `glomers-bench challenges` runs them): the Gossip Glomers
+# challenges, then Maelstrom's guide.
 CHALLENGES := 1 2 3a 3b 3c 3d 3e 4 5a 5b 5c 6a 6b 6c
+GUIDE_ROWS := lin-kv g-set pn-counter
 
 soak: build
-	@set -e; for c in $(CHALLENGES); do echo "== challenge $$c"; $(SIM) --challenge $$c; done
+	@set -e; for c in $(CHALLENGES) $(GUIDE_ROWS); do echo "== $$c"; $(SIM) --challenge $$c; done
+
+# The Raft node: the guide's command, then 5 nodes at 100 ms, then every extra fault of the simulator.
+LINKV_GUIDE := -w lin-kv --node-count 3 --concurrency 10n --rate 100 --time-limit 60 --nemesis partition --nemesis-interval 3
+soak-lin-kv: build
+	$(SIM) $(LINKV_GUIDE)
+	$(SIM) -w lin-kv --node-count 5 --concurrency 10n --rate 100 --latency 100 --time-limit 60 --nemesis partition --nemesis-interval 3
+	$(SIM) $(LINKV_GUIDE) --duplicate 0.05 --reorder 50 --flap 500 --clock-skew 20000
+	$(SIM) $(LINKV_GUIDE) --one-way --duplicate 0.05
+
+# The txn checkers (list-append, then rw-register) on generated valid histories of 10,000, 100,000
+# and 1,000,000 transactions, 10 in flight, under strict-serializable (docs/protocol.md §7.10).
+txn-speed:
+	$(CARGO) test --release -p glomers-bench --lib txn_checker_speed -- --ignored --nocapture
 
 sim-speed: build
 	$(BENCH) sim --store store/sim --challenge 3d --seed 1
@@ -159,7 +200,7 @@ lin-compare:
 	cp bench/tools/porcupine-cmp/main.go $(LINCMP)/go/
 	printf 'module porcupinecmp\n\ngo 1.16\n\nrequire github.com/anishathalye/porcupine v0.0.0\n\nreplace github.com/anishathalye/porcupine => %s\n' "$(abspath $(PORCUPINE))" > $(LINCMP)/go/go.mod
 	cd $(LINCMP)/go && GOFLAGS=-mod=mod go build -o porcupine-cmp .
-	for s in 1 2 3; do $(BENCH) sim -w lin-kv --node-count 5 --concurrency 10n --rate 500 --time-limit 60 \
+	for s in 1 2 3; do $(BENCH) sim -w lin-kv --impl lin-kv-proxy --node-count 5 --concurrency 10n --rate 500 --time-limit 60 \
 		--nemesis partition --seed $$s --store $(LINCMP)/runs >/dev/null; \
 		cp $(LINCMP)/runs/latest/history.jsonl $(LINCMP)/h/run-seed$$s.jsonl; done
 	for n in 1000 4000 16000; do for c in 5 10 20; do \

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{bench, control, test, Outcome};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::os::unix::fs::PermissionsExt;
 
 #[test]
@@ -101,10 +101,7 @@ fn bad_arguments_exit_254_with_a_reason() {
     let cases: [(&[&str], &str); 8] = [
         (&["test", "-w", "echo", "--bin", "/no/such/node"], "node binary /no/such/node not found"),
         (&["test", "-w", "echo", "--bin", &plain], "is not executable"),
-        (
-            &["test", "-w", "txn-list-append", "--bin", control()],
-            "workload txn-list-append is not supported yet",
-        ),
+        (&["test", "-w", "txn-list-apend", "--bin", control()], "invalid value 'txn-list-apend'"),
         (
             &["test", "-w", "echo", "--bin", control(), "--latency-dist", "exponential"],
             "needs --latency above 0",
@@ -278,9 +275,13 @@ fn challenges_table_marks_missing_binaries() {
     let _ = std::fs::create_dir_all(&empty);
     let o = bench("table", &["challenges", "--bin-dir", &empty.to_string_lossy()]);
     assert_eq!(o.code, 0, "{}", o.show());
-    assert!(o.stdout.contains("3d   Efficient Broadcast I"), "{}", o.show());
-    // Every challenge's workload is supported, and no binary is built here.
-    assert_eq!(o.stdout.matches("not built").count(), 14, "{}", o.show());
+    assert!(o.stdout.contains("3d         Efficient Broadcast I"), "{}", o.show());
+    // The guide's rows follow the challenges, under their own heading.
+    let (glomers, guide) = o.stdout.split_once("-- Maelstrom guide\n").expect("the guide's heading");
+    assert!(glomers.contains("-- Gossip Glomers\n") && glomers.contains("6c "), "{}", o.show());
+    assert!(guide.starts_with("lin-kv     Raft: linearizable kv"), "{}", o.show());
+    // Every row's workload is supported, and no binary is built here.
+    assert_eq!(o.stdout.matches("not built").count(), 17, "{}", o.show());
     assert_eq!(o.stdout.matches("not supported yet").count(), 0, "{}", o.show());
 }
 
@@ -304,4 +305,60 @@ fn a_g_set_that_toggles_on_a_repeated_add_is_invalid_in_process_mode() {
     assert!(o.stdout.contains("g-set on 3 node(s): verdict: INVALID"), "{}", o.show());
     assert!(o.stdout.contains("missing from the final read"), "{}", o.show());
     assert!(o.results()["workload"]["lost-count"].as_u64() > Some(0), "{}", o.show());
+}
+
+#[test]
+fn a_stuck_broadcast_is_valid_with_its_weak_points_named_and_invalid_under_strict() {
+    let flags = ["--node-count", "5", "--time-limit", "2", "--rate", "20", "--seed", "3"];
+    let o = test("stuck", "broadcast", &flags, "broadcast-stuck");
+    assert_eq!(o.code, 0, "Maelstrom's verdict is kept: {}", o.show());
+    assert!(
+        o.stdout.contains("the verdict rests on little (--strict would fail this run):\n  - "),
+        "{}",
+        o.show()
+    );
+    assert!(o.stdout.contains("values were never seen by a successful read"), "{}", o.show());
+    assert!(o.stdout.contains("5 of 5 final reads did not succeed"), "{}", o.show());
+    let r = o.results();
+    assert_eq!((r["valid?"].clone(), r["evidence"]["valid?"].clone()), (json!(true), json!(true)));
+    let names: Vec<&str> = r["evidence"]["weak-points"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|w| w["name"].as_str())
+        .collect();
+    assert!(names.contains(&"never-read") && names.contains(&"final-reads-failed"), "{names:?}");
+    let report = std::fs::read_to_string(o.store.join("latest/report.html")).unwrap_or_default();
+    assert!(report.contains("rests on little") && report.contains("final reads did not succeed"));
+    // Judged again strictly, the stored run is not valid, and `check` says why.
+    let out = std::process::Command::new(common::BENCH)
+        .args(["check", "--strict"])
+        .arg(o.store.join("latest"))
+        .output()
+        .expect("glomers-bench runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("  - verdict: valid -> INVALID\n"), "{text}");
+    assert!(text.contains("  - evidence: strict? false -> true, valid? true -> false\n"), "{text}");
+    assert!(text.contains("  - new problem: --strict: the verdict rests on little (never-read): "), "{text}");
+
+    let strict: Vec<&str> = flags.iter().copied().chain(["--strict"]).collect();
+    let o = test("stuck-strict", "broadcast", &strict, "broadcast-stuck");
+    assert_eq!(o.code, 1, "{}", o.show());
+    assert!(
+        o.stdout.contains("why:\n  - --strict: the verdict rests on little (never-read): "),
+        "{}",
+        o.show()
+    );
+    assert!(
+        o.stdout.contains("  - --strict: the verdict rests on little (final-reads-failed): 5 of 5"),
+        "{}",
+        o.show()
+    );
+    let r = o.results();
+    assert_eq!((r["valid?"].clone(), r["evidence"]["valid?"].clone()), (json!(false), json!(false)));
+    assert_eq!(
+        (r["workload"]["valid?"].clone(), r["evidence"]["strict?"].clone()),
+        (json!(true), json!(true))
+    );
 }

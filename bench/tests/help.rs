@@ -12,7 +12,7 @@ use std::process::Command;
 const BENCH: &str = env!("CARGO_BIN_EXE_glomers-bench");
 
 /// Each golden file and the arguments that print it.
-const CASES: [(&str, &[&str]); 8] = [
+const CASES: [(&str, &[&str]); 9] = [
     ("glomers-bench", &["--help"]),
     ("test", &["test", "--help"]),
     ("sim", &["sim", "--help"]),
@@ -20,6 +20,7 @@ const CASES: [(&str, &[&str]); 8] = [
     ("challenges", &["challenges", "--help"]),
     ("flood", &["flood", "--help"]),
     ("report", &["report", "--help"]),
+    ("check", &["check", "--help"]),
     ("serve", &["serve", "--help"]),
 ];
 

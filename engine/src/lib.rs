@@ -100,6 +100,7 @@ mod admission;
 pub mod codec;
 pub mod driver;
 pub mod error;
+mod handoff;
 pub mod kv;
 pub mod log;
 pub mod message;

@@ -9,13 +9,13 @@
 //! a lone message is not held back. Nothing stops the loop but EOF.
 
 use crate::error::RpcError;
+use crate::handoff::Push;
 use crate::log_error;
 use crate::message::{Init, Members, Message};
 use crate::node::{checked_ticks, started, Node};
 use crate::protocol::{Answer, Decision, Inbox};
 use crate::rpc::finish;
 use crate::runtime::{Running, Shared};
-use crossbeam_channel::Sender;
 use simd_json::INPUT_PADDING;
 use std::io::{ErrorKind, Read};
 use std::sync::Arc;
@@ -27,7 +27,7 @@ const MAX_BATCH: usize = 512;
 
 struct Reader<'s, N: Node, F> {
     shared: &'s Arc<Shared<N>>,
-    work: Sender<Vec<Message<N::Body>>>,
+    work: Push<Vec<Message<N::Body>>>,
     /// What to do with each line.
     inbox: Inbox,
     /// Builds the node from `init`.
@@ -39,7 +39,7 @@ struct Reader<'s, N: Node, F> {
 pub(crate) fn run<N: Node>(
     shared: &Arc<Shared<N>>,
     mut input: impl Read,
-    work: Sender<Vec<Message<N::Body>>>,
+    work: Push<Vec<Message<N::Body>>>,
     max_line: usize,
     build: impl FnMut(&Init) -> Result<N, RpcError>,
 ) {
@@ -152,7 +152,7 @@ impl<N: Node, F: FnMut(&Init) -> Result<N, RpcError>> Reader<'_, N, F> {
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(MAX_BATCH));
         self.shared.admission.admit(batch.len());
         // The workers live until this sender drops, so the send cannot fail.
-        let _ = self.work.send(batch);
+        self.work.send(batch);
     }
 }
 

@@ -5,6 +5,7 @@
 
 use crate::admission::Admission;
 use crate::error::RpcError;
+use crate::handoff::{self, Push};
 use crate::message::{Init, Members, NodeId};
 use crate::node::{check_body, Effects, Node, Out, Outgoing};
 use crate::rpc::{Caller, Calls, Waiter};
@@ -68,7 +69,7 @@ pub(crate) struct Shared<N: Node> {
     pub(crate) node: OnceLock<Running<N>>,
     pub(crate) calls: Calls<N>,
     pub(crate) admission: Admission,
-    writer: Sender<WriterMsg<N::Body>>,
+    writer: Push<WriterMsg<N::Body>>,
     timer: Sender<TimerMsg>,
     start: Instant,
 }
@@ -94,7 +95,7 @@ impl<N: Node> Shared<N> {
     pub(crate) fn send(&self, from: &NodeId, batch: Vec<Outgoing<N::Body>>) {
         if !batch.is_empty() {
             // The writer outlives every sender (it stops last), so this cannot fail in a run.
-            let _ = self.writer.send(WriterMsg::Batch(from.clone(), batch));
+            self.writer.send(WriterMsg::Batch(from.clone(), batch));
         }
     }
 
@@ -165,9 +166,9 @@ pub fn run_with_factory<N: Node>(
         crate::log_error!("{e}");
         return;
     }
-    let (writer_tx, writer_rx) = unbounded();
+    let (writer_tx, writer_rx) = handoff::queue();
     let (timer_tx, timer_rx) = unbounded();
-    let (work_tx, work_rx) = unbounded();
+    let (work_tx, work_rx) = handoff::queue();
     let shared: Arc<Shared<N>> = Arc::new(Shared {
         node: OnceLock::new(),
         calls: Calls::new(),
@@ -204,7 +205,7 @@ pub fn run_with_factory<N: Node>(
         }
         let _ = shared.timer.send(TimerMsg::Stop);
         let _ = timer.join();
-        let _ = shared.writer.send(WriterMsg::Stop);
+        shared.writer.send(WriterMsg::Stop);
         let _ = writer.join();
     });
     crate::log_info!("stdin closed; {} call(s) left unanswered; exiting", shared.calls.len());

@@ -5,10 +5,10 @@
 //! reply is never held back.
 
 use crate::codec::encode;
+use crate::handoff::Pop;
 use crate::message::NodeId;
 use crate::node::Outgoing;
 use crate::{log_debug, log_error};
-use crossbeam_channel::Receiver;
 use serde::Serialize;
 use std::io::Write;
 
@@ -25,16 +25,16 @@ pub(crate) enum WriterMsg<B> {
 const FLUSH_AT: usize = 256 * 1024;
 
 /// Serializes and writes until told to stop.
-pub(crate) fn run<B: Serialize>(rx: Receiver<WriterMsg<B>>, mut output: impl Write) {
+pub(crate) fn run<B: Serialize>(rx: Pop<WriterMsg<B>>, mut output: impl Write) {
     let mut buf = Vec::with_capacity(FLUSH_AT * 2);
     let mut broken = false;
     loop {
-        let Ok(first) = rx.recv() else { return };
+        let Some(first) = rx.recv() else { return };
         let mut stop = !encode_msg(first, &mut buf);
         while !stop {
             match rx.try_recv() {
-                Ok(msg) => stop = !encode_msg(msg, &mut buf),
-                Err(_) => break,
+                Some(msg) => stop = !encode_msg(msg, &mut buf),
+                None => break,
             }
             if buf.len() >= FLUSH_AT {
                 write(&mut output, &mut buf, &mut broken);

@@ -8,6 +8,8 @@
 //! - `kafka`: challenges 5a-5c.
 //! - `txn`: challenges 6a-6c.
 //! - `g_set`, `pn_counter`: Maelstrom's guide (grow-only set, counter with decrements).
+//! - `txn_list_append`: the guide's Datomic chapter (strict-serializable list transactions over
+//!   `lin-kv`).
 //!
 //! `link` is the reliable batched link that broadcast, kafka, txn and g-set replicate over. The
 //! workbench's simulator runs these nodes in-process (its table of them is in `bench`).
@@ -23,7 +25,9 @@ pub mod echo;
 pub mod g_counter;
 pub mod g_set;
 pub mod kafka;
+pub mod lin_kv;
 pub mod link;
 pub mod pn_counter;
 pub mod txn;
+pub mod txn_list_append;
 pub mod unique_ids;

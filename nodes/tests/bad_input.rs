@@ -1,5 +1,6 @@
-//! The real `echo` and `unique-ids` binaries fed bad input: each case checks the reply (or
-//! that there is none) and that the node keeps serving; stdout must hold protocol lines only.
+//! The real `echo`, `unique-ids`, `txn-list-append` and `lin-kv` binaries fed bad input: each
+//! case checks the reply (or that there is none) and that the node keeps serving; stdout must
+//! hold protocol lines only.
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
@@ -200,5 +201,85 @@ fn unique_ids_binary_answers_generate_and_rejects_junk() {
     }
     n.send_raw(b"{\"src\":\"c1\",\"dest\":\"n0\",\"body\":{\"type\":\"echo\",\"msg_id\":500}}\n");
     assert_eq!(error_code(&n.reply()), (Some("error"), Some(10), Some(500)));
+    n.close();
+}
+
+#[test]
+fn txn_list_append_binary_commits_through_lin_kv_and_rejects_junk() {
+    let mut n = Node::init(env!("CARGO_BIN_EXE_txn-list-append"));
+    n.no_reply();
+    let serve = |n: &mut Node, expect: Value, answer: Value| {
+        let call = n.reply();
+        assert_eq!(call["dest"], json!("lin-kv"));
+        let mut body = call["body"].clone();
+        let id = body.as_object_mut().and_then(|b| b.remove("msg_id")).expect("a call has a msg_id");
+        assert_eq!(body, expect);
+        let mut answer = answer;
+        answer["in_reply_to"] = id;
+        n.send_raw(format!("{}\n", json!({"src": "lin-kv", "dest": "n0", "body": answer})).as_bytes());
+    };
+    let missing = json!({"type": "error", "code": 20, "text": "key does not exist"});
+    let txn = |id: u64, txn: Value| {
+        format!("{}\n", json!({"src": "c1", "dest": "n0", "body": {"type": "txn", "msg_id": id, "txn": txn}}))
+    };
+    // The first transaction has the node draw its incarnation and look for a snapshot.
+    n.send_raw(txn(2, json!([["append", 1, 5], ["r", 1, null]])).as_bytes());
+    serve(&mut n, json!({"type": "read", "key": "incarnation/n0"}), missing.clone());
+    let bump =
+        json!({"type": "cas", "key": "incarnation/n0", "from": 0, "to": 1, "create_if_not_exists": true});
+    serve(&mut n, bump, json!({"type": "cas_ok"}));
+    serve(&mut n, json!({"type": "read", "key": "snapshot"}), missing);
+    let claim = json!({"type": "cas", "key": "slot/0", "from": null,
+                       "to": {"by": ["n0", 1, 0], "appends": [[1, 5]]}, "create_if_not_exists": true});
+    serve(&mut n, claim, json!({"type": "cas_ok"}));
+    assert_eq!(
+        n.reply()["body"],
+        json!({"type": "txn_ok", "txn": [["append", 1, 5], ["r", 1, [5]]], "in_reply_to": 2})
+    );
+    n.send_raw(txn(3, json!([["w", 1, 5]])).as_bytes());
+    assert_eq!(error_code(&n.reply()), (Some("error"), Some(12), Some(3)));
+    n.send_raw(txn(4, json!("not a list")).as_bytes());
+    assert_eq!(error_code(&n.reply()), (Some("error"), Some(12), Some(4)));
+    n.send_raw(b"{\"src\":\"c1\",\"dest\":\"n0\",\"body\":{\"type\":\"txn\",\"msg_id\":5}}\n");
+    assert_eq!(error_code(&n.reply()), (Some("error"), Some(12), Some(5)));
+    n.close();
+}
+
+#[test]
+fn lin_kv_binary_answers_malformed_requests_12_and_still_commits() {
+    let mut n = Node::init(env!("CARGO_BIN_EXE_lin-kv"));
+    let req = |id: u64, body: Value| {
+        let mut body = body;
+        body["msg_id"] = json!(id);
+        format!("{}\n", json!({"src": "c1", "dest": "n0", "body": body}))
+    };
+    // A read without its key, a cas without `to`, a write without its value: malformed.
+    for (id, body) in [
+        (2, json!({"type": "read"})),
+        (3, json!({"type": "cas", "key": 1, "from": 1})),
+        (4, json!({"type": "write", "key": 1})),
+    ] {
+        n.send_raw(req(id, body).as_bytes());
+        assert_eq!(error_code(&n.reply()), (Some("error"), Some(12), Some(id)));
+    }
+    // A line that is not JSON gets no answer; the node keeps going.
+    n.send_raw(b"{not json\n");
+    n.no_reply();
+    // One node is its own majority: once elected (within its 1 s timeout) it commits a write
+    // and reads it back. Until then it answers 11 (temporarily unavailable).
+    let mut id = 10;
+    loop {
+        n.send_raw(req(id, json!({"type": "write", "key": 1, "value": 7})).as_bytes());
+        let r = n.reply();
+        if r["body"]["type"] == "write_ok" {
+            break;
+        }
+        assert_eq!(error_code(&r), (Some("error"), Some(11), Some(id)), "{r}");
+        assert!(id < 40, "no leader after {} tries", id - 10);
+        std::thread::sleep(Duration::from_millis(100));
+        id += 1;
+    }
+    n.send_raw(req(100, json!({"type": "read", "key": 1})).as_bytes());
+    assert_eq!(n.reply()["body"], json!({"type": "read_ok", "value": 7, "in_reply_to": 100}));
     n.close();
 }

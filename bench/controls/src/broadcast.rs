@@ -1,6 +1,9 @@
 //! The broadcast controls (docs/protocol.md §7.3): each value is flooded to every peer (the
-//! topology is ignored) and resent every [`RETRY_EVERY`] until the peer acknowledges it; broken,
-//! nothing is acknowledged or resent, so a value sent across a partition is lost for good.
+//! topology is ignored) and resent every [`RETRY_EVERY`] until the peer acknowledges it. Broken
+//! ([`NoRetry`]), nothing is acknowledged or resent, so a value sent across a partition is lost
+//! for good; stuck ([`Stuck`]), a node takes the first value a client sends it and then answers
+//! nothing at all, as a node lost in a gossip storm: its peers resend to it forever, most values
+//! are never read and the final reads fail, yet Maelstrom's checker calls the run valid.
 
 use crate::Flawed;
 use glomers_engine::{Effects, Init, Message, Node, NodeId, Out, RpcError};
@@ -14,6 +17,8 @@ use std::time::Duration;
 flaws! {
     /// Floods each value once and never resends it.
     NoRetry,
+    /// Takes the first value a client sends, then answers nothing more (nor acknowledges gossip).
+    Stuck,
 }
 
 /// How often values a peer has not acknowledged are resent.
@@ -63,6 +68,9 @@ struct Seen {
     messages: BTreeSet<i64>,
     /// The values each peer has acknowledged.
     acked: BTreeMap<NodeId, BTreeSet<i64>>,
+    /// [`Stuck`]: whether a client has sent a value yet, and whether the node is stuck.
+    took_one: bool,
+    stuck: bool,
 }
 
 /// A broadcast node with flaw `F` (or none).
@@ -81,6 +89,18 @@ impl<F: Flawed<Flaw>> Node for Broadcast<F> {
 
     fn on_message(&self, msg: Message<Body>, out: &mut Out<Self>) -> Result<(), RpcError> {
         let mut seen = self.seen.lock();
+        if F::FLAW == Some(Flaw::Stuck) {
+            if seen.stuck {
+                return Ok(());
+            }
+            if matches!(msg.body, Body::Broadcast { .. }) {
+                seen.stuck = seen.took_one;
+                seen.took_one = true;
+                if seen.stuck {
+                    return Ok(());
+                }
+            }
+        }
         match msg.body {
             Body::Broadcast { message } => {
                 seen.messages.insert(message);
@@ -91,7 +111,7 @@ impl<F: Flawed<Flaw>> Node for Broadcast<F> {
             }
             Body::Gossip { messages } => {
                 seen.messages.extend(messages.iter().copied());
-                if F::FLAW.is_none() {
+                if F::FLAW != Some(Flaw::NoRetry) {
                     out.send(msg.src, Body::GossipOk { messages });
                 }
             }
@@ -109,11 +129,14 @@ impl<F: Flawed<Flaw>> Node for Broadcast<F> {
     }
 
     fn tick_every(&self) -> Option<Duration> {
-        F::FLAW.is_none().then_some(RETRY_EVERY)
+        (F::FLAW != Some(Flaw::NoRetry)).then_some(RETRY_EVERY)
     }
 
     fn on_tick(&self, out: &mut Effects<Self>) {
         let seen = self.seen.lock();
+        if seen.stuck {
+            return;
+        }
         for p in &self.peers {
             let acked = seen.acked.get(p);
             let missing: Vec<i64> =

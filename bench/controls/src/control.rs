@@ -7,7 +7,8 @@
 use crate::breach::Breach;
 use crate::registry::Factory;
 use crate::{
-    broadcast, echo, g_counter, g_set, kafka, lin_kv, pingpong, pn_counter, txn, unique_ids, Correct,
+    broadcast, echo, g_counter, g_set, kafka, lin_kv, pingpong, pn_counter, txn, txn_list_append, unique_ids,
+    Correct,
 };
 use glomers_engine::driver::{Clock, Driver, LineDriver};
 use glomers_engine::{Config, Init, Node, RpcError};
@@ -44,6 +45,9 @@ pub enum Control {
     Broadcast,
     /// `broadcast-lossy`: floods once and never resends, so a partition loses values.
     BroadcastLossy,
+    /// `broadcast-stuck`: takes one value, then answers nothing (valid for Maelstrom, not under
+    /// `--strict`).
+    BroadcastStuck,
     /// `g-counter`: keeps each node's total in seq-kv.
     GCounter,
     /// `g-counter-miss`: forgets the first non-zero add it acknowledges.
@@ -62,7 +66,8 @@ pub enum Control {
     TxnDirty,
     /// `txn-intermediate`: G1b, a transaction's intermediate write is visible.
     TxnIntermediate,
-    /// `txn-g0`: G0, two transactions overwrite each other's writes in a cycle.
+    /// `txn-g0`: two transactions read and overwrite each other's writes in a cycle (a write
+    /// cycle whose edges are also wr edges, which Elle names G1c).
     TxnG0,
     /// `g-set`: a state-based set, gossiped whole and merged by union.
     GSet,
@@ -84,11 +89,23 @@ pub enum Control {
     LinKvLostWrite,
     /// `lin-kv-double-cas`: applies each successful cas a second time, later.
     LinKvDoubleCas,
+    /// `txn-list-append`: one node holds every list; the others forward to it.
+    TxnListAppend,
+    /// `txn-list-append-local`: every node keeps its own lists, uncoordinated.
+    TxnListAppendLocal,
+    /// `txn-list-append-double`: applies every append twice (duplicate elements).
+    TxnListAppendDouble,
+    /// `txn-list-append-aborted`: every 3rd appending transaction fails but keeps its appends
+    /// (G1a).
+    TxnListAppendAborted,
+    /// `txn-list-append-intermediate`: a key appended twice in one transaction reads up to the
+    /// first append for a while (G1b).
+    TxnListAppendIntermediate,
 }
 
 impl Control {
     /// Every control, in the order of the challenges, then Maelstrom's guide.
-    pub const ALL: [Control; 33] = [
+    pub const ALL: [Control; 39] = [
         Control::Echo,
         Control::EchoWrong,
         Control::EchoExtra,
@@ -102,6 +119,7 @@ impl Control {
         Control::UniqueIdsRestart,
         Control::Broadcast,
         Control::BroadcastLossy,
+        Control::BroadcastStuck,
         Control::GCounter,
         Control::GCounterMiss,
         Control::Kafka,
@@ -122,6 +140,11 @@ impl Control {
         Control::LinKvStale,
         Control::LinKvLostWrite,
         Control::LinKvDoubleCas,
+        Control::TxnListAppend,
+        Control::TxnListAppendLocal,
+        Control::TxnListAppendDouble,
+        Control::TxnListAppendAborted,
+        Control::TxnListAppendIntermediate,
     ];
 
     /// The name the binary takes and the registry knows.
@@ -140,6 +163,7 @@ impl Control {
             Control::UniqueIdsRestart => "unique-ids-restart",
             Control::Broadcast => "broadcast",
             Control::BroadcastLossy => "broadcast-lossy",
+            Control::BroadcastStuck => "broadcast-stuck",
             Control::GCounter => "g-counter",
             Control::GCounterMiss => "g-counter-miss",
             Control::Kafka => "kafka",
@@ -160,6 +184,11 @@ impl Control {
             Control::LinKvStale => "lin-kv-stale",
             Control::LinKvLostWrite => "lin-kv-lost-write",
             Control::LinKvDoubleCas => "lin-kv-double-cas",
+            Control::TxnListAppend => "txn-list-append",
+            Control::TxnListAppendLocal => "txn-list-append-local",
+            Control::TxnListAppendDouble => "txn-list-append-double",
+            Control::TxnListAppendAborted => "txn-list-append-aborted",
+            Control::TxnListAppendIntermediate => "txn-list-append-intermediate",
         }
     }
 
@@ -208,6 +237,7 @@ impl Control {
             C::UniqueIdsRestart => node::<unique_ids::UniqueIds<unique_ids::Restart>>(),
             C::Broadcast => node::<broadcast::Broadcast<Correct>>(),
             C::BroadcastLossy => node::<broadcast::Broadcast<broadcast::NoRetry>>(),
+            C::BroadcastStuck => node::<broadcast::Broadcast<broadcast::Stuck>>(),
             C::GCounter => node::<g_counter::GCounter<Correct>>(),
             C::GCounterMiss => node::<g_counter::GCounter<g_counter::MissAdd>>(),
             C::Kafka => node::<kafka::Kafka<Correct>>(),
@@ -228,6 +258,13 @@ impl Control {
             C::LinKvStale => node::<lin_kv::LinKv<lin_kv::StaleRead>>(),
             C::LinKvLostWrite => node::<lin_kv::LinKv<lin_kv::LostWrite>>(),
             C::LinKvDoubleCas => node::<lin_kv::LinKv<lin_kv::DoubleCas>>(),
+            C::TxnListAppend => node::<txn_list_append::TxnListAppend<Correct>>(),
+            C::TxnListAppendLocal => node::<txn_list_append::TxnListAppend<txn_list_append::Local>>(),
+            C::TxnListAppendDouble => node::<txn_list_append::TxnListAppend<txn_list_append::DoubleAppend>>(),
+            C::TxnListAppendAborted => node::<txn_list_append::TxnListAppend<txn_list_append::Aborted>>(),
+            C::TxnListAppendIntermediate => {
+                node::<txn_list_append::TxnListAppend<txn_list_append::Intermediate>>()
+            }
         }
     }
 
@@ -351,7 +388,8 @@ mod tests {
         );
         assert!(
             text.ends_with(
-                "pn-counter-sum-merge, lin-kv, lin-kv-stale, lin-kv-lost-write, lin-kv-double-cas"
+                "lin-kv-double-cas, txn-list-append, txn-list-append-local, txn-list-append-double, \
+                 txn-list-append-aborted, txn-list-append-intermediate"
             ),
             "{text}"
         );

@@ -9,7 +9,7 @@
 //! - [`registry`]: name → factory of a simulator driver, as the simulator has for `nodes/`.
 //! - One file per workload, each an engine `Node` generic over its flaw: [`echo`],
 //!   [`unique_ids`], [`broadcast`], [`g_counter`], [`kafka`], [`txn`], [`g_set`],
-//!   [`pn_counter`], [`lin_kv`]; [`pingpong`] is load.
+//!   [`pn_counter`], [`lin_kv`], [`txn_list_append`]; [`pingpong`] is load.
 //! - [`breach`]: the controls that break the protocol itself (junk on stdout, exiting early,
 //!   never answering `init`), which no engine node can do: one hand-written driver, run by the
 //!   simulator and, behind a stdin loop, as a process.
@@ -57,6 +57,7 @@ pub mod pingpong;
 pub mod pn_counter;
 pub mod registry;
 pub mod txn;
+pub mod txn_list_append;
 pub mod unique_ids;
 
 pub use control::{Control, ModeError};

@@ -5,10 +5,11 @@
 //!   30 (txn-conflict, definite) while leaving those writes visible.
 //! - [`Intermediate`] (G1b): when a transaction writes a key twice, the store shows its *first*
 //!   value to the next [`EXPOSED_FOR`] transactions before the final one is installed.
-//! - [`WriteCycle`] (G0): a transaction T1 that reads then writes a key y and also writes a key
-//!   x is held open; when a later T2 reads then writes x and also writes y, T2 is made to read
-//!   T1's x, and T1's pending read of y is answered with T2's y. Each then read the other's
-//!   write before overwriting it: a write-write cycle in the version order the checker infers.
+//! - [`WriteCycle`] (a write cycle, named G1c): a transaction T1 that reads then writes a key y
+//!   and also writes a key x is held open; when a later T2 reads then writes x and also writes
+//!   y, T2 is made to read T1's x, and T1's pending read of y is answered with T2's y. Each then
+//!   read the other's write before overwriting it: a write-write cycle in the version order the
+//!   checker infers, whose edges are also write-read edges, so Elle names it G1c, not G0.
 
 use crate::Flawed;
 use glomers_engine::{Effects, ErrorCode, Init, Message, MsgId, Node, NodeId, Out, RpcError};
@@ -23,7 +24,7 @@ flaws! {
     Dirty,
     /// G1b: a transaction's intermediate write is visible to others.
     Intermediate,
-    /// G0: two transactions overwrite each other's writes in a cycle.
+    /// G1c: two transactions read and overwrite each other's writes in a cycle.
     WriteCycle,
 }
 

@@ -1,5 +1,7 @@
-//! The Gossip Glomers challenges (docs/protocol.md §9): each one's workload, node binary, exact
-//! flags, and for 3d/3e and 5c the efficiency targets judged on top of the verdict.
+//! The rows of the challenge table: the Gossip Glomers challenges (docs/protocol.md §9), then the
+//! workloads of Maelstrom's own guide (lin-kv, g-set, pn-counter) with the guide's flags. Each
+//! row has its section, workload, node binary, exact flags, and for 3d/3e and 5c the efficiency
+//! targets judged on top of the verdict.
 
 use crate::cli::config::RunArgs;
 use crate::core::checkers::verdict::{Quantiles, Validity};
@@ -58,6 +60,11 @@ pub struct RunSpec {
     pub total_availability: bool,
     /// `--nemesis partition`.
     pub partitions: bool,
+    /// `--nemesis-interval`, in seconds (`None`: Maelstrom's default, 10).
+    pub nemesis_interval_s: Option<u64>,
+    /// `--repeat-adds` (g-set): glomers-bench's own flag, so the real Maelstrom skips this run
+    /// ([`RunSpec::is_bench_only`]).
+    pub repeat_adds: Option<f64>,
 }
 
 impl RunSpec {
@@ -72,10 +79,18 @@ impl RunSpec {
             consistency_model: None,
             total_availability: false,
             partitions: false,
+            nemesis_interval_s: None,
+            repeat_adds: None,
         }
     }
 
-    /// The flags for `maelstrom test`, after `-w` and `--bin`.
+    /// Whether the run uses a flag only glomers-bench has, so the real Maelstrom cannot run it.
+    pub fn is_bench_only(self) -> bool {
+        self.repeat_adds.is_some()
+    }
+
+    /// The flags for `maelstrom test`, after `-w` and `--bin` (with `--repeat-adds` for a run
+    /// that [is bench-only](Self::is_bench_only)).
     pub fn to_argv(self) -> Vec<String> {
         let mut argv = vec!["--node-count".to_owned(), self.node_count.to_string()];
         let mut flag = |name: &str, value: String| argv.extend([name.to_owned(), value]);
@@ -97,6 +112,12 @@ impl RunSpec {
         }
         if self.partitions {
             flag("--nemesis", "partition".to_owned());
+        }
+        if let Some(i) = self.nemesis_interval_s {
+            flag("--nemesis-interval", i.to_string());
+        }
+        if let Some(f) = self.repeat_adds {
+            flag("--repeat-adds", f.to_string());
         }
         argv
     }
@@ -125,15 +146,40 @@ impl RunSpec {
         if self.partitions {
             a.nemesis = Some("partition".to_owned());
         }
+        if let Some(i) = self.nemesis_interval_s {
+            a.nemesis_interval = i as f64;
+        }
+        a.repeat_adds = self.repeat_adds;
         a
     }
 }
 
-/// One challenge.
+/// Where a row of the challenge table comes from; the table and its HTML page head each section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// A Gossip Glomers challenge (ids `1` to `6c`).
+    GossipGlomers,
+    /// A workload of Maelstrom's own guide, with the guide's flags (ids are workload names).
+    MaelstromGuide,
+}
+
+impl Section {
+    /// The section's heading.
+    pub fn title(self) -> &'static str {
+        match self {
+            Section::GossipGlomers => "Gossip Glomers",
+            Section::MaelstromGuide => "Maelstrom guide",
+        }
+    }
+}
+
+/// One row of the challenge table: a challenge, or a guide workload.
 #[derive(Debug, Clone, Copy)]
 pub struct Challenge {
-    /// `1`, `3a`, …
+    /// `1`, `3a`, … or, in the guide's section, the workload's name (`lin-kv`).
     pub id: &'static str,
+    /// Gossip Glomers or Maelstrom's guide.
+    pub section: Section,
     /// Its title.
     pub name: &'static str,
     /// The workload; its default node is the binary under `target/release/`.
@@ -158,9 +204,13 @@ const TXN: RunSpec = RunSpec {
     ..RunSpec::new(2, 20)
 };
 
-/// Every challenge, in order.
-pub const ALL: [Challenge; 14] = [
+/// The guide's g-set and pn-counter runs: 5 nodes, 20 s at rate 100, with partitions.
+const GUIDE_CRDT: RunSpec = RunSpec { rate: Some(100), partitions: true, ..RunSpec::new(5, 20) };
+
+/// Every row, in order: the challenges, then the guide's workloads.
+pub const ALL: [Challenge; 17] = [
     Challenge {
+        section: Section::GossipGlomers,
         id: "1",
         name: "Echo",
         workload: WorkloadKind::Echo,
@@ -168,6 +218,7 @@ pub const ALL: [Challenge; 14] = [
         targets: None,
     },
     Challenge {
+        section: Section::GossipGlomers,
         id: "2",
         name: "Unique ID Generation",
         workload: WorkloadKind::UniqueIds,
@@ -180,6 +231,7 @@ pub const ALL: [Challenge; 14] = [
         targets: None,
     },
     Challenge {
+        section: Section::GossipGlomers,
         id: "3a",
         name: "Single-Node Broadcast",
         workload: WorkloadKind::Broadcast,
@@ -187,6 +239,7 @@ pub const ALL: [Challenge; 14] = [
         targets: None,
     },
     Challenge {
+        section: Section::GossipGlomers,
         id: "3b",
         name: "Multi-Node Broadcast",
         workload: WorkloadKind::Broadcast,
@@ -194,6 +247,7 @@ pub const ALL: [Challenge; 14] = [
         targets: None,
     },
     Challenge {
+        section: Section::GossipGlomers,
         id: "3c",
         name: "Fault-Tolerant Broadcast",
         workload: WorkloadKind::Broadcast,
@@ -201,6 +255,7 @@ pub const ALL: [Challenge; 14] = [
         targets: None,
     },
     Challenge {
+        section: Section::GossipGlomers,
         id: "3d",
         name: "Efficient Broadcast I",
         workload: WorkloadKind::Broadcast,
@@ -212,6 +267,7 @@ pub const ALL: [Challenge; 14] = [
         }),
     },
     Challenge {
+        section: Section::GossipGlomers,
         id: "3e",
         name: "Efficient Broadcast II",
         workload: WorkloadKind::Broadcast,
@@ -223,6 +279,7 @@ pub const ALL: [Challenge; 14] = [
         }),
     },
     Challenge {
+        section: Section::GossipGlomers,
         id: "4",
         name: "Grow-Only Counter",
         workload: WorkloadKind::GCounter,
@@ -230,6 +287,7 @@ pub const ALL: [Challenge; 14] = [
         targets: None,
     },
     Challenge {
+        section: Section::GossipGlomers,
         id: "5a",
         name: "Single-Node Kafka Log",
         workload: WorkloadKind::Kafka,
@@ -237,6 +295,7 @@ pub const ALL: [Challenge; 14] = [
         targets: None,
     },
     Challenge {
+        section: Section::GossipGlomers,
         id: "5b",
         name: "Multi-Node Kafka Log",
         workload: WorkloadKind::Kafka,
@@ -244,6 +303,7 @@ pub const ALL: [Challenge; 14] = [
         targets: None,
     },
     Challenge {
+        section: Section::GossipGlomers,
         id: "5c",
         name: "Efficient Kafka Log",
         workload: WorkloadKind::Kafka,
@@ -255,6 +315,7 @@ pub const ALL: [Challenge; 14] = [
         }),
     },
     Challenge {
+        section: Section::GossipGlomers,
         id: "6a",
         name: "Single-Node Transactions",
         workload: WorkloadKind::TxnRwRegister,
@@ -262,6 +323,7 @@ pub const ALL: [Challenge; 14] = [
         targets: None,
     },
     Challenge {
+        section: Section::GossipGlomers,
         id: "6b",
         name: "Read Uncommitted",
         workload: WorkloadKind::TxnRwRegister,
@@ -270,15 +332,48 @@ pub const ALL: [Challenge; 14] = [
         targets: None,
     },
     Challenge {
+        section: Section::GossipGlomers,
         id: "6c",
         name: "Read Committed",
         workload: WorkloadKind::TxnRwRegister,
         runs: &[RunSpec { consistency_model: Some("read-committed"), partitions: true, ..TXN }],
         targets: None,
     },
+    Challenge {
+        section: Section::MaelstromGuide,
+        id: "lin-kv",
+        name: "Raft: linearizable kv",
+        workload: WorkloadKind::LinKv,
+        // The command of the guide's Raft chapter.
+        runs: &[RunSpec {
+            workers_per_node: Some(10),
+            rate: Some(100),
+            partitions: true,
+            nemesis_interval_s: Some(3),
+            ..RunSpec::new(3, 60)
+        }],
+        targets: None,
+    },
+    Challenge {
+        section: Section::MaelstromGuide,
+        id: "g-set",
+        name: "Grow-only set",
+        workload: WorkloadKind::GSet,
+        // Then again with repeated adds, which Maelstrom never sends (glomers-bench only).
+        runs: &[GUIDE_CRDT, RunSpec { repeat_adds: Some(0.2), ..GUIDE_CRDT }],
+        targets: None,
+    },
+    Challenge {
+        section: Section::MaelstromGuide,
+        id: "pn-counter",
+        name: "PN-counter",
+        workload: WorkloadKind::PnCounter,
+        runs: &[GUIDE_CRDT],
+        targets: None,
+    },
 ];
 
-/// The challenge with this id (case-insensitive).
+/// The row with this id (case-insensitive).
 pub fn find(id: &str) -> Option<&'static Challenge> {
     ALL.iter().find(|c| c.id.eq_ignore_ascii_case(id))
 }
@@ -368,6 +463,7 @@ mod tests {
             title: String::new(),
             messages: (0, 0),
             faults: String::new(),
+            weak_points: Vec::new(),
         }
     }
 
@@ -395,6 +491,38 @@ mod tests {
     }
 
     #[test]
+    fn the_guide_rows_follow_the_challenges_with_the_guides_commands() {
+        let first_guide = ALL.iter().position(|c| c.section == Section::MaelstromGuide).expect("guide rows");
+        assert_eq!(ALL[..first_guide].len(), 14);
+        assert!(ALL[first_guide..].iter().all(|c| c.section == Section::MaelstromGuide));
+        let lin_kv = find("LIN-KV").expect("lin-kv row");
+        assert_eq!(
+            lin_kv.runs[0].to_argv().join(" "),
+            "--node-count 3 --concurrency 10n --time-limit 60 --rate 100 --nemesis partition --nemesis-interval 3"
+        );
+        let g_set = find("g-set").expect("g-set row");
+        assert_eq!(g_set.runs.iter().map(|r| r.is_bench_only()).collect::<Vec<_>>(), [false, true]);
+        assert!(g_set.runs[1].to_argv().ends_with(&["--repeat-adds".to_owned(), "0.2".to_owned()]));
+        assert_eq!(Section::MaelstromGuide.title(), "Maelstrom guide");
+        assert!(ALL.iter().all(|c| c.runs.iter().any(|r| !r.is_bench_only())), "Maelstrom runs every row");
+    }
+
+    /// `make soak` names the rows in the Makefile; each section's list there is the table's.
+    #[test]
+    fn the_makefile_soaks_every_row_of_each_section() {
+        let makefile = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Makefile"))
+            .expect("the Makefile beside the workspace");
+        for (var, section) in
+            [("CHALLENGES", Section::GossipGlomers), ("GUIDE_ROWS", Section::MaelstromGuide)]
+        {
+            let line = makefile.lines().find(|l| l.starts_with(&format!("{var} :="))).expect("the list");
+            let listed: Vec<&str> = line.split_whitespace().skip(2).collect();
+            let rows: Vec<&str> = ALL.iter().filter(|c| c.section == section).map(|c| c.id).collect();
+            assert_eq!(listed, rows, "{var}");
+        }
+    }
+
+    #[test]
     fn each_run_gives_the_same_flags_to_the_bench_and_to_maelstrom() {
         for c in &ALL {
             for spec in c.runs {
@@ -405,7 +533,7 @@ mod tests {
                 let (a, b) = (spec.run_args(c.workload).validate(1), parsed.validate(1));
                 let (a, b) = (a.expect("valid"), b.expect("valid"));
                 assert_eq!(format!("{:?}", a.run), format!("{:?}", b.run), "{}", c.id);
-                assert_eq!(a.availability, b.availability, "{}", c.id);
+                assert_eq!(a.criteria, b.criteria, "{}", c.id);
             }
         }
         let c6b = find("6b").expect("6b");

@@ -1,4 +1,4 @@
-//! The `test`, `challenge`, `challenges`, `report` and `serve` commands: argument checks,
+//! The `test`, `challenge`, `challenges`, `report`, `check` and `serve` commands: argument checks,
 //! repeated runs, the challenge table. Each returns an [`Outcome`] or the [`BenchError`] that
 //! stopped it; `main` turns either into the exit code.
 
@@ -101,6 +101,8 @@ fn judge_challenge(c: &Challenge, bin: &Path, runner: Runner<'_>) -> Result<Row,
                 let setup = run.validate(clock_seed())?;
                 run_tests(&TestConfig::new(setup, bin.to_path_buf(), Vec::new(), 1))?
             }
+            // A run with a flag of glomers-bench's own is left to the workbench.
+            Runner::Maelstrom(_) if spec.is_bench_only() => continue,
             Runner::Maelstrom(maelstrom) => {
                 crate::maelstrom::run(maelstrom, c.workload, bin, &spec.to_argv())
                     .map_err(BenchError::Maelstrom)?
@@ -117,13 +119,12 @@ fn judge_challenge(c: &Challenge, bin: &Path, runner: Runner<'_>) -> Result<Row,
             break;
         }
     }
-    let (verdict, report, why) = last.expect("every challenge has a run");
+    let (verdict, report, why) = last.expect("every row has a run that is not bench-only");
     Ok(Row::Judged { verdict, report: Box::new(report), why, wall: start.elapsed().as_secs_f64() })
 }
 
 fn default_bin(c: &Challenge) -> PathBuf {
-    // Every challenge's workload has a node; the workload's name is a path that is "not built".
-    Path::new("target/release").join(c.workload.default_node().unwrap_or(c.workload.name()))
+    Path::new("target/release").join(c.workload.default_node())
 }
 
 /// `glomers-bench challenge ID`.
@@ -179,21 +180,24 @@ pub fn challenges(bin_dir: &Path, runner: Runner<'_>) -> Result<Outcome, BenchEr
     let mut rows = Vec::new();
     for c in &challenge::ALL {
         eprintln!("glomers-bench: challenge {} ({})", c.id, c.name);
-        rows.push((
-            c,
-            run_challenge(c, &bin_dir.join(c.workload.default_node().unwrap_or(c.workload.name())), runner),
-        ));
+        rows.push((c, run_challenge(c, &bin_dir.join(c.workload.default_node()), runner)));
     }
     let line = |cols: [&str; 7]| {
         let [id, name, verdict, mpo, lat, avail, wall] = cols;
         stdout::println(&format!(
-            "{id:<4} {name:<26} {verdict:<18} {mpo:>11} {lat:>20} {avail:>12} {wall:>9}"
+            "{id:<10} {name:<26} {verdict:<18} {mpo:>11} {lat:>20} {avail:>12} {wall:>9}"
         ));
     };
     line(["id", "challenge", "verdict", "msgs-per-op", "latency p50/p99/max", "availability", "wall"]);
     let mut outcome = Outcome::Valid;
     let mut html_rows = Vec::new();
+    let mut section = None;
     for (c, row) in &rows {
+        if section != Some(c.section) {
+            // Each section under its heading, so the guide's rows are never read as challenges.
+            stdout::println(&format!("-- {}", c.section.title()));
+            section = Some(c.section);
+        }
         outcome = outcome.and(row.outcome());
         let [verdict, mpo, lat, avail, wall] = columns(c, row);
         line([c.id, c.name, &verdict, &mpo, &lat, &avail, &wall]);
@@ -202,6 +206,7 @@ pub fn challenges(bin_dir: &Path, runner: Runner<'_>) -> Result<Outcome, BenchEr
             Row::Failed(e) => (vec![e.to_string()], None),
         };
         html_rows.push(html::index::ChallengeRow {
+            section: c.section.title(),
             id: c.id.to_owned(),
             name: c.name.to_owned(),
             verdict,
@@ -284,6 +289,34 @@ pub fn report(dirs: &[PathBuf]) -> Result<Outcome, BenchError> {
         }
     }
     Ok(outcome)
+}
+
+/// `glomers-bench check DIR` (Maelstrom's `analyze`): judges a stored run again with today's
+/// checkers (strictly with `strict`, else as the run was), rewrites its results and report, and
+/// prints what changed.
+///
+/// # Errors
+/// `dir` is not a run directory or does not say what ran (bad arguments), or its files cannot
+/// be written.
+pub fn check(dir: &Path, strict: bool) -> Result<Outcome, BenchError> {
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let r = verdict::recheck(&dir, strict.then_some(true)).map_err(BenchError::Recheck)?;
+    let changes = r.changes();
+    let word = verdict::word(r.valid());
+    if changes.is_empty() {
+        stdout::println(&format!("{}: judged again: verdict {word}, nothing changed", dir.display()));
+    } else {
+        stdout::println(&format!("{}: judged again: verdict {word}; what changed:", dir.display()));
+        changes.iter().for_each(|c| stdout::println(&format!("  - {c}")));
+    }
+    if r.valid() == Validity::Valid {
+        let weak = r.after["evidence"]["weak-points"].as_array().cloned().unwrap_or_default();
+        if !weak.is_empty() {
+            stdout::println("the verdict rests on little (--strict would fail this run):");
+            weak.iter().for_each(|w| stdout::println(&format!("  - {}", w["text"].as_str().unwrap_or("?"))));
+        }
+    }
+    Ok(r.valid().into())
 }
 
 /// `glomers-bench serve`: serves the store until interrupted.

@@ -4,15 +4,13 @@
 //! a `TestConfig` or a `RunSetup`. Unknown flags are errors; node arguments come after `--`.
 
 use crate::cli::error::BenchError;
-use crate::core::checkers::Availability;
+use crate::core::checkers::{Availability, Criteria};
 use crate::core::nemesis::Nemesis;
 use crate::core::run::{RunConfig, RunSetup, TestConfig};
 use crate::core::topology::Topology;
-use crate::core::workloads::{WorkloadKind, WorkloadOpts, NOT_YET};
-use clap::builder::{EnumValueParser, PossibleValue, TypedValueParser};
-use clap::{Args, Command, FromArgMatches, ValueEnum};
+use crate::core::workloads::{WorkloadKind, WorkloadOpts};
+use clap::{Args, Command, FromArgMatches};
 use glomers_harness::net::{Latency, LatencyDist};
-use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -21,7 +19,7 @@ use std::time::Duration;
 pub struct RunArgs {
     /// The workload; required (Maelstrom's default is lin-kv), so that a forgotten -w never
     /// runs a test the user did not ask for.
-    #[arg(short = 'w', long, required = true, value_parser = WorkloadParser)]
+    #[arg(short = 'w', long, required = true, value_enum)]
     pub workload: Option<WorkloadKind>,
     /// Nodes n0…n(N-1); overrides --nodes.
     #[arg(long)]
@@ -57,6 +55,10 @@ pub struct RunArgs {
     /// total, or a minimum fraction of operations that must succeed.
     #[arg(long)]
     pub availability: Option<String>,
+    /// Judge strictly: a run whose valid verdict rests on little (values never read, final
+    /// reads that failed, an operation that almost never succeeded) is not valid.
+    #[arg(long)]
+    pub strict: bool,
     /// Broadcast topology: grid, line, tree, tree2, tree3, tree4, total.
     #[arg(long, default_value = "grid")]
     pub topology: String,
@@ -69,16 +71,17 @@ pub struct RunArgs {
     /// Where results go.
     #[arg(long, default_value = "store")]
     pub store: PathBuf,
-    /// txn-rw-register: the consistency model to check (one name).
+    /// txn-rw-register and txn-list-append: the consistency models to check (any model Elle
+    /// knows; several separated by " , ").
     #[arg(long, default_value = "strict-serializable")]
     pub consistency_models: String,
-    /// kafka and txn-rw-register: keys active at once (default 10).
+    /// kafka and the txn workloads: keys active at once (default 10).
     #[arg(long)]
     pub key_count: Option<u64>,
-    /// txn-rw-register: most micro-operations per transaction.
+    /// txn-rw-register and txn-list-append: most micro-operations per transaction.
     #[arg(long, default_value_t = 4)]
     pub max_txn_length: u64,
-    /// kafka and txn-rw-register: writes to a key before it is retired.
+    /// kafka and the txn workloads: writes (or appends) to a key before it is retired.
     #[arg(long, default_value_t = 16)]
     pub max_writes_per_key: u64,
     /// g-set: the fraction (0 to 1) of adds that repeat an element added before; Maelstrom never
@@ -145,33 +148,6 @@ pub struct TestArgs {
 pub fn parse_flags<T: Args + FromArgMatches>(flags: &[&str]) -> Result<T, clap::Error> {
     let cmd = T::augment_args(Command::new("glomers-bench").no_binary_name(true));
     T::from_arg_matches(&cmd.try_get_matches_from(flags)?)
-}
-
-/// `-w`: a [`WorkloadKind`], with its own error for the Maelstrom workloads not built here.
-#[derive(Clone)]
-struct WorkloadParser;
-
-impl TypedValueParser for WorkloadParser {
-    type Value = WorkloadKind;
-
-    fn parse_ref(
-        &self,
-        cmd: &Command,
-        arg: Option<&clap::Arg>,
-        value: &OsStr,
-    ) -> Result<WorkloadKind, clap::Error> {
-        if let Some(name) = value.to_str().filter(|n| NOT_YET.contains(n)) {
-            let e = BenchError::UnsupportedWorkload(name.to_owned());
-            return Err(
-                clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("{e}\n")).with_cmd(cmd)
-            );
-        }
-        EnumValueParser::<WorkloadKind>::new().parse_ref(cmd, arg, value)
-    }
-
-    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
-        Some(Box::new(WorkloadKind::value_variants().iter().filter_map(ValueEnum::to_possible_value)))
-    }
 }
 
 fn secs(flag: &str, s: f64) -> Result<Duration, BenchError> {
@@ -289,7 +265,7 @@ impl RunArgs {
                 },
                 faults: crate::core::faults::Faults::default(),
             },
-            availability,
+            criteria: Criteria { availability, strict: self.strict },
             log_stderr: self.log_stderr,
             store: self.store.clone(),
         })
@@ -395,10 +371,8 @@ mod tests {
         let e = parse(&["--time-limt", "1"]).expect_err("misspelt");
         assert!(e.contains("unexpected argument '--time-limt'") && e.contains("'--time-limit'"), "{e}");
         assert!(parse(&["echo"]).is_err(), "a node argument without --");
-        let e = TestArgs::from_flags(&["-w", "txn-list-append", "--bin", "x"])
-            .expect_err("not built")
-            .to_string();
-        assert!(e.contains("workload txn-list-append is not supported yet"), "{e}");
+        let append = TestArgs::from_flags(&["-w", "txn-list-append", "--bin", "x"]).expect("built now");
+        assert_eq!(append.run.workload, Some(WorkloadKind::TxnListAppend));
         let lin = TestArgs::from_flags(&[
             "-w",
             "lin-kv",

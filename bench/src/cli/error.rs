@@ -5,6 +5,7 @@
 use crate::cli::outcome::Outcome;
 use crate::core::workloads::WorkloadKind;
 use crate::maelstrom::MaelstromError;
+use crate::output::verdict::RecheckError;
 use crate::output::FileError;
 use crate::shell::process::ProcessError;
 use crate::shell::session::Crash;
@@ -18,8 +19,6 @@ use std::path::PathBuf;
 pub enum BenchError {
     /// A flag's value is invalid, or flags contradict each other (the sentence names them).
     BadArgs(String),
-    /// A Maelstrom workload this bench does not build yet.
-    UnsupportedWorkload(String),
     /// `--impl` names a node that implements another workload, or no node implements it.
     NodeMismatch {
         /// The workload asked for.
@@ -70,6 +69,8 @@ pub enum BenchError {
     },
     /// The real Maelstrom could not run, crashed, or left no readable results.
     Maelstrom(MaelstromError),
+    /// A stored run could not be judged again (`check`).
+    Recheck(RecheckError),
 }
 
 impl BenchError {
@@ -77,20 +78,23 @@ impl BenchError {
     pub fn outcome(&self) -> Outcome {
         match self {
             BenchError::BadArgs(_)
-            | BenchError::UnsupportedWorkload(_)
             | BenchError::NodeMismatch { .. }
             | BenchError::UnknownChallenge(_)
             | BenchError::Binary(_)
             | BenchError::NotBuilt(_)
             | BenchError::NotARun(_)
-            | BenchError::NoStore(_) => Outcome::BadArgs,
+            | BenchError::NoStore(_)
+            | BenchError::Recheck(RecheckError::NotARun { .. } | RecheckError::BadMeta { .. }) => {
+                Outcome::BadArgs
+            }
             BenchError::RunDir(_)
             | BenchError::Io { .. }
             | BenchError::Aborted { .. }
             | BenchError::Stuck(_)
             | BenchError::Render(_)
             | BenchError::Serve { .. }
-            | BenchError::Maelstrom(_) => Outcome::Crashed,
+            | BenchError::Maelstrom(_)
+            | BenchError::Recheck(RecheckError::File(_)) => Outcome::Crashed,
         }
     }
 
@@ -110,11 +114,6 @@ impl fmt::Display for BenchError {
             BenchError::BadArgs(m) => f.write_str(m),
             BenchError::Binary(e) => e.fmt(f),
             BenchError::RunDir(e) | BenchError::Render(e) => e.fmt(f),
-            BenchError::UnsupportedWorkload(name) => write!(
-                f,
-                "workload {name} is not supported yet (Maelstrom has it; this bench runs {})",
-                list(WorkloadKind::ALL.map(WorkloadKind::name))
-            ),
             BenchError::NodeMismatch { workload, choices, .. } if choices.is_empty() => {
                 write!(f, "no node here implements workload {workload}")
             }
@@ -149,6 +148,7 @@ impl fmt::Display for BenchError {
             BenchError::Stuck(stuck) => write!(f, "the run crashed: {stuck}"),
             BenchError::Serve { port, cause } => write!(f, "cannot serve on 127.0.0.1:{port}: {cause}"),
             BenchError::Maelstrom(m) => write!(f, "the real Maelstrom failed: {m}"),
+            BenchError::Recheck(e) => write!(f, "cannot check the run: {e}"),
         }
     }
 }
@@ -158,6 +158,7 @@ impl std::error::Error for BenchError {
         match self {
             BenchError::Io { cause, .. } | BenchError::Serve { cause, .. } => Some(cause),
             BenchError::Maelstrom(e) => Some(e),
+            BenchError::Recheck(e) => Some(e),
             BenchError::Binary(e) => Some(e),
             BenchError::RunDir(e) | BenchError::Render(e) => Some(e),
             BenchError::Aborted { crash, .. } => Some(crash),

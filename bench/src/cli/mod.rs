@@ -1,5 +1,5 @@
-//! The command line: the flags of a run ([`config`]), the Gossip Glomers challenges as typed
-//! values (`challenge`), the commands ([`commands`], and [`sim`] for the simulator), how a
+//! The command line: the flags of a run ([`config`]), the challenge table's rows (Gossip
+//! Glomers, then Maelstrom's guide) as typed values (`challenge`), the commands ([`commands`], and [`sim`] for the simulator), how a
 //! command ends ([`outcome`], [`error`]: one exit code each), what every `main` does around
 //! its command ([`entry`]), and stdout ([`stdout`]).
 

@@ -50,7 +50,8 @@ pub struct SimArgs {
     /// The node to run in-process (default: the first of these that implements the workload).
     #[arg(long = "impl", value_name = "NAME")]
     pub node_impl: Option<String>,
-    /// Run this Gossip Glomers challenge's exact flags (every run of it) instead of run flags;
+    /// Run this challenge's exact flags (every run of it; a Gossip Glomers id or a Maelstrom guide
+    /// workload: lin-kv, g-set, pn-counter) instead of run flags;
     /// only --seed/--seeds, --store, --log-stderr, --impl and the faults may be added.
     #[arg(long, value_name = "ID", conflicts_with_all = RUN_SHAPE)]
     pub challenge: Option<String>,
@@ -189,13 +190,13 @@ pub(crate) fn plan(cmd: &SimCommand, nodes: &[SimNode], replay: &Replay) -> Resu
     let seed = clock_seed();
     runs.iter()
         .map(|run| {
-            let RunSetup { run: mut cfg, availability, log_stderr, store } = run.validate(seed)?;
+            let RunSetup { run: mut cfg, criteria, log_stderr, store } = run.validate(seed)?;
             cfg.faults = cmd.sim.faults(cfg.nemesis.partition)?;
             let workload = cfg.workload;
             let node = choose(nodes, workload, cmd.sim.node_impl.as_deref()).map_err(|choices| {
                 BenchError::NodeMismatch { workload, node: cmd.sim.node_impl.clone(), choices }
             })?;
-            let spec = Spec { run: cfg, availability, node: node.make, replay: replay.clone() };
+            let spec = Spec { run: cfg, criteria, node: node.make, replay: replay.clone() };
             Ok(Planned { spec, node: node.name, store, log_stderr })
         })
         .collect()
@@ -271,13 +272,13 @@ fn one(spec: &Spec, store_root: &Path, log_stderr: bool) -> Result<Outcome, Benc
         run: spec.run.clone(),
         bin: PathBuf::new(),
         node_args: Vec::new(),
-        availability: spec.availability,
+        criteria: spec.criteria,
         log_stderr,
         test_count: 1,
         store: store_root.to_path_buf(),
     };
     let mut dir = RunDir::create(store_root, spec.run.workload.name()).map_err(BenchError::RunDir)?;
-    eprintln!("glomers-bench: sim {}", spec.run.describe());
+    dir.say(&format!("glomers-bench: sim {}", spec.run.describe()));
     let start = Instant::now();
     let (mut run, mut nodes) = spec.start(seed);
     // Each node's log goes to node-logs/<id>.log, as a process's stderr would.
@@ -306,7 +307,7 @@ fn one(spec: &Spec, store_root: &Path, log_stderr: bool) -> Result<Outcome, Benc
     let ended = match ended {
         Ok(t) => t,
         Err(stuck) => {
-            dir.abandon(&run);
+            dir.abandon(&run, &stuck.to_string());
             return Err(BenchError::Stuck(stuck));
         }
     };

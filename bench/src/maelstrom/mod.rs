@@ -2,10 +2,9 @@
 //! `results.edn` into the same `Report` a workbench run produces, so both print the same
 //! summary and are judged against the same targets.
 
-pub(crate) mod edn;
-
 use crate::core::checkers::latency::Latencies;
 use crate::core::workloads::WorkloadKind;
+use crate::output::edn;
 use crate::output::verdict::{Headline, Report};
 use serde_json::Value;
 use std::fmt;
@@ -116,6 +115,7 @@ pub fn from_results(results: Value, workload: WorkloadKind, wall: Duration, dir:
         dir,
         seed: 0,
         title: format!("{workload} on the real Maelstrom (seed not applicable)"),
+        weak_points: Vec::new(),
     }
 }
 

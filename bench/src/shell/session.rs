@@ -39,6 +39,8 @@ pub enum Crash {
         at: Duration,
         /// Its log file.
         log: PathBuf,
+        /// The last lines of its log (its stderr).
+        tail: Vec<String>,
     },
     /// A node exited on its own before teardown.
     Exited {
@@ -46,6 +48,10 @@ pub enum Crash {
         node: String,
         /// Its exit status.
         status: ExitStatus,
+        /// Its log file.
+        log: PathBuf,
+        /// The last lines of its log (its stderr).
+        tail: Vec<String>,
     },
     /// The run aborted: init or setup failed.
     Aborted(Failure),
@@ -67,20 +73,38 @@ impl fmt::Display for Crash {
         match self {
             Crash::Process(e) => e.fmt(f),
             Crash::RunDir(e) | Crash::NotWritten(e) => e.fmt(f),
-            Crash::StdoutClosed { node, status, at, log } => {
+            Crash::StdoutClosed { node, status, at, log, tail } => {
                 write!(f, "node {node} ")?;
                 match status {
                     Some(s) => write!(f, "exited ({s})")?,
                     None => f.write_str("closed its stdout")?,
                 }
-                write!(f, " at {:.1} s, before the end of the test; see {}", at.as_secs_f64(), log.display())
+                write!(f, " at {:.1} s, before the end of the test", at.as_secs_f64())?;
+                write_tail(f, tail, log)
             }
-            Crash::Exited { node, status } => {
-                write!(f, "node {node} exited ({status}) before the end of the test")
+            Crash::Exited { node, status, log, tail } => {
+                write!(f, "node {node} exited ({status}) before the end of the test")?;
+                write_tail(f, tail, log)
             }
             Crash::Aborted(failure) => failure.fmt(f),
         }
     }
+}
+
+/// The last lines a crashed node wrote to stderr, each indented under a line saying how many,
+/// then where its whole log is.
+fn write_tail(f: &mut fmt::Formatter<'_>, tail: &[String], log: &std::path::Path) -> fmt::Result {
+    match tail.len() {
+        0 => f.write_str("; it wrote nothing to stderr")?,
+        n => {
+            write!(f, "; the last {n} line(s) it wrote to stderr:")?;
+            for line in tail {
+                write!(f, "\n    {line}")?;
+            }
+            f.write_str("\nits whole stderr")?;
+        }
+    }
+    write!(f, " is in {}", log.display())
 }
 
 impl std::error::Error for Crash {
@@ -102,6 +126,7 @@ impl std::error::Error for Crash {
 pub fn run_test(cfg: &TestConfig, progress: bool) -> Result<Report, Crash> {
     check_binary(&cfg.bin).map_err(Crash::Process)?;
     let mut dir = RunDir::create(&cfg.store, cfg.run.workload.name()).map_err(Crash::RunDir)?;
+    dir.note(&format!("glomers-bench: {}", cfg.run.describe()));
     let origin = Instant::now();
     let mut run = Run::start(cfg.run.clone(), Duration::ZERO);
     let dirs = (dir.node_logs(), dir.node_data());
@@ -133,7 +158,7 @@ pub fn run_test(cfg: &TestConfig, progress: bool) -> Result<Report, Crash> {
         }
         if progress && now >= next_progress {
             let p = run.progress();
-            eprintln!(
+            dir.say(&format!(
                 "[{:5.1} s] {:<8} ops {} · ok {} · fail {} · info {}",
                 now.as_secs_f64(),
                 phase_name(run.phase()),
@@ -141,7 +166,7 @@ pub fn run_test(cfg: &TestConfig, progress: bool) -> Result<Report, Crash> {
                 p.ok,
                 p.fail,
                 p.info
-            );
+            ));
             next_progress = Duration::from_secs(now.as_secs() + 1);
         }
         let mut wake = run.next_deadline().unwrap_or(now + Duration::from_millis(100)).min(next_progress);
@@ -162,6 +187,7 @@ pub fn run_test(cfg: &TestConfig, progress: bool) -> Result<Report, Crash> {
                         status,
                         at: origin.elapsed(),
                         log: dir.node_log(name),
+                        tail: Vec::new(),
                     });
                 }
             }
@@ -174,14 +200,19 @@ pub fn run_test(cfg: &TestConfig, progress: bool) -> Result<Report, Crash> {
     // A node that exited on its own before teardown makes the run crash (§5.1).
     if crashed.is_none() {
         if let Some((i, s)) = nodes.exited().into_iter().next() {
-            crashed = Some(Crash::Exited { node: run.node_name(i).to_owned(), status: s });
+            let node = run.node_name(i).to_owned();
+            crashed = Some(Crash::Exited { log: dir.node_log(&node), node, status: s, tail: Vec::new() });
         }
     }
+    // Its log is whole once every node is gone.
     nodes.kill_all();
     let wall = origin.elapsed();
     // An aborted run (init or setup failed) explains itself better than the crash it caused.
-    if let Some(c) = crashed.filter(|_| !matches!(run.phase(), Phase::Failed(_))) {
-        dir.abandon(&run);
+    if let Some(mut c) = crashed.filter(|_| !matches!(run.phase(), Phase::Failed(_))) {
+        if let Crash::StdoutClosed { node, tail, .. } | Crash::Exited { node, tail, .. } = &mut c {
+            *tail = dir.log_tail(node);
+        }
+        dir.abandon(&run, &c.to_string());
         return Err(c);
     }
     dir.finish(&run, cfg, &reproduce(cfg), wall, TimeBase::Wall).map_err(Crash::from)

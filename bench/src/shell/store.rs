@@ -1,5 +1,5 @@
 //! The results directory (docs/protocol.md §8.1): `store/<workload>/<timestamp>/` with
-//! `node-logs/`, and `store/latest` pointing at the newest run.
+//! `node-logs/`, and `store/latest` and `store/current` pointing at the newest run.
 
 use crate::output::stamp::timestamp;
 use crate::output::FileError;
@@ -25,12 +25,19 @@ pub fn create_run_dir(root: &Path, workload: &str) -> Result<PathBuf, FileError>
     }
 }
 
-/// Points `root/latest` at `dir` (a relative symlink; a file naming it where links fail).
+/// The links a store keeps to its newest run: `latest` (ours and Maelstrom's) and `current`
+/// (Maelstrom's name for the run under way, or the last one).
+pub const LINKS: [&str; 2] = ["latest", "current"];
+
+/// Points each of [`LINKS`] in `root` at `dir` (relative symlinks; a file naming it where
+/// links fail).
 pub fn mark_latest(root: &Path, dir: &Path) {
-    let latest = root.join("latest");
-    let _ = std::fs::remove_file(&latest);
     let target = dir.strip_prefix(root).unwrap_or(dir);
-    if std::os::unix::fs::symlink(target, &latest).is_err() {
-        let _ = std::fs::write(&latest, format!("{}\n", dir.display()));
+    for name in LINKS {
+        let link = root.join(name);
+        let _ = std::fs::remove_file(&link);
+        if std::os::unix::fs::symlink(target, &link).is_err() {
+            let _ = std::fs::write(&link, format!("{}\n", dir.display()));
+        }
     }
 }

@@ -9,12 +9,14 @@
 use crate::core::workloads::WorkloadKind;
 use crate::shell::sim::SimNode;
 use glomers_engine::driver::LineDriver;
-use glomers_nodes::{broadcast, echo, g_counter, g_set, kafka, pn_counter, txn, unique_ids};
+use glomers_nodes::{
+    broadcast, echo, g_counter, g_set, kafka, lin_kv, pn_counter, txn, txn_list_append, unique_ids,
+};
 
 /// The nodes, in the order of the challenges, then Maelstrom's guide; the first of a workload is
-/// its default. Until a node of `nodes/` implements lin-kv (the Raft node of issue #15), its
-/// entry is the correct control of `bench/controls`, which proxies to the lin-kv service.
-pub const NODES: [SimNode; 10] = [
+/// its default. `lin-kv-proxy` is the correct lin-kv control of `bench/controls`, which passes
+/// every request to the lin-kv service: a reference beside the Raft node.
+pub const NODES: [SimNode; 13] = [
     SimNode {
         name: "echo",
         workload: Some(WorkloadKind::Echo),
@@ -65,10 +67,30 @@ pub const NODES: [SimNode; 10] = [
         make: |c| Box::new(LineDriver::<pn_counter::PnCounter>::with_clock(c)),
     },
     SimNode {
+        name: "lin-kv",
+        workload: Some(WorkloadKind::LinKv),
+        make: |c| Box::new(LineDriver::<lin_kv::Raft>::with_clock(c)),
+    },
+    SimNode {
         name: "lin-kv-proxy",
         workload: Some(WorkloadKind::LinKv),
         make: |c| {
             Box::new(LineDriver::<glomers_controls::lin_kv::LinKv<glomers_controls::Correct>>::with_clock(c))
+        },
+    },
+    SimNode {
+        name: "txn-list-append",
+        workload: Some(WorkloadKind::TxnListAppend),
+        make: |c| Box::new(LineDriver::<txn_list_append::TxnListAppend>::with_clock(c)),
+    },
+    // txn-list-append's correct control: one node holds every list, the others forward to it.
+    SimNode {
+        name: "txn-list-append-one-owner",
+        workload: Some(WorkloadKind::TxnListAppend),
+        make: |c| {
+            Box::new(LineDriver::<
+                glomers_controls::txn_list_append::TxnListAppend<glomers_controls::Correct>,
+            >::with_clock(c))
         },
     },
 ];
@@ -113,11 +135,7 @@ mod tests {
     fn every_workload_has_a_node_and_its_first_is_the_binary_of_its_challenges() {
         for k in WorkloadKind::ALL {
             let first = NODES.iter().find(|n| n.workload == Some(k)).map(|n| n.name);
-            match k.default_node() {
-                Some(binary) => assert_eq!(first, Some(binary), "{k}"),
-                // No node of nodes/ yet: the table runs the workload's correct control.
-                None => assert!(first.is_some(), "{k}"),
-            }
+            assert_eq!(first, Some(k.default_node()), "{k}");
         }
     }
 

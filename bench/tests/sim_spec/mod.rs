@@ -13,7 +13,7 @@ pub fn spec(workload: &str, flags: &[&str], make: Factory) -> Spec {
     let setup = RunArgs::from_flags(&argv).expect("flags parse").validate(1).expect("flags are valid");
     let replay =
         Replay { prefix: "glomers-bench sim".into(), args: argv.iter().map(|a| (*a).into()).collect() };
-    Spec { run: setup.run, availability: setup.availability, node: make, replay }
+    Spec { run: setup.run, criteria: setup.criteria, node: make, replay }
 }
 
 /// A node of `nodes/` by its name.

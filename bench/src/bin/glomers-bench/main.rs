@@ -4,7 +4,8 @@
 //! runs it against a node of `nodes/` in-process under virtual time, for one seed or many; `challenge`
 //! and `challenges` run the Gossip Glomers challenges with their exact flags; `flood` load-tests
 //! one node binary with echo requests (msgs/s, CPU per message, peak RSS, latency at a fixed rate);
-//! `report` renders runs' HTML reports again; `serve` serves the store on 127.0.0.1.
+//! `report` renders runs' HTML reports again; `check` judges a stored run again; `serve` serves
+//! the store on 127.0.0.1.
 
 #![warn(missing_docs)]
 
@@ -44,9 +45,10 @@ enum Command {
     /// Run a workload (or a challenge's runs) against a node of nodes/ in-process, under virtual
     /// time, for one seed or many.
     Sim(Box<SimCommand>),
-    /// Run one Gossip Glomers challenge (1, 2, 3a-3e, 4, 5a-5c, 6a-6c) with its exact flags.
+    /// Run one Gossip Glomers challenge (1, 2, 3a-3e, 4, 5a-5c, 6a-6c) or Maelstrom guide
+    /// workload (lin-kv, g-set, pn-counter) with its exact flags.
     Challenge {
-        /// Challenge id.
+        /// Challenge id, or the guide workload's name.
         id: String,
         /// Node binary (default target/release/<node>).
         #[arg(long)]
@@ -59,7 +61,7 @@ enum Command {
         #[arg(long)]
         maelstrom: Option<PathBuf>,
     },
-    /// Run every challenge in order and print one table.
+    /// Run every challenge, then the Maelstrom guide's workloads, and print one table.
     Challenges {
         /// Directory holding the node binaries.
         #[arg(long, default_value = "target/release")]
@@ -76,6 +78,16 @@ enum Command {
         /// Run directories (store/<workload>/<time>) or store roots.
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
+    },
+    /// Judge a stored run again from its history with today's checkers (Maelstrom's analyze):
+    /// rewrite its results and report, and print what changed.
+    Check {
+        /// The run directory (store/latest, or store/<workload>/<time>).
+        dir: PathBuf,
+        /// Judge strictly: a valid verdict that rests on little is not valid (default: as the
+        /// run was judged).
+        #[arg(long)]
+        strict: bool,
     },
     /// Serve the store (reports, index, raw files) on 127.0.0.1.
     Serve {
@@ -106,6 +118,7 @@ fn run(command: Command, sim: &Sim) -> Result<Outcome, BenchError> {
             commands::challenges(&bin_dir, runner(&store, maelstrom.as_deref()))
         }
         Command::Report { dirs } => commands::report(&dirs),
+        Command::Check { dir, strict } => commands::check(&dir, strict),
         Command::Serve { port, store } => commands::serve(&store, port),
     }
 }

@@ -1,9 +1,11 @@
 //! Checkers: each workload's own (docs/protocol.md §7) plus the sections every run gets — `stats`,
-//! `availability`, `exceptions` and the latencies of `perf` (§8.1). Checkers are pure functions
+//! `availability`, `exceptions`, the latencies of `perf`, and `evidence`, how much the verdict
+//! rests on (§8.1). Checkers are pure functions
 //! of a [`History`] returning typed results ([`verdict`]); each result becomes its section of
 //! `results.json` only when that file is written. Checkers know nothing of workloads.
 
 pub(crate) mod echo;
+pub(crate) mod evidence;
 pub(crate) mod g_counter;
 pub(crate) mod kafka;
 pub(crate) mod latency;
@@ -101,6 +103,20 @@ pub enum Availability {
     Total,
     /// `ok-fraction` must reach this.
     AtLeast(f64),
+}
+
+/// What a run is judged by besides its history: `--availability` and `--strict`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Criteria {
+    /// `--availability`.
+    pub availability: Availability,
+    /// `--strict`: a valid verdict that rests on little (`evidence`) is not valid.
+    pub strict: bool,
+}
+
+impl Criteria {
+    /// Maelstrom's: no availability asked, not strict.
+    pub const MAELSTROM: Criteria = Criteria { availability: Availability::Any, strict: false };
 }
 
 /// Completions of one kind of operation (or of all), by outcome.

@@ -16,16 +16,11 @@
 //! Every example is also a whole message (`src`, `dest`, `body`, and for a delivered message an
 //! integer `id`) going in the direction its marker says, with a string `type` and integer
 //! `msg_id` / `in_reply_to`, and a reply answers the `msg_id` of the request before it.
-//!
-//! Pending: the workloads of `NOT_YET` (lin-kv, g-set, pn-counter, txn-list-append when this
-//! was written) have no client in the workbench yet, so their examples get only the checks of
-//! the paragraph above. Once a workload joins `WorkloadKind::ALL`, its examples get the full
-//! check with no change here.
 
 mod exchange;
 
 use crate::core::wire::parse_line;
-use crate::core::workloads::{standard_completion, ClientReply, WorkloadKind, NOT_YET};
+use crate::core::workloads::{standard_completion, ClientReply, WorkloadKind};
 use exchange::{Conversations, Handshakes, ServiceCalls};
 use glomers_engine::ErrorCode;
 use glomers_harness::services::NAMES;
@@ -53,18 +48,6 @@ pub enum Marker {
     ServiceReply(String),
 }
 
-/// Whether the workbench runs workload `name`, or it is one of the pending ones; `None` for a
-/// name that is neither.
-fn workload_known(name: &str) -> Option<bool> {
-    if WorkloadKind::from_name(name).is_some() {
-        Some(true)
-    } else if NOT_YET.contains(&name) {
-        Some(false)
-    } else {
-        None
-    }
-}
-
 impl Marker {
     /// The marker of a fence info string; an error for plain `json`, an unknown role, or an
     /// unknown workload or service.
@@ -77,7 +60,7 @@ impl Marker {
             ["json", "error-reply"] => Marker::ErrorReply,
             ["json", role @ ("client-request" | "node-reply"), rest @ ..] => {
                 let [name] = rest else { return Err(format!("marker `{role}` takes one workload name")) };
-                if workload_known(name).is_none() {
+                if WorkloadKind::from_name(name).is_none() {
                     return Err(format!("unknown workload {name:?} in marker `{role}`"));
                 }
                 if *role == "client-request" {

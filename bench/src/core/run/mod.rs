@@ -126,6 +126,8 @@ pub struct Run {
     /// Whether each node's stdout is no longer read (§2.1: a bad line stops it for good).
     deaf: Vec<bool>,
     writes: Vec<(NodeIdx, Vec<u8>)>,
+    /// The journal id of each line in `writes`, in the same order.
+    write_ids: Vec<u64>,
     notices: Vec<Notice>,
     rng: Rng,
 }
@@ -165,6 +167,7 @@ impl Run {
             phases,
             deaf: vec![false; cfg.nodes.len()],
             writes: Vec::new(),
+            write_ids: Vec::new(),
             notices: Vec::new(),
             rng,
             cfg,
@@ -181,11 +184,17 @@ impl Run {
 
     /// Handles one line node `node` wrote to stdout.
     pub fn on_line(&mut self, now: Duration, node: NodeIdx, line: &[u8]) {
+        self.on_line_caused(now, node, line, None);
+    }
+
+    /// Handles one line node `node` wrote while handling the message with journal id `cause`
+    /// (`None`: on a timer, or not known), which the journal records (docs/reports.md).
+    pub fn on_line_caused(&mut self, now: Duration, node: NodeIdx, line: &[u8], cause: Option<u64>) {
         // A killed node's last words, read after its death, are lost with it.
         if self.deaf.get(node.0).copied().unwrap_or(true) || self.router.is_down(node) {
             return;
         }
-        if let Err(why) = self.router.route_line(now, line) {
+        if let Err(why) = self.router.route_line(now, line, cause) {
             self.make_deaf(now, node, &why);
         }
     }
@@ -256,6 +265,7 @@ impl Run {
             Some(Owner::Node(i)) => {
                 let line = wire::encode_line(id, self.router.name(src), self.router.name(dest), body);
                 self.writes.push((i, line));
+                self.write_ids.push(id);
             }
             Some(Owner::Service(i)) => {
                 let Ok(req) = wire::decode_body(body) else { return };
@@ -314,7 +324,14 @@ impl Run {
 
     /// Lines to write, as (node, line), since the last call.
     pub fn take_writes(&mut self) -> Vec<(NodeIdx, Vec<u8>)> {
+        self.write_ids.clear();
         std::mem::take(&mut self.writes)
+    }
+
+    /// Lines to write, as (node, line, journal id of the message), since the last call.
+    pub fn take_writes_with_ids(&mut self) -> Vec<(NodeIdx, Vec<u8>, u64)> {
+        let ids = std::mem::take(&mut self.write_ids);
+        std::mem::take(&mut self.writes).into_iter().zip(ids).map(|((i, l), id)| (i, l, id)).collect()
     }
 
     /// Journal lines since the last call.

@@ -8,7 +8,8 @@
 //! - node `i`'s endpoint is `node_eps[i]`, registered first and in node order, so a
 //!   [`NodeIdx`] handed out by the run always names an endpoint.
 //!
-//! The journal is JSON lines: `{"event":"send","id","time","src","dest","body"}` for each send,
+//! The journal is JSON lines: `{"event":"send","id","time","src","dest","body"}` for each send
+//! (plus `"cause"`, the id of the message whose handler sent it, when the shell knows it),
 //! `{"event":"recv"|"drop","id","time"}` for each delivery or partition drop, times in ns since
 //! the run began.
 
@@ -106,13 +107,14 @@ impl Router {
     ///
     /// # Errors
     /// Why the line cannot be routed, in plain words (§2.1: the node goes deaf).
-    pub fn route_line(&mut self, now: Duration, line: &[u8]) -> Result<(), String> {
+    /// `cause`, when known, is the journal id of the message the node was handling.
+    pub fn route_line(&mut self, now: Duration, line: &[u8], cause: Option<u64>) -> Result<(), String> {
         let msg = wire::parse_line(line)
             .map_err(|e| format!("wrote a line that is not a valid protocol message ({e})"))?;
         match (self.eps.lookup(&msg.src), self.eps.lookup(&msg.dest)) {
             (Some(src), Some(dest)) => {
                 let body: Box<str> = msg.body.get().into();
-                self.send_raw(now, src, dest, body);
+                self.send_caused(now, src, dest, body, cause);
                 Ok(())
             }
             (None, _) => Err(format!("sent a message from an unknown src {:?}", msg.src)),
@@ -136,8 +138,13 @@ impl Router {
 
     /// Sends a raw body through the network, journaling it first.
     pub fn send_raw(&mut self, now: Duration, src: Ep, dest: Ep, body: Box<str>) {
+        self.send_caused(now, src, dest, body, None);
+    }
+
+    fn send_caused(&mut self, now: Duration, src: Ep, dest: Ep, body: Box<str>, cause: Option<u64>) {
+        let cause = cause.map_or(String::new(), |c| format!(",\"cause\":{c}"));
         let line = format!(
-            "{{\"event\":\"send\",\"id\":{},\"time\":{},\"src\":{},\"dest\":{},\"body\":{body}}}\n",
+            "{{\"event\":\"send\",\"id\":{},\"time\":{},\"src\":{},\"dest\":{}{cause},\"body\":{body}}}\n",
             self.net.next_id(),
             now.as_nanos(),
             serde_json::Value::from(self.eps.name(src)),

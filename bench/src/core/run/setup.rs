@@ -1,10 +1,10 @@
 //! A run's validated configuration as the command line hands it down: what the run core needs
-//! ([`RunConfig`]), plus what a shell needs around it (availability to judge by, where results
+//! ([`RunConfig`]), plus what a shell needs around it (the criteria to judge by, where results
 //! go, and for node processes the binary and its arguments). Plain data, so the shells and the
 //! output can take it without depending on the command line.
 
 use super::RunConfig;
-use crate::core::checkers::Availability;
+use crate::core::checkers::Criteria;
 use std::path::PathBuf;
 
 /// A validated run (`test`'s and `sim`'s shared flags, checked by the command line).
@@ -12,8 +12,8 @@ use std::path::PathBuf;
 pub struct RunSetup {
     /// What the run core needs.
     pub run: RunConfig,
-    /// `--availability`.
-    pub availability: Availability,
+    /// `--availability` and `--strict`.
+    pub criteria: Criteria,
     /// `--log-stderr`.
     pub log_stderr: bool,
     /// Results directory root.
@@ -29,8 +29,8 @@ pub struct TestConfig {
     pub bin: PathBuf,
     /// Its arguments.
     pub node_args: Vec<String>,
-    /// `--availability`.
-    pub availability: Availability,
+    /// `--availability` and `--strict`.
+    pub criteria: Criteria,
     /// `--log-stderr`.
     pub log_stderr: bool,
     /// `--test-count`.
@@ -46,7 +46,7 @@ impl TestConfig {
             run: setup.run,
             bin,
             node_args,
-            availability: setup.availability,
+            criteria: setup.criteria,
             log_stderr: setup.log_stderr,
             test_count,
             store: setup.store,

@@ -12,7 +12,7 @@ mod g_set;
 mod kafka;
 mod kind;
 mod lin_kv;
-mod txn_rw_register;
+mod txn;
 mod unique_ids;
 
 pub use client::{
@@ -25,7 +25,7 @@ use crate::core::history::History;
 use crate::core::topology::Topology;
 use crate::core::wire::Body;
 use glomers_harness::Rng;
-pub use kind::{SetupRpc, WorkloadKind, NOT_YET};
+pub use kind::{SetupRpc, WorkloadKind};
 use serde_json::Value;
 use std::time::Duration;
 

@@ -1,4 +1,5 @@
-//! Kafka and txn-rw-register anomalies (docs/protocol.md §7.5, §7.6) as tables: each anomaly type
+//! Kafka, txn-rw-register and txn-list-append anomalies (docs/protocol.md §7.5, §7.6, §7.10) as
+//! tables: each anomaly type
 //! with its count, the offending keys and the example operations or transactions, linked to
 //! the history table.
 
@@ -21,9 +22,9 @@ fn keys_in(v: &Value, out: &mut BTreeSet<String>) {
             m.values().for_each(|x| keys_in(x, out));
         }
         Value::Array(xs) => {
-            // A txn micro-op: ["r"|"w", key, value].
+            // A txn micro-op: ["r"|"w"|"append", key, value].
             if let [Value::String(f), k, _] = xs.as_slice() {
-                if f == "r" || f == "w" {
+                if f == "r" || f == "w" || f == "append" {
                     out.insert(k.to_string());
                     return;
                 }

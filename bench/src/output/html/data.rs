@@ -2,12 +2,12 @@
 //! the message journal (reduced to server sends per second and type) and `run.json` (the run's
 //! configuration and the problems found, written by [`super::write_meta`]).
 
+use super::journal::{lane_kind, Journal, LaneKind};
 use crate::core::history::{Event, History, Kind};
 use crate::output::FileError;
-use serde::Deserialize;
+use crate::shell::rundir::JOURNAL;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -22,6 +22,8 @@ pub struct RunData {
     pub history: History,
     /// Server-to-server sends per second, by message type.
     pub messages: Messages,
+    /// The message journal, whole.
+    pub journal: Journal,
     /// `run.json`, if the run wrote one (older runs did not).
     pub meta: Option<Value>,
 }
@@ -49,52 +51,24 @@ impl Messages {
     }
 }
 
-/// One journal line; unknown fields (and the body's other fields) are skipped unread.
-#[derive(Deserialize)]
-struct JournalLine {
-    event: String,
-    #[serde(default)]
-    time: u64,
-    #[serde(default)]
-    src: Option<String>,
-    #[serde(default)]
-    dest: Option<String>,
-    #[serde(default)]
-    body: Option<JournalBody>,
-}
-
-#[derive(Deserialize)]
-struct JournalBody {
-    #[serde(rename = "type", default)]
-    ty: Option<String>,
-}
-
-fn is_client(name: &str) -> bool {
-    name.starts_with('c')
-}
-
-/// Reads the journal at `path` (a missing file gives an empty count).
-pub fn read_journal(path: &Path) -> Messages {
+/// Reads the journal whole (up to its limit) and counts server messages per second over all of
+/// it.
+fn read_journal(path: &Path) -> (Journal, Messages) {
     let mut m = Messages::default();
-    let Ok(f) = std::fs::File::open(path) else { return m };
-    m.present = true;
-    for line in BufReader::with_capacity(1 << 20, f).lines() {
-        let Ok(line) = line else { break };
-        let Ok(j) = serde_json::from_str::<JournalLine>(&line) else { continue };
-        match j.event.as_str() {
-            "send" => {
-                let (Some(src), Some(dest)) = (&j.src, &j.dest) else { continue };
-                if is_client(src) || is_client(dest) {
-                    continue;
-                }
-                let ty = j.body.and_then(|b| b.ty).unwrap_or_else(|| "?".to_owned());
-                m.add(&ty, (j.time / 1_000_000_000) as usize);
+    let mut dropped = 0;
+    let server = |name: &str| lane_kind(name) != LaneKind::Client;
+    let journal = Journal::read(
+        path,
+        |s| {
+            if server(s.src) && server(s.dest) {
+                m.add(s.ty, (s.time / 1_000_000_000) as usize);
             }
-            "drop" => m.dropped += 1,
-            _ => {}
-        }
-    }
-    m
+        },
+        || dropped += 1,
+    );
+    m.dropped = dropped;
+    m.present = journal.present;
+    (journal, m)
 }
 
 /// One history line back into an [`Event`]; `None` for a line that is not one.
@@ -149,11 +123,13 @@ fn read_json(path: &Path) -> Result<Value, FileError> {
 pub fn load(dir: &Path) -> Result<RunData, FileError> {
     let results = read_json(&dir.join("results.json"))?;
     let events = read_history(&dir.join("history.jsonl"))?;
+    let (journal, messages) = read_journal(&dir.join(JOURNAL));
     Ok(RunData {
         dir: dir.to_path_buf(),
         results,
         history: History { events },
-        messages: read_journal(&dir.join("net-journal.jsonl")),
+        messages,
+        journal,
         meta: read_json(&dir.join(super::META)).ok(),
     })
 }

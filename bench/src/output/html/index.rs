@@ -134,7 +134,9 @@ pub fn write_index(store: &Path) -> Result<PathBuf, FileError> {
 /// One row of the challenge table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChallengeRow {
-    /// Challenge id (`3b`).
+    /// The heading of the row's section (`Gossip Glomers`, `Maelstrom guide`).
+    pub section: &'static str,
+    /// Challenge id (`3b`, or a guide workload's name).
     pub id: String,
     /// Its name.
     pub name: String,
@@ -157,7 +159,7 @@ pub struct ChallengeRow {
 /// The challenges page; links are made relative to `store`.
 pub fn challenges_page(store: &Path, rows: &[ChallengeRow]) -> String {
     let mut s = format!(
-        "<h1>Gossip Glomers challenges</h1>\n<p class=\"note\">Written {}. <a href=\"index.html\">all runs</a></p>\n",
+        "<h1>Gossip Glomers challenges and Maelstrom's guide</h1>\n<p class=\"note\">Written {}. <a href=\"index.html\">all runs</a></p>\n",
         pretty_time(&crate::output::stamp::timestamp(std::time::SystemTime::now()))
     );
     s.push_str(
@@ -165,7 +167,12 @@ pub fn challenges_page(store: &Path, rows: &[ChallengeRow]) -> String {
          <th class=\"num\">stable latency p50/p99/max</th><th class=\"num\">availability</th><th class=\"num\">wall</th>\
          <th>report</th><th>notes</th></tr>\n",
     );
+    let mut section = None;
     for r in rows {
+        if section != Some(r.section) {
+            let _ = writeln!(s, "<tr><th colspan=\"9\">{}</th></tr>", esc(r.section));
+            section = Some(r.section);
+        }
         let link = r
             .run
             .as_ref()

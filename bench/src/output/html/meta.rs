@@ -2,6 +2,7 @@
 //! binary, versions, a command to reproduce the run) and each problem in plain words; and the
 //! shell quoting of the command lines that reproduce runs.
 
+use crate::core::checkers::Availability;
 use crate::core::run::TestConfig;
 use crate::core::workloads::WorkloadKind;
 use crate::output::FileError;
@@ -58,6 +59,14 @@ pub fn reproduce(cfg: &TestConfig) -> String {
     if r.opts.repeat_adds > 0.0 {
         w.extend(["--repeat-adds".into(), r.opts.repeat_adds.to_string()]);
     }
+    match cfg.criteria.availability {
+        Availability::Any => {}
+        Availability::Total => w.extend(["--availability".into(), "total".into()]),
+        Availability::AtLeast(p) => w.extend(["--availability".into(), p.to_string()]),
+    }
+    if cfg.criteria.strict {
+        w.push("--strict".into());
+    }
     w.extend(["--seed".into(), r.seed.to_string()]);
     if !cfg.node_args.is_empty() {
         w.push("--".into());
@@ -89,7 +98,8 @@ pub fn meta(cfg: &TestConfig, reproduce: &str, problems: &[String]) -> Value {
         "nemesis": r.nemesis.names(),
         "nemesis-interval": r.nemesis_interval.as_secs_f64(),
         "topology": lower_debug(r.topology),
-        "availability": lower_debug(cfg.availability),
+        "availability": lower_debug(cfg.criteria.availability),
+        "strict": cfg.criteria.strict,
         "key-count": r.opts.key_count,
         "max-writes-per-key": r.opts.max_writes_per_key,
         "max-txn-length": r.opts.max_txn_length,

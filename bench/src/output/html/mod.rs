@@ -9,22 +9,27 @@
 //! Layout: `data` reads a run, `timeline` derives latencies, partitions and per-second
 //! series, `plots` draws them, `failures` links each problem to its operations,
 //! `anomalies` tabulates kafka/txn anomalies, `history_table` the operations, `run_page`
-//! assembles the page from [`page`] pieces; `index` lists runs and challenges; `serve`
+//! assembles the page from [`page`] pieces; `journal` reads the message journal whole and
+//! `diagram` draws it as `messages.html`; `bars` draws operations per process
+//! (`timeline.html`, and the lin-kv failing window), `pictures` the anomalies; `index` lists runs and challenges; `serve`
 //! serves the store.
 
 mod anomalies;
+mod bars;
 mod data;
+mod diagram;
 mod failures;
 mod history_table;
 pub(crate) mod index;
+mod journal;
 mod meta;
 pub mod page;
+mod pictures;
 mod plots;
 mod run_page;
 pub(crate) mod serve;
 mod timeline;
 
-#[cfg(test)]
 pub(crate) use data::read_history;
 pub use data::{load, Messages, RunData};
 pub use meta::{reproduce, shell_word, write_meta};
@@ -57,6 +62,17 @@ pub fn render_run(dir: &Path) -> Result<PathBuf, FileError> {
     let out = dir.join(REPORT);
     if let Err(cause) = std::fs::write(&out, html) {
         return Err(FileError::Write { path: out, cause });
+    }
+    let title = run_page::title(&data);
+    let diagram = dir.join(diagram::DIAGRAM);
+    if let Err(cause) = std::fs::write(&diagram, diagram::render(&data, &title)) {
+        return Err(FileError::Write { path: diagram, cause });
+    }
+    let t_end = data.history.events.last().map_or(0.0, |e| e.time.as_secs_f64());
+    let parts = timeline::partitions(&data.results, t_end);
+    let tl = dir.join(bars::TIMELINE);
+    if let Err(cause) = std::fs::write(&tl, bars::page(&data.history, &parts, &title)) {
+        return Err(FileError::Write { path: tl, cause });
     }
     let points = timeline::points(&data.history);
     let [p50, _, p99, _] = run_page::ok_quantiles(&points);

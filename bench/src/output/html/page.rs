@@ -55,6 +55,7 @@ nav.toc{font-size:13px;margin:4px 0 8px}nav.toc a{margin-right:14px}
   vertical-align:middle;border:1px solid #d99}
 .legend{font-size:13px;margin:0 0 2px 70px}.key{margin-right:16px;white-space:nowrap}
 .line{display:inline-block;width:18px;height:3px;vertical-align:middle}
+.scroll{overflow:auto;max-height:85vh;border:1px solid #eee}svg.bars g:target rect{stroke:#000;stroke-width:3}
 ";
 
 /// A whole page around `body`.

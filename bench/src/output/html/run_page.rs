@@ -7,7 +7,7 @@ use super::failures::{failures, invocation_of};
 use super::page::{esc, figure, frame, kv_table, section, verdict_badge};
 use super::plots::{self, Series};
 use super::timeline::{self, Outcome, Partition, Point};
-use super::{anomalies, history_table};
+use super::{anomalies, history_table, pictures};
 use crate::core::checkers::set_full;
 use crate::core::checkers::verdict::Validity;
 use crate::core::workloads::WorkloadKind;
@@ -52,6 +52,9 @@ pub fn ok_quantiles(points: &[Point]) -> [Option<f64>; 4] {
     v.sort_by(f64::total_cmp);
     [0.5, 0.95, 0.99, 1.0].map(|q| timeline::quantile(&v, q))
 }
+
+/// The files a run directory holds for Maelstrom's users (docs/protocol.md §8.1).
+const MAELSTROM_FILES: [&str; 4] = ["results.edn", "history.edn", "history.txt", "jepsen.log"];
 
 fn summary(data: &RunData, workload: &str, points: &[Point], parts: &[Partition]) -> String {
     let r = &data.results;
@@ -111,6 +114,18 @@ fn summary(data: &RunData, workload: &str, points: &[Point], parts: &[Partition]
         })
         .collect();
     rows.push(("checkers", checks.join(" · ")));
+    if let Some(weak) = r["evidence"]["weak-points"].as_array().filter(|w| !w.is_empty()) {
+        let items: Vec<String> = weak.iter().map(|w| esc(w["text"].as_str().unwrap_or("?"))).collect();
+        rows.push(("rests on little", format!("<span class=\"info\">{}</span>", items.join("<br>"))));
+    }
+    let files: Vec<String> = MAELSTROM_FILES
+        .iter()
+        .filter(|f| data.dir.join(f).is_file())
+        .map(|f| format!("<a href=\"{f}\">{f}</a>"))
+        .collect();
+    if !files.is_empty() {
+        rows.push(("Maelstrom's files", files.join(" · ")));
+    }
     kv_table(&rows)
 }
 
@@ -119,7 +134,16 @@ fn failures_section(data: &RunData, workload: &str) -> (String, BTreeSet<usize>)
     let mut marked = BTreeSet::new();
     let mut s = String::new();
     let item = |f: &super::failures::Failure| {
-        let links: Vec<String> = f.ops.iter().map(|i| format!("<a href=\"#op-{i}\">op {i}</a>")).collect();
+        let links: Vec<String> = f
+            .ops
+            .iter()
+            .map(|i| {
+                format!(
+                    "<a href=\"#op-{i}\">op {i}</a> (<a href=\"messages.html#op={i}\">messages</a>, \
+                     <a href=\"timeline.html#op-{i}\">timeline</a>)"
+                )
+            })
+            .collect();
         let ops = if links.is_empty() {
             String::new()
         } else {
@@ -386,6 +410,12 @@ fn config_section(data: &RunData) -> String {
     s
 }
 
+/// `workload · time` for page titles.
+pub fn title(data: &RunData) -> String {
+    let stamp = data.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    format!("{} · {stamp}", workload_name(data))
+}
+
 /// The whole page.
 pub fn render(data: &RunData) -> String {
     let workload = workload_name(data);
@@ -431,9 +461,15 @@ pub fn render(data: &RunData) -> String {
         let body = stable_section(data, add_f);
         sections.push_str(&section("stable", &format!("{title}: stable latencies"), &body));
     }
-    if let Some(a) = anomalies::section(&data.results["workload"], &invocation_of(&data.history)) {
+    let inv = invocation_of(&data.history);
+    if let Some(a) = anomalies::section(&data.results["workload"], &inv) {
         toc.push(("anomalies", "anomalies"));
-        sections.push_str(&section("anomalies", "Anomalies", &a));
+        let drawn = pictures::cycles(&data.results["workload"], &inv).unwrap_or_default();
+        sections.push_str(&section("anomalies", "Anomalies", &format!("{a}{drawn}")));
+    }
+    if let Some(w) = pictures::linearizability(&data.results["workload"], &data.history) {
+        toc.push(("lin-window", "failing window"));
+        sections.push_str(&section("lin-window", "Operations no order can explain", &w));
     }
     toc.push(("history", "history"));
     sections.push_str(&section("history", "History", &history_table::table(&data.history, &marked)));
@@ -444,7 +480,8 @@ pub fn render(data: &RunData) -> String {
         body,
         "<nav class=\"toc\">{} · files: <a href=\"results.json\">results.json</a> \
          <a href=\"history.jsonl\">history.jsonl</a> <a href=\"net-journal.jsonl\">net-journal.jsonl</a> \
-         <a href=\"node-logs/\">node-logs/</a> · <a href=\"../../index.html\">all runs</a></nav>\n{sections}",
+         <a href=\"node-logs/\">node-logs/</a> · pictures: <a href=\"messages.html\">message diagram</a> \
+         <a href=\"timeline.html\">timeline</a> · <a href=\"../../index.html\">all runs</a></nav>\n{sections}",
         links.join("")
     );
     frame(&format!("{workload} {stamp}: {verdict}"), &body)

@@ -171,6 +171,7 @@ fn the_index_lists_runs_newest_first_and_links_their_reports() {
     assert!(page.contains("2026-11-25 09:00:00 UTC") && page.contains("<td class=\"num\">2.50</td>"));
     assert!(!page.contains("challenges.html"), "no challenge table to link yet");
     let row = index::ChallengeRow {
+        section: "Gossip Glomers",
         id: "3b".into(),
         name: "Multi-Node Broadcast".into(),
         verdict: "valid".into(),
@@ -181,8 +182,12 @@ fn the_index_lists_runs_newest_first_and_links_their_reports() {
         notes: vec!["target <missed>".into()],
         run: Some(store.join("broadcast/20261125T090000.000")),
     };
-    let c = index::challenges_page(&store, &[row]);
+    let guide =
+        index::ChallengeRow { section: "Maelstrom guide", id: "lin-kv".into(), run: None, ..row.clone() };
+    let c = index::challenges_page(&store, &[row, guide]);
     assert!(c.contains("<a href=\"broadcast/20261125T090000.000/report.html\">report</a>"), "{c}");
+    let heads: Vec<&str> = c.match_indices("<th colspan=\"9\">").map(|(i, _)| &c[i + 16..i + 31]).collect();
+    assert_eq!(heads, ["Gossip Glomers<", "Maelstrom guide"], "each section under its heading");
     assert!(c.contains("target &lt;missed&gt;"));
 }
 

@@ -17,6 +17,15 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// How a completion of `kind` ended (an invocation is no outcome; it reads as info).
+    pub fn of(kind: Kind) -> Outcome {
+        match kind {
+            Kind::Ok => Outcome::Ok,
+            Kind::Fail => Outcome::Fail,
+            _ => Outcome::Info,
+        }
+    }
+
     /// Jepsen's word.
     pub fn name(self) -> &'static str {
         match self {
@@ -49,11 +58,7 @@ pub fn points(history: &History) -> Vec<Point> {
         .into_iter()
         .filter_map(|p| {
             let c = p.complete?;
-            let outcome = match c.kind {
-                Kind::Ok => Outcome::Ok,
-                Kind::Fail => Outcome::Fail,
-                _ => Outcome::Info,
-            };
+            let outcome = Outcome::of(c.kind);
             Some(Point {
                 invoke: p.invoke.index,
                 f: p.invoke.f.clone(),

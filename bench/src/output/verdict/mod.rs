@@ -7,20 +7,23 @@
 //!   and their JSON with Maelstrom's names (docs/protocol.md §8.1);
 //! - `report.rs`: [`Report`] and the console [`summary`];
 //! - `headline.rs`: the [`Headline`] figures of a results map read back (from a run directory,
-//!   or from the real Maelstrom).
+//!   or from the real Maelstrom);
+//! - `recheck.rs`: a stored run judged again by today's checkers ([`recheck`], `check DIR`).
 
 mod headline;
+mod recheck;
 mod report;
 mod results;
 
 pub use headline::Headline;
+pub use recheck::{recheck, Recheck, RecheckError};
 pub use report::{summary, word, Report};
 pub use results::{Checks, Results, RunFacts, TimeBase};
 
-use crate::core::checkers::Availability;
-use crate::core::history::Kind;
+use crate::core::checkers::Criteria;
+use crate::core::history::{History, Kind};
 use crate::core::run::{Failure, Phase, Run};
-use crate::output::FileError;
+use crate::output::{edn, FileError};
 use std::fmt;
 use std::path::Path;
 use std::time::Duration;
@@ -41,7 +44,7 @@ pub struct Judged {
 /// The run aborted (init or setup failed): it has no verdict; the `Failure` says why.
 pub fn judge(
     run: &Run,
-    want: Availability,
+    criteria: Criteria,
     wall: Duration,
     dir: &Path,
     time_base: TimeBase,
@@ -51,7 +54,7 @@ pub fn judge(
     }
     let history = run.history();
     let cfg = run.config();
-    let checks = Checks::new(run.workload().check(history), history, want);
+    let checks = Checks::new(run.workload().check(history), history, criteria);
     let faults = (time_base == TimeBase::Virtual && cfg.faults.any()).then(|| cfg.faults.describe());
     let results = Results {
         checks,
@@ -71,23 +74,43 @@ pub fn judge(
     Ok(Judged { results, report })
 }
 
-/// Writes `history.jsonl` into `dir`; then, unless the run aborted, judges it and writes
-/// `results.json`.
+/// Writes the history into `dir` (`history.jsonl`, and Maelstrom's `history.edn` and
+/// `history.txt`); then, unless the run aborted, judges it and writes `results.json` and
+/// `results.edn`.
 ///
 /// # Errors
 /// [`NoVerdict`]: the run aborted (init or setup failed), or a file could not be written.
 pub fn write(
     run: &Run,
-    want: Availability,
+    criteria: Criteria,
     wall: Duration,
     dir: &Path,
     time_base: TimeBase,
 ) -> Result<Report, NoVerdict> {
-    write_file(&dir.join("history.jsonl"), run.history().to_jsonl())?;
-    let judged = judge(run, want, wall, dir, time_base).map_err(NoVerdict::Aborted)?;
-    let text = serde_json::to_string_pretty(&judged.results.to_json()).unwrap_or_default();
-    write_file(&dir.join("results.json"), text)?;
+    write_history(dir, run.history())?;
+    let judged = judge(run, criteria, wall, dir, time_base).map_err(NoVerdict::Aborted)?;
+    write_results(dir, &judged.results)?;
     Ok(judged.report)
+}
+
+/// Writes `history.jsonl`, `history.edn` and `history.txt` into `dir`.
+///
+/// # Errors
+/// [`NoVerdict::NotWritten`] naming the file that could not be written.
+pub fn write_history(dir: &Path, history: &History) -> Result<(), NoVerdict> {
+    write_file(&dir.join("history.jsonl"), history.to_jsonl())?;
+    write_file(&dir.join("history.edn"), edn::history_edn(history))?;
+    write_file(&dir.join("history.txt"), edn::history_txt(history))
+}
+
+/// Writes `results.json` and `results.edn` into `dir`.
+///
+/// # Errors
+/// [`NoVerdict::NotWritten`] naming the file that could not be written.
+pub fn write_results(dir: &Path, results: &Results) -> Result<(), NoVerdict> {
+    let json = results.to_json();
+    write_file(&dir.join("results.json"), serde_json::to_string_pretty(&json).unwrap_or_default())?;
+    write_file(&dir.join("results.edn"), edn::results_edn(&json))
 }
 
 fn write_file(path: &Path, text: String) -> Result<(), NoVerdict> {

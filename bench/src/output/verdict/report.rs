@@ -45,6 +45,8 @@ pub struct Report {
     pub messages: (u64, u64),
     /// What the nemesis did, in plain words (see `faults_in_words`); empty without one.
     pub faults: String,
+    /// What a valid verdict rests little on (`evidence`), in plain words.
+    pub weak_points: Vec<String>,
 }
 
 impl Report {
@@ -68,6 +70,7 @@ impl Report {
             title,
             messages: (r.net.servers.send, r.net.clients.send),
             faults: faults_in_words(&r.run.nemesis),
+            weak_points: r.checks.weak_points(),
         }
     }
 }
@@ -161,6 +164,12 @@ pub fn summary(r: &Report) -> String {
         let _ = writeln!(s, "node problems:");
         for n in &r.notices {
             let _ = writeln!(s, "  at {:.1} s: {}", n.at.as_secs_f64(), n.text);
+        }
+    }
+    if r.valid == Validity::Valid && !r.weak_points.is_empty() {
+        let _ = writeln!(s, "the verdict rests on little (--strict would fail this run):");
+        for w in &r.weak_points {
+            let _ = writeln!(s, "  - {w}");
         }
     }
     if r.valid != Validity::Valid && !r.problems.is_empty() {

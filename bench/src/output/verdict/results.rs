@@ -2,9 +2,10 @@
 //! ([`Checks`]) and what the run itself adds, its traffic and its own facts ([`Results`]). JSON
 //! with Maelstrom's names and nesting is made here and only here, when the file is written.
 
+use crate::core::checkers::evidence::{self, Evidence};
 use crate::core::checkers::latency::{self, Latencies};
 use crate::core::checkers::verdict::{Checked, Validity};
-use crate::core::checkers::{self, Availability, AvailabilityResult, Exceptions, Stats, WorkloadResult};
+use crate::core::checkers::{self, AvailabilityResult, Criteria, Exceptions, Stats, WorkloadResult};
 use crate::core::history::History;
 use crate::core::run::Notice;
 use glomers_harness::net::{Counts, NetStats};
@@ -24,29 +25,44 @@ pub struct Checks {
     pub exceptions: Exceptions,
     /// `perf.latency`.
     pub latency: Latencies,
+    /// `evidence`: how much the verdict rests on.
+    pub evidence: Checked<Evidence>,
 }
 
 impl Checks {
     /// Runs the checkers every run gets beside the workload's own, whose result is `workload`.
-    pub fn new(workload: Checked<WorkloadResult>, history: &History, want: Availability) -> Self {
+    pub fn new(workload: Checked<WorkloadResult>, history: &History, criteria: Criteria) -> Self {
+        let stats = checkers::stats(history);
+        let evidence = evidence::evidence(history, &stats.result, &workload.result, criteria.strict);
         Checks {
             workload,
-            stats: checkers::stats(history),
-            availability: checkers::availability(history, want),
+            stats,
+            availability: checkers::availability(history, criteria.availability),
             exceptions: checkers::exceptions(history),
             latency: latency::by_f(history),
+            evidence,
         }
     }
 
     /// The verdict: every section must be valid.
     pub fn valid(&self) -> Validity {
-        self.workload.valid.and(self.stats.valid).and(self.availability.valid)
+        self.workload.valid.and(self.stats.valid).and(self.availability.valid).and(self.evidence.valid)
     }
 
-    /// Every problem: the workload's, then stats', then availability's.
+    /// Every problem: the workload's, then stats', availability's and evidence's (`--strict`).
     pub fn problems(&self) -> Vec<String> {
-        let sections = [&self.workload.problems, &self.stats.problems, &self.availability.problems];
+        let sections = [
+            &self.workload.problems,
+            &self.stats.problems,
+            &self.availability.problems,
+            &self.evidence.problems,
+        ];
         sections.into_iter().flatten().cloned().collect()
+    }
+
+    /// The weak points of the verdict, in plain words.
+    pub fn weak_points(&self) -> Vec<String> {
+        self.evidence.result.weak.iter().map(|w| w.describe()).collect()
     }
 
     /// The history's sections of results.json, with the top-level `valid?`.
@@ -58,6 +74,7 @@ impl Checks {
         m.insert("stats".into(), self.stats.to_results_json());
         m.insert("availability".into(), self.availability.to_results_json());
         m.insert("workload".into(), self.workload.to_results_json());
+        m.insert("evidence".into(), self.evidence.to_results_json());
         m.insert("valid?".into(), self.valid().to_json());
         m
     }

@@ -55,8 +55,9 @@ impl std::error::Error for Stuck {}
 enum State {
     /// Running.
     Up,
-    /// Paused: its timers stop, and lines for it wait here until it resumes.
-    Paused(Vec<Vec<u8>>),
+    /// Paused: its timers stop, and lines for it (with their journal ids) wait here until it
+    /// resumes.
+    Paused(Vec<(Vec<u8>, u64)>),
     /// Killed: lines for it are lost, until a fresh node takes its place.
     Down,
 }
@@ -102,35 +103,29 @@ pub fn simulate(
                         let State::Paused(held) = state else { continue };
                         let held = std::mem::take(held);
                         *state = State::Up;
-                        for line in held {
-                            node.on_line(now, &line, &mut lines);
-                        }
-                        for out in lines.drain(..) {
-                            run.on_line(now, *i, &out);
+                        for (line, id) in held {
+                            deliver(run, node.as_mut(), *i, now, &line, id, &mut lines);
                         }
                         take_log(node.as_mut(), i.0, &mut log);
                     }
                 }
                 *d = matches!(state, State::Up).then(|| node.next_deadline()).flatten();
             }
-            let writes = run.take_writes();
+            let writes = run.take_writes_with_ids();
             if writes.is_empty() && signals.is_empty() {
                 break;
             }
-            for (i, line) in writes {
+            for (i, line, id) in writes {
                 let (Some(node), Some(state)) = (nodes.get_mut(i.0), states.get_mut(i.0)) else { continue };
                 match state {
                     State::Up => {}
                     State::Paused(held) => {
-                        held.push(line);
+                        held.push((line, id));
                         continue;
                     }
                     State::Down => continue,
                 }
-                node.on_line(now, &line, &mut lines);
-                for out in lines.drain(..) {
-                    run.on_line(now, i, &out);
-                }
+                deliver(run, node.as_mut(), i, now, &line, id, &mut lines);
                 take_log(node.as_mut(), i.0, &mut log);
                 if let Some(d) = due.get_mut(i.0) {
                     *d = node.next_deadline();
@@ -163,6 +158,23 @@ pub fn simulate(
                 *d = node.next_deadline();
             }
         }
+    }
+}
+
+/// Hands `line` (journal id `id`) to `node`; what the node writes while handling it goes to the
+/// run with the message as its cause (docs/reports.md, causality).
+fn deliver(
+    run: &mut Run,
+    node: &mut dyn Driver,
+    i: NodeIdx,
+    now: Duration,
+    line: &[u8],
+    id: u64,
+    lines: &mut Vec<Vec<u8>>,
+) {
+    node.on_line(now, line, lines);
+    for out in lines.drain(..) {
+        run.on_line_caused(now, i, &out, Some(id));
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::{simulate, Factory, Replay, Stuck};
 use crate::core::checkers::verdict::{Quantiles, Validity};
-use crate::core::checkers::Availability;
+use crate::core::checkers::Criteria;
 use crate::core::history::Kind;
 use crate::core::run::{Failure, Run, RunConfig};
 use crate::output::verdict::{self, TimeBase};
@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 pub struct Spec {
     /// The run, its seed included (replaced per seed).
     pub run: RunConfig,
-    /// `--availability`.
-    pub availability: Availability,
+    /// `--availability` and `--strict`.
+    pub criteria: Criteria,
     /// Makes each node.
     pub node: Factory,
     /// How a seed of it is replayed.
@@ -125,7 +125,7 @@ pub fn run_seed(spec: &Spec, seed: u64) -> SeedResult {
         .map_err(SeedCrash::Stuck)
         .and_then(|_| {
             let judged =
-                verdict::judge(&run, spec.availability, start.elapsed(), Path::new(""), TimeBase::Virtual)
+                verdict::judge(&run, spec.criteria, start.elapsed(), Path::new(""), TimeBase::Virtual)
                     .map_err(SeedCrash::Aborted)?;
             Ok(judged.report)
         });

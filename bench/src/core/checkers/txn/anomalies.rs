@@ -3,7 +3,8 @@
 //! `internal` (a read disagreeing with its own transaction's earlier write or read of the key)
 //! and `lost-update` (two `ok` transactions read the same value of a key and both wrote it).
 
-use super::parse::{Txn, Version};
+use super::graph::Vertex;
+use super::parse::{MicroOp, Txn, Version};
 use crate::core::history::Kind;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};

@@ -1,8 +1,6 @@
 //! Graph algorithms over dense `u32` vertices given by a successor function: strongly
 //! connected components (Tarjan's algorithm, iterative so that long chains cannot overflow the
-//! stack) and shortest paths by breadth-first search.
-
-use std::collections::VecDeque;
+//! stack).
 
 /// The nontrivial strongly connected components (more than one vertex, or one with a
 /// self-edge) of the graph on `0..n` whose successors are `out(v)`.
@@ -81,36 +79,4 @@ fn set<T>(xs: &mut [T], i: u32, value: T) {
     if let Some(x) = xs.get_mut(i as usize) {
         *x = value;
     }
-}
-
-/// The shortest path from `from` to `to` (both included) over `n` vertices whose allowed
-/// successors are `out(v)`, or `None` if `to` cannot be reached.
-pub fn shortest_path<I, F>(n: usize, from: u32, to: u32, out: F) -> Option<Vec<u32>>
-where
-    I: Iterator<Item = u32>,
-    F: Fn(u32) -> I,
-{
-    const NONE: u32 = u32::MAX;
-    let mut parent = vec![NONE; n];
-    set(&mut parent, from, from);
-    let mut queue = VecDeque::from([from]);
-    while let Some(v) = queue.pop_front() {
-        if v == to {
-            let mut path = vec![to];
-            let mut at = to;
-            while at != from {
-                at = get(&parent, at);
-                path.push(at);
-            }
-            path.reverse();
-            return Some(path);
-        }
-        for w in out(v) {
-            if parent.get(w as usize) == Some(&NONE) {
-                set(&mut parent, w, v);
-                queue.push_back(w);
-            }
-        }
-    }
-    None
 }

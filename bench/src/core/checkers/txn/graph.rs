@@ -1,12 +1,42 @@
-//! The dependency graph over `ok` transactions: `wr` edges (writer → reader of a value), `ww`
-//! and `rw` edges from the inferred version order, and, when a model needs them, `process`
-//! edges (one process's successive transactions) or `realtime` edges (a transaction completed
-//! before the other was invoked; kept transitively reduced). Each edge remembers why it exists.
+//! The dependency graph over transactions, shared by both workloads: `ww`, `wr` and `rw`
+//! edges that each workload's analysis links (rw-register in `versions`, list-append in
+//! `append`), and, when a model needs them, `process` edges (one process's successive `ok`
+//! transactions) or `realtime` edges (a transaction completed before the other was invoked;
+//! kept transitively reduced). Each edge remembers why it exists.
 
-use super::parse::{Txn, Version};
-use super::versions::VersionOrder;
+use super::hashing::FastMap;
 use crate::core::history::{History, Kind};
-use std::collections::HashMap;
+use serde_json::Value;
+use std::time::Duration;
+
+/// A version in an edge's reason: a register value or an appended element; `None` is the
+/// initial (empty) state.
+pub type Version = Option<i64>;
+
+/// What the graph and its explanations need of a transaction.
+pub trait Vertex {
+    /// History index of its completion.
+    fn index(&self) -> usize;
+    /// Its Jepsen process.
+    fn process(&self) -> u64;
+    /// Its outcome.
+    fn kind(&self) -> Kind;
+    /// When it was invoked.
+    fn invoked(&self) -> Duration;
+    /// `txn #12 (process 3, ok) [r 1 3] [w 1 6]`.
+    fn show(&self) -> String;
+    /// The transaction as Jepsen would print the op.
+    fn to_json(&self) -> Value;
+}
+
+/// Which workload's graph this is: it decides how a step is explained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// Read/write registers.
+    Register,
+    /// Append-only lists.
+    ListAppend,
+}
 
 /// Edge kinds, as bits.
 pub type Kinds = u8;
@@ -20,6 +50,16 @@ pub const RW: Kinds = 4;
 pub const PROCESS: Kinds = 8;
 /// Completed → invoked later.
 pub const REALTIME: Kinds = 16;
+
+/// The slot of a data kind's reason.
+fn slot(kind: Kinds) -> Option<u8> {
+    match kind {
+        WW => Some(0),
+        WR => Some(1),
+        RW => Some(2),
+        _ => None,
+    }
+}
 
 /// The name of a single kind.
 pub fn kind_name(k: Kinds) -> &'static str {
@@ -54,42 +94,36 @@ pub struct Why {
     pub to: Version,
 }
 
-/// An edge's kinds and, per data kind, one reason.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Edge {
-    /// Bits of [`WW`], [`WR`], ….
-    pub kinds: Kinds,
-    /// Reasons for `ww`, `wr`, `rw`, in that order.
-    pub why: [Option<Why>; 3],
-}
-
-/// The graph: vertex `i` is `txns[i]`, the `ok` transactions.
-#[derive(Debug, Default)]
-pub struct Graph<'a> {
-    /// The `ok` transactions.
-    pub txns: Vec<&'a Txn>,
+/// The graph: vertex `i` is `txns[i]`.
+#[derive(Debug)]
+pub struct Graph<'a, T> {
+    /// The transactions.
+    pub txns: Vec<&'a T>,
     /// Successors of each vertex with the kinds of the edge.
     pub out: Vec<Vec<(u32, Kinds)>>,
-    /// Edge details.
-    pub edges: HashMap<(u32, u32), Edge>,
+    /// The kinds of each edge.
+    pub edges: FastMap<(u32, u32), Kinds>,
+    /// One reason per data edge and kind (`ww`, `wr`, `rw` as 0, 1, 2).
+    reasons: FastMap<(u32, u32, u8), Why>,
+    /// The workload, for explanations.
+    pub flavor: Flavor,
 }
 
-impl<'a> Graph<'a> {
-    fn link(&mut self, a: u32, b: u32, kind: Kinds, why: Option<Why>) {
+impl<'a, T: Vertex> Graph<'a, T> {
+    /// Adds `kind` to the edge `a → b` with its reason (a self-edge is ignored).
+    pub fn link(&mut self, a: u32, b: u32, kind: Kinds, why: Option<Why>) {
         if a == b {
             return;
         }
-        let e = self.edges.entry((a, b)).or_default();
-        let slot = match kind {
-            WW => e.why.get_mut(0),
-            WR => e.why.get_mut(1),
-            RW => e.why.get_mut(2),
-            _ => None,
-        };
-        if let Some(slot) = slot {
-            slot.get_or_insert_with(|| why.unwrap_or(Why { key: 0, from: None, to: None }));
+        *self.edges.entry((a, b)).or_default() |= kind;
+        if let (Some(slot), Some(why)) = (slot(kind), why) {
+            self.reasons.entry((a, b, slot)).or_insert(why);
         }
-        e.kinds |= kind;
+    }
+
+    /// Why the edge `a → b` has data kind `kind`, if it does.
+    pub fn reason(&self, a: u32, b: u32, kind: Kinds) -> Option<Why> {
+        self.reasons.get(&(a, b, slot(kind)?)).copied()
     }
 
     /// Total number of edges.
@@ -104,75 +138,53 @@ impl<'a> Graph<'a> {
 
     /// The kinds of the edge `a → b` (0 if none).
     pub fn kinds(&self, a: u32, b: u32) -> Kinds {
-        self.edges.get(&(a, b)).map_or(0, |e| e.kinds)
+        self.edges.get(&(a, b)).copied().unwrap_or(0)
     }
 
-    /// Builds the graph from the transactions, the version order and, for process/real-time
-    /// edges, the history.
-    pub fn build(txns: &'a [Txn], versions: &VersionOrder, history: &History, order: Order) -> Graph<'a> {
-        let mut g = Graph { txns: txns.iter().filter(|t| t.kind == Kind::Ok).collect(), ..Graph::default() };
-        let mut writers: HashMap<(i64, i64), Vec<u32>> = HashMap::new();
-        let mut readers: HashMap<(i64, Version), Vec<u32>> = HashMap::new();
-        for (i, t) in g.txns.iter().enumerate() {
-            for (k, v) in t.ext_writes() {
-                writers.entry((k, v)).or_default().push(i as u32);
-            }
-            for (k, v) in t.ext_reads() {
-                readers.entry((k, v)).or_default().push(i as u32);
-            }
-        }
-        let none = Vec::new();
-        for (&(k, v), rs) in &readers {
-            let Some(v) = v else { continue };
-            for &w in writers.get(&(k, v)).unwrap_or(&none) {
-                for &r in rs {
-                    g.link(w, r, WR, Some(Why { key: k, from: Some(v), to: Some(v) }));
-                }
-            }
-        }
-        for (&k, next) in &versions.next {
-            for (&v1, v2s) in next {
-                for &v2 in v2s {
-                    let later = writers.get(&(k, v2)).unwrap_or(&none);
-                    let why = Some(Why { key: k, from: v1, to: Some(v2) });
-                    if let Some(v1) = v1 {
-                        for &a in writers.get(&(k, v1)).unwrap_or(&none) {
-                            for &b in later {
-                                g.link(a, b, WW, why);
-                            }
-                        }
-                    }
-                    for &a in readers.get(&(k, v1)).unwrap_or(&none) {
-                        for &b in later {
-                            g.link(a, b, RW, why);
-                        }
-                    }
-                }
-            }
-        }
+    /// An empty graph over `txns` (the vertices, in order).
+    pub fn new(txns: Vec<&'a T>, flavor: Flavor) -> Self {
+        Graph { txns, out: Vec::new(), edges: FastMap::default(), reasons: FastMap::default(), flavor }
+    }
+
+    /// Adds process or real-time edges as `order` says, then indexes each vertex's successors.
+    pub fn finish(mut self, history: &History, order: Order) -> Self {
         match order {
             Order::None => {}
-            Order::Process => g.link_processes(),
-            Order::Realtime => g.link_realtime(history),
+            Order::Process => self.link_processes(),
+            Order::Realtime => self.link_realtime(history),
         }
-        g.out = vec![Vec::new(); g.txns.len()];
-        for (&(a, b), e) in &g.edges {
-            if let Some(out) = g.out.get_mut(a as usize) {
-                out.push((b, e.kinds));
+        self.out = vec![Vec::new(); self.txns.len()];
+        for (&(a, b), &kinds) in &self.edges {
+            if let Some(out) = self.out.get_mut(a as usize) {
+                out.push((b, kinds));
             }
         }
-        for out in &mut g.out {
+        for out in &mut self.out {
             out.sort_unstable();
         }
-        g
+        self
+    }
+
+    /// The kind a step over an edge of `kinds` counts as, in this workload's precedence: Elle
+    /// explains a pair by its first analyser that relates them (rw-register: `wr`, `ww`, `rw`;
+    /// list-append: `ww`, `wr`, `rw`), then by process or real-time order.
+    pub fn preferred(&self, kinds: Kinds) -> Kinds {
+        let data = match self.flavor {
+            Flavor::Register => [WR, WW, RW],
+            Flavor::ListAppend => [WW, WR, RW],
+        };
+        data.into_iter().chain([PROCESS, REALTIME]).find(|k| kinds & k != 0).unwrap_or(WW)
     }
 
     fn link_processes(&mut self) {
-        let mut last: HashMap<u64, u32> = HashMap::new();
+        let mut last: FastMap<u64, u32> = FastMap::default();
         let mut order: Vec<u32> = (0..self.txns.len() as u32).collect();
-        order.sort_by_key(|i| self.txns.get(*i as usize).map(|t| t.invoked));
+        order.sort_by_key(|i| self.txns.get(*i as usize).map(|t| t.invoked()));
         for i in order {
-            let Some(p) = self.txns.get(i as usize).map(|t| t.process) else { continue };
+            let Some(p) = self.txns.get(i as usize).filter(|t| t.kind() == Kind::Ok).map(|t| t.process())
+            else {
+                continue;
+            };
             if let Some(prev) = last.insert(p, i) {
                 self.link(prev, i, PROCESS, None);
             }
@@ -182,10 +194,10 @@ impl<'a> Graph<'a> {
     /// Real-time edges, transitively reduced: each transaction's predecessors are the
     /// completed transactions not already followed by another completed before it began.
     fn link_realtime(&mut self, history: &History) {
-        let vertex: HashMap<usize, u32> =
-            self.txns.iter().enumerate().map(|(i, t)| (t.index, i as u32)).collect();
+        let vertex: FastMap<usize, u32> =
+            self.txns.iter().enumerate().map(|(i, t)| (t.index(), i as u32)).collect();
         let mut frontier: Vec<u32> = Vec::new();
-        let mut preds: HashMap<u64, Vec<u32>> = HashMap::new();
+        let mut preds: FastMap<u64, Vec<u32>> = FastMap::default();
         for e in &history.events {
             if e.f != "txn" {
                 continue;
@@ -199,8 +211,12 @@ impl<'a> Graph<'a> {
             for &p in &before {
                 self.link(p, v, REALTIME, None);
             }
-            frontier.retain(|p| !before.contains(p));
-            frontier.push(v);
+            // Only an `ok` completion says the transaction took effect by then: an `info` one
+            // (a list-append vertex) may take effect later, so nothing is known to follow it.
+            if e.kind == Kind::Ok {
+                frontier.retain(|p| !before.contains(p));
+                frontier.push(v);
+            }
         }
     }
 }

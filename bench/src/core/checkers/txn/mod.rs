@@ -1,19 +1,25 @@
-//! The `txn-rw-register` checker (docs/protocol.md §7.6): Elle's rw-register analysis as Maelstrom
-//! runs it, with versions inferred only from "null comes first" and "writes follow reads".
+//! The transaction checkers (docs/protocol.md §7.6, §7.10): Elle's rw-register analysis as
+//! Maelstrom runs it (versions inferred only from "null comes first" and "writes follow
+//! reads"), and Elle's list-append analysis.
 //!
-//! Layout: `parse` (transactions from the history), `versions` (version order,
-//! `cyclic-versions`), `graph` (dependency edges), `cycles` (SCCs, shortest paths),
-//! `search` (cycle anomalies), `anomalies` (G1a, G1b, internal, lost-update), `models`
-//! (what each consistency model prohibits), `stricter` (an optional stricter version order,
-//! reported under `stricter-version-order` and never deciding the verdict).
+//! Layout: `parse` (transactions from the history, replies that do not answer their request),
+//! `versions` (rw-register version order, `cyclic-versions`, its graph), `graph` (the
+//! dependency graph both share), `cycles` (SCCs, shortest paths), `search` (cycle anomalies),
+//! `anomalies` (G1a, G1b, internal, lost-update), `models` (Elle's models and anomalies),
+//! `stricter` (an optional stricter version order, reported under `stricter-version-order` and
+//! never deciding the verdict).
 //!
-//! Validity follows Maelstrom: the anomalies worth reporting are those the chosen models
-//! prohibit plus `empty-transaction-graph`; the run is valid only if none was found. The result
-//! map has Elle's keys (`valid?`, `anomaly-types`, `anomalies`, `not`, `also-not`).
+//! Validity follows Elle: the anomalies worth reporting are those the chosen models prohibit,
+//! plus `empty-transaction-graph` and our `invalid-reply`; the run is invalid if a prohibited
+//! one (or an invalid reply) was found. An empty graph alone is invalid for rw-register (as
+//! Maelstrom's wrapper has it) and unknown for list-append. The result map has Elle's keys
+//! (`valid?`, `anomaly-types`, `anomalies`, `not`, `also-not`).
 
 mod anomalies;
+pub mod append;
 mod cycles;
 mod graph;
+mod hashing;
 mod models;
 mod parse;
 mod search;
@@ -24,7 +30,7 @@ use super::verdict::{Checked, Section, Validity};
 use crate::core::history::History;
 use anomalies::Case;
 use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// How many instances of each anomaly the result map and the problems list show.
 const SHOWN: usize = 8;
@@ -52,7 +58,7 @@ pub struct Anomalies {
     pub shown: Map<String, Value>,
     /// How many instances of every anomaly found, prohibited or not (`anomaly-counts`).
     pub counts: BTreeMap<String, usize>,
-    /// The models ruled out (`not`).
+    /// The weakest models ruled out (`not`).
     pub not: Vec<&'static str>,
     /// The stronger models ruled out with them (`also-not`).
     pub also_not: Vec<&'static str>,
@@ -92,88 +98,167 @@ impl Section for TxnResult {
     }
 }
 
-/// Checks a history against `models` (the `--consistency-models` text).
-pub fn check(history: &History, models: &str) -> Checked<TxnResult> {
-    let unknown = |why: String| Checked {
-        valid: Validity::Unknown,
-        result: TxnResult::Unreadable(why.clone()),
-        problems: vec![why],
-    };
-    let models = match models::parse(models) {
-        Ok(m) => m,
-        Err(why) => return unknown(why),
-    };
-    let txns = match parse::transactions(history) {
-        Ok(t) => t,
-        Err(why) => return unknown(format!("the checker cannot read a transaction: {why}")),
-    };
-    let order = models::order_needed(&models);
-    let (versions, cyclic) = versions::infer(&txns);
-    let g = graph::Graph::build(&txns, &versions, history, order);
+/// The anomalies found so far, by name, before the models decide which count.
+#[derive(Debug, Default)]
+pub struct Found(BTreeMap<String, Vec<Case>>);
 
-    let mut found: BTreeMap<String, Vec<Case>> = BTreeMap::new();
-    let mut add = |name: &str, cases: Vec<Case>| {
+impl Found {
+    /// Records the cases of an anomaly (nothing if there are none).
+    pub fn add(&mut self, name: &str, cases: Vec<Case>) {
         if !cases.is_empty() {
-            found.entry(name.to_owned()).or_default().extend(cases);
+            self.0.entry(name.to_owned()).or_default().extend(cases);
         }
-    };
-    add("G1a", anomalies::g1a(&txns));
-    add("G1b", anomalies::g1b(&txns));
-    add("internal", anomalies::internal(&txns));
-    add("lost-update", anomalies::lost_update(&txns));
-    add("cyclic-versions", cyclic.iter().map(|c| Case { json: c.to_json(), text: c.explain() }).collect());
-    for c in search::cycles(&g, order) {
-        let case = Case { json: c.to_json(&g), text: c.explain(&g) };
-        add(&c.name.clone(), vec![case]);
     }
-    if g.edge_count() == 0 {
-        let text = "empty-transaction-graph: no dependency between any two ok transactions could be \
-                    inferred, so nothing was checked"
-            .to_owned();
-        add("empty-transaction-graph", vec![Case { json: json!(true), text }]);
+
+    /// Searches `g` for cycle anomalies, and notes an empty graph.
+    pub fn cycles<T: graph::Vertex>(&mut self, g: &graph::Graph<'_, T>, order: graph::Order) {
+        for c in search::cycles(g, order) {
+            let case = Case { json: c.to_json(g), text: c.explain(g) };
+            self.add(&c.name.clone(), vec![case]);
+        }
+        if g.edge_count() == 0 {
+            let text = "empty-transaction-graph: no dependency between any two transactions could be \
+                        inferred, so nothing was checked"
+                .to_owned();
+            self.add(EMPTY_GRAPH, vec![Case { json: json!(true), text }]);
+        }
     }
-    let (found, problems) = reportable(&models, found);
-    let stricter = stricter::check(&txns, &versions, history, SHOWN);
-    Checked {
-        valid: Validity::from_ok(found.is_none()),
-        result: TxnResult::Analysed { found, stricter },
-        problems,
+
+    /// Records the replies that did not answer their requests.
+    pub fn invalid_replies(&mut self, invalid: &[parse::InvalidReply]) {
+        self.add(
+            INVALID_REPLY,
+            invalid.iter().map(|r| Case { json: r.to_json(), text: r.explain() }).collect(),
+        );
     }
 }
 
-/// The anomalies the models prohibit (none when valid), and the problems.
-fn reportable(
-    models: &[models::Model],
-    found: BTreeMap<String, Vec<Case>>,
-) -> (Option<Anomalies>, Vec<String>) {
-    let types: Vec<String> = found
-        .keys()
-        .filter(|a| *a == "empty-transaction-graph" || models.iter().any(|m| models::prohibits(m, a)))
-        .cloned()
-        .collect();
-    if types.is_empty() {
-        return (None, Vec::new());
+/// Elle's marker for a history with no dependency at all.
+const EMPTY_GRAPH: &str = "empty-transaction-graph";
+
+/// A reply whose micro-ops do not answer the request (Maelstrom issue #57); it fails every model.
+const INVALID_REPLY: &str = "invalid-reply";
+
+/// The models as read from `--consistency-models`: what they prohibit and the graph they need.
+#[derive(Debug, Clone)]
+pub struct Judge {
+    /// Anomalies the models prohibit.
+    prohibited: HashSet<&'static str>,
+    /// The extra order the graph needs.
+    pub order: graph::Order,
+    /// Whether an empty graph alone makes the run invalid (Maelstrom's rw-register wrapper) or
+    /// unknown (Elle, list-append).
+    empty_is_invalid: bool,
+}
+
+impl Judge {
+    /// Reads the models.
+    ///
+    /// # Errors
+    /// The sentence naming an unknown model.
+    pub fn new(models: &str, empty_is_invalid: bool) -> Result<Self, String> {
+        let prohibited = models::prohibited(&models::parse(models)?);
+        let order = models::order_needed(&prohibited);
+        Ok(Judge { prohibited, order, empty_is_invalid })
     }
-    let mut shown = Map::new();
-    let mut problems = Vec::new();
-    for name in &types {
-        let cases = found.get(name).map(Vec::as_slice).unwrap_or_default();
-        if name == "empty-transaction-graph" {
-            shown.insert(name.clone(), json!(true));
+
+    /// Whether the models prohibit `anomaly`.
+    pub fn prohibits(&self, anomaly: &str) -> bool {
+        anomaly == INVALID_REPLY || self.prohibited.contains(anomaly)
+    }
+
+    /// The verdict on what was found, as Elle's result map would have it.
+    pub fn verdict(&self, found: Found, stricter: Option<Value>) -> Checked<TxnResult> {
+        let bad = found.0.keys().any(|a| self.prohibits(a));
+        let empty = found.0.contains_key(EMPTY_GRAPH);
+        let (anomalies, problems) = self.reportable(found.0);
+        let valid = if bad || (empty && self.empty_is_invalid) {
+            Validity::Invalid
+        } else if anomalies.is_some() {
+            Validity::Unknown
         } else {
-            let first: Vec<Value> = cases.iter().take(SHOWN).map(|c| c.json.clone()).collect();
-            shown.insert(name.clone(), Value::Array(first));
-        }
-        problems.extend(cases.iter().take(3).map(|c| c.text.clone()));
-        if cases.len() > 3 {
-            problems.push(format!("{name}: … and {} more", cases.len() - 3));
-        }
+            Validity::Valid
+        };
+        Checked { valid, result: TxnResult::Analysed { found: anomalies, stricter }, problems }
     }
-    let all: Vec<&str> = found.keys().map(String::as_str).collect();
-    let (not, also_not) = models::boundary(&all);
-    let counts = found.iter().map(|(k, v)| (k.clone(), v.len())).collect();
-    (Some(Anomalies { types, shown, counts, not, also_not }), problems)
+
+    /// The anomalies worth reporting (none when valid), and the problems.
+    fn reportable(&self, found: BTreeMap<String, Vec<Case>>) -> (Option<Anomalies>, Vec<String>) {
+        let types: Vec<String> =
+            found.keys().filter(|a| *a == EMPTY_GRAPH || self.prohibits(a)).cloned().collect();
+        if types.is_empty() {
+            return (None, Vec::new());
+        }
+        let mut shown = Map::new();
+        let mut problems = Vec::new();
+        for name in &types {
+            let cases = found.get(name).map(Vec::as_slice).unwrap_or_default();
+            if name == EMPTY_GRAPH {
+                shown.insert(name.clone(), json!(true));
+            } else {
+                let first: Vec<Value> = cases.iter().take(SHOWN).map(|c| c.json.clone()).collect();
+                shown.insert(name.clone(), Value::Array(first));
+            }
+            problems.extend(cases.iter().take(3).map(|c| c.text.clone()));
+            if cases.len() > 3 {
+                problems.push(format!("{name}: … and {} more", cases.len() - 3));
+            }
+        }
+        let all: Vec<&str> = found.keys().map(String::as_str).collect();
+        let (not, also_not) = models::boundary(&all);
+        let counts = found.iter().map(|(k, v)| (k.clone(), v.len())).collect();
+        (Some(Anomalies { types, shown, counts, not, also_not }), problems)
+    }
 }
 
+/// The verdict when nothing could be checked.
+fn unreadable(why: String) -> Checked<TxnResult> {
+    Checked { valid: Validity::Unknown, result: TxnResult::Unreadable(why.clone()), problems: vec![why] }
+}
+
+/// What both checkers read first: the models, the transactions and the invalid replies.
+type Prepared<T> = (Judge, Vec<T>, Vec<parse::InvalidReply>);
+
+/// The models read from `models` and the transactions read by `transactions`.
+///
+/// # Errors
+/// Why they could not be read (then the verdict is unknown).
+fn prepare<T>(
+    history: &History,
+    models: &str,
+    empty_is_invalid: bool,
+    transactions: fn(&History) -> parse::Parsed<T>,
+) -> Result<Prepared<T>, String> {
+    let judge = Judge::new(models, empty_is_invalid)?;
+    let (txns, invalid) =
+        transactions(history).map_err(|why| format!("the checker cannot read a transaction: {why}"))?;
+    Ok((judge, txns, invalid))
+}
+
+/// Checks a txn-rw-register history against `models` (the `--consistency-models` text).
+pub fn check(history: &History, models: &str) -> Checked<TxnResult> {
+    let (judge, txns, invalid) = match prepare(history, models, true, parse::transactions) {
+        Ok(p) => p,
+        Err(why) => return unreadable(why),
+    };
+    let (versions, cyclic) = versions::infer(&txns);
+    let g = versions::graph(&txns, &versions, history, judge.order);
+    let mut found = Found::default();
+    found.invalid_replies(&invalid);
+    found.add("G1a", anomalies::g1a(&txns));
+    found.add("G1b", anomalies::g1b(&txns));
+    found.add("internal", anomalies::internal(&txns));
+    found.add("lost-update", anomalies::lost_update(&txns));
+    found.add(
+        "cyclic-versions",
+        cyclic.iter().map(|c| Case { json: c.to_json(), text: c.explain() }).collect(),
+    );
+    found.cycles(&g, judge.order);
+    let stricter = stricter::check(&txns, &versions, history, SHOWN);
+    judge.verdict(found, stricter)
+}
+
+#[cfg(test)]
+mod agreement;
 #[cfg(test)]
 mod tests;

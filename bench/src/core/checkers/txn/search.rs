@@ -1,25 +1,33 @@
-//! Cycle anomalies. The graph is projected onto growing sets of edge kinds — `ww`; `ww wr`;
-//! `ww wr rw`; then the same three plus process or real-time order when the model needs it. In
-//! each projection, every strongly connected component that holds an edge of the newly added
-//! kind holds a cycle through such an edge. Breadth-first search from up to
-//! `TRIES_PER_COMPONENT` (16) such edges gives the shortest of those cycles, which is classified by
-//! its edges: one `rw` is `G-single`, several `G2-item`, else any `wr` is `G1c`, else `G0`; a
-//! `-realtime` or `-process` suffix when such an edge closes it. For `rw` a cycle returning
-//! without another `rw` is tried first; if none of the tried edges has one the cycle is named
-//! `G2-item`, which every model here prohibits exactly when it prohibits `G-single`.
+//! Cycle anomalies, searched as Elle 0.2 does. The graph is cut into strongly connected
+//! components; in each, the cycle anomalies are tried in Elle's order (`models::
+//! cycle_search_order`: the worst first), and once one is found every anomaly it implies is
+//! skipped there, so a cycle is reported under its strongest name only.
+//!
+//! Each anomaly is a rule for a cycle: which edge kinds it may use, which it must use, and how
+//! many anti-dependencies (`rw`) it takes — `G0`: `ww` only; `G1c`: `ww`/`wr` with a `wr`;
+//! `G-single-item`: `ww`/`wr` and exactly one `rw`; `G-nonadjacent-item`: two or more `rw`, no
+//! two in a row; `G2-item`: two or more `rw`; the `-process` and `-realtime` variants may and
+//! must also use that order. A shortest cycle obeying the rule is found by breadth-first search
+//! over (transaction, progress) pairs from up to `TRIES_PER_COMPONENT` (16) starting edges.
+//! The cycle found is then named by its steps, each counted as the kind the workload explains
+//! it by ([`Graph::preferred`]): so under rw-register a cycle whose edge is both `ww` and `wr`
+//! is `G1c`. As in Elle, a search for `G-single-item`, `G-nonadjacent-item` or `G2-item` only
+//! counts when the cycle found is named so.
 
-use super::cycles::{sccs, shortest_path};
-use super::graph::{kind_name, Graph, Kinds, Order, Why, PROCESS, REALTIME, RW, WR, WW};
+use super::cycles::sccs;
+use super::graph::{kind_name, Flavor, Graph, Kinds, Order, Vertex, Why, PROCESS, REALTIME, RW, WR, WW};
+use super::models;
 use serde_json::{json, Value};
+use std::collections::{BTreeSet, VecDeque};
 
 /// How many transactions and steps of a cycle its sentence shows.
 const EXPLAINED_STEPS: usize = 8;
 
-/// How many candidate edges of one component are tried for a shorter (or single-`rw`) cycle.
+/// How many starting edges of one component are tried for a shortest cycle.
 const TRIES_PER_COMPONENT: usize = 16;
 
 /// A classified cycle: vertices in order (the last one leads back to the first) and the kind
-/// each step was counted as.
+/// each step counts as.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cycle {
     /// `G0`, `G1c-realtime`, ….
@@ -30,41 +38,159 @@ pub struct Cycle {
     pub steps: Vec<Kinds>,
 }
 
-/// Finds the cycle anomalies of `g`, using process or real-time edges as `order` says.
-pub fn cycles(g: &Graph<'_>, order: Order) -> Vec<Cycle> {
-    let extra = match order {
-        Order::None => 0,
-        Order::Process => PROCESS,
-        Order::Realtime => REALTIME,
-    };
-    let mut levels = vec![(WW, WW), (WW | WR, WR), (WW | WR | RW, RW)];
-    if extra != 0 {
-        levels.extend([(WW | extra, extra), (WW | WR | extra, extra), (WW | WR | RW | extra, extra)]);
-    }
-    cycles_at(g, &levels)
+/// How a rule treats anti-dependencies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Anti {
+    /// None (unless `rw` is among the legal kinds).
+    None,
+    /// Exactly one.
+    Single,
+    /// Two or more, never two in a row.
+    Nonadjacent,
+    /// Two or more.
+    Multiple,
 }
 
-/// Finds cycles in each `(mask, required)` projection: in every strongly connected component
-/// under `mask`, a shortest cycle through an edge of kind `required`.
-pub fn cycles_at(g: &Graph<'_>, levels: &[(Kinds, Kinds)]) -> Vec<Cycle> {
+/// The rule a cycle anomaly's cycles obey.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Rule {
+    /// Kinds any step may use.
+    legal: Kinds,
+    /// Kinds that must each appear at least once.
+    required: Kinds,
+    /// Anti-dependencies.
+    anti: Anti,
+    /// Whether the cycle found must be named as the anomaly searched for.
+    typed: bool,
+}
+
+/// The rule of a cycle anomaly named as in [`models::CYCLE_BASES`] plus an optional suffix.
+fn rule(name: &str) -> Option<Rule> {
+    let (base, extra) = if let Some(b) = name.strip_suffix("-realtime") {
+        (b, REALTIME)
+    } else if let Some(b) = name.strip_suffix("-process") {
+        (b, PROCESS)
+    } else {
+        (name, 0)
+    };
+    let (legal, required, anti, typed) = match base {
+        "G0" => (WW, 0, Anti::None, false),
+        "G1c" => (WW | WR, WR, Anti::None, false),
+        "G-single-item" => (WW | WR, 0, Anti::Single, true),
+        "G-nonadjacent-item" => (WW | WR, 0, Anti::Nonadjacent, true),
+        "G2-item" => (WW | WR | RW, 0, Anti::Multiple, true),
+        _ => return None,
+    };
+    Some(Rule { legal: legal | extra, required: required | extra, anti, typed })
+}
+
+/// Progress along a path: required kinds still missing, `rw` steps taken (up to 2), whether
+/// the last step was `rw`. Packed into 5 bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Progress {
+    /// Bit 0: `wr` missing; bit 1: the order (process or real time) missing.
+    want: u8,
+    /// `rw` steps, saturating at 2.
+    anti: u8,
+    /// The last step was `rw`.
+    last_anti: bool,
+}
+
+const STATES: usize = 32;
+
+impl Progress {
+    fn start(rule: &Rule) -> Self {
+        let want =
+            u8::from(rule.required & WR != 0) | (u8::from(rule.required & (PROCESS | REALTIME) != 0) << 1);
+        Progress { want, anti: 0, last_anti: false }
+    }
+
+    fn pack(self) -> usize {
+        usize::from(self.want) | (usize::from(self.anti) << 2) | (usize::from(self.last_anti) << 4)
+    }
+
+    /// The progress after a step of the single kind `k`, if the rule allows it.
+    fn step(self, rule: &Rule, k: Kinds) -> Option<Progress> {
+        let mut p = self;
+        if k == RW && rule.legal & RW == 0 {
+            match rule.anti {
+                Anti::None => return None,
+                Anti::Single if self.anti > 0 => return None,
+                Anti::Nonadjacent if self.last_anti => return None,
+                _ => {}
+            }
+        } else if rule.legal & k == 0 {
+            return None;
+        }
+        if k == RW {
+            p.anti = (p.anti + 1).min(2);
+            p.last_anti = true;
+        } else {
+            p.last_anti = false;
+        }
+        if k == WR {
+            p.want &= !1;
+        }
+        if k & (PROCESS | REALTIME) != 0 {
+            p.want &= !2;
+        }
+        Some(p)
+    }
+
+    /// Whether a path that began with a step of kind `first` may close here.
+    fn closes(self, rule: &Rule, first: Kinds) -> bool {
+        self.want == 0
+            && match rule.anti {
+                Anti::None => true,
+                Anti::Single => self.anti == 1,
+                Anti::Nonadjacent => self.anti >= 2 && !(self.last_anti && first == RW),
+                Anti::Multiple => self.anti >= 2,
+            }
+    }
+}
+
+/// Finds the cycle anomalies of `g`; process or real-time variants only if `order` put such
+/// edges in the graph.
+pub fn cycles<T: Vertex>(g: &Graph<'_, T>, order: Order) -> Vec<Cycle> {
+    let names: Vec<String> = models::cycle_search_order()
+        .into_iter()
+        .filter(|n| match order {
+            Order::None => !n.ends_with("-process") && !n.ends_with("-realtime"),
+            Order::Process => !n.ends_with("-realtime"),
+            Order::Realtime => !n.ends_with("-process"),
+        })
+        .collect();
+    search(g, &names)
+}
+
+/// Searches every nontrivial component of `g` for the anomalies `names`, in that order,
+/// skipping in a component those implied by one found there.
+pub fn search<T: Vertex>(g: &Graph<'_, T>, names: &[String]) -> Vec<Cycle> {
+    let rules: Vec<(&String, Rule)> = names.iter().filter_map(|n| Some((n, rule(n)?))).collect();
+    let mask = rules.iter().fold(0, |m, (_, r)| m | r.legal | if r.anti == Anti::None { 0 } else { RW });
     let mut found = Vec::new();
-    // Position of each vertex in the component being searched, `OUTSIDE` for the rest; reused
-    // so that many small components cost only their own size.
     let mut local = vec![OUTSIDE; g.txns.len()];
-    for &(mask, required) in levels {
-        for component in sccs(g.txns.len(), |v| g.succ(v, mask)) {
-            for (i, v) in component.iter().enumerate() {
-                if let Some(x) = local.get_mut(*v as usize) {
-                    *x = i as u32;
-                }
+    for component in sccs(g.txns.len(), |v| g.succ(v, mask)) {
+        for (i, v) in component.iter().enumerate() {
+            if let Some(x) = local.get_mut(*v as usize) {
+                *x = i as u32;
             }
-            if let Some(c) = cycle_in(g, &component, &local, mask, required) {
-                found.push(c);
+        }
+        let mut skip: BTreeSet<&str> = BTreeSet::new();
+        for (name, rule) in &rules {
+            if skip.contains(name.as_str()) {
+                continue;
             }
-            for v in &component {
-                if let Some(x) = local.get_mut(*v as usize) {
-                    *x = OUTSIDE;
-                }
+            let Some(c) = find(g, &component, &local, rule) else { continue };
+            if rule.typed && c.name != **name {
+                continue;
+            }
+            skip.extend(models::implied_by([name.as_str()]));
+            found.push(c);
+        }
+        for v in &component {
+            if let Some(x) = local.get_mut(*v as usize) {
+                *x = OUTSIDE;
             }
         }
     }
@@ -74,67 +200,125 @@ pub fn cycles_at(g: &Graph<'_>, levels: &[(Kinds, Kinds)]) -> Vec<Cycle> {
 /// Marks a vertex outside the component being searched.
 const OUTSIDE: u32 = u32::MAX;
 
-/// A shortest cycle found in `component` (strongly connected under `mask`; `local` maps its
-/// vertices to their positions in it) through an edge of kind `required`; for `rw`, one with a
-/// single `rw` edge is preferred.
-fn cycle_in(g: &Graph<'_>, component: &[u32], local: &[u32], mask: Kinds, required: Kinds) -> Option<Cycle> {
+/// A shortest cycle obeying `rule` in `component` (`local` maps its vertices to positions in
+/// it), named by its steps.
+fn find<T: Vertex>(g: &Graph<'_, T>, component: &[u32], local: &[u32], rule: &Rule) -> Option<Cycle> {
     let pos = |v: u32| local.get(v as usize).copied().filter(|p| *p != OUTSIDE);
-    let vertex = |p: u32| component.get(p as usize).copied().unwrap_or_default();
-    let candidates: Vec<(u32, u32)> = component
-        .iter()
-        .flat_map(|&a| g.succ(a, required).filter(|b| pos(*b).is_some()).map(move |b| (a, b)))
-        .take(TRIES_PER_COMPONENT)
-        .collect();
-    // A path inside the component from `b` back to `a`, in graph vertices.
-    let path_back = |a: u32, b: u32, m: Kinds| {
-        let (pa, pb) = (pos(a)?, pos(b)?);
-        let path = shortest_path(component.len(), pb, pa, |p| g.succ(vertex(p), m).filter_map(pos))?;
-        Some(path.into_iter().map(vertex).collect::<Vec<u32>>())
+    let usable = rule.legal | if rule.anti == Anti::None { 0 } else { RW };
+    // Start where the rule is most demanding: an `rw` step, else a required one, else any.
+    let first_kinds = if rule.anti != Anti::None {
+        RW
+    } else if rule.required != 0 {
+        rule.required
+    } else {
+        usable
     };
+    let start = Progress::start(rule);
+    let mut starts: Vec<(u32, u32, Kinds, Progress)> = Vec::new();
+    'outer: for &a in component {
+        for (b, kinds) in g.out.get(a as usize).into_iter().flatten() {
+            if pos(*b).is_none() {
+                continue;
+            }
+            for k in [WW, WR, RW, PROCESS, REALTIME] {
+                if kinds & k & first_kinds != 0 {
+                    if let Some(p) = start.step(rule, k) {
+                        starts.push((a, *b, k, p));
+                        if starts.len() >= TRIES_PER_COMPONENT {
+                            break 'outer;
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+    }
     let mut best: Option<Vec<u32>> = None;
-    if required == RW {
-        // A single anti-dependency: return from the rw edge's target without another rw.
-        for &(a, b) in &candidates {
-            if let Some(p) = path_back(a, b, mask & !RW) {
-                if best.as_ref().is_none_or(|x| p.len() < x.len()) {
-                    best = Some(p);
+    for (a, b, k, p) in starts {
+        if let Some(path) = path_back(g, component, &pos, rule, usable, (a, b, k, p)) {
+            if best.as_ref().is_none_or(|x| path.len() < x.len()) {
+                best = Some(path);
+            }
+            if best.as_ref().is_some_and(|x| x.len() <= 2) {
+                break;
+            }
+        }
+    }
+    let vertices = best?;
+    let steps: Vec<Kinds> = (0..vertices.len())
+        .map(|i| {
+            let v = vertices.get(i).copied().unwrap_or_default();
+            let w = vertices.get(i + 1).or(vertices.first()).copied().unwrap_or_default();
+            g.preferred(g.kinds(v, w))
+        })
+        .collect();
+    Some(Cycle { name: classify(&steps), vertices, steps })
+}
+
+/// Breadth-first search over (position, progress) from `b` after the step `a → b` back to `a`
+/// in a state that closes the cycle; the cycle's vertices from `a`.
+fn path_back<T: Vertex>(
+    g: &Graph<'_, T>,
+    component: &[u32],
+    pos: &impl Fn(u32) -> Option<u32>,
+    rule: &Rule,
+    usable: Kinds,
+    (a, b, first, after): (u32, u32, Kinds, Progress),
+) -> Option<Vec<u32>> {
+    const UNSEEN: u32 = u32::MAX;
+    let n = component.len();
+    let (pa, pb) = (pos(a)?, pos(b)?);
+    let id = |p: u32, s: Progress| p as usize * STATES + s.pack();
+    let mut parent = vec![UNSEEN; n * STATES];
+    let start = id(pb, after);
+    *parent.get_mut(start)? = start as u32;
+    let mut queue = VecDeque::from([(pb, after)]);
+    while let Some((p, s)) = queue.pop_front() {
+        if p == pa && s.closes(rule, first) {
+            let mut path = Vec::new();
+            let mut at = id(p, s);
+            while at != start {
+                path.push(component.get(at / STATES).copied()?);
+                at = *parent.get(at)? as usize;
+            }
+            path.push(b);
+            path.reverse();
+            // The path runs b … a; the cycle is a → b … → a, so put `a` first.
+            path.pop();
+            path.insert(0, a);
+            return Some(path);
+        }
+        let v = component.get(p as usize).copied()?;
+        for (w, kinds) in g.out.get(v as usize).into_iter().flatten() {
+            let Some(q) = pos(*w) else { continue };
+            for k in [WW, WR, RW, PROCESS, REALTIME] {
+                if kinds & k & usable == 0 {
+                    continue;
+                }
+                let Some(next) = s.step(rule, k) else { continue };
+                let i = id(q, next);
+                if parent.get(i) == Some(&UNSEEN) {
+                    if let Some(slot) = parent.get_mut(i) {
+                        *slot = id(p, s) as u32;
+                    }
+                    queue.push_back((q, next));
                 }
             }
         }
     }
-    if best.is_none() {
-        for &(a, b) in &candidates {
-            if let Some(p) = path_back(a, b, mask) {
-                if best.as_ref().is_none_or(|x| p.len() < x.len()) {
-                    best = Some(p);
-                }
-            }
-        }
-    }
-    // The path runs b … a; the cycle is a → b … → a, so put `a` first.
-    let mut path = best?;
-    let a = path.pop()?;
-    path.insert(0, a);
-    let mut steps = Vec::with_capacity(path.len());
-    for (i, &v) in path.iter().enumerate() {
-        let w = path.get(i + 1).copied().unwrap_or(a);
-        let kinds = g.kinds(v, w) & if i == 0 { required } else { mask };
-        steps.push(preferred(kinds));
-    }
-    Some(Cycle { name: classify(&steps), vertices: path, steps })
+    None
 }
 
-/// The kind a step counts as: data dependencies first, the weakest first.
-fn preferred(kinds: Kinds) -> Kinds {
-    [WW, WR, RW, PROCESS, REALTIME].into_iter().find(|k| kinds & k != 0).unwrap_or(WW)
-}
-
-/// The anomaly a cycle with these steps shows.
+/// The anomaly a cycle with these steps shows, as Elle's cycle explainer names it.
 pub fn classify(steps: &[Kinds]) -> String {
     let count = |k: Kinds| steps.iter().filter(|s| **s == k).count();
+    let adjacent_rw = steps.iter().enumerate().any(|(i, s)| {
+        *s == RW && steps.get(i + 1).or(steps.first()).is_some_and(|n| *n == RW) && steps.len() > 1
+    });
     let base = match count(RW) {
-        1 => "G-single",
-        n if n > 1 => "G2-item",
+        1 => "G-single-item",
+        n if n > 1 && adjacent_rw => "G2-item",
+        n if n > 1 => "G-nonadjacent-item",
         _ if count(WR) > 0 => "G1c",
         _ => "G0",
     };
@@ -149,31 +333,26 @@ pub fn classify(steps: &[Kinds]) -> String {
 }
 
 impl Cycle {
-    fn step_why(&self, g: &Graph<'_>, i: usize) -> (u32, u32, Kinds, Option<Why>) {
+    fn step_why<T: Vertex>(&self, g: &Graph<'_, T>, i: usize) -> (u32, u32, Kinds, Option<Why>) {
         let a = self.vertices.get(i).copied().unwrap_or_default();
         let b = self.vertices.get(i + 1).or(self.vertices.first()).copied().unwrap_or_default();
         let kind = self.steps.get(i).copied().unwrap_or(WW);
-        let slot = match kind {
-            WW => 0,
-            WR => 1,
-            _ => 2,
-        };
-        let why = if kind & (WW | WR | RW) != 0 {
-            g.edges.get(&(a, b)).and_then(|e| e.why.get(slot).copied().flatten())
-        } else {
-            None
-        };
-        (a, b, kind, why)
+        (a, b, kind, g.reason(a, b, kind))
     }
 
     /// The cycle as JSON: its transactions and each step's kind and reason.
-    pub fn to_json(&self, g: &Graph<'_>) -> Value {
-        let cycle: Vec<Value> =
-            self.vertices.iter().filter_map(|v| g.txns.get(*v as usize)).map(|t| t.to_json()).collect();
+    pub fn to_json<T: Vertex>(&self, g: &Graph<'_, T>) -> Value {
+        let cycle: Vec<Value> = self
+            .vertices
+            .iter()
+            .filter_map(|v| g.txns.get(*v as usize))
+            .map(|t| Vertex::to_json(*t))
+            .collect();
         let steps: Vec<Value> = (0..self.vertices.len())
             .map(|i| {
                 let (_, _, kind, why) = self.step_why(g, i);
                 match why {
+                    Some(w) if kind == WR => json!({"type": "wr", "key": w.key, "value": w.from}),
                     Some(w) => {
                         json!({"type": kind_name(kind), "key": w.key, "value": w.from, "value'": w.to})
                     }
@@ -187,12 +366,12 @@ impl Cycle {
     /// In plain words: the transactions, then why each one precedes the next.
     /// Long cycles show their first `EXPLAINED_STEPS` (8) transactions and steps (the result map
     /// has them all).
-    pub fn explain(&self, g: &Graph<'_>) -> String {
+    pub fn explain<T: Vertex>(&self, g: &Graph<'_, T>) -> String {
         let name = |v: u32| format!("T{}", self.vertices.iter().position(|x| *x == v).unwrap_or(0) + 1);
         let mut s = format!("{}: a cycle of {} transactions:", self.name, self.vertices.len());
         for &v in self.vertices.iter().take(EXPLAINED_STEPS) {
             if let Some(t) = g.txns.get(v as usize) {
-                s.push_str(&format!(" {} = {};", name(v), t.show()));
+                s.push_str(&format!(" {} = {};", name(v), Vertex::show(*t)));
             }
         }
         if self.vertices.len() > EXPLAINED_STEPS {
@@ -201,25 +380,12 @@ impl Cycle {
         for i in 0..self.vertices.len().min(EXPLAINED_STEPS) {
             let (a, b, kind, why) = self.step_why(g, i);
             let (na, nb) = (name(a), name(b));
-            let show = |v: Option<i64>| v.map_or_else(|| "nil".to_owned(), |v| v.to_string());
             let text = match (kind, why) {
-                (WW, Some(w)) => format!(
-                    "{na} set key {} to {} and {nb} set it to {}, later in the version order",
-                    w.key,
-                    show(w.from),
-                    show(w.to)
-                ),
-                (WR, Some(w)) => format!("{na} wrote key {} = {}, which {nb} read", w.key, show(w.from)),
-                (RW, Some(w)) => format!(
-                    "{na} read key {} = {} and {nb} set it to {}, later in the version order",
-                    w.key,
-                    show(w.from),
-                    show(w.to)
-                ),
+                (WW | WR | RW, Some(w)) => data_step(g.flavor, kind, w, &na, &nb),
                 (PROCESS, _) => format!("{na} came before {nb} in the same process"),
                 _ => {
-                    let done = g.txns.get(a as usize).map(|t| t.index);
-                    let began = g.txns.get(b as usize).map(|t| secs_of(t.invoked));
+                    let done = g.txns.get(a as usize).map(|t| t.index());
+                    let began = g.txns.get(b as usize).map(|t| secs_of(t.invoked()));
                     format!(
                         "{na} completed (history index {}) before {nb} began at {}",
                         done.unwrap_or_default(),
@@ -239,4 +405,29 @@ impl Cycle {
 
 fn secs_of(d: std::time::Duration) -> String {
     format!("{:.1} s", d.as_secs_f64())
+}
+
+/// Why `na` precedes `nb` over a data edge, in the workload's words.
+fn data_step(flavor: Flavor, kind: Kinds, w: Why, na: &str, nb: &str) -> String {
+    let show = |v: Option<i64>| v.map_or_else(|| "nil".to_owned(), |v| v.to_string());
+    let (key, from, to) = (w.key, show(w.from), show(w.to));
+    match (flavor, kind) {
+        (Flavor::Register, WW) => {
+            format!("{na} set key {key} to {from} and {nb} set it to {to}, later in the version order")
+        }
+        (Flavor::Register, WR) => format!("{na} wrote key {key} = {from}, which {nb} read"),
+        (Flavor::Register, _) => {
+            format!("{na} read key {key} = {from} and {nb} set it to {to}, later in the version order")
+        }
+        (Flavor::ListAppend, WW) => {
+            format!("{nb} appended {to} to key {key} right after {na} appended {from}")
+        }
+        (Flavor::ListAppend, WR) => format!("{nb} read key {key} ending in {from}, which {na} appended"),
+        (Flavor::ListAppend, _) if w.from.is_none() => {
+            format!("{na} read key {key} empty, and {nb} appended {to} to it first")
+        }
+        (Flavor::ListAppend, _) => {
+            format!("{na} read key {key} ending in {from}, and {nb} appended {to} right after it")
+        }
+    }
 }

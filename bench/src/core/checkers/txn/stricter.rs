@@ -6,10 +6,10 @@
 //! sequential per key may be flagged here while still valid under the chosen models.
 
 use super::anomalies::Case;
-use super::graph::{Graph, Order, WW};
+use super::graph::Order;
 use super::parse::{Txn, Version};
-use super::search::cycles_at;
-use super::versions::{cyclic_keys, VersionOrder};
+use super::search::search;
+use super::versions::{cyclic_keys, graph, VersionOrder};
 use crate::core::history::{History, Kind};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -48,8 +48,8 @@ pub fn check(txns: &[Txn], base: &VersionOrder, history: &History, shown: usize)
     let order = with_process_order(txns, base);
     let cyclic = cyclic_keys(&order);
     let (name, cases): (&str, Vec<Case>) = if cyclic.is_empty() {
-        let g = Graph::build(txns, &order, history, Order::None);
-        let cycles = cycles_at(&g, &[(WW, WW)]);
+        let g = graph(txns, &order, history, Order::None);
+        let cycles = search(&g, &["G0".to_owned()]);
         ("G0", cycles.iter().map(|c| Case { json: c.to_json(&g), text: c.explain(&g) }).collect())
     } else {
         let case = |c: &super::versions::CyclicVersions| Case {

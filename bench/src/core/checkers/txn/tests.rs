@@ -58,18 +58,23 @@ fn clean_serial_history_is_valid_under_every_model() {
 }
 
 #[test]
-fn g0_write_cycle_fails_even_read_uncommitted() {
+fn a_cycle_of_edges_both_ww_and_wr_is_g1c_not_g0() {
+    // Each transaction read the other's write of one key and overwrote it: every edge is both
+    // ww and wr. Elle's rw-register explains a pair by wr before ww, so this is G1c.
     let mut t = filler();
     t.push(json!([["r", 2, 1], ["w", 2, 2], ["w", 1, 1]]));
     t.push(json!([["r", 1, 1], ["w", 1, 2], ["w", 2, 1]]));
-    let c = check(&serial(&t), "read-uncommitted");
-    invalid_with(&c, "G0");
-    assert_eq!(c.to_results_json()["not"], json!(["read-uncommitted"]));
+    let h = serial(&t);
+    assert_eq!(check(&h, "read-uncommitted").valid, Validity::Valid);
+    let c = check(&h, "read-committed");
+    invalid_with(&c, "G1c");
+    assert!(!types(&c).contains(&"G0".to_owned()), "{:?}", types(&c));
+    assert_eq!(c.to_results_json()["not"], json!(["read-committed"]));
     assert!(c.to_results_json()["also-not"]
         .as_array()
         .is_some_and(|a| a.contains(&json!("strict-serializable"))));
-    let p = c.problems.iter().find(|p| p.starts_with("G0")).cloned().unwrap_or_default();
-    assert!(p.contains("set key 1 to 1 and T2 set it to 2") || p.contains("set key 2 to 1"), "{p}");
+    let p = c.problems.iter().find(|p| p.starts_with("G1c")).cloned().unwrap_or_default();
+    assert!(p.contains("wrote key 1 = 1, which T2 read") || p.contains("wrote key 2 = 1"), "{p}");
 }
 
 #[test]
@@ -126,14 +131,14 @@ fn internal_and_lost_update_fail_serializable_only() {
 }
 
 #[test]
-fn g_single_read_skew_fails_serializable() {
+fn g_single_item_read_skew_fails_serializable() {
     let mut t = filler();
     t.push(json!([["r", 1, null], ["r", 2, 1]]));
     t.push(json!([["w", 1, 1], ["w", 2, 1]]));
     let h = serial(&t);
     assert_eq!(check(&h, "read-committed").valid, Validity::Valid);
     let c = check(&h, "serializable");
-    invalid_with(&c, "G-single");
+    invalid_with(&c, "G-single-item");
     assert!(c.problems.iter().any(|p| p.contains("read key 1 = nil and T")), "{:?}", c.problems);
 }
 
@@ -145,14 +150,14 @@ fn realtime_variants_need_strict_serializable() {
     txn(&mut h, 5, Kind::Ok, json!([["r", 9, null]]), 120, 130);
     assert_eq!(check(&h, "serializable").valid, Validity::Valid);
     let c = check(&h, "strict-serializable");
-    invalid_with(&c, "G-single-realtime");
+    invalid_with(&c, "G-single-item-realtime");
     assert!(c.problems.iter().any(|p| p.contains("completed (history index")), "{:?}", c.problems);
     // The same with process order only: one process would need to run both.
     assert_eq!(check(&h, "strong-session-serializable").valid, Validity::Valid);
     let mut h = serial(&filler());
     txn(&mut h, 4, Kind::Ok, json!([["w", 9, 1]]), 100, 110);
     txn(&mut h, 4, Kind::Ok, json!([["r", 9, null]]), 120, 130);
-    invalid_with(&check(&h, "strong-session-serializable"), "G-single-process");
+    invalid_with(&check(&h, "strong-session-serializable"), "G-single-item-process");
 }
 
 #[test]
@@ -170,7 +175,7 @@ fn empty_graph_fails_and_unknown_models_are_unknown() {
     let h = serial(&[json!([["w", 1, 1]])]);
     invalid_with(&check(&h, "read-uncommitted"), "empty-transaction-graph");
     let clean = serial(&filler());
-    for m in ["snapshot-isolation", "bogus", "read-committed,serializable"] {
+    for m in ["bogus", "read-committed,serializable", "Serializable"] {
         let c = check(&clean, m);
         assert_eq!(c.valid, Validity::Unknown, "{m}");
         assert!(c.problems[0].contains("consistency model"), "{:?}", c.problems);
@@ -185,22 +190,7 @@ fn malformed_values_make_the_verdict_unknown() {
 }
 
 #[test]
-fn models_prohibit_by_level_and_order() {
-    let m = |n: &str| models::parse(n).map(|v| v[0]).expect("known");
-    assert!(models::prohibits(&m("read-uncommitted"), "G0"));
-    assert!(!models::prohibits(&m("read-uncommitted"), "G1a"));
-    assert!(!models::prohibits(&m("read-committed"), "internal"));
-    assert!(!models::prohibits(&m("read-committed"), "G1c-realtime"));
-    assert!(models::prohibits(&m("strict-serializable"), "G0-process"));
-    assert!(models::prohibits(&m("strict-serializable"), "lost-update"));
-    assert!(!models::prohibits(&m("serializable"), "G-single-realtime"));
-    let (not, also) = models::boundary(&["G1c-process"]);
-    assert_eq!(not, ["strong-session-read-committed"]);
-    assert_eq!(also, ["strict-serializable", "strong-read-committed", "strong-session-serializable"]);
-}
-
-#[test]
-fn scc_and_paths_handle_long_chains() {
+fn sccs_handle_long_chains() {
     let n = 200_000u32;
     // A ring: one component of every vertex, no recursion depth problem.
     let ring = cycles::sccs(n as usize, |v| std::iter::once((v + 1) % n));
@@ -208,9 +198,6 @@ fn scc_and_paths_handle_long_chains() {
     assert_eq!(ring[0].len(), n as usize);
     let chain = cycles::sccs(n as usize, |v| (v + 1 < n).then_some(v + 1).into_iter());
     assert!(chain.is_empty());
-    let p = cycles::shortest_path(10, 0, 9, |v| [(v + 1) % 10, (v + 3) % 10].into_iter());
-    assert_eq!(p, Some(vec![0, 3, 6, 9]));
-    assert_eq!(cycles::shortest_path(3, 0, 2, |_| std::iter::empty()), None);
 }
 
 #[test]
@@ -220,9 +207,7 @@ fn many_small_cycles_are_each_found() {
         t.push(json!([["r", k, null], ["w", k, 1]]));
         t.push(json!([["r", k, null], ["w", k, 2]]));
     }
-    let start = std::time::Instant::now();
     let c = check(&serial(&t), "serializable");
-    assert!(start.elapsed() < std::time::Duration::from_secs(10), "took {:?}", start.elapsed());
     assert_eq!(c.to_results_json()["anomaly-counts"]["G2-item"], 2000);
     assert_eq!(c.to_results_json()["anomaly-counts"]["lost-update"], 2000);
     assert_eq!(c.to_results_json()["anomalies"]["G2-item"].as_array().map(Vec::len), Some(SHOWN));

@@ -5,11 +5,13 @@
 //!   transaction's last write of it.
 //!
 //! As in Elle, if adding the second source makes some key's order cyclic, the cycle is reported
-//! as `cyclic-versions` and that source is left out altogether.
+//! as `cyclic-versions` and that source is left out altogether. From the order, [`graph`] builds
+//! the rw-register dependency graph.
 
 use super::cycles::sccs;
+use super::graph::{Flavor, Graph, Order, Why, RW, WR, WW};
 use super::parse::{Txn, Version};
-use crate::core::history::Kind;
+use crate::core::history::{History, Kind};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 
@@ -129,4 +131,55 @@ pub fn cyclic_keys(order: &VersionOrder) -> Vec<CyclicVersions> {
         }
     }
     out
+}
+
+/// The dependency graph over the `ok` transactions: `wr` from each writer of a value to its
+/// readers, `ww` and `rw` from the version order; then process or real-time edges per `order`.
+pub fn graph<'a>(
+    txns: &'a [Txn],
+    versions: &VersionOrder,
+    history: &History,
+    order: Order,
+) -> Graph<'a, Txn> {
+    let mut g = Graph::new(txns.iter().filter(|t| t.kind == Kind::Ok).collect(), Flavor::Register);
+    let mut writers: HashMap<(i64, i64), Vec<u32>> = HashMap::new();
+    let mut readers: HashMap<(i64, Version), Vec<u32>> = HashMap::new();
+    for (i, t) in g.txns.iter().enumerate() {
+        for (k, v) in t.ext_writes() {
+            writers.entry((k, v)).or_default().push(i as u32);
+        }
+        for (k, v) in t.ext_reads() {
+            readers.entry((k, v)).or_default().push(i as u32);
+        }
+    }
+    let none = Vec::new();
+    for (&(k, v), rs) in &readers {
+        let Some(v) = v else { continue };
+        for &w in writers.get(&(k, v)).unwrap_or(&none) {
+            for &r in rs {
+                g.link(w, r, WR, Some(Why { key: k, from: Some(v), to: Some(v) }));
+            }
+        }
+    }
+    for (&k, next) in &versions.next {
+        for (&v1, v2s) in next {
+            for &v2 in v2s {
+                let later = writers.get(&(k, v2)).unwrap_or(&none);
+                let why = Some(Why { key: k, from: v1, to: Some(v2) });
+                if let Some(v1) = v1 {
+                    for &a in writers.get(&(k, v1)).unwrap_or(&none) {
+                        for &b in later {
+                            g.link(a, b, WW, why);
+                        }
+                    }
+                }
+                for &a in readers.get(&(k, v1)).unwrap_or(&none) {
+                    for &b in later {
+                        g.link(a, b, RW, why);
+                    }
+                }
+            }
+        }
+    }
+    g.finish(history, order)
 }

@@ -1,8 +1,10 @@
-//! `txn-rw-register` (docs/protocol.md §7.6): one `txn` RPC per operation, a transaction of 1 to
-//! `--max-txn-length` reads and writes over integer keys. The generator follows Elle's `wr-txns`:
+//! `txn-rw-register` and `txn-list-append` (docs/protocol.md §7.6, §7.10): one `txn` RPC per
+//! operation, a transaction of 1 to `--max-txn-length` reads and writes (or appends) over integer
+//! keys. The generator follows Elle's `wr-txns` (list-append's is the same with appends):
 //! `--key-count` keys are active at once, picked with an exponential skew; each key is written
 //! the values 1, 2, … up to `--max-writes-per-key`, then retired and replaced by a fresh key.
-//! No operation is idempotent and there is no final phase; the checker is [`checkers::txn`].
+//! No operation is idempotent and there is no final phase; the checkers are [`checkers::txn`]
+//! and [`checkers::txn::append`].
 
 use super::{body, standard_completion, Client, ClientReply, Completion, Op, SingleRpc, Workload};
 use crate::core::checkers::verdict::Checked;
@@ -12,8 +14,29 @@ use crate::core::wire::{Body, Field};
 use glomers_harness::Rng;
 use serde_json::{json, Value};
 
-/// The txn-rw-register workload: its generator state and the models to check.
-pub struct TxnRwRegister {
+/// Which transactional workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Data {
+    /// Read/write registers (`w` micro-ops).
+    Registers,
+    /// Append-only lists (`append` micro-ops).
+    Lists,
+}
+
+impl Data {
+    /// The write micro-op's function.
+    fn write_f(self) -> &'static str {
+        match self {
+            Data::Registers => "w",
+            Data::Lists => "append",
+        }
+    }
+}
+
+/// A txn workload: its generator state and the models to check.
+pub struct Txn {
+    /// Registers or lists.
+    data: Data,
     /// `--consistency-models`, as given.
     models: String,
     /// Longest transaction.
@@ -26,11 +49,12 @@ pub struct TxnRwRegister {
     next_value: Vec<u64>,
 }
 
-impl TxnRwRegister {
+impl Txn {
     /// A generator with keys `0..key-count` active.
-    pub fn new(opts: &super::WorkloadOpts) -> Self {
+    pub fn new(data: Data, opts: &super::WorkloadOpts) -> Self {
         let count = opts.key_count.unwrap_or(10).max(1);
-        TxnRwRegister {
+        Txn {
+            data,
             models: opts.consistency_models.clone(),
             max_txn_length: opts.max_txn_length.max(1),
             max_writes: opts.max_writes_per_key.max(1),
@@ -70,21 +94,29 @@ fn request(op: &Op) -> Body {
     body("txn", &[("txn", op.value.clone())])
 }
 
-/// Why a returned transaction is not an array of `[f, k, v]` triples with `f` "r" or "w".
-fn malformed(txn: &Value) -> Option<String> {
+/// Why a returned transaction is not an array of `[f, k, v]` triples with `f` "r" or `write`.
+fn malformed(txn: &Value, write: &str) -> Option<String> {
     let Some(mops) = txn.as_array() else { return Some(format!("txn must be an array, got {txn}")) };
     mops.iter().find_map(|m| match m.as_array().map(Vec::as_slice) {
-        Some([f, _, _]) if f == "r" || f == "w" => None,
-        _ => Some(format!("each micro-op must be [\"r\"|\"w\", key, value], got {m}")),
+        Some([f, _, _]) if f == "r" || f == write => None,
+        _ => Some(format!("each micro-op must be [\"r\"|\"{write}\", key, value], got {m}")),
     })
 }
 
-fn complete(op: &Op, reply: ClientReply) -> Completion {
+fn complete_registers(op: &Op, reply: ClientReply) -> Completion {
+    complete(op, reply, Data::Registers)
+}
+
+fn complete_lists(op: &Op, reply: ClientReply) -> Completion {
+    complete(op, reply, Data::Lists)
+}
+
+fn complete(op: &Op, reply: ClientReply, data: Data) -> Completion {
     let mut c = standard_completion(reply, false, "txn_ok", &[("txn", Field::Array)], |b| {
         b.get("txn").cloned().unwrap_or(Value::Null)
     });
     if c.kind == Kind::Ok {
-        if let Some(why) = malformed(&c.value) {
+        if let Some(why) = malformed(&c.value, data.write_f()) {
             c = Completion {
                 kind: Kind::Info,
                 value: Value::Null,
@@ -100,7 +132,7 @@ fn complete(op: &Op, reply: ClientReply) -> Completion {
     c
 }
 
-impl Workload for TxnRwRegister {
+impl Workload for Txn {
     fn next_op(&mut self, rng: &mut Rng) -> Op {
         let len = 1 + rng.below(self.max_txn_length);
         let mut txn = Vec::new();
@@ -110,13 +142,17 @@ impl Workload for TxnRwRegister {
                 let k = self.active.get(i).copied().unwrap_or_default();
                 txn.push(json!(["r", k, null]));
             } else if let Some((k, v)) = self.next_write(i) {
-                txn.push(json!(["w", k, v]));
+                txn.push(json!([self.data.write_f(), k, v]));
             }
         }
         Op { f: "txn", value: Value::Array(txn), final_op: false }
     }
 
     fn client(&self) -> Box<dyn Client> {
+        let complete = match self.data {
+            Data::Registers => complete_registers,
+            Data::Lists => complete_lists,
+        };
         Box::new(SingleRpc { request, complete })
     }
 
@@ -125,7 +161,11 @@ impl Workload for TxnRwRegister {
     }
 
     fn check(&self, history: &History) -> Checked<WorkloadResult> {
-        checkers::txn::check(history, &self.models).map(WorkloadResult::Txn)
+        let checked = match self.data {
+            Data::Registers => checkers::txn::check(history, &self.models),
+            Data::Lists => checkers::txn::append::check(history, &self.models),
+        };
+        checked.map(WorkloadResult::Txn)
     }
 }
 
@@ -140,7 +180,7 @@ mod tests {
     #[test]
     fn writes_are_unique_per_key_and_keys_retire_after_max_writes() {
         let opts = WorkloadOpts { max_writes_per_key: 3, ..WorkloadOpts::default() };
-        let mut w = TxnRwRegister::new(&opts);
+        let mut w = Txn::new(Data::Registers, &opts);
         let mut rng = Rng::new(1);
         let mut seen: HashMap<u64, HashSet<u64>> = HashMap::new();
         let mut per_position = vec![0u64; 10];
@@ -172,64 +212,95 @@ mod tests {
             Value::Object(m) => ClientReply::Body(m),
             _ => ClientReply::Timeout,
         };
-        let ok = complete(&op, reply(json!([["r", 1, 3]])));
+        let ok = complete_registers(&op, reply(json!([["r", 1, 3]])));
         assert_eq!((ok.kind, ok.value), (Kind::Ok, json!([["r", 1, 3]])));
-        let bad = complete(&op, reply(json!([["x", 1, 3]])));
+        let bad = complete_registers(&op, reply(json!([["x", 1, 3]])));
         assert_eq!(bad.kind, Kind::Info);
         assert!(bad.exception.is_some_and(|x| x.starts_with("malformed-rpc-response")));
-        let t = complete(&op, ClientReply::Timeout);
+        let t = complete_registers(&op, ClientReply::Timeout);
         assert_eq!((t.kind, t.value), (Kind::Info, op.value.clone()));
         let err = match json!({"type": "error", "in_reply_to": 1, "code": 30}) {
             Value::Object(m) => ClientReply::Body(m),
             _ => ClientReply::Timeout,
         };
-        assert_eq!(complete(&op, err).kind, Kind::Fail);
+        assert_eq!(complete_registers(&op, err).kind, Kind::Fail);
     }
 
-    /// A serial execution of `count` generated transactions against one in-memory map.
-    fn generated_serial(count: u64) -> History {
-        let mut w = TxnRwRegister::new(&WorkloadOpts::default());
+    /// `count` generated transactions, `in_flight` at a time over as many processes: each is
+    /// invoked, then applied atomically to one in-memory store when it completes, `in_flight`
+    /// invocations later (so real-time order and the store's order agree).
+    fn generated(data: Data, count: u64, in_flight: u64) -> History {
+        let mut w = Txn::new(data, &WorkloadOpts::default());
         let mut rng = Rng::new(3);
-        let mut state: HashMap<i64, i64> = HashMap::new();
+        let mut registers: HashMap<i64, i64> = HashMap::new();
+        let mut lists: HashMap<i64, Vec<i64>> = HashMap::new();
         let mut h = History::default();
-        for t in 0..count {
-            let op = w.next_op(&mut rng);
-            let done: Vec<Value> = op
-                .value
+        let mut open: std::collections::VecDeque<(u64, Value)> = Default::default();
+        let mut complete = |h: &mut History, p: u64, txn: Value, t: u64| {
+            let done: Vec<Value> = txn
                 .as_array()
                 .into_iter()
                 .flatten()
                 .map(|m| {
-                    let k = m[1].as_i64().unwrap_or_default();
-                    if m[0] == "w" {
-                        state.insert(k, m[2].as_i64().unwrap_or_default());
-                        m.clone()
-                    } else {
-                        json!(["r", k, state.get(&k)])
+                    let (k, v) = (m[1].as_i64().unwrap_or_default(), m[2].as_i64().unwrap_or_default());
+                    match (m[0].as_str(), data) {
+                        (Some("r"), Data::Registers) => json!(["r", k, registers.get(&k)]),
+                        (Some("r"), Data::Lists) => json!(["r", k, lists.get(&k)]),
+                        (_, Data::Registers) => {
+                            registers.insert(k, v);
+                            m.clone()
+                        }
+                        (_, Data::Lists) => {
+                            lists.entry(k).or_default().push(v);
+                            m.clone()
+                        }
                     }
                 })
                 .collect();
-            ev(&mut h, Kind::Invoke, t % 10, "txn", op.value, 2 * t);
-            ev(&mut h, Kind::Ok, t % 10, "txn", Value::Array(done), 2 * t + 1);
+            ev(h, Kind::Ok, p, "txn", Value::Array(done), t);
+        };
+        for t in 0..count {
+            if open.len() as u64 == in_flight {
+                if let Some((p, txn)) = open.pop_front() {
+                    complete(&mut h, p, txn, 2 * t);
+                }
+            }
+            let op = w.next_op(&mut rng);
+            let p = t % in_flight;
+            ev(&mut h, Kind::Invoke, p, "txn", op.value.clone(), 2 * t + 1);
+            open.push_back((p, op.value));
+        }
+        while let Some((p, txn)) = open.pop_front() {
+            complete(&mut h, p, txn, 2 * count);
         }
         h
     }
 
     #[test]
-    fn generated_serial_history_is_strict_serializable() {
-        let c = checkers::txn::check(&generated_serial(3000), "strict-serializable");
+    fn generated_histories_are_strict_serializable() {
+        let c = checkers::txn::check(&generated(Data::Registers, 3000, 1), "strict-serializable");
+        assert_eq!(c.valid, Validity::Valid, "{:?}", c.problems);
+        let c = checkers::txn::append::check(&generated(Data::Lists, 3000, 10), "strict-serializable");
         assert_eq!(c.valid, Validity::Valid, "{:?}", c.problems);
     }
 
-    /// `cargo test --release -p glomers-bench -- --ignored txn_checker_speed --nocapture`
+    /// Checker speed on generated histories of 10k, 100k and 1M transactions, 10 in flight:
+    /// `make txn-speed` (in release).
     #[test]
-    #[ignore = "timing; run in release"]
+    #[ignore = "timing; run in release with make txn-speed"]
     fn txn_checker_speed() {
-        let h = generated_serial(20_000);
-        let start = std::time::Instant::now();
-        let c = checkers::txn::check(&h, "strict-serializable");
-        eprintln!("20000 txns checked in {:?}", start.elapsed());
-        assert_eq!(c.valid, Validity::Valid);
-        assert!(start.elapsed() < std::time::Duration::from_secs(5));
+        for (name, data) in [("txn-list-append", Data::Lists), ("txn-rw-register", Data::Registers)] {
+            for n in [10_000, 100_000, 1_000_000] {
+                let h = generated(data, n, 10);
+                let start = std::time::Instant::now();
+                let c = match data {
+                    Data::Lists => checkers::txn::append::check(&h, "strict-serializable"),
+                    Data::Registers => checkers::txn::check(&h, "strict-serializable"),
+                };
+                let took = start.elapsed();
+                eprintln!("{name}: {n} txns checked in {:.3} s ({:?})", took.as_secs_f64(), c.valid);
+                assert_eq!(c.valid, Validity::Valid, "{:?}", c.problems);
+            }
+        }
     }
 }

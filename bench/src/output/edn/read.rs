@@ -1,5 +1,6 @@
 //! A reader for EDN, the format of Maelstrom's `results.edn`, into JSON values, so that a run
-//! of the real Maelstrom can be summarised like one of ours.
+//! of the real Maelstrom can be summarised like one of ours (and our own EDN files read back in
+//! tests).
 //!
 //! Keywords become strings without their colon (`:valid?` → `"valid?"`), map keys that are not
 //! strings become their text (`{0.5 452}` → `{"0.5": 452}`), vectors, lists and sets become

@@ -1,0 +1,207 @@
+//! A queue between threads whose receivers sleep as soon as it runs dry.
+//!
+//! A crossbeam receiver that finds its channel empty spins and then yields the processor
+//! several times before it parks. Under a flood that catches the next message early; at a
+//! steady low rate (a request every 100 µs) every one of those yields is a context switch
+//! spent on nothing, and they were most of the engine's CPU per request. Here a receiver polls
+//! for a while that adapts to the traffic, then registers as a sleeper and parks on a
+//! condition variable; a sender wakes one sleeper, and pays for it only when someone sleeps.
+//! The polling doubles (up to `MAX_SPINS`) each time it catches a value, as in a flood, where
+//! the next batch is always microseconds away, and halves (down to `MIN_SPINS`) each time the
+//! receiver had to sleep anyway, as at a low rate, where polling is only burnt CPU.
+//!
+//! No wake-up is lost: a receiver counts itself as a sleeper (a sequentially consistent
+//! read-modify-write, under the lock) before its last look at the queue, and a sender looks at
+//! the count after a sequentially consistent fence that follows its push. Either the sender
+//! sees the sleeper and notifies under the lock (which the receiver holds until it waits), or
+//! the receiver's last look sees the message.
+
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use parking_lot::{Condvar, Mutex};
+use std::cell::Cell;
+use std::sync::atomic::{fence, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// Fewest polls of an empty queue before a receiver parks (well under a microsecond).
+const MIN_SPINS: u32 = 16;
+/// Most polls of an empty queue before a receiver parks (some tens of microseconds).
+const MAX_SPINS: u32 = 4096;
+
+/// Who sleeps on the queue.
+struct Bell {
+    sleepers: AtomicUsize,
+    lock: Mutex<()>,
+    wake: Condvar,
+}
+
+impl Bell {
+    fn ring(&self, all: bool) {
+        fence(Ordering::SeqCst);
+        if self.sleepers.load(Ordering::SeqCst) > 0 {
+            let _guard = self.lock.lock();
+            if all {
+                self.wake.notify_all();
+            } else {
+                self.wake.notify_one();
+            }
+        }
+    }
+}
+
+/// A new unbounded queue.
+pub(crate) fn queue<T>() -> (Push<T>, Pop<T>) {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let bell = Arc::new(Bell { sleepers: AtomicUsize::new(0), lock: Mutex::new(()), wake: Condvar::new() });
+    (Push { tx: Some(tx), bell: bell.clone() }, Pop { rx, bell, spins: Cell::new(MIN_SPINS) })
+}
+
+/// The sending side; the queue disconnects when every clone has dropped.
+pub(crate) struct Push<T> {
+    tx: Option<Sender<T>>,
+    bell: Arc<Bell>,
+}
+
+impl<T> Push<T> {
+    /// Queues `value` and wakes a sleeping receiver; `false` if every receiver has dropped.
+    pub(crate) fn send(&self, value: T) -> bool {
+        let sent = self.tx.as_ref().is_some_and(|tx| tx.send(value).is_ok());
+        self.bell.ring(false);
+        sent
+    }
+}
+
+impl<T> Clone for Push<T> {
+    fn clone(&self) -> Self {
+        Push { tx: self.tx.clone(), bell: self.bell.clone() }
+    }
+}
+
+impl<T> Drop for Push<T> {
+    /// Disconnects (when this was the last sender) before waking every sleeper, so that each
+    /// sees the end.
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        self.bell.ring(true);
+    }
+}
+
+/// The receiving side; each clone adapts its own polling.
+pub(crate) struct Pop<T> {
+    rx: Receiver<T>,
+    bell: Arc<Bell>,
+    spins: Cell<u32>,
+}
+
+impl<T> Clone for Pop<T> {
+    fn clone(&self) -> Self {
+        Pop { rx: self.rx.clone(), bell: self.bell.clone(), spins: Cell::new(MIN_SPINS) }
+    }
+}
+
+impl<T> Pop<T> {
+    /// The next value, waiting for one; `None` once the queue is empty and disconnected.
+    pub(crate) fn recv(&self) -> Option<T> {
+        if let Ok(value) = self.rx.try_recv() {
+            return Some(value);
+        }
+        loop {
+            let spins = self.spins.get();
+            for _ in 0..spins {
+                match self.rx.try_recv() {
+                    Ok(value) => {
+                        self.spins.set((spins * 2).min(MAX_SPINS));
+                        return Some(value);
+                    }
+                    Err(TryRecvError::Disconnected) => return None,
+                    Err(TryRecvError::Empty) => std::hint::spin_loop(),
+                }
+            }
+            self.spins.set((spins / 2).max(MIN_SPINS));
+            let mut guard = self.bell.lock.lock();
+            self.bell.sleepers.fetch_add(1, Ordering::SeqCst);
+            let last_look = self.rx.try_recv();
+            if matches!(last_look, Err(TryRecvError::Empty)) {
+                self.bell.wake.wait(&mut guard);
+            }
+            self.bell.sleepers.fetch_sub(1, Ordering::SeqCst);
+            drop(guard);
+            // Woken (or spuriously): look again, without counting it as a catch of the polling.
+            match last_look.or_else(|_| self.rx.try_recv()) {
+                Ok(value) => return Some(value),
+                Err(TryRecvError::Disconnected) => return None,
+                Err(TryRecvError::Empty) => {}
+            }
+        }
+    }
+
+    /// The next value if one is queued now.
+    pub(crate) fn try_recv(&self) -> Option<T> {
+        self.rx.try_recv().ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::queue;
+
+    #[test]
+    fn every_value_arrives_exactly_once_and_every_receiver_sees_the_end() {
+        for round in 0..20 {
+            let (push, pop) = queue::<(usize, usize)>();
+            let receivers: Vec<_> = (0..3)
+                .map(|_| {
+                    let pop = pop.clone();
+                    std::thread::spawn(move || {
+                        let mut got = Vec::new();
+                        while let Some(v) = pop.recv() {
+                            got.push(v);
+                        }
+                        got
+                    })
+                })
+                .collect();
+            drop(pop);
+            let senders: Vec<_> = (0..2)
+                .map(|s| {
+                    let push = push.clone();
+                    std::thread::spawn(move || {
+                        for i in 0..2_000 {
+                            assert!(push.send((s, i)));
+                            if i % (round + 7) == 0 {
+                                // Let the receivers fall asleep now and then.
+                                std::thread::sleep(std::time::Duration::from_micros(50));
+                            }
+                        }
+                    })
+                })
+                .collect();
+            drop(push);
+            for s in senders {
+                s.join().unwrap();
+            }
+            let mut all: Vec<(usize, usize)> =
+                receivers.into_iter().flat_map(|r| r.join().unwrap()).collect();
+            all.sort_unstable();
+            let want: Vec<(usize, usize)> = (0..2).flat_map(|s| (0..2_000).map(move |i| (s, i))).collect();
+            assert_eq!(all, want, "round {round}");
+        }
+    }
+
+    #[test]
+    fn a_lone_value_wakes_a_receiver_that_already_sleeps() {
+        let (push, pop) = queue::<u32>();
+        let receiver = std::thread::spawn(move || (pop.recv(), pop.recv()));
+        for v in [1, 2] {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            push.send(v);
+        }
+        assert_eq!(receiver.join().unwrap(), (Some(1), Some(2)));
+    }
+
+    #[test]
+    fn send_reports_when_no_receiver_is_left() {
+        let (push, pop) = queue::<u32>();
+        drop(pop);
+        assert!(!push.send(1));
+    }
+}
