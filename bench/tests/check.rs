@@ -59,11 +59,14 @@ fn a_stored_run_is_judged_again_and_what_changed_is_printed() {
     // A history in which the last final read misses a value: judged again, the value is lost.
     let history = std::fs::read_to_string(dir.join("history.jsonl")).expect("history");
     let mut lines: Vec<Value> = history.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
-    let acknowledged: Vec<Value> =
-        lines.iter().filter(|e| e["f"] == "broadcast" && e["type"] == "ok").map(|e| e["value"].clone()).collect();
+    let acknowledged: Vec<Value> = lines
+        .iter()
+        .filter(|e| e["f"] == "broadcast" && e["type"] == "ok")
+        .map(|e| e["value"].clone())
+        .collect();
     let last_read = lines.iter().rposition(|e| e["f"] == "read" && e["type"] == "ok").expect("a read");
     let read = lines[last_read]["value"].as_array_mut().expect("a read's values");
-    let at = read.iter().rposition(|v| acknowledged.contains(v)).expect("an acknowledged value read");
+    let at = read.iter().position(|v| acknowledged.contains(v)).expect("an acknowledged value read");
     let dropped = read.remove(at);
     let text: String = lines.iter().map(|e| e.to_string() + "\n").collect();
     std::fs::write(dir.join("history.jsonl"), text).expect("written");

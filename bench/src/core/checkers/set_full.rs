@@ -118,6 +118,8 @@ impl Section for BroadcastResult {
 struct Element<'a> {
     /// The first add's invocation.
     add: Option<&'a Event>,
+    /// The first `ok` completion of an add.
+    acked: Option<&'a Event>,
     /// The completion that first made it known (an ok add or the first read containing it).
     known: Option<&'a Event>,
     /// Invocation of the latest-invoked read that contained it.
@@ -181,6 +183,7 @@ fn elements<'a>(history: &'a History, add_f: &str) -> Elements<'a> {
                 if f == add_f {
                     if let Some(el) = elements.get_mut(&e.value.to_string()) {
                         el.known = el.known.or(Some(e));
+                        el.acked = el.acked.or(Some(e));
                     }
                 } else if f == "read" {
                     let present: HashSet<String> = e
@@ -282,10 +285,22 @@ pub fn check(history: &History, add_f: &str) -> Checked<BroadcastResult> {
 
 /// "value 417, acknowledged by n3 at 4.2 s, missing from the final read of n4 at 31.0 s".
 fn explain_lost(value: &Value, el: &Element<'_>, add_f: &str) -> String {
-    let known = match el.known {
-        Some(k) if k.f == add_f => format!("acknowledged by {} at {}", k.node, secs(k)),
-        Some(k) => format!("first read on {} at {}", k.node, secs(k)),
-        None => "never acknowledged".to_owned(),
+    let known = match (el.acked, el.known) {
+        (Some(ack), Some(k)) if k.f != add_f => {
+            format!("acknowledged by {} at {} (first read on {} at {})", ack.node, secs(ack), k.node, secs(k))
+        }
+        (Some(ack), _) => format!("acknowledged by {} at {}", ack.node, secs(ack)),
+        (None, Some(k)) => match el.add {
+            Some(a) => format!(
+                "first read on {} at {} (its {add_f} to {} at {} had no certain outcome)",
+                k.node,
+                secs(k),
+                a.node,
+                secs(a)
+            ),
+            None => format!("first read on {} at {}", k.node, secs(k)),
+        },
+        (None, None) => "never acknowledged".to_owned(),
     };
     let absent = el
         .last_absent
@@ -298,11 +313,5 @@ fn explain_lost(value: &Value, el: &Element<'_>, add_f: &str) -> String {
         .last_present
         .map(|p| format!(" (last seen in a read of {} at {})", p.node, secs(p)))
         .unwrap_or_default();
-    let sent = match (el.add, el.known) {
-        (Some(a), Some(k)) if k.f != add_f => {
-            format!(" (its {add_f} to {} at {} had no certain outcome)", a.node, secs(a))
-        }
-        _ => String::new(),
-    };
-    format!("value {value}, {known}, {absent}{seen}{sent}")
+    format!("value {value}, {known}, {absent}{seen}")
 }

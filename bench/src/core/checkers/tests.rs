@@ -90,6 +90,25 @@ fn set_full_lost_is_explained() {
 }
 
 #[test]
+fn set_full_lost_after_a_read_saw_it_before_its_ack_names_both() {
+    let mut h = History::default();
+    ev(&mut h, Invoke, 0, "broadcast", json!(0), 0);
+    ev(&mut h, Invoke, 1, "read", json!(null), 100);
+    ev(&mut h, Ok, 1, "read", json!([0]), 110);
+    ev(&mut h, Ok, 0, "broadcast", json!(0), 300);
+    ev(&mut h, Invoke, 1, "read", json!(null), 4000);
+    mark_final(&mut h);
+    ev(&mut h, Ok, 1, "read", json!([]), 4010);
+    mark_final(&mut h);
+    let c = set_full::check(&h, "broadcast");
+    assert_eq!(c.valid, Validity::Invalid);
+    assert_eq!(
+        c.problems,
+        vec!["value 0, acknowledged by n0 at 0.3 s (first read on n1 at 0.1 s), missing from the final read of n1 at 4.0 s (last seen in a read of n1 at 0.1 s)"]
+    );
+}
+
+#[test]
 fn set_full_unknown_when_nothing_was_read() {
     let mut h = History::default();
     ev(&mut h, Invoke, 0, "broadcast", json!(0), 0);
