@@ -67,12 +67,20 @@ impl<N: Node> TestNode<N> {
     /// # Panics
     /// If the node's body type is not tagged by `type`, or its `init` fails.
     pub fn new(id: &str, ids: &[&str]) -> Self {
+        Self::built(id, ids, N::init)
+    }
+
+    /// As [`new`](Self::new), with the node built by `make` from its `init` (a node with
+    /// settings of its own, as its binary would build it with `run_factory`).
+    ///
+    /// # Panics
+    /// If the node's body type is not tagged by `type`, or `make` fails.
+    pub fn built(id: &str, ids: &[&str], make: impl FnOnce(&Init) -> Result<N, RpcError>) -> Self {
         if let Err(e) = check_body::<N>() {
             panic!("{e}");
         }
         let init = Init::new(id, ids);
-        let node =
-            N::init(&init).and_then(checked_ticks).unwrap_or_else(|e| panic!("init of {id} failed: {e}"));
+        let node = make(&init).and_then(checked_ticks).unwrap_or_else(|e| panic!("init of {id} failed: {e}"));
         let ticks = ticks(&node, Duration::ZERO);
         let members = Arc::new(Members::from(&init));
         let mut out = Effects::new(Duration::ZERO, members.clone());

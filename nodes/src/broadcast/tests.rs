@@ -207,3 +207,28 @@ fn a_restarted_peer_gets_every_value_and_numbers_its_new_batches_above_the_old_o
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].payload, Payload::Body(Body::Gossip { seq: 42, values: vec![3], ack: 0 }));
 }
+
+#[test]
+fn at_once_answers_on_receipt_and_reads_the_value_before_a_second_node_has_it() {
+    let make = |init: &Init| Ok(Broadcast::with_timing(init, Broadcast::TIMING).replying(Reply::AtOnce));
+    let mut t = TestNode::<Broadcast>::built("n1", &["n0", "n1"], make);
+    let sync = t.take_startup();
+    let id = sync[0].msg_id.expect("an rpc").0;
+    t.reply_json(id, "n0", r#"{"type":"sync_ok","values":[],"floor":0,"in_reply_to":1}"#);
+    let sent = t.request("c1", Body::Broadcast { message: 5 });
+    let answer = sent.iter().find(|m| m.dest.as_str() == "c1").expect("answered at once");
+    assert_eq!(t.body_json(answer), r#"{"type":"broadcast_ok","in_reply_to":1}"#);
+    assert_eq!(t.node().values(), [5], "read before the hub acknowledged it");
+    // The default waits for the hub.
+    let mut t = joined("n1", &["n0", "n1"]);
+    let sent = t.request("c1", Body::Broadcast { message: 5 });
+    assert!(sent.iter().all(|m| m.dest.as_str() != "c1"), "no answer before a second copy");
+    assert!(t.node().values().is_empty());
+}
+
+#[test]
+fn the_reply_setting_reads_its_two_words_and_refuses_others() {
+    assert_eq!("at-once".parse::<Reply>(), Ok(Reply::AtOnce));
+    assert_eq!("second-copy".parse::<Reply>(), Ok(Reply::SecondCopy));
+    assert!("soon".parse::<Reply>().is_err());
+}
