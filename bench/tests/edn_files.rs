@@ -219,4 +219,48 @@ fn a_crashed_node_shows_its_last_lines_of_stderr_and_the_log_keeps_them() {
         "{log}"
     );
     assert!(run_dir(&o).join("history.edn").is_file(), "a crashed run keeps its history");
+    // Before its stderr, what it wrote to stdout: at least its answer to init.
+    let out = o.stderr.split("line(s) it wrote to stdout:\n").nth(1).unwrap_or_default();
+    assert!(
+        out.split("line(s) it wrote to stderr:").next().is_some_and(|s| s.contains("\"init_ok\"")),
+        "{}",
+        o.show()
+    );
+}
+
+#[test]
+fn a_crashed_node_shows_what_it_wrote_to_stdout_stray_lines_included() {
+    // A node that answers init, prints a line that is not a message, and exits 3.
+    let dir = std::env::temp_dir().join(format!("glomers-crash-node-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let node = dir.join("node.sh");
+    let script = r#"#!/bin/sh
+read line
+id=$(echo "$line" | sed 's/.*"msg_id":\([0-9]*\).*/\1/')
+src=$(echo "$line" | sed 's/.*"src":"\([^"]*\)".*/\1/')
+echo "{\"src\":\"n0\",\"dest\":\"$src\",\"body\":{\"type\":\"init_ok\",\"in_reply_to\":$id}}"
+echo "about to crash: not a message"
+echo "something broke" >&2
+sleep 0.5
+exit 3
+"#;
+    std::fs::write(&node, script).expect("written");
+    let chmod = Command::new("chmod").arg("+x").arg(&node).status().expect("chmod");
+    assert!(chmod.success());
+    let bin = node.to_str().expect("utf-8 path");
+    let o = bench(
+        "edn-crash-stdout",
+        &["test", "-w", "echo", "--bin", bin, "--node-count", "1", "--time-limit", "3"],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(o.code, 255, "{}", o.show());
+    assert!(
+        o.stderr.contains("the last 2 line(s) it wrote to stdout:\n    {\"src\":\"n0\"")
+            && o.stderr.contains("\"init_ok\"")
+            && o.stderr.contains("\n    about to crash: not a message\nthe last 1 line(s) it wrote to stderr:\n    something broke\n"),
+        "{}",
+        o.show()
+    );
+    let log = read(&run_dir(&o), "jepsen.log");
+    assert!(log.contains("about to crash: not a message"), "{log}");
 }

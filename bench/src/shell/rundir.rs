@@ -19,8 +19,8 @@ use std::time::Duration;
 pub const JOURNAL: &str = "net-journal.jsonl";
 /// The run's log: what the console showed of it (Maelstrom's name, so its users' scripts find it).
 pub const LOG: &str = "jepsen.log";
-/// The lines of a node's log a crash shows.
-const TAIL_LINES: usize = 32;
+/// The lines of a node's stderr (and of its stdout) a crash shows, as Maelstrom.
+pub const TAIL_LINES: usize = 32;
 /// How much of the end of a node's log is read for them.
 const TAIL_BYTES: u64 = 64 << 10;
 
