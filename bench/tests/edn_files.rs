@@ -36,8 +36,12 @@ fn runs() -> &'static [(&'static str, Outcome)] {
     RUNS.get_or_init(|| {
         vec![
             (
-                "broadcast",
-                sim("edn-broadcast", "broadcast", &["--node-count", "5", "--nemesis", "partition"]),
+                "broadcast (partitioned)",
+                sim(
+                    "edn-broadcast",
+                    "broadcast",
+                    &["--node-count", "5", "--nemesis", "partition", "--nemesis-interval", "1"],
+                ),
             ),
             ("txn-rw-register", sim("edn-txn", "txn-rw-register", &["--node-count", "2"])),
             ("kafka", sim("edn-kafka", "kafka", &["--node-count", "2", "--concurrency", "2n"])),
@@ -118,12 +122,49 @@ fn the_edn_files_hold_what_the_json_files_hold() {
         let jsonl = read(&dir, "history.jsonl");
         let history_edn = read(&dir, "history.edn");
         let txt = read(&dir, "history.txt");
-        assert_eq!(history_edn.lines().count(), jsonl.lines().count(), "{name}");
-        assert_eq!(txt.lines().count(), jsonl.lines().count(), "{name}");
-        for (e, j) in history_edn.lines().zip(jsonl.lines()) {
-            let (e, j): (Value, Value) =
-                (edn::parse(e).expect("an EDN op"), serde_json::from_str(j).expect("op"));
+        // Jepsen's history: the nemesis's operations among the clients', every one numbered.
+        let ops: Vec<Value> = history_edn.lines().map(|e| edn::parse(e).expect("an EDN op")).collect();
+        let (nemesis, client): (Vec<&Value>, Vec<&Value>) =
+            ops.iter().partition(|op| op["process"] == "nemesis");
+        assert!(ops.iter().enumerate().all(|(i, op)| op["index"] == json!(i)), "{name}: indexes are dense");
+        assert_eq!(client.len(), jsonl.lines().count(), "{name}");
+        assert_eq!(txt.lines().count(), ops.len(), "{name}");
+        for (e, j) in client.into_iter().zip(jsonl.lines()) {
+            let (mut e, mut j): (Value, Value) = (e.clone(), serde_json::from_str(j).expect("op"));
+            e.as_object_mut().map(|m| m.remove("index"));
+            j.as_object_mut().map(|m| m.remove("index"));
             assert_eq!(e, j, "{name}: an operation differs");
+        }
+        let actions = results["glomers"]["nemesis"].as_array().cloned().unwrap_or_default();
+        assert_eq!(nemesis.len(), 2 * actions.len(), "{name}: an invocation and a completion per action");
+        for (pair, action) in nemesis.chunks(2).zip(&actions) {
+            let what = action["action"].as_str().unwrap_or_default();
+            for op in pair {
+                assert_eq!(
+                    (op["type"].as_str(), &op["time"]),
+                    (Some("info"), &action["time"]),
+                    "{name}: {op}"
+                );
+                assert!(what.starts_with(op["f"].as_str().unwrap_or("?")), "{name}: {op} for {what}");
+            }
+            if let Some(grudge) = pair.get(1).filter(|_| what.starts_with("start-partition")) {
+                assert_eq!(grudge["value"][0], "isolated", "{name}: {grudge}");
+                for (node, from) in grudge["value"][1].as_object().into_iter().flatten() {
+                    let from: Vec<&str> =
+                        from.as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+                    assert!(
+                        what.contains(&format!("{node} drops {}", from.join(","))),
+                        "{name}: {grudge} for {what}"
+                    );
+                }
+            } else if let Some(healed) = pair.get(1) {
+                assert_eq!(healed["value"], "network-healed", "{name}: {healed}");
+            }
+        }
+        if name.contains("partitioned") {
+            assert!(!nemesis.is_empty(), "{name}: the partitions are in history.edn");
+            let start = txt.lines().find(|l| l.starts_with(":nemesis\t:info\t:start-partition\t"));
+            assert!(start.is_some(), "{name}: and in history.txt");
         }
         let first = txt.lines().next().unwrap_or_default();
         assert!(first.starts_with("0\t:invoke\t:") || first.contains("\t:invoke\t:"), "{name}: {first}");

@@ -129,6 +129,6 @@ impl RunDir {
     pub fn abandon(mut self, run: &Run, why: &str) {
         self.note(&format!("glomers-bench: the run crashed: {why}"));
         let _ = self.journal.flush();
-        let _ = verdict::write_history(&self.dir, run.history());
+        let _ = verdict::write_history(&self.dir, run.history(), run.nemesis_log());
     }
 }
