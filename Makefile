@@ -129,7 +129,7 @@ browser-test:
 
 # Screenshots of the HTML pages (docs/screenshots/): a valid broadcast run with partitions (report,
 # message diagram, timeline), an invalid one (glomers-control drops gossip on purpose), and the
-# pictures of a lin-kv and a txn control run broken on purpose. Installs nothing.
+# pictures of lin-kv, txn and kafka control runs broken on purpose. Installs nothing.
 SHOTS := docs/screenshots
 comma := ,
 # $(call shot,NAME,PAGE under target/shots,W$(comma)H): one page shot into $(SHOTS)/NAME.png.
@@ -139,6 +139,14 @@ define shot
 		--screenshot=$(CURDIR)/$(SHOTS)/$(1).png --window-size=$(3) "file://$(CURDIR)/target/shots/$(2)" 2>/dev/null; \
 		rm -rf $$prof
 endef
+# $(call shot_at,NAME,STORE under target/shots,ANCHOR,W$(comma)H): that store's latest report scrolled
+# to #ANCHOR, through a page that frames it (Chromium's --screenshot does not scroll to a fragment).
+define shot_at
+	printf '<!DOCTYPE html><body style="margin:0"><iframe src="report.html#$(3)" style="border:0;width:100%%;height:100vh"></iframe>' \
+		> target/shots/$(2)/latest/at-$(3).html
+	$(call shot,$(1),$(2)/latest/at-$(3).html,$(4))
+endef
+KAFKA_SHOT := -w kafka --bin target/release/glomers-control --node-count 2 --concurrency 2n --time-limit 4 --rate 300 --seed 2
 SHOT_RUN := -w broadcast --node-count 5 --time-limit 10 --rate 20 --nemesis partition --nemesis-interval 2 --seed 7
 screenshots: build
 	@test -x "$(CHROMIUM)" || { echo "screenshots need Chromium: apt-get install -y chromium (or CHROMIUM=/path/to/chromium)"; exit 2; }
@@ -150,6 +158,8 @@ screenshots: build
 	$(BENCH) test -w txn-rw-register --bin target/release/glomers-control --node-count 2 --time-limit 4 --rate 50 \
 		--seed 3 --store target/shots/txn -- txn-g0 > /dev/null || true
 	$(BENCH) sim --challenge 3d --seed 1 --store target/shots/3d > /dev/null
+	$(BENCH) test $(KAFKA_SHOT) --store target/shots/kafka-lost -- kafka-lost-send > /dev/null || true
+	$(BENCH) test $(KAFKA_SHOT) --store target/shots/kafka-skip -- kafka-poll-skip > /dev/null || true
 	$(call shot,broadcast-valid,valid/latest/report.html,1400$(comma)2600)
 	$(call shot,broadcast-invalid,invalid/latest/report.html,1400$(comma)2600)
 	$(call shot,messages,valid/latest/messages.html,1400$(comma)900)
@@ -158,6 +168,8 @@ screenshots: build
 	$(call shot,timeline,valid/latest/timeline.html,1400$(comma)700)
 	$(call shot,lin-kv-report,lin-kv/latest/report.html,1400$(comma)3200)
 	$(call shot,txn-report,txn/latest/report.html,1400$(comma)3200)
+	$(call shot_at,kafka-lost-send,kafka-lost,anomalies,1400$(comma)1500)
+	$(call shot_at,kafka-poll-skip,kafka-skip,anomalies,1400$(comma)1500)
 	@ls -l $(SHOTS)
 # The simulator (docs/simulator.md): the real nodes in-process under virtual time, many seeds.
 SEEDS ?= 1000

@@ -3,6 +3,8 @@
 //! loaded with `--dump-dom`. The diagram's self-check (`messages.html?selftest=N`) clicks
 //! operation N's bar as a user would and writes what it highlighted into the page; the test
 //! compares that with the causal chain it computes itself from the journal's `cause` fields.
+//! A kafka control that skips messages has its report loaded in a frame, which says how long the
+//! report took to load and lay out and how wide its pictures were drawn.
 //! Without Chromium the test says so and passes: CI may not have it.
 
 mod common;
@@ -31,6 +33,8 @@ fn dump_dom(chrome: &Path, url: &str) -> String {
             "--disable-background-networking",
         ])
         .args(["--disable-component-update", "--disable-sync", "--window-size=1200,800"])
+        // A page may read the pages it frames (the kafka test measures the report it loads).
+        .arg("--allow-file-access-from-files")
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg("--dump-dom")
         .arg(url)
@@ -119,4 +123,43 @@ fn clicking_an_operation_highlights_exactly_the_messages_it_caused() {
     let ids: BTreeSet<u64> = got["ids"].as_array().into_iter().flatten().filter_map(Value::as_u64).collect();
     assert_eq!(ids, expected, "highlighted messages of op {op}");
     println!("op {op}: {} messages highlighted, page painted at {} ms", ids.len(), got["painted_ms"]);
+}
+
+#[test]
+fn a_kafka_report_draws_its_offsets_picture_and_lag_plot() {
+    let Some(chrome) = chromium() else {
+        println!("browser test skipped: no Chromium (apt-get install -y chromium, or CHROMIUM=path)");
+        return;
+    };
+    let flags =
+        ["--node-count", "1", "--concurrency", "2n", "--time-limit", "3", "--rate", "300", "--seed", "4"];
+    let o = common::test("browser-kafka", "kafka", &flags, "kafka-poll-skip");
+    assert_eq!(o.code, 1, "{}", o.show());
+    let dir = o.store.join("latest").canonicalize().expect("the run directory");
+    // The report in a frame: once it has loaded, the frame measures what it laid out.
+    let probe = r#"<!DOCTYPE html><body><pre id="probe"></pre><script>
+const t0 = performance.now();
+const f = document.createElement('iframe');
+f.style = 'width:1200px;height:800px';
+f.onload = () => {
+  const d = f.contentDocument;
+  const width = s => [...d.querySelectorAll(s)].map(e => Math.round(e.getBoundingClientRect().width));
+  document.getElementById('probe').textContent = JSON.stringify({ms: Math.round(performance.now() - t0),
+    offsets: width('svg.offsets'), lag: width('figure[data-plot="realtime-lag"] svg')});
+};
+f.src = 'report.html';
+document.body.appendChild(f);
+</script>"#;
+    std::fs::write(dir.join("probe.html"), probe).expect("written");
+    let dom = dump_dom(&chrome, &format!("file://{}/probe.html", dir.display()));
+    let text = dom.split("<pre id=\"probe\">").nth(1).and_then(|r| r.split("</pre>").next()).unwrap_or("");
+    let got: Value = serde_json::from_str(&text.replace("&quot;", "\"")).unwrap_or(Value::Null);
+    let widths = |k: &str| got[k].as_array().map(|a| a.iter().filter_map(Value::as_u64).collect::<Vec<_>>());
+    assert!(widths("offsets").is_some_and(|w| !w.is_empty() && w.iter().all(|x| *x > 100)), "{got}");
+    assert!(widths("lag").is_some_and(|w| w.len() == 1 && w[0] > 400), "{got}");
+    println!(
+        "kafka report loaded and laid out in {} ms; offsets pictures {:?} px wide",
+        got["ms"],
+        widths("offsets")
+    );
 }

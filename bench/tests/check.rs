@@ -85,6 +85,27 @@ fn a_stored_run_is_judged_again_and_what_changed_is_printed() {
 }
 
 #[test]
+fn run_json_records_every_flag_a_verdict_depends_on() {
+    let flags =
+        ["sim", "-w", "g-set", "--node-count", "2", "--time-limit", "2", "--rate", "20", "--seed", "3"];
+    let o = bench(
+        "check-flags",
+        &[&flags[..], &["--repeat-adds", "0.5", "--checker-budget-ms", "1234"]].concat(),
+    );
+    assert_eq!(o.code, 0, "{}", o.show());
+    let dir = o.store.join("latest").canonicalize().expect("latest");
+    let meta = json(&dir.join("run.json"));
+    assert_eq!(
+        (meta["repeat-adds"].as_f64(), meta["checker-budget-ms"].as_u64()),
+        (Some(0.5), Some(1234)),
+        "{meta}"
+    );
+    let again = check(&[dir.to_str().expect("utf-8 path")]);
+    assert_eq!(again.code, 0, "{}", again.show());
+    assert!(again.stdout.contains("nothing changed"), "{}", again.show());
+}
+
+#[test]
 fn what_is_not_a_run_directory_is_refused_with_exit_254() {
     let o = check(&["/nonexistent/run"]);
     assert_eq!(o.code, 254, "{}", o.show());

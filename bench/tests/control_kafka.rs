@@ -14,6 +14,34 @@ fn kafka(name: &str, nodes: &str, mode: &str, seed: &str) -> Outcome {
     test(name, "kafka", &flags, mode)
 }
 
+/// The report's picture of `anomaly`: it exists, names the key of the checker's first example
+/// (and its offset, when the example has one), and the failure links to it.
+fn assert_pictured(o: &Outcome, anomaly: &str) {
+    let report = std::fs::read_to_string(o.store.join("latest/report.html")).unwrap_or_default();
+    let section = &o.results()["workload"][anomaly];
+    let err = &section["errs"][0];
+    // `unseen` has no examples: its first key's messages.
+    let key = match section["messages"].as_object().and_then(|m| m.keys().next()) {
+        Some(k) => k.clone(),
+        None => err["key"].to_string(),
+    };
+    let start = report
+        .find(&format!("<div id=\"kafka-{anomaly}\">"))
+        .unwrap_or_else(|| panic!("no picture of {anomaly}"));
+    let svg = report.get(start..).and_then(|r| r.split("</svg>").next()).unwrap_or_default();
+    assert!(svg.contains(&format!("key {key}: offsets")), "{anomaly} {err}: {svg}");
+    if let Some(offset) = err["offset"].as_i64() {
+        assert!(svg.contains(&format!("<title>offset {offset}: message(s) ")), "{anomaly} {err}: {svg}");
+    }
+    for v in err["values"].as_array().into_iter().flatten().chain(err.get("value")) {
+        assert!(svg.contains(&format!(": message {v} at ")), "message {v} of {err} is drawn: {svg}");
+    }
+    assert!(
+        report.contains(&format!("<a href=\"#kafka-{anomaly}\">(picture)</a>")),
+        "the failure links to it"
+    );
+}
+
 fn bad_types(o: &Outcome) -> Vec<String> {
     o.results()["workload"]["bad-error-types"]
         .as_array()
@@ -34,6 +62,9 @@ fn a_correct_single_node_log_passes() {
         assert!(r["stats"]["by-f"][f]["ok-count"].as_u64().unwrap_or(0) > 0, "no ok {f}: {}", o.show());
     }
     assert!(r["stats"]["by-f"].get("crash").is_none(), "stats ignores crashes");
+    let report = std::fs::read_to_string(o.store.join("latest/report.html")).unwrap_or_default();
+    assert!(report.contains("<section id=\"lag\">") && report.contains("real-time lag (s)"), "the lag plot");
+    assert!(!report.contains("<div id=\"kafka-"), "no anomaly, no picture");
 }
 
 #[test]
@@ -42,6 +73,7 @@ fn offsets_reused_across_nodes_are_inconsistent() {
     assert_eq!(o.code, 1, "{}", o.show());
     assert!(bad_types(&o).iter().any(|t| t == "inconsistent-offsets"), "{:?}\n{}", bad_types(&o), o.show());
     assert!(o.stdout.contains("offset"), "{}", o.show());
+    assert_pictured(&o, "inconsistent-offsets");
 }
 
 #[test]
@@ -50,6 +82,7 @@ fn an_acknowledged_send_that_is_never_stored_is_lost() {
     assert_eq!(o.code, 1, "{}", o.show());
     let bad = bad_types(&o);
     assert!(bad.iter().any(|t| t == "lost-write" || t == "unseen"), "{bad:?}\n{}", o.show());
+    assert_pictured(&o, if bad.iter().any(|t| t == "lost-write") { "lost-write" } else { "unseen" });
 }
 
 #[test]
@@ -58,4 +91,5 @@ fn a_poll_that_skips_a_message_is_caught() {
     assert_eq!(o.code, 1, "{}", o.show());
     let bad = bad_types(&o);
     assert!(bad.iter().any(|t| t.contains("poll-skip") || t == "lost-write"), "{bad:?}\n{}", o.show());
+    bad.iter().take(2).for_each(|t| assert_pictured(&o, t));
 }

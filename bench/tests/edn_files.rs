@@ -36,8 +36,12 @@ fn runs() -> &'static [(&'static str, Outcome)] {
     RUNS.get_or_init(|| {
         vec![
             (
-                "broadcast",
-                sim("edn-broadcast", "broadcast", &["--node-count", "5", "--nemesis", "partition"]),
+                "broadcast (partitioned)",
+                sim(
+                    "edn-broadcast",
+                    "broadcast",
+                    &["--node-count", "5", "--nemesis", "partition", "--nemesis-interval", "1"],
+                ),
             ),
             ("txn-rw-register", sim("edn-txn", "txn-rw-register", &["--node-count", "2"])),
             ("kafka", sim("edn-kafka", "kafka", &["--node-count", "2", "--concurrency", "2n"])),
@@ -118,12 +122,49 @@ fn the_edn_files_hold_what_the_json_files_hold() {
         let jsonl = read(&dir, "history.jsonl");
         let history_edn = read(&dir, "history.edn");
         let txt = read(&dir, "history.txt");
-        assert_eq!(history_edn.lines().count(), jsonl.lines().count(), "{name}");
-        assert_eq!(txt.lines().count(), jsonl.lines().count(), "{name}");
-        for (e, j) in history_edn.lines().zip(jsonl.lines()) {
-            let (e, j): (Value, Value) =
-                (edn::parse(e).expect("an EDN op"), serde_json::from_str(j).expect("op"));
+        // Jepsen's history: the nemesis's operations among the clients', every one numbered.
+        let ops: Vec<Value> = history_edn.lines().map(|e| edn::parse(e).expect("an EDN op")).collect();
+        let (nemesis, client): (Vec<&Value>, Vec<&Value>) =
+            ops.iter().partition(|op| op["process"] == "nemesis");
+        assert!(ops.iter().enumerate().all(|(i, op)| op["index"] == json!(i)), "{name}: indexes are dense");
+        assert_eq!(client.len(), jsonl.lines().count(), "{name}");
+        assert_eq!(txt.lines().count(), ops.len(), "{name}");
+        for (e, j) in client.into_iter().zip(jsonl.lines()) {
+            let (mut e, mut j): (Value, Value) = (e.clone(), serde_json::from_str(j).expect("op"));
+            e.as_object_mut().map(|m| m.remove("index"));
+            j.as_object_mut().map(|m| m.remove("index"));
             assert_eq!(e, j, "{name}: an operation differs");
+        }
+        let actions = results["glomers"]["nemesis"].as_array().cloned().unwrap_or_default();
+        assert_eq!(nemesis.len(), 2 * actions.len(), "{name}: an invocation and a completion per action");
+        for (pair, action) in nemesis.chunks(2).zip(&actions) {
+            let what = action["action"].as_str().unwrap_or_default();
+            for op in pair {
+                assert_eq!(
+                    (op["type"].as_str(), &op["time"]),
+                    (Some("info"), &action["time"]),
+                    "{name}: {op}"
+                );
+                assert!(what.starts_with(op["f"].as_str().unwrap_or("?")), "{name}: {op} for {what}");
+            }
+            if let Some(grudge) = pair.get(1).filter(|_| what.starts_with("start-partition")) {
+                assert_eq!(grudge["value"][0], "isolated", "{name}: {grudge}");
+                for (node, from) in grudge["value"][1].as_object().into_iter().flatten() {
+                    let from: Vec<&str> =
+                        from.as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+                    assert!(
+                        what.contains(&format!("{node} drops {}", from.join(","))),
+                        "{name}: {grudge} for {what}"
+                    );
+                }
+            } else if let Some(healed) = pair.get(1) {
+                assert_eq!(healed["value"], "network-healed", "{name}: {healed}");
+            }
+        }
+        if name.contains("partitioned") {
+            assert!(!nemesis.is_empty(), "{name}: the partitions are in history.edn");
+            let start = txt.lines().find(|l| l.starts_with(":nemesis\t:info\t:start-partition\t"));
+            assert!(start.is_some(), "{name}: and in history.txt");
         }
         let first = txt.lines().next().unwrap_or_default();
         assert!(first.starts_with("0\t:invoke\t:") || first.contains("\t:invoke\t:"), "{name}: {first}");
@@ -219,4 +260,48 @@ fn a_crashed_node_shows_its_last_lines_of_stderr_and_the_log_keeps_them() {
         "{log}"
     );
     assert!(run_dir(&o).join("history.edn").is_file(), "a crashed run keeps its history");
+    // Before its stderr, what it wrote to stdout: at least its answer to init.
+    let out = o.stderr.split("line(s) it wrote to stdout:\n").nth(1).unwrap_or_default();
+    assert!(
+        out.split("line(s) it wrote to stderr:").next().is_some_and(|s| s.contains("\"init_ok\"")),
+        "{}",
+        o.show()
+    );
+}
+
+#[test]
+fn a_crashed_node_shows_what_it_wrote_to_stdout_stray_lines_included() {
+    // A node that answers init, prints a line that is not a message, and exits 3.
+    let dir = std::env::temp_dir().join(format!("glomers-crash-node-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let node = dir.join("node.sh");
+    let script = r#"#!/bin/sh
+read line
+id=$(echo "$line" | sed 's/.*"msg_id":\([0-9]*\).*/\1/')
+src=$(echo "$line" | sed 's/.*"src":"\([^"]*\)".*/\1/')
+echo "{\"src\":\"n0\",\"dest\":\"$src\",\"body\":{\"type\":\"init_ok\",\"in_reply_to\":$id}}"
+echo "about to crash: not a message"
+echo "something broke" >&2
+sleep 0.5
+exit 3
+"#;
+    std::fs::write(&node, script).expect("written");
+    let chmod = Command::new("chmod").arg("+x").arg(&node).status().expect("chmod");
+    assert!(chmod.success());
+    let bin = node.to_str().expect("utf-8 path");
+    let o = bench(
+        "edn-crash-stdout",
+        &["test", "-w", "echo", "--bin", bin, "--node-count", "1", "--time-limit", "3"],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(o.code, 255, "{}", o.show());
+    assert!(
+        o.stderr.contains("the last 2 line(s) it wrote to stdout:\n    {\"src\":\"n0\"")
+            && o.stderr.contains("\"init_ok\"")
+            && o.stderr.contains("\n    about to crash: not a message\nthe last 1 line(s) it wrote to stderr:\n    something broke\n"),
+        "{}",
+        o.show()
+    );
+    let log = read(&run_dir(&o), "jepsen.log");
+    assert!(log.contains("about to crash: not a message"), "{log}");
 }

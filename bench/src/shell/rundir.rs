@@ -19,8 +19,8 @@ use std::time::Duration;
 pub const JOURNAL: &str = "net-journal.jsonl";
 /// The run's log: what the console showed of it (Maelstrom's name, so its users' scripts find it).
 pub const LOG: &str = "jepsen.log";
-/// The lines of a node's log a crash shows.
-const TAIL_LINES: usize = 32;
+/// The lines of a node's stderr (and of its stdout) a crash shows, as Maelstrom.
+pub const TAIL_LINES: usize = 32;
 /// How much of the end of a node's log is read for them.
 const TAIL_BYTES: u64 = 64 << 10;
 
@@ -134,6 +134,6 @@ impl RunDir {
     pub fn abandon(mut self, run: &Run, why: &str) {
         self.note(&format!("glomers-bench: the run crashed: {why}"));
         let _ = self.journal.flush();
-        let _ = verdict::write_history(&self.dir, run.history());
+        let _ = verdict::write_history(&self.dir, run.history(), run.nemesis_log());
     }
 }

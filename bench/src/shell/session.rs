@@ -14,6 +14,7 @@ use crate::output::verdict::{NoVerdict, Report, TimeBase};
 use crate::output::FileError;
 use crate::shell::process::{check_binary, NodeEvent, Nodes, ProcessError, MAX_LINE};
 use crate::shell::rundir::RunDir;
+use crate::shell::tail::StdoutTails;
 use std::fmt;
 use std::path::PathBuf;
 use std::process::ExitStatus;
@@ -21,6 +22,15 @@ use std::time::{Duration, Instant};
 
 /// How often the session looks again at a node whose stdin is backed up.
 const BACKED_UP_POLL: Duration = Duration::from_millis(1);
+
+/// The last lines a crashed node wrote, as Maelstrom shows them.
+#[derive(Debug, Default)]
+pub struct Tails {
+    /// To stdout (protocol messages and stray lines alike).
+    pub stdout: Vec<String>,
+    /// To stderr (its log).
+    pub stderr: Vec<String>,
+}
 
 /// Why a test ended without a verdict (exit code 255).
 #[derive(Debug)]
@@ -39,8 +49,8 @@ pub enum Crash {
         at: Duration,
         /// Its log file.
         log: PathBuf,
-        /// The last lines of its log (its stderr).
-        tail: Vec<String>,
+        /// The last lines it wrote.
+        tail: Box<Tails>,
     },
     /// A node exited on its own before teardown.
     Exited {
@@ -50,8 +60,8 @@ pub enum Crash {
         status: ExitStatus,
         /// Its log file.
         log: PathBuf,
-        /// The last lines of its log (its stderr).
-        tail: Vec<String>,
+        /// The last lines it wrote.
+        tail: Box<Tails>,
     },
     /// The run aborted: init or setup failed.
     Aborted(Failure),
@@ -91,20 +101,21 @@ impl fmt::Display for Crash {
     }
 }
 
-/// The last lines a crashed node wrote to stderr, each indented under a line saying how many,
-/// then where its whole log is.
-fn write_tail(f: &mut fmt::Formatter<'_>, tail: &[String], log: &std::path::Path) -> fmt::Result {
-    match tail.len() {
-        0 => f.write_str("; it wrote nothing to stderr")?,
-        n => {
-            write!(f, "; the last {n} line(s) it wrote to stderr:")?;
-            for line in tail {
-                write!(f, "\n    {line}")?;
+/// The last lines a crashed node wrote to stdout, then to stderr (Maelstrom shows both), each
+/// indented under a line saying how many, then where its whole stderr is.
+fn write_tail(f: &mut fmt::Formatter<'_>, tail: &Tails, log: &std::path::Path) -> fmt::Result {
+    for (lines, stream) in [(&tail.stdout, "stdout"), (&tail.stderr, "stderr")] {
+        match lines.len() {
+            0 => write!(f, "\nit wrote nothing to {stream}")?,
+            n => {
+                write!(f, "\nthe last {n} line(s) it wrote to {stream}:")?;
+                for line in lines {
+                    write!(f, "\n    {line}")?;
+                }
             }
-            f.write_str("\nits whole stderr")?;
         }
     }
-    write!(f, " is in {}", log.display())
+    write!(f, "\nits whole stderr is in {}", log.display())
 }
 
 impl std::error::Error for Crash {
@@ -136,6 +147,7 @@ pub fn run_test(cfg: &TestConfig, progress: bool) -> Result<Report, Crash> {
     let mut stdin = Stdins::new(cfg.run.nodes.len());
     let mut next_progress = Duration::from_secs(1);
     let mut crashed: Option<Crash> = None;
+    let mut stdout = StdoutTails::new(cfg.run.nodes.len());
     loop {
         let now = origin.elapsed();
         run.tick(now);
@@ -177,7 +189,10 @@ pub fn run_test(cfg: &TestConfig, progress: bool) -> Result<Report, Crash> {
         for (i, ev) in nodes.next_events(|i| !run.is_backlogged(i), timeout) {
             let at = origin.elapsed();
             match ev {
-                NodeEvent::Lines(lines) => lines.iter().for_each(|line| run.on_line(at, i, line)),
+                NodeEvent::Lines(lines) => lines.iter().for_each(|line| {
+                    stdout.record(i.0, line);
+                    run.on_line(at, i, line)
+                }),
                 NodeEvent::LineTooLong => run.on_overlong_line(at, i, MAX_LINE),
                 NodeEvent::Eof => {
                     let status = nodes.exit_status(i, Duration::from_millis(200));
@@ -187,7 +202,7 @@ pub fn run_test(cfg: &TestConfig, progress: bool) -> Result<Report, Crash> {
                         status,
                         at: origin.elapsed(),
                         log: dir.node_log(name),
-                        tail: Vec::new(),
+                        tail: Box::new(Tails { stdout: stdout.lines(i.0), stderr: Vec::new() }),
                     });
                 }
             }
@@ -201,7 +216,8 @@ pub fn run_test(cfg: &TestConfig, progress: bool) -> Result<Report, Crash> {
     if crashed.is_none() {
         if let Some((i, s)) = nodes.exited().into_iter().next() {
             let node = run.node_name(i).to_owned();
-            crashed = Some(Crash::Exited { log: dir.node_log(&node), node, status: s, tail: Vec::new() });
+            let tail = Box::new(Tails { stdout: stdout.lines(i.0), stderr: Vec::new() });
+            crashed = Some(Crash::Exited { log: dir.node_log(&node), node, status: s, tail });
         }
     }
     // Its log is whole once every node is gone.
@@ -210,7 +226,7 @@ pub fn run_test(cfg: &TestConfig, progress: bool) -> Result<Report, Crash> {
     // An aborted run (init or setup failed) explains itself better than the crash it caused.
     if let Some(mut c) = crashed.filter(|_| !matches!(run.phase(), Phase::Failed(_))) {
         if let Crash::StdoutClosed { node, tail, .. } | Crash::Exited { node, tail, .. } = &mut c {
-            *tail = dir.log_tail(node);
+            tail.stderr = dir.log_tail(node);
         }
         dir.abandon(&run, &c.to_string());
         return Err(c);

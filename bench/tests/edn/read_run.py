@@ -25,6 +25,8 @@ def plain(x):
         return x.name
     if isinstance(x, (list, tuple, edn_format.ImmutableList)):
         return [plain(y) for y in x]
+    if isinstance(x, (set, frozenset)):
+        return sorted(plain(y) for y in x)
     if isinstance(x, (dict, edn_format.ImmutableDict)):
         return {plain(k) if not isinstance(k, (int, float)) else json_key(k): plain(v) for k, v in x.items()}
     return x
@@ -72,11 +74,20 @@ check("perf latency-graph", plain(edn[K("perf")][K("latency-graph")]), {"valid?"
 check("workload", plain(edn[K("workload")]), js["workload"])
 
 ops = 0
-with open(f"{run}/history.edn") as he, open(f"{run}/history.jsonl") as hj:
-    for line_edn, line_json in zip(he, hj):
+nemesis = []
+with open(f"{run}/history.edn") as he:
+    client = []
+    for i, line_edn in enumerate(he):
         op = edn_format.loads(line_edn)
+        check(f"line {i} index (dense, as Jepsen numbers operations)", op[K("index")], i)
+        if op[K("process")] == K("nemesis"):
+            nemesis.append(op)
+        else:
+            client.append(op)
+with open(f"{run}/history.jsonl") as hj:
+    for op, line_json in zip(client, hj):
         want = json.loads(line_json)
-        for field in ["index", "time", "type", "process", "f", "value", "node"]:
+        for field in ["time", "type", "process", "f", "value", "node"]:
             check(f"op {want['index']} {field}", plain(op[K(field)]), want[field])
         if "error" in want:
             check(f"op {want['index']} error", plain(op[K("error")]), want["error"])
@@ -85,8 +96,24 @@ with open(f"{run}/history.edn") as he, open(f"{run}/history.jsonl") as hj:
         ops += 1
 jsonl_ops = sum(1 for _ in open(f"{run}/history.jsonl"))
 check("history length", ops, jsonl_ops)
+# The nemesis's actions: an :info invocation and completion each, at the logged time.
+actions = js["glomers"]["nemesis"]
+check("nemesis operations", len(nemesis), 2 * len(actions))
+for k, a in enumerate(actions):
+    pair = nemesis[2 * k: 2 * k + 2]
+    for op in pair:
+        check(f"nemesis {k} time", op[K("time")], a["time"])
+        check(f"nemesis {k} type", op[K("type")], K("info"))
+        check(f"nemesis {k} f", plain(op[K("f")]), a["action"].split(" ")[0])
+    if a["action"].startswith("start-partition") and len(pair) == 2:
+        value = plain(pair[1][K("value")])
+        if not (isinstance(value, list) and value[0] == "isolated" and isinstance(value[1], dict)):
+            bad.append(f"nemesis {k}: a partition's completion is [:isolated grudge], not {value!r}")
+        for node, dropped in value[1].items():
+            if f"{node} drops {','.join(dropped)}" not in a["action"]:
+                bad.append(f"nemesis {k}: {node} drops {dropped} is not in {a['action']!r}")
 
 if bad:
     print("\n".join(bad[:20]))
     sys.exit(1)
-print(f"edn_format read results.edn (valid? {plain(valid)}) and {ops} operations of history.edn")
+print(f"edn_format read results.edn (valid? {plain(valid)}) and {ops} operations and {len(nemesis)} nemesis operations of history.edn")

@@ -41,6 +41,8 @@ pub enum Edn {
     Vector(Vec<Edn>),
     /// A map `{…}`, in the order given.
     Map(Vec<(Edn, Edn)>),
+    /// A set `#{…}`, in the order given.
+    Set(Vec<Edn>),
 }
 
 /// Whether `name` can be written as a keyword `:name` (letters, digits and `*+!-_?<>=.`,
@@ -106,15 +108,15 @@ impl Edn {
                 s.push(':');
                 s.push_str(k);
             }
-            Edn::Vector(xs) => {
-                s.push('[');
+            Edn::Vector(xs) | Edn::Set(xs) => {
+                s.push_str(if matches!(self, Edn::Set(_)) { "#{" } else { "[" });
                 for (i, x) in xs.iter().enumerate() {
                     if i > 0 {
                         s.push(' ');
                     }
                     x.write_compact(s);
                 }
-                s.push(']');
+                s.push(if matches!(self, Edn::Set(_)) { '}' } else { ']' });
             }
             Edn::Map(entries) => {
                 s.push('{');
@@ -324,8 +326,8 @@ mod cost {
             text
         };
         let edn = time("results.edn", &|| results_edn(&results));
-        time("history.edn", &|| history_edn(&history));
-        time("history.txt", &|| history_txt(&history));
+        time("history.edn", &|| history_edn(&history, &[]));
+        time("history.txt", &|| history_txt(&history, &[]));
         eprintln!("{} operations", history.events.len());
         assert!(parse(&edn).is_ok());
     }

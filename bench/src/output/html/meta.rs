@@ -1,10 +1,11 @@
 //! `run.json`: what a report needs that results.json lacks: the configuration (flags, seed,
-//! binary, versions, a command to reproduce the run) and each problem in plain words; and the
+//! binary, versions, a command to reproduce the run; every flag a verdict depends on, so that
+//! `glomers-bench check` judges the run as it was judged) and each problem in plain words; and the
 //! shell quoting of the command lines that reproduce runs.
 
 use crate::core::checkers::Availability;
 use crate::core::run::TestConfig;
-use crate::core::workloads::WorkloadKind;
+use crate::core::workloads::{WorkloadKind, CHECKER_BUDGET};
 use crate::output::FileError;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -59,6 +60,9 @@ pub fn reproduce(cfg: &TestConfig) -> String {
     if r.opts.repeat_adds > 0.0 {
         w.extend(["--repeat-adds".into(), r.opts.repeat_adds.to_string()]);
     }
+    if r.opts.checker_budget != CHECKER_BUDGET {
+        w.extend(["--checker-budget-ms".into(), r.opts.checker_budget.as_millis().to_string()]);
+    }
     match cfg.criteria.availability {
         Availability::Any => {}
         Availability::Total => w.extend(["--availability".into(), "total".into()]),
@@ -104,6 +108,8 @@ pub fn meta(cfg: &TestConfig, reproduce: &str, problems: &[String]) -> Value {
         "max-writes-per-key": r.opts.max_writes_per_key,
         "max-txn-length": r.opts.max_txn_length,
         "consistency-models": r.opts.consistency_models,
+        "repeat-adds": r.opts.repeat_adds,
+        "checker-budget-ms": r.opts.checker_budget.as_millis() as u64,
         "seed": r.seed,
         "glomers-bench": env!("CARGO_PKG_VERSION"),
         "platform": format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),

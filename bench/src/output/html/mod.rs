@@ -11,7 +11,7 @@
 //! `anomalies` tabulates kafka/txn anomalies, `history_table` the operations, `run_page`
 //! assembles the page from [`page`] pieces; `journal` reads the message journal whole and
 //! `diagram` draws it as `messages.html`; `bars` draws operations per process
-//! (`timeline.html`, and the lin-kv failing window), `pictures` the anomalies; `index` lists runs and challenges; `serve`
+//! (`timeline.html`, and the lin-kv failing window), `pictures` the anomalies (`kafka` the offsets of kafka's and its real-time lag); `index` lists runs and challenges; `serve`
 //! serves the store.
 
 mod anomalies;
@@ -22,6 +22,7 @@ mod failures;
 mod history_table;
 pub(crate) mod index;
 mod journal;
+mod kafka;
 mod meta;
 pub mod page;
 mod pictures;

@@ -231,11 +231,22 @@ pub fn cycle_svg(cycle: &[Value], steps: &[Value], invocation_of: &HashMap<usize
     o
 }
 
+/// A picture of one anomaly, for the report to place and its failures to link to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Picture {
+    /// The anomaly's name, as the failures begin (`G1c`, `lost-write`).
+    pub name: String,
+    /// The id of the element holding it.
+    pub anchor: String,
+    /// The figure, inside an element with that id.
+    pub html: String,
+}
+
 /// Every anomaly example shaped as a cycle (`cycle`: transactions, `steps`: one per edge) in a
 /// txn result, the first of each anomaly drawn.
-pub fn cycles(workload: &Value, invocation_of: &HashMap<usize, usize>) -> Option<String> {
-    let anomalies = workload["anomalies"].as_object()?;
-    let mut out = String::new();
+pub fn cycles(workload: &Value, invocation_of: &HashMap<usize, usize>) -> Vec<Picture> {
+    let Some(anomalies) = workload["anomalies"].as_object() else { return Vec::new() };
+    let mut out = Vec::new();
     let mut drawn = 0;
     for (name, examples) in anomalies {
         let first = examples.as_array().and_then(|e| e.first()).unwrap_or(examples);
@@ -258,7 +269,10 @@ pub fn cycles(workload: &Value, invocation_of: &HashMap<usize, usize>) -> Option
             esc(name),
             cycle.len()
         );
-        out.push_str(&figure(&format!("cycle-{name}"), &cycle_svg(cycle, steps, invocation_of), &caption));
+        let anchor = format!("cycle-{name}");
+        let fig = figure(&anchor, &cycle_svg(cycle, steps, invocation_of), &caption);
+        let html = format!("<div id=\"{}\">{fig}</div>", esc(&anchor));
+        out.push(Picture { name: name.clone(), anchor, html });
     }
-    (!out.is_empty()).then_some(out)
+    out
 }

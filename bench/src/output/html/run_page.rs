@@ -5,9 +5,10 @@
 use super::data::RunData;
 use super::failures::{failures, invocation_of};
 use super::page::{esc, figure, frame, kv_table, section, verdict_badge};
+use super::pictures::Picture;
 use super::plots::{self, Series};
 use super::timeline::{self, Outcome, Partition, Point};
-use super::{anomalies, history_table, pictures};
+use super::{anomalies, history_table, kafka, pictures};
 use crate::core::checkers::set_full;
 use crate::core::checkers::verdict::Validity;
 use crate::core::workloads::WorkloadKind;
@@ -129,7 +130,7 @@ fn summary(data: &RunData, workload: &str, points: &[Point], parts: &[Partition]
     kv_table(&rows)
 }
 
-fn failures_section(data: &RunData, workload: &str) -> (String, BTreeSet<usize>) {
+fn failures_section(data: &RunData, workload: &str, drawn: &[Picture]) -> (String, BTreeSet<usize>) {
     let list = failures(data, workload, OPEN_FAILURES + MAX_FAILURES);
     let mut marked = BTreeSet::new();
     let mut s = String::new();
@@ -149,7 +150,14 @@ fn failures_section(data: &RunData, workload: &str) -> (String, BTreeSet<usize>)
         } else {
             format!("<br><span class=\"ops\">operations: {}</span>", links.join(" · "))
         };
-        format!("<li>{}{ops}</li>\n", esc(&f.text))
+        // A failure that begins with the name of an anomaly drawn links to its picture.
+        let name = f.text.split(':').next().unwrap_or_default();
+        let picture = drawn
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| format!(" <a href=\"#{}\">(picture)</a>", esc(&p.anchor)))
+            .unwrap_or_default();
+        format!("<li>{}{picture}{ops}</li>\n", esc(&f.text))
     };
     for f in &list {
         marked.extend(f.ops.iter().copied());
@@ -428,7 +436,11 @@ pub fn render(data: &RunData) -> String {
     let t_max = t_max * 1.02 + 0.1;
     let parts = timeline::partitions(&data.results, t_end);
     let final_s = data.history.events.iter().find(|e| e.final_op).map(|e| e.time.as_secs_f64());
-    let (fail_html, marked) = failures_section(data, &workload);
+    let inv = invocation_of(&data.history);
+    let w = &data.results["workload"];
+    let mut drawn = pictures::cycles(w, &inv);
+    drawn.extend(kafka::offset_pictures(w, &data.history));
+    let (fail_html, marked) = failures_section(data, &workload, &drawn);
     let mut toc = vec![("summary", "summary")];
     let mut body = String::new();
     let _ = write!(body, "<h1>{} · {}</h1>{}", esc(&workload), esc(&stamp), verdict_badge(verdict));
@@ -461,11 +473,19 @@ pub fn render(data: &RunData) -> String {
         let body = stable_section(data, add_f);
         sections.push_str(&section("stable", &format!("{title}: stable latencies"), &body));
     }
-    let inv = invocation_of(&data.history);
-    if let Some(a) = anomalies::section(&data.results["workload"], &inv) {
+    if let Some(a) = anomalies::section(w, &inv) {
         toc.push(("anomalies", "anomalies"));
-        let drawn = pictures::cycles(&data.results["workload"], &inv).unwrap_or_default();
+        let drawn: String = drawn.iter().map(|p| p.html.as_str()).collect();
         sections.push_str(&section("anomalies", "Anomalies", &format!("{a}{drawn}")));
+    }
+    if workload == "kafka" {
+        toc.push(("lag", "lag"));
+        let (caption, plot) = kafka::lag_plot(w, &data.history, &parts, t_max);
+        let body = match plot {
+            Some(p) => figure("realtime-lag", &format!("{}{}", plots::legend(&p.keys), p.svg), &caption),
+            None => format!("<p class=\"note\">No ok poll: {caption}</p>"),
+        };
+        sections.push_str(&section("lag", "Kafka: real-time lag", &body));
     }
     if let Some(w) = pictures::linearizability(&data.results["workload"], &data.history) {
         toc.push(("lin-window", "failing window"));

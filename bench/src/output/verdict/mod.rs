@@ -87,20 +87,21 @@ pub fn write(
     dir: &Path,
     time_base: TimeBase,
 ) -> Result<Report, NoVerdict> {
-    write_history(dir, run.history())?;
+    write_history(dir, run.history(), run.nemesis_log())?;
     let judged = judge(run, criteria, wall, dir, time_base).map_err(NoVerdict::Aborted)?;
     write_results(dir, &judged.results)?;
     Ok(judged.report)
 }
 
-/// Writes `history.jsonl`, `history.edn` and `history.txt` into `dir`.
+/// Writes `history.jsonl`, and `history.edn` and `history.txt` with the nemesis's actions
+/// (`nemesis`, as the run logged them) among the operations, into `dir`.
 ///
 /// # Errors
 /// [`NoVerdict::NotWritten`] naming the file that could not be written.
-pub fn write_history(dir: &Path, history: &History) -> Result<(), NoVerdict> {
+pub fn write_history(dir: &Path, history: &History, nemesis: &[(Duration, String)]) -> Result<(), NoVerdict> {
     write_file(&dir.join("history.jsonl"), history.to_jsonl())?;
-    write_file(&dir.join("history.edn"), edn::history_edn(history))?;
-    write_file(&dir.join("history.txt"), edn::history_txt(history))
+    write_file(&dir.join("history.edn"), edn::history_edn(history, nemesis))?;
+    write_file(&dir.join("history.txt"), edn::history_txt(history, nemesis))
 }
 
 /// Writes `results.json` and `results.edn` into `dir`.

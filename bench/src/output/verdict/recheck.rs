@@ -14,6 +14,7 @@ use crate::output::{edn, FileError};
 use serde_json::{json, Map, Value};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Why a directory cannot be judged again.
 #[derive(Debug)]
@@ -163,6 +164,12 @@ fn config(meta: &Value) -> WorkloadConfig {
     if let Some(m) = meta["consistency-models"].as_str() {
         cfg.opts.consistency_models = m.to_owned();
     }
+    if let Some(r) = meta["repeat-adds"].as_f64() {
+        cfg.opts.repeat_adds = r;
+    }
+    if let Some(b) = meta["checker-budget-ms"].as_u64() {
+        cfg.opts.checker_budget = Duration::from_millis(b);
+    }
     cfg
 }
 
@@ -228,4 +235,23 @@ pub fn recheck(dir: &Path, strict: Option<bool>) -> Result<Recheck, RecheckError
     write(&meta_path, serde_json::to_string_pretty(&meta).unwrap_or_default())?;
     html::after_run(dir);
     Ok(Recheck { before, after, problems_before, problems_after })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_checker_settings_of_run_json_are_the_ones_judged_with() {
+        let meta = json!({"workload": "g-set", "nodes": ["n0"], "repeat-adds": 0.25, "checker-budget-ms": 7,
+                          "consistency-models": "read-committed", "key-count": 3});
+        let cfg = config(&meta);
+        assert_eq!(cfg.opts.repeat_adds, 0.25);
+        assert_eq!(cfg.opts.checker_budget, Duration::from_millis(7));
+        assert_eq!((cfg.opts.consistency_models.as_str(), cfg.opts.key_count), ("read-committed", Some(3)));
+        // An older run.json without them: the defaults it was judged with.
+        let old = config(&json!({"workload": "lin-kv"}));
+        assert_eq!(old.opts.checker_budget, crate::core::workloads::CHECKER_BUDGET);
+        assert_eq!(old.opts.repeat_adds, 0.0);
+    }
 }

@@ -38,8 +38,8 @@ fn expired_at(expired: &Expired, key: Key, offset: i64) -> Option<Duration> {
     steps.get(at).map(|&(_, t)| t)
 }
 
-/// The worst lag of any poll: `{time, lag, process, key}` in seconds.
-pub(super) fn worst(p: &Parsed<'_>) -> Value {
+/// Calls `f(poll, key, lag)` for every key each `ok` poll stood at, in completion order.
+fn each_lag(p: &Parsed<'_>, mut f: impl FnMut(&Op<'_>, Key, Duration)) {
     let mut done: Vec<&Op<'_>> = p.ops.iter().filter(|o| o.complete.is_some()).collect();
     done.sort_unstable_by_key(|o| o.index());
     let mut expired: Expired = IntMap::default();
@@ -53,7 +53,6 @@ pub(super) fn worst(p: &Parsed<'_>) -> Value {
         }
     }
     let mut offsets: IntMap<u64, BTreeMap<Key, i64>> = IntMap::default();
-    let mut worst: Option<(Duration, Duration, u64, Key)> = None;
     for op in done.iter().filter(|o| o.kind() == Kind::Ok) {
         let at = offsets.entry(op.process()).or_default();
         match op.f {
@@ -75,15 +74,55 @@ pub(super) fn worst(p: &Parsed<'_>) -> Value {
         for (k, o) in at.iter() {
             let lag =
                 expired_at(&expired, *k, *o).map_or(Duration::ZERO, |t| op.invoke.time.saturating_sub(t));
-            if worst.is_none_or(|(_, w, _, _)| lag > w) {
-                worst = Some((op.invoke.time, lag, op.process(), *k));
-            }
+            f(op, *k, lag);
         }
     }
+}
+
+/// The worst lag of any poll: `{time, lag, process, key}` in seconds.
+pub(super) fn worst(p: &Parsed<'_>) -> Value {
+    let mut worst: Option<(Duration, Duration, u64, Key)> = None;
+    each_lag(p, |op, k, lag| {
+        if worst.is_none_or(|(_, w, _, _)| lag > w) {
+            worst = Some((op.invoke.time, lag, op.process(), k));
+        }
+    });
     match worst {
         Some((time, lag, process, key)) => {
             json!({"time": time.as_secs_f64(), "lag": lag.as_secs_f64(), "process": process, "key": key})
         }
         None => json!({"time": 0, "lag": 0}),
     }
+}
+
+/// One `ok` poll's real-time lag: the most any key it stood at lagged.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PollLag {
+    /// When the poll was invoked.
+    pub time: Duration,
+    /// How far behind the log's tail it stood on its worst key.
+    pub lag: Duration,
+    /// That key.
+    pub key: Key,
+    /// The poll's process.
+    pub process: u64,
+}
+
+/// Every `ok` poll's lag, in completion order (what `worst-realtime-lag` is the maximum of).
+pub(super) fn per_poll(p: &Parsed<'_>) -> Vec<PollLag> {
+    let mut out: Vec<PollLag> = Vec::new();
+    let mut last: Option<usize> = None;
+    each_lag(p, |op, key, lag| {
+        let this = PollLag { time: op.invoke.time, lag, key, process: op.process() };
+        match out.last_mut() {
+            Some(prev) if last == Some(op.index()) => {
+                if lag > prev.lag {
+                    *prev = this;
+                }
+            }
+            _ => out.push(this),
+        }
+        last = Some(op.index());
+    });
+    out
 }

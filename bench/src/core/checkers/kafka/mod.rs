@@ -1,7 +1,8 @@
 //! The kafka checker (docs/protocol.md §7.5): Jepsen's `jepsen.tests.kafka` analysis without
 //! write-write inference, on histories of one-micro-op `send`/`poll` operations and `assign`s.
 //! `ops` parses the history once; `orders` builds each key's log; `monotonic`, `reads`
-//! and `lag` find the anomalies; this module condenses them into Maelstrom's result map.
+//! and `lag` find the anomalies; this module condenses them into Maelstrom's result map; `seen`
+//! gives the report's pictures what they draw.
 
 mod intmap;
 mod lag;
@@ -9,6 +10,9 @@ mod monotonic;
 mod ops;
 mod orders;
 mod reads;
+mod seen;
+
+pub use seen::{realtime_lags, sightings, Sighting};
 
 use super::verdict::{Checked, Section, Validity};
 use crate::core::history::{History, Kind};
