@@ -7,7 +7,7 @@ ON := $(if $(MAELSTROM),--maelstrom $(MAELSTROM))
 
 .PHONY: help build test challenges echo unique-ids broadcast-single broadcast-multi \
 	broadcast-partition efficient-broadcast g-counter kafka kafka-compare txn lin-kv g-set pn-counter txn-list-append route flood flood-latency \
-	flood-compare bench screenshots browser-test soak soak-lin-kv sim-speed package lin-compare txn-speed
+	flood-compare bench screenshots browser-test soak soak-lin-kv soak-guide sim-speed package lin-compare txn-speed
 
 help:
 	@echo "make challenges     run every Gossip Glomers challenge, then the Maelstrom guide rows, and print the table"
@@ -15,6 +15,7 @@ help:
 	@echo "     efficient-broadcast | g-counter | kafka | txn   one challenge (or 3d+3e, 5a-5c, 6a-6c) with its exact flags"
 	@echo "make lin-kv         Maelstrom's guide, Raft chapter: 3 nodes, 10n workers, 60 s at rate 100, partitions every 3 s"
 	@echo "make g-set | pn-counter   Maelstrom's guide workloads: 5 nodes, 20 s at rate 100, with partitions"
+	@echo "make txn-list-append   the guide's Datomic chapter: 2 nodes, 10 s at rate 100; again with partitions"
 	@echo "make kafka-compare  5b's flags, 3 runs each of our kafka design and the simple lin-kv one"
 	@echo "make route          workbench routing speed: 5 pingpong control nodes for 5 s (msgs/s routed)"
 	@echo "make build          build every binary (release)"
@@ -28,6 +29,7 @@ help:
 	@echo "make browser-test   the report, timeline and message diagram checked in headless Chromium"
 	@echo "make soak SEEDS=N   every row's flags (challenges, then the guide's) in the simulator over seeds 1..N (default 1000)"
 	@echo "make soak-lin-kv SEEDS=N   lin-kv's Raft node over seeds 1..N with partitions, then with every extra fault"
+	@echo "make soak-guide SEEDS=N    g-set, pn-counter, txn-list-append over seeds 1..N with partitions and every extra fault"
 	@echo "make sim-speed      simulator speed: one 3d run, and 1,000 seeds of 3c with partitions"
 	@echo "make lin-compare PORCUPINE=/path/to/porcupine   lin-kv checker vs Porcupine on the same histories"
 	@echo "make txn-speed      txn checkers' time on generated 10k, 100k and 1M-transaction histories"
@@ -94,6 +96,9 @@ g-set: build
 
 pn-counter: build
 	$(BENCH) challenge pn-counter $(ON)
+
+txn-list-append: build
+	$(BENCH) challenge txn-list-append $(ON)
 
 KAFKA_5B := -w kafka --bin target/release/kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000
 
@@ -178,7 +183,7 @@ SIM := $(BENCH) sim --store store/sim --seeds 1..$(SEEDS)
 # Every row of the table, in order (as `glomers-bench challenges` runs them): the Gossip Glomers
 # challenges, then Maelstrom's guide.
 CHALLENGES := 1 2 3a 3b 3c 3d 3e 4 5a 5b 5c 6a 6b 6c
-GUIDE_ROWS := lin-kv g-set pn-counter
+GUIDE_ROWS := lin-kv g-set pn-counter txn-list-append
 
 soak: build
 	@set -e; for c in $(CHALLENGES) $(GUIDE_ROWS); do echo "== $$c"; $(SIM) --challenge $$c; done
@@ -190,6 +195,15 @@ soak-lin-kv: build
 	$(SIM) -w lin-kv --node-count 5 --concurrency 10n --rate 100 --latency 100 --time-limit 60 --nemesis partition --nemesis-interval 3
 	$(SIM) $(LINKV_GUIDE) --duplicate 0.05 --reorder 50 --flap 500 --clock-skew 20000
 	$(SIM) $(LINKV_GUIDE) --one-way --duplicate 0.05
+
+# The guide's g-set, pn-counter and txn-list-append nodes at their rows' sizes and rates, with
+# partitions and every extra fault of the simulator at once (one-way partitions that flap,
+# duplicated and reordered messages, skewed clocks).
+GUIDE_FAULTS := --nemesis partition --one-way --flap 500 --duplicate 0.05 --reorder 50 --clock-skew 20000
+soak-guide: build
+	$(SIM) -w g-set --node-count 5 --rate 100 --time-limit 20 $(GUIDE_FAULTS)
+	$(SIM) -w pn-counter --node-count 5 --rate 100 --time-limit 20 $(GUIDE_FAULTS)
+	$(SIM) -w txn-list-append --node-count 2 --rate 100 --time-limit 10 $(GUIDE_FAULTS)
 
 # The txn checkers (list-append, then rw-register) on generated valid histories of 10,000, 100,000
 # and 1,000,000 transactions, 10 in flight, under strict-serializable (docs/protocol.md §7.10).

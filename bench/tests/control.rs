@@ -22,6 +22,20 @@ fn echo_valid_writes_the_store() {
     for f in ["history.jsonl", "net-journal.jsonl", "node-logs/n0.log"] {
         assert!(latest.join(f).exists(), "{f} missing");
     }
+    // Each message weighs the line its receiver reads: re-made here from the journal by serde_json.
+    let journal = std::fs::read_to_string(latest.join("net-journal.jsonl")).unwrap_or_default();
+    let weighed: u64 = journal
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["event"] == "send")
+        .map(|e| json!({"id": e["id"], "src": e["src"], "dest": e["dest"], "body": e["body"]}))
+        .map(|line| line.to_string().len() as u64 + 1)
+        .sum();
+    assert!(weighed > 100, "{weighed}");
+    assert_eq!(r["net"]["all"]["send-bytes"].as_u64(), Some(weighed), "{}", r["net"]);
+    assert_eq!(r["net"]["clients"]["send-bytes"].as_u64(), Some(weighed));
+    assert_eq!(r["net"]["servers"]["send-bytes"], 0);
+    assert!(o.stdout.contains("bytes-per-op (servers): 0\n"), "{}", o.show());
     assert!(o.stderr.contains("] main     ops "), "progress line expected: {}", o.show());
     assert!(o.stderr.contains("[n0] glomers-control: echo"), "--log-stderr copies node stderr: {}", o.show());
     let log = std::fs::read_to_string(latest.join("node-logs/n0.log")).unwrap_or_default();
@@ -275,13 +289,19 @@ fn challenges_table_marks_missing_binaries() {
     let _ = std::fs::create_dir_all(&empty);
     let o = bench("table", &["challenges", "--bin-dir", &empty.to_string_lossy()]);
     assert_eq!(o.code, 0, "{}", o.show());
-    assert!(o.stdout.contains("3d         Efficient Broadcast I"), "{}", o.show());
+    assert!(o.stdout.contains("3d              Efficient Broadcast I"), "{}", o.show());
+    assert!(
+        o.stdout.lines().next().is_some_and(|l| l.contains(" msgs-per-op bytes-per-op ")),
+        "{}",
+        o.show()
+    );
     // The guide's rows follow the challenges, under their own heading.
     let (glomers, guide) = o.stdout.split_once("-- Maelstrom guide\n").expect("the guide's heading");
     assert!(glomers.contains("-- Gossip Glomers\n") && glomers.contains("6c "), "{}", o.show());
-    assert!(guide.starts_with("lin-kv     Raft: linearizable kv"), "{}", o.show());
+    assert!(guide.starts_with("lin-kv          Raft: linearizable kv"), "{}", o.show());
+    assert!(guide.contains("\ntxn-list-append Datomic: list-append txns"), "{}", o.show());
     // Every row's workload is supported, and no binary is built here.
-    assert_eq!(o.stdout.matches("not built").count(), 17, "{}", o.show());
+    assert_eq!(o.stdout.matches("not built").count(), 18, "{}", o.show());
     assert_eq!(o.stdout.matches("not supported yet").count(), 0, "{}", o.show());
 }
 

@@ -76,14 +76,16 @@ fn runs() -> &'static [(&'static str, Outcome)] {
 }
 
 /// results.json with what results.edn adds (Maelstrom's graph flags) and leaves out
-/// (`msgs-per-op` without operations).
+/// (`msgs-per-op` and `bytes-per-op` without operations).
 fn as_maelstrom_writes_it(mut results: Value) -> Value {
     results["perf"]["latency-graph"] = json!({"valid?": true});
     results["perf"]["rate-graph"] = json!({"valid?": true});
     if let Some(net) = results["net"].as_object_mut() {
         for group in net.values_mut().filter_map(Value::as_object_mut) {
-            if group.get("msgs-per-op").is_some_and(Value::is_null) {
-                group.remove("msgs-per-op");
+            for key in ["msgs-per-op", "bytes-per-op"] {
+                if group.get(key).is_some_and(Value::is_null) {
+                    group.remove(key);
+                }
             }
         }
     }

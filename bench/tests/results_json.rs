@@ -27,6 +27,8 @@ fn results_json(workload: &str, node_name: &str, flags: &[&str]) -> String {
         broadcast: r.broadcast,
         availability: r.availability,
         messages: r.messages,
+        bytes_per_op: r.bytes_per_op,
+        server_bytes: r.server_bytes,
     };
     assert_eq!(Headline::read(&json), typed, "{workload}");
     assert_eq!(typed.stable_latency.is_some(), workload == "broadcast", "{workload}");

@@ -1,7 +1,7 @@
 //! The rows of the challenge table: the Gossip Glomers challenges (docs/protocol.md §9), then the
-//! workloads of Maelstrom's own guide (lin-kv, g-set, pn-counter) with the guide's flags. Each
-//! row has its section, workload, node binary, exact flags, and for 3d/3e and 5c the efficiency
-//! targets judged on top of the verdict.
+//! workloads of Maelstrom's own guide (lin-kv, g-set, pn-counter, txn-list-append) with the
+//! guide's flags. Each row has its section, workload, node binary, exact flags, and for 3d/3e and
+//! 5c the efficiency targets judged on top of the verdict.
 
 use crate::cli::config::RunArgs;
 use crate::core::checkers::verdict::{Quantiles, Validity};
@@ -207,8 +207,11 @@ const TXN: RunSpec = RunSpec {
 /// The guide's g-set and pn-counter runs: 5 nodes, 20 s at rate 100, with partitions.
 const GUIDE_CRDT: RunSpec = RunSpec { rate: Some(100), partitions: true, ..RunSpec::new(5, 20) };
 
+/// The guide's Datomic chapter: its command, `--node-count 2 --time-limit 10 --rate 100`.
+const GUIDE_TXN: RunSpec = RunSpec { rate: Some(100), ..RunSpec::new(2, 10) };
+
 /// Every row, in order: the challenges, then the guide's workloads.
-pub const ALL: [Challenge; 17] = [
+pub const ALL: [Challenge; 18] = [
     Challenge {
         section: Section::GossipGlomers,
         id: "1",
@@ -371,6 +374,16 @@ pub const ALL: [Challenge; 17] = [
         runs: &[GUIDE_CRDT],
         targets: None,
     },
+    Challenge {
+        section: Section::MaelstromGuide,
+        id: "txn-list-append",
+        name: "Datomic: list-append txns",
+        workload: WorkloadKind::TxnListAppend,
+        // The chapter's command, then again with partitions: the chapter runs none, but the
+        // strict serializability it asks for must hold under them too.
+        runs: &[GUIDE_TXN, RunSpec { partitions: true, ..GUIDE_TXN }],
+        targets: None,
+    },
 ];
 
 /// The row with this id (case-insensitive).
@@ -452,6 +465,8 @@ mod tests {
             problems: Vec::new(),
             notices: Vec::new(),
             msgs_per_op: Some(mpo),
+            bytes_per_op: None,
+            server_bytes: None,
             stable_latency: Some(Quantiles { p50, p99, max }),
             broadcast: None,
             latency: Latencies::default(),
@@ -503,6 +518,15 @@ mod tests {
         let g_set = find("g-set").expect("g-set row");
         assert_eq!(g_set.runs.iter().map(|r| r.is_bench_only()).collect::<Vec<_>>(), [false, true]);
         assert!(g_set.runs[1].to_argv().ends_with(&["--repeat-adds".to_owned(), "0.2".to_owned()]));
+        let txn = find("txn-list-append").expect("txn-list-append row");
+        assert_eq!(
+            txn.runs.iter().map(|r| r.to_argv().join(" ")).collect::<Vec<_>>(),
+            [
+                "--node-count 2 --time-limit 10 --rate 100",
+                "--node-count 2 --time-limit 10 --rate 100 --nemesis partition"
+            ]
+        );
+        assert_eq!(txn.workload.default_node(), "txn-list-append");
         assert_eq!(Section::MaelstromGuide.title(), "Maelstrom guide");
         assert!(ALL.iter().all(|c| c.runs.iter().any(|r| !r.is_bench_only())), "Maelstrom runs every row");
     }

@@ -150,13 +150,15 @@ pub fn challenge(id: &str, bin: Option<PathBuf>, runner: Runner<'_>) -> Result<O
     }
 }
 
-/// The table's columns of one row: verdict, msgs-per-op, latency, availability, wall.
-fn columns(c: &Challenge, row: &Row) -> [String; 5] {
+/// The table's columns of one row: verdict, msgs-per-op, bytes-per-op (servers; `-` from the
+/// real Maelstrom, which does not weigh messages), latency, availability, wall.
+fn columns(c: &Challenge, row: &Row) -> [String; 6] {
     let dash = || "-".to_owned();
     match row {
         Row::Judged { verdict, report, wall, .. } => [
             verdict::word(*verdict).to_owned(),
             report.msgs_per_op.map_or("n/a".into(), |m| format!("{m:.2}")),
+            report.bytes_per_op.map_or_else(dash, |b| format!("{b:.0}")),
             match report.stable_latency {
                 Some(q) => format!("{}/{}/{} ms", q.p50, q.p99, q.max),
                 None => report
@@ -167,8 +169,8 @@ fn columns(c: &Challenge, row: &Row) -> [String; 5] {
             format!("{:.4}", report.availability),
             format!("{wall:.1} s"),
         ],
-        Row::Failed(BenchError::NotBuilt(_)) => ["not built".into(), dash(), dash(), dash(), dash()],
-        Row::Failed(_) => ["crashed".into(), dash(), dash(), dash(), dash()],
+        Row::Failed(BenchError::NotBuilt(_)) => ["not built".into(), dash(), dash(), dash(), dash(), dash()],
+        Row::Failed(_) => ["crashed".into(), dash(), dash(), dash(), dash(), dash()],
     }
 }
 
@@ -182,13 +184,22 @@ pub fn challenges(bin_dir: &Path, runner: Runner<'_>) -> Result<Outcome, BenchEr
         eprintln!("glomers-bench: challenge {} ({})", c.id, c.name);
         rows.push((c, run_challenge(c, &bin_dir.join(c.workload.default_node()), runner)));
     }
-    let line = |cols: [&str; 7]| {
-        let [id, name, verdict, mpo, lat, avail, wall] = cols;
+    let line = |cols: [&str; 8]| {
+        let [id, name, verdict, mpo, bpo, lat, avail, wall] = cols;
         stdout::println(&format!(
-            "{id:<10} {name:<26} {verdict:<18} {mpo:>11} {lat:>20} {avail:>12} {wall:>9}"
+            "{id:<15} {name:<26} {verdict:<18} {mpo:>11} {bpo:>12} {lat:>20} {avail:>12} {wall:>9}"
         ));
     };
-    line(["id", "challenge", "verdict", "msgs-per-op", "latency p50/p99/max", "availability", "wall"]);
+    line([
+        "id",
+        "challenge",
+        "verdict",
+        "msgs-per-op",
+        "bytes-per-op",
+        "latency p50/p99/max",
+        "availability",
+        "wall",
+    ]);
     let mut outcome = Outcome::Valid;
     let mut html_rows = Vec::new();
     let mut section = None;
@@ -199,8 +210,8 @@ pub fn challenges(bin_dir: &Path, runner: Runner<'_>) -> Result<Outcome, BenchEr
             section = Some(c.section);
         }
         outcome = outcome.and(row.outcome());
-        let [verdict, mpo, lat, avail, wall] = columns(c, row);
-        line([c.id, c.name, &verdict, &mpo, &lat, &avail, &wall]);
+        let [verdict, mpo, bpo, lat, avail, wall] = columns(c, row);
+        line([c.id, c.name, &verdict, &mpo, &bpo, &lat, &avail, &wall]);
         let (notes, run) = match row {
             Row::Judged { why, report, .. } => (why.clone(), Some(report.dir.clone())),
             Row::Failed(e) => (vec![e.to_string()], None),

@@ -51,7 +51,7 @@ pub struct SimArgs {
     #[arg(long = "impl", value_name = "NAME")]
     pub node_impl: Option<String>,
     /// Run this challenge's exact flags (every run of it; a Gossip Glomers id or a Maelstrom guide
-    /// workload: lin-kv, g-set, pn-counter) instead of run flags;
+    /// workload: lin-kv, g-set, pn-counter, txn-list-append) instead of run flags;
     /// only --seed/--seeds, --store, --log-stderr, --impl and the faults may be added.
     #[arg(long, value_name = "ID", conflicts_with_all = RUN_SHAPE)]
     pub challenge: Option<String>,

@@ -102,6 +102,8 @@ pub fn from_results(results: Value, workload: WorkloadKind, wall: Duration, dir:
     Report {
         valid: h.valid,
         msgs_per_op: h.msgs_per_op,
+        bytes_per_op: h.bytes_per_op,
+        server_bytes: h.server_bytes,
         stable_latency: h.stable_latency,
         broadcast: h.broadcast,
         latency: Latencies::default(),
@@ -135,6 +137,7 @@ mod tests {
         let r = from_results(results, WorkloadKind::Broadcast, Duration::from_secs(30), PathBuf::from("x"));
         assert_eq!(r.valid, Validity::Invalid);
         assert_eq!(r.msgs_per_op, Some(3.97));
+        assert_eq!((r.bytes_per_op, r.server_bytes), (None, None), "Maelstrom does not weigh messages");
         assert_eq!(r.stable_latency, Some(Quantiles { p50: 452, p99: 791, max: 802 }));
         assert_eq!(r.broadcast, None, "no attempt-count");
         assert_eq!(r.messages, (7940, 4060));

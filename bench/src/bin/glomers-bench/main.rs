@@ -46,7 +46,7 @@ enum Command {
     /// time, for one seed or many.
     Sim(Box<SimCommand>),
     /// Run one Gossip Glomers challenge (1, 2, 3a-3e, 4, 5a-5c, 6a-6c) or Maelstrom guide
-    /// workload (lin-kv, g-set, pn-counter) with its exact flags.
+    /// workload (lin-kv, g-set, pn-counter, txn-list-append) with its exact flags.
     Challenge {
         /// Challenge id, or the guide workload's name.
         id: String,

@@ -32,6 +32,7 @@ use glomers_harness::services::{Service, NAMES};
 use glomers_harness::Rng;
 use phases::{Parts, Phases};
 use router::Router;
+pub use router::SentBytes;
 pub use setup::{RunSetup, TestConfig};
 use std::time::Duration;
 use workers::{Ctx, Workers};
@@ -374,6 +375,11 @@ impl Run {
     /// Network statistics.
     pub fn net_stats(&self) -> NetStats {
         self.router.stats()
+    }
+
+    /// Bytes sent per group (see [`SentBytes`]).
+    pub fn net_bytes(&self) -> SentBytes {
+        self.router.bytes()
     }
 
     /// The history so far.

@@ -12,12 +12,29 @@
 //! (plus `"cause"`, the id of the message whose handler sent it, when the shell knows it),
 //! `{"event":"recv"|"drop","id","time"}` for each delivery or partition drop, times in ns since
 //! the run began.
+//!
+//! Beside the network's message counts it weighs what was sent ([`SentBytes`]): each message as
+//! the line its receiver reads ([`wire::line_len`]), counted with the message, before the
+//! partition check.
 
 use super::endpoints::{Endpoints, Owner};
 use super::NodeIdx;
 use crate::core::wire::{self, Body};
 use glomers_harness::net::{Ep, Net, NetStats, Packet, Role};
 use std::time::Duration;
+
+/// Bytes sent per statistics group (docs/protocol.md §3.3), each message weighed as the line
+/// its receiver reads, `{"id":..,"src":..,"dest":..,"body":..}` and its newline: the same in
+/// process mode and in the simulator, since bodies are forwarded byte for byte.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SentBytes {
+    /// Every message.
+    pub all: u64,
+    /// Messages with a client at either end.
+    pub clients: u64,
+    /// Messages with no client at either end (node↔node, node↔service).
+    pub servers: u64,
+}
 
 /// The network, its endpoints and the journal of everything that crossed it.
 pub struct Router {
@@ -33,6 +50,7 @@ pub struct Router {
     /// answers late as a matter of course.
     late_answers_dropped: bool,
     journal: Vec<u8>,
+    bytes: SentBytes,
 }
 
 impl Router {
@@ -53,6 +71,7 @@ impl Router {
             down: vec![false; n],
             late_answers_dropped: false,
             journal: Vec::new(),
+            bytes: SentBytes::default(),
         }
     }
 
@@ -142,10 +161,12 @@ impl Router {
     }
 
     fn send_caused(&mut self, now: Duration, src: Ep, dest: Ep, body: Box<str>, cause: Option<u64>) {
+        let id = self.net.next_id();
+        self.weigh(id, src, dest, &body);
         let cause = cause.map_or(String::new(), |c| format!(",\"cause\":{c}"));
         let line = format!(
             "{{\"event\":\"send\",\"id\":{},\"time\":{},\"src\":{},\"dest\":{}{cause},\"body\":{body}}}\n",
-            self.net.next_id(),
+            id,
             now.as_nanos(),
             serde_json::Value::from(self.eps.name(src)),
             serde_json::Value::from(self.eps.name(dest)),
@@ -153,6 +174,19 @@ impl Router {
         self.journal.extend_from_slice(line.as_bytes());
         self.net.send(now, src, dest, body);
         self.journal_drops(now);
+    }
+
+    /// Adds message `id`'s line to the bytes sent, in its group as the network counts it (a
+    /// client at either end, or none); a message with an unknown end is counted nowhere.
+    fn weigh(&mut self, id: u64, src: Ep, dest: Ep, body: &str) {
+        let (Some(rs), Some(rd)) = (self.net.role(src), self.net.role(dest)) else { return };
+        let n = wire::line_len(id, self.eps.name(src), self.eps.name(dest), body);
+        self.bytes.all += n;
+        if rs == Role::Client || rd == Role::Client {
+            self.bytes.clients += n;
+        } else {
+            self.bytes.servers += n;
+        }
     }
 
     /// Sends a decoded body.
@@ -251,5 +285,10 @@ impl Router {
     /// Network statistics.
     pub fn stats(&self) -> NetStats {
         self.net.stats()
+    }
+
+    /// Bytes sent so far.
+    pub fn bytes(&self) -> SentBytes {
+        self.bytes
     }
 }

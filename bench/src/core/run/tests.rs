@@ -115,6 +115,62 @@ fn servers_traffic_counts_gossip_and_services_but_not_clients() {
     assert_eq!(c.valid, crate::core::checkers::verdict::Validity::Valid, "{:?}", c.problems);
 }
 
+/// Broadcast on 2 nodes whose every broadcast is forwarded to the other node as `gossip`, with a
+/// field `pad` of `pad` bytes when given: (net stats, bytes sent, gossip lines the nodes read,
+/// their bytes as serde_json writes them again, newline included).
+fn gossip_run(pad: Option<&str>) -> (NetStats, SentBytes, u64, u64) {
+    let run = Run::start(config(WorkloadKind::Broadcast, 2, 20.0, 2), Duration::ZERO);
+    let mut seen: Vec<Vec<Value>> = vec![Vec::new(); 2];
+    let (mut gossip_lines, mut gossip_bytes) = (0u64, 0u64);
+    let run = drive(run, |i, msg| {
+        let b = &msg["body"];
+        match b["type"].as_str() {
+            Some("init") => vec![reply(msg, json!({"type":"init_ok"}))],
+            Some("topology") => vec![reply(msg, json!({"type":"topology_ok"}))],
+            Some("broadcast") => {
+                seen[i].push(b["message"].clone());
+                let mut gossip = json!({"type":"gossip","message": b["message"]});
+                if let Some(pad) = pad {
+                    gossip["pad"] = json!(pad);
+                }
+                vec![
+                    reply(msg, json!({"type":"broadcast_ok"})),
+                    json!({"src": format!("n{i}"), "dest": format!("n{}", 1 - i), "body": gossip}),
+                ]
+            }
+            Some("gossip") => {
+                gossip_lines += 1;
+                gossip_bytes += msg.to_string().len() as u64 + 1;
+                seen[i].push(b["message"].clone());
+                vec![]
+            }
+            Some("read") => vec![reply(msg, json!({"type":"read_ok","messages": seen[i]}))],
+            _ => vec![],
+        }
+    });
+    (run.net_stats(), run.net_bytes(), gossip_lines, gossip_bytes)
+}
+
+/// Servers traffic weighs the lines the receiving nodes read: with no partition every gossip
+/// line arrives, so `servers` bytes are the sum of the lengths of the lines the nodes were given
+/// (written again here by serde_json, not by the bench's encoder); and a gossip padded with
+/// `,"pad":"…"` (1,009 bytes) weighs exactly that much more, once per message.
+#[test]
+fn servers_bytes_are_the_lines_the_nodes_read() {
+    let (s, bytes, lines, read) = gossip_run(None);
+    assert!(lines > 10, "{lines}");
+    assert_eq!(s.servers.send, lines);
+    assert_eq!(bytes.servers, read);
+    assert_eq!(bytes.all, bytes.servers + bytes.clients);
+    assert!(bytes.clients > 0);
+    let pad = "x".repeat(1000);
+    let (s2, padded, lines2, read2) = gossip_run(Some(&pad));
+    assert_eq!((s2, lines2), (s, lines), "the same seed runs the same messages");
+    assert_eq!(padded.servers, read2);
+    assert_eq!(padded.servers - bytes.servers, lines * (r#","pad":"""#.len() as u64 + 1000));
+    assert_eq!(padded.clients, bytes.clients);
+}
+
 #[test]
 fn a_reply_to_a_closed_client_makes_the_node_deaf() {
     let run = Run::start(config(WorkloadKind::Echo, 1, 10.0, 1), Duration::ZERO);

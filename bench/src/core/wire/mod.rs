@@ -116,30 +116,62 @@ pub fn encode_body(body: &Body) -> String {
 /// The line written to a node's stdin: `{"id":..,"src":..,"dest":..,"body":..}` and a newline.
 pub fn encode_line(id: u64, src: &str, dest: &str, body: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() + src.len() + dest.len() + 48);
-    out.extend_from_slice(b"{\"id\":");
-    out.extend_from_slice(id.to_string().as_bytes());
-    out.extend_from_slice(b",\"src\":");
-    push_str(&mut out, src);
-    out.extend_from_slice(b",\"dest\":");
-    push_str(&mut out, dest);
-    out.extend_from_slice(b",\"body\":");
-    out.extend_from_slice(body.as_bytes());
-    out.extend_from_slice(b"}\n");
+    put_line(&mut out, id, src, dest, body);
     out
 }
 
-fn push_str(out: &mut Vec<u8>, s: &str) {
-    // Node and client ids are plain ASCII in practice; escape properly anyway.
-    if s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-    } else {
-        out.extend_from_slice(Value::String(s.to_owned()).to_string().as_bytes());
+/// The length in bytes of [`encode_line`]'s line, newline included, counted without writing it:
+/// what a message weighs on the wire (`net.*.send-bytes`, docs/protocol.md §3.3).
+pub fn line_len(id: u64, src: &str, dest: &str, body: &str) -> u64 {
+    let mut n = ByteCount(0);
+    put_line(&mut n, id, src, dest, body);
+    n.0
+}
+
+/// Where a line goes: a buffer, or a count of its bytes.
+trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
     }
 }
 
-/// The first 200 characters of a line, for error messages.
+/// Counts the bytes put, keeping none.
+struct ByteCount(u64);
+
+impl Sink for ByteCount {
+    fn put(&mut self, bytes: &[u8]) {
+        self.0 += bytes.len() as u64;
+    }
+}
+
+/// Puts the line of [`encode_line`] into `out`.
+fn put_line(out: &mut impl Sink, id: u64, src: &str, dest: &str, body: &str) {
+    out.put(b"{\"id\":");
+    out.put(id.to_string().as_bytes());
+    out.put(b",\"src\":");
+    put_str(out, src);
+    out.put(b",\"dest\":");
+    put_str(out, dest);
+    out.put(b",\"body\":");
+    out.put(body.as_bytes());
+    out.put(b"}\n");
+}
+
+fn put_str(out: &mut impl Sink, s: &str) {
+    // Node and client ids are plain ASCII in practice; escape properly anyway.
+    if s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        out.put(b"\"");
+        out.put(s.as_bytes());
+        out.put(b"\"");
+    } else {
+        out.put(Value::String(s.to_owned()).to_string().as_bytes());
+    }
+}
+
 fn clip(text: &str) -> String {
     let t = text.trim_end();
     match t.char_indices().nth(200) {
@@ -181,5 +213,9 @@ mod tests {
         assert_eq!(v["dest"], "n\"0");
         assert_eq!(v["body"]["type"], "echo");
         assert_eq!(line.last(), Some(&b'\n'));
+        assert_eq!(line_len(7, "c1", "n\"0", r#"{"type":"echo"}"#), line.len() as u64);
+        let plain = encode_line(123_456, "n1", "lin-kv", r#"{"type":"read","key":0}"#);
+        assert_eq!(plain.len(), 72);
+        assert_eq!(line_len(123_456, "n1", "lin-kv", r#"{"type":"read","key":0}"#), 72);
     }
 }

@@ -33,8 +33,9 @@ fn section(v: &Value) -> Edn {
     match v {
         Value::Object(m) => Edn::Map(
             m.iter()
-                // Maelstrom leaves `msgs-per-op` out when there were no operations.
-                .filter(|(k, v)| !(k.as_str() == "msgs-per-op" && v.is_null()))
+                // Maelstrom leaves `msgs-per-op` out when there were no operations; so do we
+                // our `bytes-per-op`.
+                .filter(|(k, v)| !(matches!(k.as_str(), "msgs-per-op" | "bytes-per-op") && v.is_null()))
                 .map(|(k, v)| (key(k), field(k, v)))
                 .collect(),
         ),
@@ -79,7 +80,8 @@ mod tests {
     fn maelstroms_names_and_nesting() {
         let results = json!({
             "perf": {"valid?": true, "latency": {"read": {"0.5": 2.0, "count": 3}}},
-            "net": {"all": {"send-count": 10, "msgs-per-op": null}, "valid?": true},
+            "net": {"all": {"send-count": 10, "send-bytes": 900, "msgs-per-op": null, "bytes-per-op": null},
+                    "servers": {"send-bytes": 412, "bytes-per-op": 41.2}, "valid?": true},
             "workload": {"valid?": "unknown", "stable-latencies": {"0": 0, "0.5": 452, "1": 802},
                          "anomaly-types": ["G0", "G1c"], "lost": ["a b"],
                          "worst-stale": [{"element": "x", "outcome": "stable"}]},
@@ -96,8 +98,11 @@ mod tests {
         assert!(text.contains("{:element \"x\", :outcome :stable}"), "{text}");
         assert!(text.contains(":valid? :unknown"), "{text}");
         assert!(!text.contains("msgs-per-op"), "left out without operations: {text}");
+        assert!(text.contains(":servers {:bytes-per-op 41.2, :send-bytes 412}"), "{text}");
+        assert!(!text.contains("nil"), "no per-op figure without operations: {text}");
         let back = parse(&text).expect("EDN");
         assert_eq!(back["net"]["all"]["send-count"], 10);
+        assert_eq!(back["net"]["all"]["send-bytes"], 900);
         assert_eq!(back["perf"]["latency"]["read"]["0.5"], 2.0);
     }
 }

@@ -21,6 +21,10 @@ pub struct Headline {
     pub availability: f64,
     /// `send-count` of servers and of clients (0 when absent).
     pub messages: (u64, u64),
+    /// `net.servers.bytes-per-op` (this workbench's; Maelstrom has none).
+    pub bytes_per_op: Option<f64>,
+    /// `net.servers.send-bytes` (this workbench's; Maelstrom has none).
+    pub server_bytes: Option<u64>,
 }
 
 impl Headline {
@@ -52,6 +56,8 @@ impl Headline {
             broadcast,
             availability: results["availability"]["ok-fraction"].as_f64().unwrap_or(0.0),
             messages: (sent("servers"), sent("clients")),
+            bytes_per_op: results["net"]["servers"]["bytes-per-op"].as_f64(),
+            server_bytes: results["net"]["servers"]["send-bytes"].as_u64(),
         }
     }
 }

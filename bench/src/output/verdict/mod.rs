@@ -59,6 +59,7 @@ pub fn judge(
     let results = Results {
         checks,
         net: run.net_stats(),
+        bytes: run.net_bytes(),
         invokes: history.events.iter().filter(|e| e.kind == Kind::Invoke).count() as u64,
         run: RunFacts {
             seed: cfg.seed,

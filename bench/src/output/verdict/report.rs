@@ -22,6 +22,10 @@ pub struct Report {
     pub notices: Vec<Notice>,
     /// `net.servers.msgs-per-op`.
     pub msgs_per_op: Option<f64>,
+    /// `net.servers.bytes-per-op` (none from the real Maelstrom, which does not weigh messages).
+    pub bytes_per_op: Option<f64>,
+    /// `net.servers.send-bytes` (none from the real Maelstrom).
+    pub server_bytes: Option<u64>,
     /// Set-full (broadcast, g-set) stable latency in ms.
     pub stable_latency: Option<Quantiles<u64>>,
     /// Broadcast values by outcome.
@@ -59,6 +63,8 @@ impl Report {
             problems: r.checks.problems(),
             notices: r.run.notices.clone(),
             msgs_per_op: r.msgs_per_op(),
+            bytes_per_op: r.bytes_per_op(),
+            server_bytes: Some(r.bytes.servers),
             stable_latency: workload.set_full().and_then(|b| b.stable_latency()),
             broadcast: broadcast.map(|b| b.counts()),
             latency: r.checks.latency.clone(),
@@ -135,6 +141,13 @@ pub fn summary(r: &Report) -> String {
         None => {
             let _ = writeln!(s, "msgs-per-op (servers): n/a (no operations)");
         }
+    }
+    if let Some(b) = r.bytes_per_op {
+        let per_msg = match (r.server_bytes, r.messages.0) {
+            (Some(bytes), msgs) if msgs > 0 => format!(" ({:.0} per message)", bytes as f64 / msgs as f64),
+            _ => String::new(),
+        };
+        let _ = writeln!(s, "bytes-per-op (servers): {b:.0}{per_msg}");
     }
     if let Some(q) = r.stable_latency {
         let _ = writeln!(s, "stable latency p50/p99/max: {}/{}/{} ms", q.p50, q.p99, q.max);

@@ -7,7 +7,7 @@ use crate::core::checkers::latency::{self, Latencies};
 use crate::core::checkers::verdict::{Checked, Validity};
 use crate::core::checkers::{self, AvailabilityResult, Criteria, Exceptions, Stats, WorkloadResult};
 use crate::core::history::History;
-use crate::core::run::Notice;
+use crate::core::run::{Notice, SentBytes};
 use glomers_harness::net::{Counts, NetStats};
 use serde_json::{json, Map, Value};
 use std::time::Duration;
@@ -145,6 +145,8 @@ pub struct Results {
     pub checks: Checks,
     /// Messages per group (§3.3).
     pub net: NetStats,
+    /// Bytes sent per group.
+    pub bytes: SentBytes,
     /// Operations invoked, the denominator of `msgs-per-op`.
     pub invokes: u64,
     /// The `glomers` section.
@@ -160,15 +162,24 @@ impl Results {
     /// `net.servers.msgs-per-op`: messages between servers per operation (none without
     /// operations).
     pub fn msgs_per_op(&self) -> Option<f64> {
-        msgs_per_op(self.net.servers, self.invokes)
+        per_op(self.net.servers.send, self.invokes)
     }
 
-    /// The file's contents, with Maelstrom's names and nesting.
+    /// `net.servers.bytes-per-op`: bytes sent between servers per operation (none without
+    /// operations).
+    pub fn bytes_per_op(&self) -> Option<f64> {
+        per_op(self.bytes.servers, self.invokes)
+    }
+
+    /// The file's contents, with Maelstrom's names and nesting, and beside Maelstrom's counts
+    /// the bytes sent (`send-bytes`, and `bytes-per-op` where there is `msgs-per-op`).
     pub fn to_json(&self) -> Value {
-        let section = |c: Counts, per_op: bool| {
-            let mut v = json!({"send-count": c.send, "recv-count": c.recv, "msg-count": c.send});
-            if let (true, Some(o)) = (per_op, v.as_object_mut()) {
-                o.insert("msgs-per-op".into(), json!(msgs_per_op(c, self.invokes)));
+        let section = |c: Counts, bytes: u64, with_per_op: bool| {
+            let mut v =
+                json!({"send-count": c.send, "recv-count": c.recv, "msg-count": c.send, "send-bytes": bytes});
+            if let (true, Some(o)) = (with_per_op, v.as_object_mut()) {
+                o.insert("msgs-per-op".into(), json!(per_op(c.send, self.invokes)));
+                o.insert("bytes-per-op".into(), json!(per_op(bytes, self.invokes)));
             }
             v
         };
@@ -176,9 +187,9 @@ impl Results {
         m.insert(
             "net".into(),
             json!({
-                "all": section(self.net.all, true),
-                "clients": section(self.net.clients, false),
-                "servers": section(self.net.servers, true),
+                "all": section(self.net.all, self.bytes.all, true),
+                "clients": section(self.net.clients, self.bytes.clients, false),
+                "servers": section(self.net.servers, self.bytes.servers, true),
                 "valid?": true,
             }),
         );
@@ -187,7 +198,7 @@ impl Results {
     }
 }
 
-/// Messages of a group per operation invoked.
-fn msgs_per_op(c: Counts, invokes: u64) -> Option<f64> {
-    (invokes > 0).then(|| c.send as f64 / invokes as f64)
+/// A group's messages (or bytes) per operation invoked.
+fn per_op(sent: u64, invokes: u64) -> Option<f64> {
+    (invokes > 0).then(|| sent as f64 / invokes as f64)
 }

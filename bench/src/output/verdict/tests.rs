@@ -214,11 +214,13 @@ fn summary_of_a_broadcast_run() {
         notices: Vec::new(),
         faults: None,
     };
-    let results = Results { checks: checks(name, &h), net, invokes: 6, run };
+    let bytes = crate::core::run::SentBytes { all: 3000, clients: 2100, servers: 900 };
+    let results = Results { checks: checks(name, &h), net, bytes, invokes: 6, run };
     let report = Report::from_results(&results, "broadcast on 2 node(s)".into(), "x".into());
     let want = "\
 broadcast on 2 node(s): verdict: INVALID
 msgs-per-op (servers): 1.67
+bytes-per-op (servers): 150 (90 per message)
 stable latency p50/p99/max: 90/90/90 ms
 broadcast values: 3 sent, 1 stable, 1 lost, 1 never read
 latency of ok operations: broadcast 5.00/10.00/10.00 ms (p50/p99/max, 2 ok); read 10.00/10.00/10.00 ms (p50/p99/max, 3 ok)
@@ -235,6 +237,13 @@ why:
     assert_eq!(json["glomers"], json!({"seed": 7, "wall-time": 2.0, "nemesis": [], "notices": []}));
     assert_eq!(json["net"]["servers"]["msgs-per-op"], json!(10.0 / 6.0));
     assert_eq!(json["net"]["clients"].get("msgs-per-op"), None);
+    assert_eq!(json["net"]["servers"]["send-bytes"], json!(900));
+    assert_eq!(json["net"]["servers"]["bytes-per-op"], json!(150.0));
+    assert_eq!(json["net"]["all"]["bytes-per-op"], json!(500.0));
+    assert_eq!(
+        (json["net"]["clients"]["send-bytes"].clone(), json["net"]["clients"].get("bytes-per-op")),
+        (json!(2100), None)
+    );
 }
 
 #[test]

@@ -99,6 +99,8 @@ pub struct SeedResult {
     pub msgs_per_op: Option<f64>,
     /// `availability.ok-fraction`: the fraction of operations that succeeded.
     pub availability: Option<f64>,
+    /// `net.servers.bytes-per-op`.
+    pub bytes_per_op: Option<f64>,
     /// Broadcast stable latency (ms).
     pub stable_latency: Option<Quantiles<u64>>,
     /// Operation latency (invoke to completion) p50 and p99, in ms.
@@ -142,6 +144,7 @@ pub fn run_seed(spec: &Spec, seed: u64) -> SeedResult {
             anomalies: r.anomalies,
             msgs_per_op: r.msgs_per_op,
             availability: Some(r.availability),
+            bytes_per_op: r.bytes_per_op,
             stable_latency: r.stable_latency,
             op_latency: op_latency(&run),
             headline_ok: r.latency.0.get(spec.run.workload.headline_op()).map_or(0, |l| l.count),
@@ -155,6 +158,7 @@ pub fn run_seed(spec: &Spec, seed: u64) -> SeedResult {
             anomalies: Vec::new(),
             msgs_per_op: None,
             availability: None,
+            bytes_per_op: None,
             stable_latency: None,
             op_latency: None,
             headline_ok: 0,
@@ -238,7 +242,7 @@ pub fn run_seeds(
 }
 
 /// The table across seeds: how many ran, each failure with its seed, cause and replay command,
-/// and the distributions of msgs-per-op and latency across seeds.
+/// and the distributions of msgs-per-op, bytes-per-op and latency across seeds.
 pub fn table(results: &[SeedResult], wall: Duration) -> String {
     let mut s = String::new();
     let valid = results.iter().filter(|r| r.is_valid()).count();
@@ -265,6 +269,7 @@ pub fn table(results: &[SeedResult], wall: Duration) -> String {
     let _ = writeln!(s, "across seeds:");
     dist("msgs-per-op (servers)", results.iter().filter_map(|r| r.msgs_per_op).collect(), "", &mut s);
     dist("availability", results.iter().filter_map(|r| r.availability).collect(), "", &mut s);
+    dist("bytes-per-op (servers)", results.iter().filter_map(|r| r.bytes_per_op).collect(), "", &mut s);
     dist("op latency p50", results.iter().filter_map(|r| r.op_latency.map(|l| l.0)).collect(), "ms", &mut s);
     dist("op latency p99", results.iter().filter_map(|r| r.op_latency.map(|l| l.1)).collect(), "ms", &mut s);
     let stable = |f: fn(Quantiles<u64>) -> u64| -> Vec<f64> {
