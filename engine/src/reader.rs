@@ -43,7 +43,7 @@ pub(crate) fn run<N: Node>(
     max_line: usize,
     build: impl FnMut(&Init) -> Result<N, RpcError>,
 ) {
-    let mut r = Reader { shared, work, inbox: Inbox::new(), build, batch: Vec::with_capacity(MAX_BATCH) };
+    let mut r = Reader { shared, work, inbox: Inbox::new(), build, batch: Vec::new() };
     // `buf[..cap]` holds input; the `INPUT_PADDING` bytes past `cap` are simd-json's padding.
     let mut cap = CHUNK.min(max_line.max(1));
     let mut buf = vec![0u8; cap + INPUT_PADDING];
@@ -149,7 +149,10 @@ impl<N: Node, F: FnMut(&Init) -> Result<N, RpcError>> Reader<'_, N, F> {
         if self.batch.is_empty() {
             return;
         }
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(MAX_BATCH));
+        // The next batch is likely the size of this one: a flood's 512, or a lone message at a
+        // low rate, which should not cost the allocation of room for 512.
+        let next = Vec::with_capacity(self.batch.len());
+        let batch = std::mem::replace(&mut self.batch, next);
         self.shared.admission.admit(batch.len());
         // The workers live until this sender drops, so the send cannot fail.
         self.work.send(batch);
