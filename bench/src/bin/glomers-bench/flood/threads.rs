@@ -9,6 +9,7 @@ struct Counters {
     name: String,
     run_ns: u64,
     sleeps: u64,
+    preempted: u64,
 }
 
 /// Every thread of a process at one moment, by thread id.
@@ -23,6 +24,8 @@ pub(super) struct ThreadUse {
     pub(super) cpu_ns: u64,
     /// Times it went to sleep (voluntary context switches): each is a wake-up later.
     pub(super) sleeps: u64,
+    /// Times another thread took its processor (involuntary context switches).
+    pub(super) preempted: u64,
 }
 
 impl Threads {
@@ -36,17 +39,20 @@ impl Threads {
             else {
                 continue;
             };
-            let sleeps = read("status")
-                .and_then(|s| {
-                    s.lines().find_map(|l| l.strip_prefix("voluntary_ctxt_switches:")?.trim().parse().ok())
-                })
-                .unwrap_or(0);
+            let status = read("status").unwrap_or_default();
+            let field = |name: &str| {
+                status
+                    .lines()
+                    .find_map(|l| l.strip_prefix(name)?.strip_prefix(':')?.trim().parse().ok())
+                    .unwrap_or(0)
+            };
+            let (sleeps, preempted) = (field("voluntary_ctxt_switches"), field("nonvoluntary_ctxt_switches"));
             let name = if tid == pid {
                 "main".to_owned()
             } else {
                 read("comm").unwrap_or_default().trim().to_owned()
             };
-            threads.insert(tid, Counters { name, run_ns, sleeps });
+            threads.insert(tid, Counters { name, run_ns, sleeps, preempted });
         }
         Threads(threads)
     }
@@ -60,14 +66,17 @@ impl Threads {
     pub(super) fn since(&self, before: &Threads) -> Vec<ThreadUse> {
         let mut by_name: BTreeMap<&str, ThreadUse> = BTreeMap::new();
         for (tid, now) in &self.0 {
-            let (run_ns, sleeps) = before.0.get(tid).map_or((0, 0), |b| (b.run_ns, b.sleeps));
+            let zero = Counters { name: String::new(), run_ns: 0, sleeps: 0, preempted: 0 };
+            let before = before.0.get(tid).unwrap_or(&zero);
             let used = by_name.entry(&now.name).or_insert_with(|| ThreadUse {
                 name: now.name.clone(),
                 cpu_ns: 0,
                 sleeps: 0,
+                preempted: 0,
             });
-            used.cpu_ns += now.run_ns.saturating_sub(run_ns);
-            used.sleeps += now.sleeps.saturating_sub(sleeps);
+            used.cpu_ns += now.run_ns.saturating_sub(before.run_ns);
+            used.sleeps += now.sleeps.saturating_sub(before.sleeps);
+            used.preempted += now.preempted.saturating_sub(before.preempted);
         }
         by_name.into_values().collect()
     }
@@ -88,19 +97,33 @@ pub(super) fn median(runs: &[&[ThreadUse]]) -> Vec<ThreadUse> {
             let of = |f: fn(&ThreadUse) -> u64| {
                 mid(runs.iter().map(|r| r.iter().find(|t| t.name == name).map_or(0, f)).collect())
             };
-            ThreadUse { name: name.to_owned(), cpu_ns: of(|t| t.cpu_ns), sleeps: of(|t| t.sleeps) }
+            ThreadUse {
+                name: name.to_owned(),
+                cpu_ns: of(|t| t.cpu_ns),
+                sleeps: of(|t| t.sleeps),
+                preempted: of(|t| t.preempted),
+            }
         })
         .collect()
 }
 
-/// `name µs-per-message/sleeps-per-message` for each thread that ran, busiest first.
+/// `name`, then CPU µs, sleeps and preemptions per message, for each thread that ran, busiest
+/// first.
 pub(super) fn describe(threads: &[ThreadUse], count: u64) -> String {
     let mut busiest: Vec<&ThreadUse> = threads.iter().filter(|t| t.cpu_ns > 0).collect();
     busiest.sort_by_key(|t| std::cmp::Reverse(t.cpu_ns));
     let per = |n: u64| n as f64 / count as f64;
     busiest
         .iter()
-        .map(|t| format!("{} {:.2} µs {:.2} sleeps", t.name, per(t.cpu_ns) / 1e3, per(t.sleeps)))
+        .map(|t| {
+            format!(
+                "{} {:.2} µs {:.2} sleeps {:.2} preempted",
+                t.name,
+                per(t.cpu_ns) / 1e3,
+                per(t.sleeps),
+                per(t.preempted)
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -110,7 +133,7 @@ mod tests {
     use super::{describe, median, ThreadUse, Threads};
 
     fn used(name: &str, cpu_ns: u64, sleeps: u64) -> ThreadUse {
-        ThreadUse { name: name.into(), cpu_ns, sleeps }
+        ThreadUse { name: name.into(), cpu_ns, sleeps, preempted: sleeps / 2 }
     }
 
     #[test]
@@ -119,8 +142,14 @@ mod tests {
         let worker = std::thread::Builder::new()
             .name("busy-thread".into())
             .spawn(|| {
-                let start = std::time::Instant::now();
-                while start.elapsed() < std::time::Duration::from_millis(20) {
+                // Works until the scheduler has counted 10 ms of its run time, however loaded
+                // the machine.
+                let run_ns = || -> u64 {
+                    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap();
+                    stat.split_whitespace().next().unwrap().parse().unwrap()
+                };
+                let start = run_ns();
+                while run_ns() < start + 10_000_000 {
                     std::hint::spin_loop();
                 }
                 Threads::read(std::process::id())
@@ -148,6 +177,9 @@ mod tests {
     #[test]
     fn the_description_is_per_message_busiest_first_without_idle_threads() {
         let threads = [used("timer", 0, 5), used("main", 2_000_000, 10), used("writer", 4_000_000, 10)];
-        assert_eq!(describe(&threads, 1_000), "writer 4.00 µs 0.01 sleeps, main 2.00 µs 0.01 sleeps");
+        assert_eq!(
+            describe(&threads, 1_000),
+            "writer 4.00 µs 0.01 sleeps 0.01 preempted, main 2.00 µs 0.01 sleeps 0.01 preempted"
+        );
     }
 }
