@@ -149,9 +149,10 @@ impl<N: Node, F: FnMut(&Init) -> Result<N, RpcError>> Reader<'_, N, F> {
         if self.batch.is_empty() {
             return;
         }
-        // The next batch is likely the size of this one: a flood's 512, or a lone message at a
-        // low rate, which should not cost the allocation of room for 512.
-        let next = Vec::with_capacity(self.batch.len());
+        // Room for a flood's full batch once batches are large (growing one would copy it), and
+        // for only a few messages at a low rate, where room for 512 is an allocation wasted.
+        let len = self.batch.len();
+        let next = Vec::with_capacity(if len >= MAX_BATCH / 8 { MAX_BATCH } else { len.next_power_of_two() });
         let batch = std::mem::replace(&mut self.batch, next);
         self.shared.admission.admit(batch.len());
         // The workers live until this sender drops, so the send cannot fail.
