@@ -258,21 +258,36 @@ mod tests {
     #[test]
     fn a_value_wakes_the_receiver_that_fell_asleep_last() {
         let (push, pop) = queue::<&str>();
-        let asleep = |n: usize| {
-            while push.bell.count.load(std::sync::atomic::Ordering::SeqCst) != n {
-                std::thread::yield_now();
+        // A receiver is parked once it is registered and its thread sleeps (state `S` in
+        // /proc): it looks at the queue no more, so only the sender's choice decides who gets
+        // the value.
+        let parked = |task: &str, n: usize| loop {
+            let state = std::fs::read_to_string(format!("{task}/stat")).unwrap_or_default();
+            let sleeping = state.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('S'));
+            if sleeping && push.bell.count.load(std::sync::atomic::Ordering::SeqCst) == n {
+                return;
             }
+            std::thread::yield_now();
         };
         let spawn = |name: &'static str| {
             let pop = pop.clone();
-            std::thread::spawn(move || (name, pop.recv()))
+            let (tx, rx) = std::sync::mpsc::channel();
+            let handle = std::thread::spawn(move || {
+                tx.send(std::fs::read_link("/proc/thread-self").unwrap()).unwrap();
+                (name, pop.recv())
+            });
+            let task = format!("/proc/{}", rx.recv().unwrap().display());
+            (handle, task)
         };
-        let first = spawn("first");
-        asleep(1);
-        let last = spawn("last");
-        asleep(2);
+        let (first, task) = spawn("first");
+        parked(&task, 1);
+        let (last, task) = spawn("last");
+        parked(&task, 2);
         push.send("value");
-        asleep(1);
+        // The end wakes the other receiver only once the woken one has taken the value.
+        while !pop.rx.is_empty() || push.bell.count.load(std::sync::atomic::Ordering::SeqCst) != 1 {
+            std::thread::yield_now();
+        }
         drop(push);
         assert_eq!((first.join().unwrap(), last.join().unwrap()), (("first", None), ("last", Some("value"))));
     }
