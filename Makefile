@@ -22,7 +22,7 @@ help:
 	@echo "make test           unit + integration tests, clippy -D warnings, rustfmt and rustdoc checks"
 	@echo "make package        cargo publish --workspace --dry-run: package and build every publishable crate (needs crates.io)"
 	@echo "make flood          1,000,000 echo requests piped into the echo node, 5 runs (msgs/s, CPU, RSS)"
-	@echo "make flood-latency  echo latency p50/p99/max at 10,000 requests/s offered"
+	@echo "make flood-latency  echo latency p50/p99/max and CPU by thread at 10,000 requests/s [OTHER=echo]"
 	@echo "make flood-compare OTHER=/path/to/echo   the same flood, alternating with another echo binary"
 	@echo "make bench          criterion benchmarks of the hot path (cargo bench)"
 	@echo "make screenshots    reports, message diagrams, timeline and anomaly pictures shot by headless Chromium"
@@ -116,7 +116,7 @@ flood: build
 	$(BENCH) flood --bin target/release/echo --count 1000000 --runs 5
 
 flood-latency: build
-	$(BENCH) flood --bin target/release/echo --rate 10000 --count 100000 --runs 3
+	$(BENCH) flood --threads --bin target/release/echo $(if $(OTHER),--bin $(OTHER)) --rate 10000 --count 100000 --runs 3
 
 flood-compare: build
 	@test -n "$(OTHER)" || { echo "usage: make flood-compare OTHER=/path/to/other/echo"; exit 254; }

@@ -4,46 +4,91 @@
 //! several times before it parks. Under a flood that catches the next message early; at a
 //! steady low rate (a request every 100 µs) every one of those yields is a context switch
 //! spent on nothing, and they were most of the engine's CPU per request. Here a receiver polls
-//! for a while that adapts to the traffic, then registers as a sleeper and parks on a
-//! condition variable; a sender wakes one sleeper, and pays for it only when someone sleeps.
-//! The polling doubles (up to `MAX_SPINS`) each time it catches a value, as in a flood, where
-//! the next batch is always microseconds away, and halves (down to `MIN_SPINS`) each time the
-//! receiver had to sleep anyway, as at a low rate, where polling is only burnt CPU.
+//! for a while that adapts to the traffic, then registers as a sleeper and parks; a sender
+//! wakes one sleeper, and pays for it only when someone sleeps. The polling doubles (up to
+//! `MAX_SPINS`) each time it catches a value, as in a flood, where the next batch is always
+//! microseconds away, and halves (down to `MIN_SPINS`) each time the receiver had to sleep
+//! anyway, as at a low rate, where polling is only burnt CPU.
+//!
+//! The sleeper woken is the one that fell asleep last: at a low rate one worker then serves
+//! every request, its cache warm, while the others stay asleep; waking the longest sleeper (as
+//! a condition variable does) passed each request to a different, cold worker, and the reader
+//! that woke them paid for it (`glomers-bench flood --threads` shows it per thread).
 //!
 //! No wake-up is lost: a receiver counts itself as a sleeper (a sequentially consistent
 //! read-modify-write, under the lock) before its last look at the queue, and a sender looks at
 //! the count after a sequentially consistent fence that follows its push. Either the sender
-//! sees the sleeper and notifies under the lock (which the receiver holds until it waits), or
-//! the receiver's last look sees the message.
+//! sees the sleeper and takes one off the list to wake it, or the receiver's last look sees the
+//! message. A woken receiver looks again; one whose last look found a value takes itself off
+//! the list, or (if a sender took it off first) has its wake-up spent on a receiver that is
+//! awake anyway and comes back to the queue when done, so a value is never left without one.
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
-use parking_lot::{Condvar, Mutex};
-use std::cell::Cell;
-use std::sync::atomic::{fence, AtomicUsize, Ordering};
+use parking_lot::Mutex;
+use std::cell::{Cell, OnceCell};
+use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::thread::Thread;
 
 /// Fewest polls of an empty queue before a receiver parks (well under a microsecond).
 const MIN_SPINS: u32 = 16;
 /// Most polls of an empty queue before a receiver parks (some tens of microseconds).
 const MAX_SPINS: u32 = 4096;
 
-/// Who sleeps on the queue.
+/// A receiving thread, as it waits on the list of sleepers.
+struct Sleeper {
+    thread: Thread,
+    /// Set by the sender that took this sleeper off the list.
+    woken: AtomicBool,
+}
+
+impl Sleeper {
+    fn wake(&self) {
+        self.woken.store(true, Ordering::Release);
+        self.thread.unpark();
+    }
+}
+
+/// Who sleeps on the queue: `count` is the length of `list`, readable without the lock.
 struct Bell {
-    sleepers: AtomicUsize,
-    lock: Mutex<()>,
-    wake: Condvar,
+    count: AtomicUsize,
+    /// The sleepers, the latest to fall asleep last.
+    list: Mutex<Vec<Arc<Sleeper>>>,
 }
 
 impl Bell {
+    /// Wakes the latest sleeper, or every sleeper.
     fn ring(&self, all: bool) {
         fence(Ordering::SeqCst);
-        if self.sleepers.load(Ordering::SeqCst) > 0 {
-            let _guard = self.lock.lock();
-            if all {
-                self.wake.notify_all();
-            } else {
-                self.wake.notify_one();
-            }
+        if self.count.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        let woken: Vec<Arc<Sleeper>> = {
+            let mut list = self.list.lock();
+            let keep = if all { 0 } else { list.len().saturating_sub(1) };
+            let woken = list.split_off(keep);
+            self.count.store(list.len(), Ordering::SeqCst);
+            woken
+        };
+        for sleeper in woken {
+            sleeper.wake();
+        }
+    }
+
+    /// Puts `me` on the list.
+    fn register(&self, me: &Arc<Sleeper>) {
+        me.woken.store(false, Ordering::Relaxed);
+        let mut list = self.list.lock();
+        list.push(me.clone());
+        self.count.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Takes `me` off the list unless a sender already did (and so will wake it).
+    fn unregister(&self, me: &Arc<Sleeper>) {
+        let mut list = self.list.lock();
+        if let Some(at) = list.iter().rposition(|s| Arc::ptr_eq(s, me)) {
+            list.remove(at);
+            self.count.fetch_sub(1, Ordering::SeqCst);
         }
     }
 }
@@ -51,8 +96,8 @@ impl Bell {
 /// A new unbounded queue.
 pub(crate) fn queue<T>() -> (Push<T>, Pop<T>) {
     let (tx, rx) = crossbeam_channel::unbounded();
-    let bell = Arc::new(Bell { sleepers: AtomicUsize::new(0), lock: Mutex::new(()), wake: Condvar::new() });
-    (Push { tx: Some(tx), bell: bell.clone() }, Pop { rx, bell, spins: Cell::new(MIN_SPINS) })
+    let bell = Arc::new(Bell { count: AtomicUsize::new(0), list: Mutex::new(Vec::new()) });
+    (Push { tx: Some(tx), bell: bell.clone() }, Pop::new(rx, bell))
 }
 
 /// The sending side; the queue disconnects when every clone has dropped.
@@ -85,20 +130,27 @@ impl<T> Drop for Push<T> {
     }
 }
 
-/// The receiving side; each clone adapts its own polling.
+/// The receiving side; each clone adapts its own polling. A clone receives on one thread: the
+/// first that sleeps on it.
 pub(crate) struct Pop<T> {
     rx: Receiver<T>,
     bell: Arc<Bell>,
     spins: Cell<u32>,
+    /// This receiver's place on the list of sleepers, made when it first sleeps.
+    me: OnceCell<Arc<Sleeper>>,
 }
 
 impl<T> Clone for Pop<T> {
     fn clone(&self) -> Self {
-        Pop { rx: self.rx.clone(), bell: self.bell.clone(), spins: Cell::new(MIN_SPINS) }
+        Pop::new(self.rx.clone(), self.bell.clone())
     }
 }
 
 impl<T> Pop<T> {
+    fn new(rx: Receiver<T>, bell: Arc<Bell>) -> Self {
+        Pop { rx, bell, spins: Cell::new(MIN_SPINS), me: OnceCell::new() }
+    }
+
     /// The next value, waiting for one; `None` once the queue is empty and disconnected.
     pub(crate) fn recv(&self) -> Option<T> {
         if let Ok(value) = self.rx.try_recv() {
@@ -117,15 +169,20 @@ impl<T> Pop<T> {
                 }
             }
             self.spins.set((spins / 2).max(MIN_SPINS));
-            let mut guard = self.bell.lock.lock();
-            self.bell.sleepers.fetch_add(1, Ordering::SeqCst);
+            let me = self.me.get_or_init(|| {
+                Arc::new(Sleeper { thread: std::thread::current(), woken: AtomicBool::new(false) })
+            });
+            self.bell.register(me);
             let last_look = self.rx.try_recv();
             if matches!(last_look, Err(TryRecvError::Empty)) {
-                self.bell.wake.wait(&mut guard);
+                // `park` may return early; only a sender's wake-up ends the sleep.
+                while !me.woken.load(Ordering::Acquire) {
+                    std::thread::park();
+                }
+            } else {
+                self.bell.unregister(me);
             }
-            self.bell.sleepers.fetch_sub(1, Ordering::SeqCst);
-            drop(guard);
-            // Woken (or spuriously): look again, without counting it as a catch of the polling.
+            // Woken: look again, without counting it as a catch of the polling.
             match last_look.or_else(|_| self.rx.try_recv()) {
                 Ok(value) => return Some(value),
                 Err(TryRecvError::Disconnected) => return None,
@@ -196,6 +253,43 @@ mod tests {
             push.send(v);
         }
         assert_eq!(receiver.join().unwrap(), (Some(1), Some(2)));
+    }
+
+    #[test]
+    fn a_value_wakes_the_receiver_that_fell_asleep_last() {
+        let (push, pop) = queue::<&str>();
+        // A receiver is parked once it is registered and its thread sleeps (state `S` in
+        // /proc): it looks at the queue no more, so only the sender's choice decides who gets
+        // the value.
+        let parked = |task: &str, n: usize| loop {
+            let state = std::fs::read_to_string(format!("{task}/stat")).unwrap_or_default();
+            let sleeping = state.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('S'));
+            if sleeping && push.bell.count.load(std::sync::atomic::Ordering::SeqCst) == n {
+                return;
+            }
+            std::thread::yield_now();
+        };
+        let spawn = |name: &'static str| {
+            let pop = pop.clone();
+            let (tx, rx) = std::sync::mpsc::channel();
+            let handle = std::thread::spawn(move || {
+                tx.send(std::fs::read_link("/proc/thread-self").unwrap()).unwrap();
+                (name, pop.recv())
+            });
+            let task = format!("/proc/{}", rx.recv().unwrap().display());
+            (handle, task)
+        };
+        let (first, task) = spawn("first");
+        parked(&task, 1);
+        let (last, task) = spawn("last");
+        parked(&task, 2);
+        push.send("value");
+        // The end wakes the other receiver only once the woken one has taken the value.
+        while !pop.rx.is_empty() || push.bell.count.load(std::sync::atomic::Ordering::SeqCst) != 1 {
+            std::thread::yield_now();
+        }
+        drop(push);
+        assert_eq!((first.join().unwrap(), last.join().unwrap()), (("first", None), ("last", Some("value"))));
     }
 
     #[test]

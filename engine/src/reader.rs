@@ -43,7 +43,7 @@ pub(crate) fn run<N: Node>(
     max_line: usize,
     build: impl FnMut(&Init) -> Result<N, RpcError>,
 ) {
-    let mut r = Reader { shared, work, inbox: Inbox::new(), build, batch: Vec::with_capacity(MAX_BATCH) };
+    let mut r = Reader { shared, work, inbox: Inbox::new(), build, batch: Vec::new() };
     // `buf[..cap]` holds input; the `INPUT_PADDING` bytes past `cap` are simd-json's padding.
     let mut cap = CHUNK.min(max_line.max(1));
     let mut buf = vec![0u8; cap + INPUT_PADDING];
@@ -149,7 +149,11 @@ impl<N: Node, F: FnMut(&Init) -> Result<N, RpcError>> Reader<'_, N, F> {
         if self.batch.is_empty() {
             return;
         }
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(MAX_BATCH));
+        // Room for a flood's full batch once batches are large (growing one would copy it), and
+        // for only a few messages at a low rate, where room for 512 is an allocation wasted.
+        let len = self.batch.len();
+        let next = Vec::with_capacity(if len >= MAX_BATCH / 8 { MAX_BATCH } else { len.next_power_of_two() });
+        let batch = std::mem::replace(&mut self.batch, next);
         self.shared.admission.admit(batch.len());
         // The workers live until this sender drops, so the send cannot fail.
         self.work.send(batch);

@@ -178,7 +178,10 @@ pub fn run_with_factory<N: Node>(
         start: Instant::now(),
     });
     std::thread::scope(|scope| {
-        let writer = scope.spawn(move || writer::run(writer_rx, output));
+        let writer = std::thread::Builder::new()
+            .name("writer".into())
+            .spawn_scoped(scope, move || writer::run(writer_rx, output))
+            .expect("spawning the writer thread");
         let timer = {
             let shared = shared.clone();
             std::thread::Builder::new()

@@ -8,6 +8,7 @@
 //! from that scheduled time, so a stall shows up in every request queued behind it.
 
 mod error;
+mod threads;
 
 use clap::Args;
 use error::FloodError;
@@ -18,6 +19,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
+use threads::{ThreadUse, Threads};
 
 /// Options of `glomers-bench flood`.
 #[derive(Args, Debug)]
@@ -34,6 +36,9 @@ pub struct FloodArgs {
     /// Offered rate in requests/s: measure latency at this rate instead of throughput.
     #[arg(long)]
     rate: Option<f64>,
+    /// Also give each thread's CPU and sleeps (wake-ups) per message, by thread name.
+    #[arg(long)]
+    threads: bool,
 }
 
 /// What one run measured.
@@ -42,6 +47,8 @@ struct Run {
     cpu_us_per_msg: f64,
     peak_rss_kib: u64,
     latencies: Vec<Duration>,
+    /// What each thread name used.
+    threads: Vec<ThreadUse>,
     /// How the node exited after end of input, when that was not a clean exit 0.
     exit_note: Option<String>,
 }
@@ -62,13 +69,7 @@ pub fn main(args: &FloodArgs) -> Result<Outcome, BenchError> {
         for (bin, runs) in args.bins.iter().zip(&mut results) {
             match run_once(bin, args.count, args.rate) {
                 Ok(run) => {
-                    eprintln!(
-                        "run {}/{} {}: {}",
-                        round + 1,
-                        args.runs,
-                        bin.display(),
-                        describe(&run, args.rate)
-                    );
+                    eprintln!("run {}/{} {}: {}", round + 1, args.runs, bin.display(), describe(&run, args));
                     runs.push(run);
                 }
                 Err(e) => {
@@ -84,12 +85,12 @@ pub fn main(args: &FloodArgs) -> Result<Outcome, BenchError> {
     };
     stdout::println(&format!("flood: {mode}; median of {} run(s)", args.runs));
     for (bin, runs) in args.bins.iter().zip(&results) {
-        stdout::println(&format!("  {:<40} {}", bin.display(), describe(&median(runs), args.rate)));
+        stdout::println(&format!("  {:<40} {}", bin.display(), describe(&median(runs), args)));
     }
     Ok(Outcome::Valid)
 }
 
-fn describe(run: &Run, rate: Option<f64>) -> String {
+fn describe(run: &Run, args: &FloodArgs) -> String {
     let common = format!(
         "{:.3} M msgs/s, {:.2} µs CPU/msg, peak RSS {:.1} MiB",
         run.msgs_per_s / 1e6,
@@ -100,7 +101,12 @@ fn describe(run: &Run, rate: Option<f64>) -> String {
         Some(note) => format!("{common}; {note}"),
         None => common,
     };
-    match rate {
+    let common = if args.threads {
+        format!("{common}; by thread: {}", threads::describe(&run.threads, args.count))
+    } else {
+        common
+    };
+    match args.rate {
         None => common,
         Some(_) => {
             let q = |p: f64| quantile(&run.latencies, p).as_secs_f64() * 1e6;
@@ -122,6 +128,7 @@ fn median(runs: &[Run]) -> Run {
         cpu_us_per_msg: mid(runs.iter().map(|r| r.cpu_us_per_msg).collect()),
         peak_rss_kib: mid(runs.iter().map(|r| r.peak_rss_kib as f64).collect()) as u64,
         latencies: by_p50.get(by_p50.len() / 2).map(|r| r.latencies.clone()).unwrap_or_default(),
+        threads: threads::median(&runs.iter().map(|r| r.threads.as_slice()).collect::<Vec<_>>()),
         exit_note: runs.iter().find_map(|r| r.exit_note.clone()),
     }
 }
@@ -173,7 +180,8 @@ fn spawn(bin: &Path) -> Result<(Node, ChildStdin, BufReader<ChildStdout>), Flood
 fn run_once(bin: &Path, count: u64, rate: Option<f64>) -> Result<Run, FloodError> {
     let (mut node, stdin, mut stdout) = spawn(bin)?;
     let pid = node.0.id();
-    let cpu_before = cpu_ns(pid);
+    let threads_before = Threads::read(pid);
+    let cpu_before = cpu_ns(pid, &threads_before);
     let start = Instant::now();
     let writer = match rate {
         None => {
@@ -202,7 +210,8 @@ fn run_once(bin: &Path, count: u64, rate: Option<f64>) -> Result<Run, FloodError
     }
     let elapsed = start.elapsed();
     let peak_rss_kib = peak_rss_kib(pid);
-    let cpu = cpu_ns(pid).saturating_sub(cpu_before);
+    let threads_after = Threads::read(pid);
+    let cpu = cpu_ns(pid, &threads_after).saturating_sub(cpu_before);
     let (stdin, sent_at) = writer.join().map_err(|_| FloodError::WriterPanicked)??;
     drop(stdin);
     let status = node.0.wait().map_err(FloodError::Wait)?;
@@ -214,6 +223,7 @@ fn run_once(bin: &Path, count: u64, rate: Option<f64>) -> Result<Run, FloodError
         cpu_us_per_msg: cpu as f64 / 1e3 / count as f64,
         peak_rss_kib,
         latencies,
+        threads: threads_after.since(&threads_before),
         exit_note,
     })
 }
@@ -305,18 +315,12 @@ fn check_replies(
     }
 }
 
-/// CPU time `pid` has used so far, in ns: the sum over its threads of the scheduler's exact
-/// run time (`/proc/PID/task/*/schedstat`). The utime + stime of `/proc/PID/stat` are sampled at
+/// CPU time `pid` has used so far, in ns: the sum over `threads` (read from `pid` just now) of
+/// the scheduler's exact run time (`/proc/PID/task/*/schedstat`). The utime + stime of `/proc/PID/stat` are sampled at
 /// clock ticks and overstated a node that wakes for microseconds 10,000 times a second by up to
 /// 2.5x against `perf stat`'s task clock; they remain the fallback where schedstat is missing.
-fn cpu_ns(pid: u32) -> u64 {
-    let exact: u64 = std::fs::read_dir(format!("/proc/{pid}/task"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
-        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-        .sum();
+fn cpu_ns(pid: u32, threads: &Threads) -> u64 {
+    let exact = threads.cpu_ns();
     if exact > 0 {
         return exact;
     }
