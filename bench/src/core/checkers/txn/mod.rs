@@ -116,7 +116,7 @@ impl Found {
             let case = Case { json: c.to_json(g), text: c.explain(g) };
             self.add(&c.name.clone(), vec![case]);
         }
-        if g.edge_count() == 0 {
+        if g.is_empty() {
             let text = "empty-transaction-graph: no dependency between any two transactions could be \
                         inferred, so nothing was checked"
                 .to_owned();
