@@ -12,9 +12,11 @@
 //! The cycle found is then named by its steps, each counted as the kind the workload explains
 //! it by ([`Graph::preferred`]): so under rw-register a cycle whose edge is both `ww` and `wr`
 //! is `G1c`. As in Elle, a search for `G-single-item`, `G-nonadjacent-item` or `G2-item` only
-//! counts when the cycle found is named so.
+//! counts when the cycle found is named so. A cycle the bounded search misses is still reported,
+//! as Elle does, by [`exists`] (`<model>-cycle-exists`).
 
 use super::cycles::sccs;
+use super::exists::{self, Exists};
 use super::graph::{kind_name, Flavor, Graph, Kinds, Order, Vertex, Why, PROCESS, REALTIME, RW, WR, WW};
 use super::models;
 use serde_json::{json, Value};
@@ -149,9 +151,9 @@ impl Progress {
     }
 }
 
-/// Finds the cycle anomalies of `g`; process or real-time variants only if `order` put such
-/// edges in the graph.
-pub fn cycles<T: Vertex>(g: &Graph<'_, T>, order: Order) -> Vec<Cycle> {
+/// Finds the cycle anomalies of `g`, process or real-time variants only if `order` put such
+/// edges in the graph, and each component's `-cycle-exists` cases.
+pub fn cycles<T: Vertex>(g: &Graph<'_, T>, order: Order) -> (Vec<Cycle>, Vec<Exists>) {
     let names: Vec<String> = models::cycle_search_order()
         .into_iter()
         .filter(|n| match order {
@@ -160,7 +162,12 @@ pub fn cycles<T: Vertex>(g: &Graph<'_, T>, order: Order) -> Vec<Cycle> {
             Order::Realtime => !n.ends_with("-process"),
         })
         .collect();
-    search(g, &names)
+    let (mut found, mut exist) = (Vec::new(), Vec::new());
+    each_component(g, &names, |component, local| {
+        found.extend(search_component(g, &names, component, local));
+        exist.extend(exists::cases(g, component, local));
+    });
+    (found, exist)
 }
 
 /// Searches every nontrivial component of `g` for the anomalies `names`, in that order,
@@ -173,8 +180,11 @@ pub fn search<T: Vertex>(g: &Graph<'_, T>, names: &[String]) -> Vec<Cycle> {
 
 /// Calls `f` with each nontrivial component of `g` over the kinds the rules `names` use, and a
 /// map of every vertex to its position in the component (`OUTSIDE` if not in it).
-pub fn each_component<T: Vertex>(g: &Graph<'_, T>, names: &[String], mut f: impl FnMut(&[u32], &[u32])) {
-    let mask = names.iter().filter_map(|n| rule(n)).fold(0, |m, r| m | r.legal | if r.anti == Anti::None { 0 } else { RW });
+fn each_component<T: Vertex>(g: &Graph<'_, T>, names: &[String], mut f: impl FnMut(&[u32], &[u32])) {
+    let mask = names
+        .iter()
+        .filter_map(|n| rule(n))
+        .fold(0, |m, r| m | r.legal | if r.anti == Anti::None { 0 } else { RW });
     let mut local = vec![OUTSIDE; g.vertex_count()];
     for component in sccs(g.vertex_count(), |v| g.succ(v, mask)) {
         for (i, v) in component.iter().enumerate() {
@@ -193,7 +203,12 @@ pub fn each_component<T: Vertex>(g: &Graph<'_, T>, names: &[String], mut f: impl
 
 /// The anomalies `names` found in one component, in that order, skipping those implied by one
 /// found before.
-fn search_component<T: Vertex>(g: &Graph<'_, T>, names: &[String], component: &[u32], local: &[u32]) -> Vec<Cycle> {
+fn search_component<T: Vertex>(
+    g: &Graph<'_, T>,
+    names: &[String],
+    component: &[u32],
+    local: &[u32],
+) -> Vec<Cycle> {
     let mut found = Vec::new();
     let mut skip: BTreeSet<&str> = BTreeSet::new();
     for name in names {
