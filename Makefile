@@ -32,7 +32,7 @@ help:
 	@echo "make soak-guide SEEDS=N    g-set, pn-counter, txn-list-append over seeds 1..N with partitions and every extra fault"
 	@echo "make sim-speed      simulator speed: one 3d run, and 1,000 seeds of 3c with partitions"
 	@echo "make lin-compare PORCUPINE=/path/to/porcupine   lin-kv checker vs Porcupine on the same histories"
-	@echo "make txn-speed      txn checkers' time on generated 10k, 100k and 1M-transaction histories"
+	@echo "make txn-speed      txn checkers' wall and CPU time (median of 3) on generated 10k, 100k and 1M-transaction histories"
 
 build:
 	$(CARGO) build --release --workspace

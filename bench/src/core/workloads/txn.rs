@@ -284,22 +284,54 @@ mod tests {
         assert_eq!(c.valid, Validity::Valid, "{:?}", c.problems);
     }
 
-    /// Checker speed on generated histories of 10k, 100k and 1M transactions, 10 in flight:
-    /// `make txn-speed` (in release).
+    /// This thread's CPU time so far, from the scheduler's run time (`/proc/thread-self/schedstat`,
+    /// nanoseconds); zero where it is missing.
+    fn thread_cpu() -> std::time::Duration {
+        let ns = std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split_whitespace().next().and_then(|n| n.parse::<u64>().ok()));
+        std::time::Duration::from_nanos(ns.unwrap_or_default())
+    }
+
+    /// Checker speed on generated histories of 10k, 100k and 1M transactions, 10 in flight: each
+    /// checked 3 times, printing each run's wall and CPU time (the checking thread's run time, so
+    /// that the figure means something on a loaded machine) and their medians: `make txn-speed`
+    /// (in release). `TXN_SPEED_SIZES=10000,100000` picks the sizes.
     #[test]
     #[ignore = "timing; run in release with make txn-speed"]
     fn txn_checker_speed() {
+        let sizes: Vec<u64> = std::env::var("TXN_SPEED_SIZES")
+            .ok()
+            .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+            .unwrap_or_else(|| vec![10_000, 100_000, 1_000_000]);
+        let median = |mut xs: Vec<f64>| {
+            xs.sort_by(f64::total_cmp);
+            xs.get(xs.len() / 2).copied().unwrap_or_default()
+        };
         for (name, data) in [("txn-list-append", Data::Lists), ("txn-rw-register", Data::Registers)] {
-            for n in [10_000, 100_000, 1_000_000] {
+            for &n in &sizes {
                 let h = generated(data, n, 10);
-                let start = std::time::Instant::now();
-                let c = match data {
-                    Data::Lists => checkers::txn::append::check(&h, "strict-serializable"),
-                    Data::Registers => checkers::txn::check(&h, "strict-serializable"),
-                };
-                let took = start.elapsed();
-                eprintln!("{name}: {n} txns checked in {:.3} s ({:?})", took.as_secs_f64(), c.valid);
-                assert_eq!(c.valid, Validity::Valid, "{:?}", c.problems);
+                let (mut walls, mut cpus) = (Vec::new(), Vec::new());
+                for run in 1..=3 {
+                    let (start, cpu) = (std::time::Instant::now(), thread_cpu());
+                    let c = match data {
+                        Data::Lists => checkers::txn::append::check(&h, "strict-serializable"),
+                        Data::Registers => checkers::txn::check(&h, "strict-serializable"),
+                    };
+                    let (wall, cpu) = (start.elapsed().as_secs_f64(), (thread_cpu() - cpu).as_secs_f64());
+                    eprintln!(
+                        "{name}: {n} txns, run {run}: wall {wall:.3} s, cpu {cpu:.3} s ({:?})",
+                        c.valid
+                    );
+                    assert_eq!(c.valid, Validity::Valid, "{:?}", c.problems);
+                    walls.push(wall);
+                    cpus.push(cpu);
+                }
+                eprintln!(
+                    "{name}: {n} txns: median wall {:.3} s, median cpu {:.3} s",
+                    median(walls),
+                    median(cpus)
+                );
             }
         }
     }

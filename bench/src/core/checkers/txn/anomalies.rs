@@ -4,10 +4,11 @@
 //! and `lost-update` (two `ok` transactions read the same value of a key and both wrote it).
 
 use super::graph::Vertex;
+use super::hashing::FastMap;
 use super::parse::{MicroOp, Txn, Version};
 use crate::core::history::Kind;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// One instance of an anomaly: its JSON for the result map and a sentence.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,7 +20,7 @@ pub struct Case {
 }
 
 /// Reads by `ok` transactions of values that `writes` maps to some other transaction.
-fn reads_of(txns: &[Txn], writes: &HashMap<(i64, i64), usize>, what: &str, label: &str) -> Vec<Case> {
+fn reads_of(txns: &[Txn], writes: &FastMap<(i64, i64), usize>, what: &str, label: &str) -> Vec<Case> {
     let mut out = Vec::new();
     for t in txns.iter().filter(|t| t.kind == Kind::Ok) {
         let mut reported: Vec<(i64, i64)> = Vec::new();
@@ -44,7 +45,7 @@ fn reads_of(txns: &[Txn], writes: &HashMap<(i64, i64), usize>, what: &str, label
 
 /// `G1a`: reads of values written by transactions that failed (a definite error).
 pub fn g1a(txns: &[Txn]) -> Vec<Case> {
-    let mut failed = HashMap::new();
+    let mut failed = FastMap::default();
     for (i, t) in txns.iter().enumerate().filter(|(_, t)| t.kind == Kind::Fail) {
         for m in t.mops.iter().filter(|m| m.write) {
             if let Some(v) = m.value {
@@ -57,13 +58,13 @@ pub fn g1a(txns: &[Txn]) -> Vec<Case> {
 
 /// `G1b`: reads of a value that its writer overwrote later in the same transaction.
 pub fn g1b(txns: &[Txn]) -> Vec<Case> {
-    let mut intermediate = HashMap::new();
+    let mut intermediate = FastMap::default();
     for (i, t) in txns.iter().enumerate() {
-        let mut last: HashMap<i64, i64> = HashMap::new();
-        for m in t.mops.iter().filter(|m| m.write) {
+        for (j, m) in t.mops.iter().enumerate().filter(|(_, m)| m.write) {
             let Some(v) = m.value else { continue };
-            if let Some(prev) = last.insert(m.key, v) {
-                intermediate.insert((m.key, prev), i);
+            let later = t.mops.iter().skip(j + 1).any(|n| n.write && n.value.is_some() && n.key == m.key);
+            if later {
+                intermediate.insert((m.key, v), i);
             }
         }
     }
@@ -80,10 +81,13 @@ pub fn g1b(txns: &[Txn]) -> Vec<Case> {
 pub fn internal(txns: &[Txn]) -> Vec<Case> {
     let mut out = Vec::new();
     for t in txns.iter().filter(|t| t.kind == Kind::Ok) {
-        let mut state: HashMap<i64, Version> = HashMap::new();
+        // Each key's last value (a transaction touches few keys: a list beats hashing).
+        let mut state: Vec<(i64, Version)> = Vec::new();
         for m in &t.mops {
+            let at = state.iter().position(|(k, _)| *k == m.key);
             if !m.write {
-                if let Some(expected) = state.get(&m.key).copied().filter(|e| *e != m.value) {
+                let known = at.and_then(|i| state.get(i)).map(|(_, v)| *v);
+                if let Some(expected) = known.filter(|e| *e != m.value) {
                     let show = |v: Version| v.map_or_else(|| "nil".to_owned(), |v| v.to_string());
                     out.push(Case {
                         json: json!({"op": t.to_json(), "mop": m.to_json(), "expected": expected}),
@@ -98,7 +102,10 @@ pub fn internal(txns: &[Txn]) -> Vec<Case> {
                     break;
                 }
             }
-            state.insert(m.key, m.value);
+            match at.and_then(|i| state.get_mut(i)) {
+                Some(slot) => slot.1 = m.value,
+                None => state.push((m.key, m.value)),
+            }
         }
     }
     out
@@ -108,12 +115,15 @@ pub fn internal(txns: &[Txn]) -> Vec<Case> {
 pub fn lost_update(txns: &[Txn]) -> Vec<Case> {
     let mut by_read: BTreeMap<(i64, Version), Vec<&Txn>> = BTreeMap::new();
     for t in txns.iter().filter(|t| t.kind == Kind::Ok) {
-        let mut first_read: HashMap<i64, Version> = HashMap::new();
+        let mut first_read: Vec<(i64, Version)> = Vec::new();
         let mut counted: Vec<i64> = Vec::new();
         for m in &t.mops {
+            let read = first_read.iter().find(|(k, _)| *k == m.key).map(|(_, v)| v);
             if !m.write {
-                first_read.entry(m.key).or_insert(m.value);
-            } else if let Some(read) = first_read.get(&m.key) {
+                if read.is_none() {
+                    first_read.push((m.key, m.value));
+                }
+            } else if let Some(read) = read {
                 if !counted.contains(&m.key) {
                     counted.push(m.key);
                     by_read.entry((m.key, *read)).or_default().push(t);

@@ -5,6 +5,7 @@
 //! Layout: `parse` (transactions from the history, replies that do not answer their request),
 //! `versions` (rw-register version order, `cyclic-versions`, its graph), `graph` (the
 //! dependency graph both share), `cycles` (SCCs, shortest paths), `search` (cycle anomalies),
+//! `exists` (`<model>-cycle-exists` when the search names no cycle that rules a model out),
 //! `anomalies` (G1a, G1b, internal, lost-update), `models` (Elle's models and anomalies),
 //! `stricter` (an optional stricter version order, reported under `stricter-version-order` and
 //! never deciding the verdict).
@@ -18,6 +19,7 @@
 mod anomalies;
 pub mod append;
 mod cycles;
+mod exists;
 mod graph;
 mod hashing;
 mod models;
@@ -112,16 +114,29 @@ impl Found {
 
     /// Searches `g` for cycle anomalies, and notes an empty graph.
     pub fn cycles<T: graph::Vertex>(&mut self, g: &graph::Graph<'_, T>, order: graph::Order) {
-        for c in search::cycles(g, order) {
+        let (cycles, exist) = search::cycles(g, order);
+        for c in cycles {
             let case = Case { json: c.to_json(g), text: c.explain(g) };
             self.add(&c.name.clone(), vec![case]);
         }
-        if g.edge_count() == 0 {
+        for e in exist {
+            self.add(e.name, vec![Case { json: e.to_json(g), text: e.explain(g) }]);
+        }
+        if g.is_empty() {
             let text = "empty-transaction-graph: no dependency between any two transactions could be \
                         inferred, so nothing was checked"
                 .to_owned();
             self.add(EMPTY_GRAPH, vec![Case { json: json!(true), text }]);
         }
+    }
+
+    /// Drops the `-cycle-exists` cases whose model the other anomalies found already rule out
+    /// (Elle's `remove-redundant-cycle-exists`).
+    fn drop_redundant_cycle_exists(&mut self) {
+        let others: Vec<&str> =
+            self.0.keys().map(String::as_str).filter(|a| exists::model_of(a).is_none()).collect();
+        let impossible = models::impossible(&others);
+        self.0.retain(|a, _| exists::model_of(a).is_none_or(|m| !impossible.contains(m)));
     }
 
     /// Records the replies that did not answer their requests.
@@ -168,7 +183,8 @@ impl Judge {
     }
 
     /// The verdict on what was found, as Elle's result map would have it.
-    pub fn verdict(&self, found: Found, stricter: Option<Value>) -> Checked<TxnResult> {
+    pub fn verdict(&self, mut found: Found, stricter: Option<Value>) -> Checked<TxnResult> {
+        found.drop_redundant_cycle_exists();
         let bad = found.0.keys().any(|a| self.prohibits(a));
         let empty = found.0.contains_key(EMPTY_GRAPH);
         let (anomalies, problems) = self.reportable(found.0);
@@ -242,7 +258,7 @@ pub fn check(history: &History, models: &str) -> Checked<TxnResult> {
         Err(why) => return unreadable(why),
     };
     let (versions, cyclic) = versions::infer(&txns);
-    let g = versions::graph(&txns, &versions, history, judge.order);
+    let g = versions::graph(&txns, &versions, history, judge.order, graph::WW | graph::WR | graph::RW);
     let mut found = Found::default();
     found.invalid_replies(&invalid);
     found.add("G1a", anomalies::g1a(&txns));

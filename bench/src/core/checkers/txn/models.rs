@@ -195,7 +195,7 @@ pub fn canonical(name: &str) -> &str {
 }
 
 /// The friendly name of a canonical model name, as Elle prints it.
-fn friendly(name: &str) -> &str {
+pub fn friendly(name: &str) -> &str {
     match name {
         "PL-3" => "serializable",
         "PL-SS" => "strict-serializable",
@@ -281,15 +281,27 @@ pub fn order_needed(prohibited: &HashSet<&str>) -> Order {
     }
 }
 
-/// `(not, also-not)`: the weakest models the anomalies rule out, and the stronger ones, under
-/// their friendly names.
-pub fn boundary(anomalies: &[&str]) -> (Vec<&'static str>, Vec<&'static str>) {
+/// The models (canonical) that cannot hold when any of `models` cannot: they and every model
+/// implying one of them.
+pub fn ruled_out_with<'a>(models: impl IntoIterator<Item = &'a str>) -> BTreeSet<&'a str> {
+    reach(models.into_iter().map(canonical), &edges(IMPLIES, canonical), false)
+}
+
+/// The models (canonical) that cannot hold given `anomalies`: those prohibiting one of them or
+/// an anomaly they imply, and every model implying one of those.
+pub fn impossible(anomalies: &[&str]) -> BTreeSet<&'static str> {
     let present = implied_by(anomalies.iter().copied());
     let direct = edges(PROHIBITS, canonical);
     let ruled: Vec<&'static str> =
         direct.iter().filter(|(_, a)| present.contains(a)).map(|(m, _)| *m).collect();
+    ruled_out_with(ruled)
+}
+
+/// `(not, also-not)`: the weakest models the anomalies rule out, and the stronger ones, under
+/// their friendly names.
+pub fn boundary(anomalies: &[&str]) -> (Vec<&'static str>, Vec<&'static str>) {
+    let impossible = impossible(anomalies);
     let implies = edges(IMPLIES, canonical);
-    let impossible = reach(ruled, &implies, false);
     // The weakest: those implying no other impossible model.
     let below: HashMap<&str, BTreeSet<&str>> =
         impossible.iter().map(|m| (*m, reach([*m], &implies, true))).collect();

@@ -248,24 +248,38 @@ pub fn transactions(history: &History) -> Parsed<Txn> {
     transactions_of(history, parse_mops)
 }
 
-fn parse_mops(v: &Value) -> Result<Vec<Mop>, String> {
+/// The micro-ops of a transaction value: an array of `[f, k, v]` with an integer key, each read
+/// by `mop` from its function, key and value (and the whole micro-op, for messages).
+///
+/// # Errors
+/// A sentence naming the first micro-op that is not `[f, integer, v]` or that `mop` rejects.
+pub fn mops_of<M>(
+    v: &Value,
+    mop: fn(&Value, i64, &Value, &Value) -> Result<M, String>,
+) -> Result<Vec<M>, String> {
     let Some(list) = v.as_array() else { return Err("a transaction must be an array".into()) };
     list.iter()
         .map(|m| {
             let Some([f, k, v]) = m.as_array().map(Vec::as_slice) else {
                 return Err(format!("micro-op {m} is not [f, k, v]"));
             };
-            let write = match f.as_str() {
-                Some("w") => true,
-                Some("r") => false,
-                _ => return Err(format!("micro-op {m} has f other than \"r\" or \"w\"")),
-            };
             let Some(key) = k.as_i64() else { return Err(format!("micro-op {m} has a non-integer key")) };
-            let value = match v {
-                Value::Null if !write => None,
-                _ => Some(v.as_i64().ok_or_else(|| format!("micro-op {m} has a non-integer value"))?),
-            };
-            Ok(Mop { write, key, value })
+            mop(f, key, v, m)
         })
         .collect()
+}
+
+fn parse_mops(v: &Value) -> Result<Vec<Mop>, String> {
+    mops_of(v, |f, key, v, m| {
+        let write = match f.as_str() {
+            Some("w") => true,
+            Some("r") => false,
+            _ => return Err(format!("micro-op {m} has f other than \"r\" or \"w\"")),
+        };
+        let value = match v {
+            Value::Null if !write => None,
+            _ => Some(v.as_i64().ok_or_else(|| format!("micro-op {m} has a non-integer value"))?),
+        };
+        Ok(Mop { write, key, value })
+    })
 }

@@ -12,9 +12,11 @@
 //! The cycle found is then named by its steps, each counted as the kind the workload explains
 //! it by ([`Graph::preferred`]): so under rw-register a cycle whose edge is both `ww` and `wr`
 //! is `G1c`. As in Elle, a search for `G-single-item`, `G-nonadjacent-item` or `G2-item` only
-//! counts when the cycle found is named so.
+//! counts when the cycle found is named so. A cycle the bounded search misses is still reported,
+//! as Elle does, by [`exists`] (`<model>-cycle-exists`).
 
 use super::cycles::sccs;
+use super::exists::{self, Exists};
 use super::graph::{kind_name, Flavor, Graph, Kinds, Order, Vertex, Why, PROCESS, REALTIME, RW, WR, WW};
 use super::models;
 use serde_json::{json, Value};
@@ -149,9 +151,9 @@ impl Progress {
     }
 }
 
-/// Finds the cycle anomalies of `g`; process or real-time variants only if `order` put such
-/// edges in the graph.
-pub fn cycles<T: Vertex>(g: &Graph<'_, T>, order: Order) -> Vec<Cycle> {
+/// Finds the cycle anomalies of `g`, process or real-time variants only if `order` put such
+/// edges in the graph, and each component's `-cycle-exists` cases.
+pub fn cycles<T: Vertex>(g: &Graph<'_, T>, order: Order) -> (Vec<Cycle>, Vec<Exists>) {
     let names: Vec<String> = models::cycle_search_order()
         .into_iter()
         .filter(|n| match order {
@@ -160,45 +162,72 @@ pub fn cycles<T: Vertex>(g: &Graph<'_, T>, order: Order) -> Vec<Cycle> {
             Order::Realtime => !n.ends_with("-process"),
         })
         .collect();
-    search(g, &names)
+    let (mut found, mut exist) = (Vec::new(), Vec::new());
+    each_component(g, &names, |component, local| {
+        found.extend(search_component(g, &names, component, local));
+        exist.extend(exists::cases(g, component, local));
+    });
+    (found, exist)
 }
 
 /// Searches every nontrivial component of `g` for the anomalies `names`, in that order,
 /// skipping in a component those implied by one found there.
 pub fn search<T: Vertex>(g: &Graph<'_, T>, names: &[String]) -> Vec<Cycle> {
-    let rules: Vec<(&String, Rule)> = names.iter().filter_map(|n| Some((n, rule(n)?))).collect();
-    let mask = rules.iter().fold(0, |m, (_, r)| m | r.legal | if r.anti == Anti::None { 0 } else { RW });
     let mut found = Vec::new();
-    let mut local = vec![OUTSIDE; g.txns.len()];
-    for component in sccs(g.txns.len(), |v| g.succ(v, mask)) {
+    each_component(g, names, |component, local| found.extend(search_component(g, names, component, local)));
+    found
+}
+
+/// Calls `f` with each nontrivial component of `g` over the kinds the rules `names` use, and a
+/// map of every vertex to its position in the component (`OUTSIDE` if not in it).
+fn each_component<T: Vertex>(g: &Graph<'_, T>, names: &[String], mut f: impl FnMut(&[u32], &[u32])) {
+    let mask = names
+        .iter()
+        .filter_map(|n| rule(n))
+        .fold(0, |m, r| m | r.legal | if r.anti == Anti::None { 0 } else { RW });
+    let mut local = vec![OUTSIDE; g.vertex_count()];
+    for component in sccs(g.vertex_count(), |v| g.succ(v, mask)) {
         for (i, v) in component.iter().enumerate() {
             if let Some(x) = local.get_mut(*v as usize) {
                 *x = i as u32;
             }
         }
-        let mut skip: BTreeSet<&str> = BTreeSet::new();
-        for (name, rule) in &rules {
-            if skip.contains(name.as_str()) {
-                continue;
-            }
-            let Some(c) = find(g, &component, &local, rule) else { continue };
-            if rule.typed && c.name != **name {
-                continue;
-            }
-            skip.extend(models::implied_by([name.as_str()]));
-            found.push(c);
-        }
+        f(&component, &local);
         for v in &component {
             if let Some(x) = local.get_mut(*v as usize) {
                 *x = OUTSIDE;
             }
         }
     }
+}
+
+/// The anomalies `names` found in one component, in that order, skipping those implied by one
+/// found before.
+fn search_component<T: Vertex>(
+    g: &Graph<'_, T>,
+    names: &[String],
+    component: &[u32],
+    local: &[u32],
+) -> Vec<Cycle> {
+    let mut found = Vec::new();
+    let mut skip: BTreeSet<&str> = BTreeSet::new();
+    for name in names {
+        let Some(rule) = rule(name) else { continue };
+        if skip.contains(name.as_str()) {
+            continue;
+        }
+        let Some(c) = find(g, component, local, &rule) else { continue };
+        if rule.typed && c.name != *name {
+            continue;
+        }
+        skip.extend(models::implied_by([name.as_str()]));
+        found.push(c);
+    }
     found
 }
 
 /// Marks a vertex outside the component being searched.
-const OUTSIDE: u32 = u32::MAX;
+pub const OUTSIDE: u32 = u32::MAX;
 
 /// A shortest cycle obeying `rule` in `component` (`local` maps its vertices to positions in
 /// it), named by its steps.
@@ -215,20 +244,17 @@ fn find<T: Vertex>(g: &Graph<'_, T>, component: &[u32], local: &[u32], rule: &Ru
     };
     let start = Progress::start(rule);
     let mut starts: Vec<(u32, u32, Kinds, Progress)> = Vec::new();
-    'outer: for &a in component {
-        for (b, kinds) in g.out.get(a as usize).into_iter().flatten() {
-            if pos(*b).is_none() {
+    'outer: for &a in component.iter().filter(|a| !g.is_time_point(**a)) {
+        let mut last = None;
+        for (b, k) in g.out(a) {
+            if pos(b).is_none() || last == Some(b) || k & first_kinds == 0 {
                 continue;
             }
-            for k in [WW, WR, RW, PROCESS, REALTIME] {
-                if kinds & k & first_kinds != 0 {
-                    if let Some(p) = start.step(rule, k) {
-                        starts.push((a, *b, k, p));
-                        if starts.len() >= TRIES_PER_COMPONENT {
-                            break 'outer;
-                        }
-                        break;
-                    }
+            if let Some(p) = start.step(rule, k) {
+                last = Some(b);
+                starts.push((a, b, k, p));
+                if starts.len() >= TRIES_PER_COMPONENT {
+                    break 'outer;
                 }
             }
         }
@@ -255,8 +281,10 @@ fn find<T: Vertex>(g: &Graph<'_, T>, component: &[u32], local: &[u32], rule: &Ru
     Some(Cycle { name: classify(&steps), vertices, steps })
 }
 
-/// Breadth-first search over (position, progress) from `b` after the step `a → b` back to `a`
-/// in a state that closes the cycle; the cycle's vertices from `a`.
+/// Shortest-path search over (position, progress) from `b` after the step `a → b` back to `a`
+/// in a state that closes the cycle; the cycle's transactions from `a`. A step out of a
+/// transaction counts 1 and one out of a time point 0 (the chain of time points between two
+/// transactions is one real-time step), so the search keeps a double-ended queue.
 fn path_back<T: Vertex>(
     g: &Graph<'_, T>,
     component: &[u32],
@@ -270,10 +298,15 @@ fn path_back<T: Vertex>(
     let (pa, pb) = (pos(a)?, pos(b)?);
     let id = |p: u32, s: Progress| p as usize * STATES + s.pack();
     let mut parent = vec![UNSEEN; n * STATES];
+    let mut dist = vec![UNSEEN; n * STATES];
     let start = id(pb, after);
     *parent.get_mut(start)? = start as u32;
-    let mut queue = VecDeque::from([(pb, after)]);
-    while let Some((p, s)) = queue.pop_front() {
+    *dist.get_mut(start)? = 0;
+    let mut queue = VecDeque::from([(pb, after, 0u32)]);
+    while let Some((p, s, d)) = queue.pop_front() {
+        if dist.get(id(p, s)) != Some(&d) {
+            continue;
+        }
         if p == pa && s.closes(rule, first) {
             let mut path = Vec::new();
             let mut at = id(p, s);
@@ -282,6 +315,7 @@ fn path_back<T: Vertex>(
                 at = *parent.get(at)? as usize;
             }
             path.push(b);
+            path.retain(|v| !g.is_time_point(*v));
             path.reverse();
             // The path runs b … a; the cycle is a → b … → a, so put `a` first.
             path.pop();
@@ -289,19 +323,30 @@ fn path_back<T: Vertex>(
             return Some(path);
         }
         let v = component.get(p as usize).copied()?;
-        for (w, kinds) in g.out.get(v as usize).into_iter().flatten() {
-            let Some(q) = pos(*w) else { continue };
-            for k in [WW, WR, RW, PROCESS, REALTIME] {
-                if kinds & k & usable == 0 {
-                    continue;
-                }
+        let from_point = g.is_time_point(v);
+        for (w, k) in g.out(v) {
+            let Some(q) = pos(w) else { continue };
+            if k & usable == 0 {
+                continue;
+            }
+            let (next, cost) = if from_point {
+                (s, 0)
+            } else {
                 let Some(next) = s.step(rule, k) else { continue };
-                let i = id(q, next);
-                if parent.get(i) == Some(&UNSEEN) {
-                    if let Some(slot) = parent.get_mut(i) {
-                        *slot = id(p, s) as u32;
-                    }
-                    queue.push_back((q, next));
+                (next, 1)
+            };
+            let i = id(q, next);
+            if dist.get(i).is_some_and(|old| *old > d + cost) {
+                if let Some(slot) = parent.get_mut(i) {
+                    *slot = id(p, s) as u32;
+                }
+                if let Some(slot) = dist.get_mut(i) {
+                    *slot = d + cost;
+                }
+                if cost == 0 {
+                    queue.push_front((q, next, d));
+                } else {
+                    queue.push_back((q, next, d + 1));
                 }
             }
         }

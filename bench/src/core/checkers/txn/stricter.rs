@@ -6,13 +6,13 @@
 //! sequential per key may be flagged here while still valid under the chosen models.
 
 use super::anomalies::Case;
-use super::graph::Order;
+use super::graph::{Order, WR, WW};
+use super::hashing::FastMap;
 use super::parse::{Txn, Version};
 use super::search::search;
 use super::versions::{cyclic_keys, graph, VersionOrder};
 use crate::core::history::{History, Kind};
 use serde_json::{json, Value};
-use std::collections::HashMap;
 
 /// The first and last version of each key a transaction touched.
 fn touched(t: &Txn) -> Vec<(i64, Version, Version)> {
@@ -30,7 +30,7 @@ fn touched(t: &Txn) -> Vec<(i64, Version, Version)> {
 /// `base` plus, per key, each process's successive versions.
 fn with_process_order(txns: &[Txn], base: &VersionOrder) -> VersionOrder {
     let mut order = base.clone();
-    let mut last: HashMap<(u64, i64), Version> = HashMap::new();
+    let mut last: FastMap<(u64, i64), Version> = FastMap::default();
     for t in txns.iter().filter(|t| t.kind == Kind::Ok) {
         for (k, first, final_) in touched(t) {
             if let (Some(Some(prev)), Some(first)) = (last.get(&(t.process, k)), first) {
@@ -48,7 +48,9 @@ pub fn check(txns: &[Txn], base: &VersionOrder, history: &History, shown: usize)
     let order = with_process_order(txns, base);
     let cyclic = cyclic_keys(&order);
     let (name, cases): (&str, Vec<Case>) = if cyclic.is_empty() {
-        let g = graph(txns, &order, history, Order::None);
+        // A `G0` search steps over `ww` edges only, and names a step `wr` where the edge is
+        // both: it needs no `rw` edge.
+        let g = graph(txns, &order, history, Order::None, WW | WR);
         let cycles = search(&g, &["G0".to_owned()]);
         ("G0", cycles.iter().map(|c| Case { json: c.to_json(&g), text: c.explain(&g) }).collect())
     } else {

@@ -9,17 +9,18 @@
 //! the rw-register dependency graph.
 
 use super::cycles::sccs;
-use super::graph::{Flavor, Graph, Order, Why, RW, WR, WW};
+use super::graph::{Flavor, Graph, Kinds, Order, Why, RW, WR, WW};
+use super::hashing::FastMap;
 use super::parse::{Txn, Version};
 use crate::core::history::{History, Kind};
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Per key, each version's direct successors.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct VersionOrder {
     /// key → version → versions known to come right after it.
-    pub next: HashMap<i64, HashMap<Version, Vec<i64>>>,
+    pub next: FastMap<i64, FastMap<Version, Vec<i64>>>,
 }
 
 impl VersionOrder {
@@ -98,10 +99,10 @@ pub fn infer(txns: &[Txn]) -> (VersionOrder, Vec<CyclicVersions>) {
 /// Keys whose order has a cycle, each with the versions of one strongly connected component.
 pub fn cyclic_keys(order: &VersionOrder) -> Vec<CyclicVersions> {
     let mut out = Vec::new();
-    let keys: BTreeMap<i64, &HashMap<Version, Vec<i64>>> = order.next.iter().map(|(k, g)| (*k, g)).collect();
+    let keys: BTreeMap<i64, &FastMap<Version, Vec<i64>>> = order.next.iter().map(|(k, g)| (*k, g)).collect();
     for (key, graph) in keys {
         // Only values can be on a cycle (nothing precedes `null`), so number the values densely.
-        let mut ids: HashMap<i64, u32> = HashMap::new();
+        let mut ids: FastMap<i64, u32> = FastMap::default();
         let mut values: Vec<i64> = Vec::new();
         let mut id = |v: i64, values: &mut Vec<i64>| {
             *ids.entry(v).or_insert_with(|| {
@@ -134,16 +135,18 @@ pub fn cyclic_keys(order: &VersionOrder) -> Vec<CyclicVersions> {
 }
 
 /// The dependency graph over the `ok` transactions: `wr` from each writer of a value to its
-/// readers, `ww` and `rw` from the version order; then process or real-time edges per `order`.
+/// readers, `ww` and `rw` from the version order (only the data kinds in `kinds`); then process
+/// or real-time edges per `order`.
 pub fn graph<'a>(
     txns: &'a [Txn],
     versions: &VersionOrder,
     history: &History,
     order: Order,
+    kinds: Kinds,
 ) -> Graph<'a, Txn> {
     let mut g = Graph::new(txns.iter().filter(|t| t.kind == Kind::Ok).collect(), Flavor::Register);
-    let mut writers: HashMap<(i64, i64), Vec<u32>> = HashMap::new();
-    let mut readers: HashMap<(i64, Version), Vec<u32>> = HashMap::new();
+    let mut writers: FastMap<(i64, i64), Vec<u32>> = FastMap::default();
+    let mut readers: FastMap<(i64, Version), Vec<u32>> = FastMap::default();
     for (i, t) in g.txns.iter().enumerate() {
         for (k, v) in t.ext_writes() {
             writers.entry((k, v)).or_default().push(i as u32);
@@ -153,7 +156,7 @@ pub fn graph<'a>(
         }
     }
     let none = Vec::new();
-    for (&(k, v), rs) in &readers {
+    for (&(k, v), rs) in readers.iter().filter(|_| kinds & WR != 0) {
         let Some(v) = v else { continue };
         for &w in writers.get(&(k, v)).unwrap_or(&none) {
             for &r in rs {
@@ -166,14 +169,14 @@ pub fn graph<'a>(
             for &v2 in v2s {
                 let later = writers.get(&(k, v2)).unwrap_or(&none);
                 let why = Some(Why { key: k, from: v1, to: Some(v2) });
-                if let Some(v1) = v1 {
+                if let (Some(v1), true) = (v1, kinds & WW != 0) {
                     for &a in writers.get(&(k, v1)).unwrap_or(&none) {
                         for &b in later {
                             g.link(a, b, WW, why);
                         }
                     }
                 }
-                for &a in readers.get(&(k, v1)).unwrap_or(&none) {
+                for &a in readers.get(&(k, v1)).filter(|_| kinds & RW != 0).unwrap_or(&none) {
                     for &b in later {
                         g.link(a, b, RW, why);
                     }

@@ -8,12 +8,13 @@
 
 use super::super::anomalies::Case;
 use super::super::graph::Vertex;
+use super::super::hashing::FastMap;
 use super::super::parse::MicroOp;
 use super::orders::Orders;
 use super::parse::{Mop, Txn};
 use crate::core::history::Kind;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 /// The `ok` transactions.
 fn ok(txns: &[Txn]) -> impl Iterator<Item = &Txn> {
@@ -35,7 +36,7 @@ fn read_case(label: &str, t: &Txn, m: &Mop, writer: &Txn, element: i64, what: &s
 
 /// `G1a`: `ok` reads holding an element that a failed transaction appended.
 pub fn g1a(txns: &[Txn]) -> Vec<Case> {
-    let failed: HashMap<(i64, i64), &Txn> = txns
+    let failed: FastMap<(i64, i64), &Txn> = txns
         .iter()
         .filter(|t| t.kind == Kind::Fail)
         .flat_map(|t| {
@@ -67,14 +68,14 @@ pub fn g1a(txns: &[Txn]) -> Vec<Case> {
 
 /// `G1b`: `ok` reads ending in an element its appender followed with another append to the key.
 pub fn g1b(txns: &[Txn]) -> Vec<Case> {
-    let mut intermediate: HashMap<(i64, i64), &Txn> = HashMap::new();
+    let mut intermediate: FastMap<(i64, i64), &Txn> = FastMap::default();
     for t in txns {
-        let mut last: HashMap<i64, i64> = HashMap::new();
-        for m in &t.mops {
-            if let Mop::Append(k, v) = m {
-                if let Some(prev) = last.insert(*k, *v) {
-                    intermediate.insert((*k, prev), t);
-                }
+        for (i, m) in t.mops.iter().enumerate() {
+            let Mop::Append(k, v) = m else { continue };
+            let appended_again =
+                t.mops.iter().skip(i + 1).any(|n| matches!(n, Mop::Append(k2, _) if k2 == k));
+            if appended_again {
+                intermediate.insert((*k, *v), t);
             }
         }
     }
@@ -112,32 +113,38 @@ enum Expected {
 pub fn internal(txns: &[Txn]) -> Vec<Case> {
     let mut out = Vec::new();
     for t in ok(txns) {
-        let mut state: HashMap<i64, Expected> = HashMap::new();
+        // Each key's expectation (a transaction touches few keys: a list beats hashing).
+        let mut state: Vec<(i64, Expected)> = Vec::new();
         for m in &t.mops {
-            match m {
-                Mop::Append(k, v) => match state.entry(*k).or_insert_with(|| Expected::Suffix(Vec::new())) {
-                    Expected::Known(l) | Expected::Suffix(l) => l.push(*v),
-                },
-                Mop::Read(k, v) => {
-                    let seen = v.clone().unwrap_or_default();
-                    let bad = match state.get(k) {
-                        Some(Expected::Known(l)) => *l != seen,
+            let at = state.iter().position(|(k, _)| *k == m.key());
+            match (m, at) {
+                (Mop::Append(_, v), Some(i)) => {
+                    if let Some((_, Expected::Known(l) | Expected::Suffix(l))) = state.get_mut(i) {
+                        l.push(*v);
+                    }
+                }
+                (Mop::Append(k, v), None) => state.push((*k, Expected::Suffix(vec![*v]))),
+                (Mop::Read(k, v), at) => {
+                    let expected = at.and_then(|i| state.get(i)).map(|(_, e)| e);
+                    let seen = v.as_deref().unwrap_or_default();
+                    let bad = match expected {
+                        Some(Expected::Known(l)) => l != seen,
                         Some(Expected::Suffix(l)) => !seen.ends_with(l),
                         None => false,
                     };
                     if bad {
-                        let expected = match state.get(k) {
+                        let shown = match expected {
                             Some(Expected::Known(l)) => json!(l),
                             Some(Expected::Suffix(l)) => json!(["...", l]),
                             None => Value::Null,
                         };
                         out.push(Case {
-                            json: json!({"op": t.to_json(), "mop": m.to_json(), "expected": expected}),
+                            json: json!({"op": t.to_json(), "mop": m.to_json(), "expected": shown}),
                             text: format!(
                                 "internal: {} read key {k} as {seen:?}, but its own earlier micro-ops \
                                  left it {}",
                                 t.show(),
-                                match state.get(k) {
+                                match expected {
                                     Some(Expected::Suffix(l)) => format!("ending in {l:?}"),
                                     Some(Expected::Known(l)) => format!("{l:?}"),
                                     None => String::new(),
@@ -146,7 +153,11 @@ pub fn internal(txns: &[Txn]) -> Vec<Case> {
                         });
                         break;
                     }
-                    state.insert(*k, Expected::Known(seen));
+                    let known = Expected::Known(seen.to_vec());
+                    match at.and_then(|i| state.get_mut(i)) {
+                        Some(slot) => slot.1 = known,
+                        None => state.push((*k, known)),
+                    }
                 }
             }
         }
@@ -158,27 +169,22 @@ pub fn internal(txns: &[Txn]) -> Vec<Case> {
 pub fn future_read(txns: &[Txn]) -> Vec<Case> {
     let mut out = Vec::new();
     for t in ok(txns) {
-        let mut seen: HashMap<(i64, i64), &Mop> = HashMap::new();
-        for m in &t.mops {
-            match m {
-                Mop::Read(k, Some(v)) => {
-                    for e in v {
-                        seen.entry((*k, *e)).or_insert(m);
-                    }
-                }
-                Mop::Append(k, v) => {
-                    if let Some(r) = seen.get(&(*k, *v)) {
-                        out.push(Case {
-                            json: json!({"op": t.to_json(), "mop": r.to_json(), "element": v}),
-                            text: format!(
-                                "future-read: {} read key {k} holding {v} before appending {v} itself",
-                                t.show()
-                            ),
-                        });
-                        break;
-                    }
-                }
-                Mop::Read(..) => {}
+        for (i, m) in t.mops.iter().enumerate() {
+            let Mop::Append(k, v) = m else { continue };
+            let earlier = t
+                .mops
+                .iter()
+                .take(i)
+                .find(|r| matches!(r, Mop::Read(k2, Some(l)) if k2 == k && l.contains(v)));
+            if let Some(r) = earlier {
+                out.push(Case {
+                    json: json!({"op": t.to_json(), "mop": r.to_json(), "element": v}),
+                    text: format!(
+                        "future-read: {} read key {k} holding {v} before appending {v} itself",
+                        t.show()
+                    ),
+                });
+                break;
             }
         }
     }
@@ -188,7 +194,7 @@ pub fn future_read(txns: &[Txn]) -> Vec<Case> {
 /// `dirty-update`: in a key's order, an element appended by a failed transaction followed by
 /// one appended by a committed one.
 pub fn dirty_update(txns: &[Txn], orders: &Orders) -> Vec<Case> {
-    let mut writer: HashMap<(i64, i64), &Txn> = HashMap::new();
+    let mut writer: FastMap<(i64, i64), &Txn> = FastMap::default();
     for t in txns {
         for m in &t.mops {
             if let Mop::Append(k, v) = m {
@@ -232,30 +238,37 @@ pub fn dirty_update(txns: &[Txn], orders: &Orders) -> Vec<Case> {
     out
 }
 
+/// A key and a list read of it.
+type KeyState<'a> = (i64, &'a [i64]);
+
 /// `lost-update`: `ok` transactions that read the same list of a key, then appended to it.
 pub fn lost_update(txns: &[Txn]) -> Vec<Case> {
-    let mut by_read: BTreeMap<(i64, Vec<i64>), Vec<&Txn>> = BTreeMap::new();
+    let mut by_read: FastMap<KeyState<'_>, Vec<&Txn>> = FastMap::default();
     for t in ok(txns) {
-        let mut first_read: HashMap<i64, Vec<i64>> = HashMap::new();
-        let mut counted: HashSet<i64> = HashSet::new();
+        // Each key's first read, and whether it was counted (few keys: a list beats hashing).
+        let mut first_read: Vec<(i64, &[i64], bool)> = Vec::new();
         for m in &t.mops {
             match m {
                 Mop::Read(k, v) => {
-                    first_read.entry(*k).or_insert_with(|| v.clone().unwrap_or_default());
+                    if !first_read.iter().any(|(k2, _, _)| k2 == k) {
+                        first_read.push((*k, v.as_deref().unwrap_or_default(), false));
+                    }
                 }
                 Mop::Append(k, _) => {
-                    if let Some(read) = first_read.get(k) {
-                        if counted.insert(*k) {
-                            by_read.entry((*k, read.clone())).or_default().push(t);
+                    if let Some((_, read, counted)) = first_read.iter_mut().find(|(k2, _, _)| k2 == k) {
+                        if !*counted {
+                            *counted = true;
+                            by_read.entry((*k, *read)).or_default().push(t);
                         }
                     }
                 }
             }
         }
     }
-    by_read
-        .into_iter()
-        .filter(|(_, ts)| ts.len() > 1)
+    let mut lost: Vec<(KeyState<'_>, Vec<&Txn>)> =
+        by_read.into_iter().filter(|(_, ts)| ts.len() > 1).collect();
+    lost.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    lost.into_iter()
         .map(|((key, value), ts)| {
             let names: Vec<String> = ts.iter().map(|t| t.show()).collect();
             Case {

@@ -3,7 +3,7 @@
 //! invoked ones otherwise). Keys and elements must be integers, as the generator makes them.
 
 use super::super::hashing::FastSet;
-use super::super::parse::{transactions_of, MicroOp, Parsed, TxnOf};
+use super::super::parse::{mops_of, transactions_of, MicroOp, Parsed, TxnOf};
 use crate::core::history::History;
 use serde_json::{json, Value};
 
@@ -74,26 +74,17 @@ pub fn transactions(history: &History) -> Parsed<Txn> {
 }
 
 fn parse_mops(v: &Value) -> Result<Vec<Mop>, String> {
-    let Some(list) = v.as_array() else { return Err("a transaction must be an array".into()) };
-    list.iter()
-        .map(|m| {
-            let Some([f, k, v]) = m.as_array().map(Vec::as_slice) else {
-                return Err(format!("micro-op {m} is not [f, k, v]"));
-            };
-            let Some(key) = k.as_i64() else { return Err(format!("micro-op {m} has a non-integer key")) };
-            match (f.as_str(), v) {
-                (Some("r"), Value::Null) => Ok(Mop::Read(key, None)),
-                (Some("r"), Value::Array(items)) => {
-                    let list: Option<Vec<i64>> = items.iter().map(Value::as_i64).collect();
-                    list.map(|l| Mop::Read(key, Some(l)))
-                        .ok_or_else(|| format!("micro-op {m} read a non-integer element"))
-                }
-                (Some("append"), v) => v
-                    .as_i64()
-                    .map(|v| Mop::Append(key, v))
-                    .ok_or_else(|| format!("micro-op {m} appends a non-integer")),
-                _ => Err(format!("micro-op {m} is neither [\"r\", k, list] nor [\"append\", k, integer]")),
-            }
-        })
-        .collect()
+    mops_of(v, |f, key, v, m| match (f.as_str(), v) {
+        (Some("r"), Value::Null) => Ok(Mop::Read(key, None)),
+        (Some("r"), Value::Array(items)) => {
+            let list: Option<Vec<i64>> = items.iter().map(Value::as_i64).collect();
+            list.map(|l| Mop::Read(key, Some(l)))
+                .ok_or_else(|| format!("micro-op {m} read a non-integer element"))
+        }
+        (Some("append"), v) => v
+            .as_i64()
+            .map(|v| Mop::Append(key, v))
+            .ok_or_else(|| format!("micro-op {m} appends a non-integer")),
+        _ => Err(format!("micro-op {m} is neither [\"r\", k, list] nor [\"append\", k, integer]")),
+    })
 }

@@ -298,3 +298,44 @@ fn real_time_reaches_indeterminate_transactions() {
     let c = check(&h, "strict-serializable");
     assert_eq!(types(&c), ["G1c-realtime"], "{:?}", c.problems);
 }
+
+/// A write cycle the bounded search cannot reach: it starts from at most 16 `ww` edges of a
+/// component, and here the first 16 (in Tarjan's order) lie on a chain of 20 appends to key 1
+/// that only an `rw` edge closes; the two transactions that appended to keys 5 and 6 in opposite
+/// orders (a `G0`) come last. The search names the chain's `G-single-item` only, which
+/// read-uncommitted allows, so without Elle's fallback the history would pass; the `ww` edges
+/// alone still hold a cycle, reported as `PL-1-cycle-exists`.
+#[test]
+fn a_write_cycle_the_search_misses_is_pl_1_cycle_exists() {
+    const CHAIN: i64 = 20;
+    let (x, y, w, z, p, q) = (1, 2, 3, 4, 5, 6);
+    let mut txns = vec![
+        json!([["append", p, 1], ["append", q, 2], ["append", z, 2]]),
+        json!([["append", p, 2], ["append", q, 1], ["r", w, []]]),
+        json!([["append", x, 1], ["append", y, 1], ["append", w, 1]]),
+    ];
+    txns.extend((2..CHAIN).map(|i| json!([["append", x, i]])));
+    txns.push(json!([["append", x, CHAIN], ["r", y, []], ["append", z, 1]]));
+    txns.push(json!([["r", x, (1..=CHAIN).collect::<Vec<i64>>()], ["r", z, [1, 2]]]));
+    txns.push(json!([["r", p, [1, 2]], ["r", q, [1, 2]]]));
+    let mut h = History::default();
+    for (i, t) in txns.iter().enumerate() {
+        ev(&mut h, Kind::Invoke, 0, "txn", request(t), 10 * i as u64);
+        ev(&mut h, Kind::Ok, 0, "txn", t.clone(), 10 * i as u64 + 5);
+    }
+    let c = check(&h, "read-uncommitted");
+    assert_eq!(c.valid, Validity::Invalid, "{:?}", c.problems);
+    assert_eq!(types(&c), ["PL-1-cycle-exists"]);
+    let case = &c.to_results_json()["anomalies"]["PL-1-cycle-exists"][0];
+    assert_eq!(case["not"], "read-uncommitted");
+    assert_eq!(case["scc"], json!([1, 3]), "the two appenders of keys 5 and 6: {case}");
+    assert_eq!(c.to_results_json()["anomaly-counts"]["G-single-item"], 1);
+    // Where the search does find a cycle that rules the model out, the fallback says nothing.
+    let c = check(&h, "serializable");
+    assert!(types(&c).contains(&"G-single-item".to_owned()), "{:?}", types(&c));
+    assert!(
+        !types(&c).iter().any(|t| t == "PL-SI-cycle-exists" || t == "PL-3-cycle-exists"),
+        "{:?}",
+        types(&c)
+    );
+}
