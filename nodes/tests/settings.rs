@@ -32,6 +32,7 @@ fn a_malformed_setting_stops_the_binary_with_a_message_naming_it() {
         (env!("CARGO_BIN_EXE_echo"), "GLOMERS_WORKERS", "0"),
         (env!("CARGO_BIN_EXE_echo"), "GLOMERS_MAX_LINE", "4M"),
         (env!("CARGO_BIN_EXE_broadcast"), "GLOMERS_BROADCAST_BATCH_MS", "fast"),
+        (env!("CARGO_BIN_EXE_broadcast"), "GLOMERS_BROADCAST_REPLY", "soon"),
         (env!("CARGO_BIN_EXE_txn"), "GLOMERS_TXN_RETRY_MS", "-5"),
         (env!("CARGO_BIN_EXE_g-set"), "GLOMERS_G_SET_RETRY_MS", "1s"),
         (env!("CARGO_BIN_EXE_pn-counter"), "GLOMERS_PN_COUNTER_BATCH_MS", "x"),
